@@ -1,0 +1,290 @@
+/**
+ * The local API Gateway (HTTP API): the topology's route table, CORS with preflight, the body
+ * size limit, and payload-v2 events in and out, so handlers see what they see on AWS.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { routeKey, type RouteSpec } from '../topology.ts';
+import { FunctionTimeoutError } from './invoker.ts';
+
+export interface GatewayConfig {
+  routes: readonly RouteSpec[];
+  defaultRouteFunction: string;
+  maxBodyBytes: number;
+  cors: {
+    allowOrigins: string[];
+    allowHeaders: string[];
+    allowMethods: string[];
+    maxAgeSeconds: number;
+  };
+  invoke: (functionName: string, event: APIGatewayProxyEventV2) => Promise<unknown>;
+  log: (line: string) => void;
+}
+
+interface CompiledRoute {
+  route: RouteSpec;
+  pattern: RegExp;
+  parameterNames: string[];
+  /** Static segments win over parameters, as in API Gateway. */
+  staticSegments: number;
+}
+
+const compile = (route: RouteSpec): CompiledRoute => {
+  const parameterNames: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([^}]+)\}$/.exec(segment);
+      if (!parameter) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      parameterNames.push(parameter[1] as string);
+      return '([^/]+)';
+    })
+    .join('/');
+  return {
+    route,
+    pattern: new RegExp(`^${source}$`),
+    parameterNames,
+    staticSegments: route.path.split('/').length - parameterNames.length,
+  };
+};
+
+export interface RouteMatch {
+  route?: RouteSpec;
+  pathParameters?: Record<string, string>;
+}
+
+export const makeRouter = (routes: readonly RouteSpec[]) => {
+  const compiled = routes.map(compile).sort((a, b) => b.staticSegments - a.staticSegments);
+  return (method: string, path: string): RouteMatch => {
+    for (const candidate of compiled) {
+      if (candidate.route.method !== method) continue;
+      const match = candidate.pattern.exec(path);
+      if (!match) continue;
+      if (candidate.parameterNames.length === 0) return { route: candidate.route };
+      const pathParameters = Object.fromEntries(
+        candidate.parameterNames.map((name, index) => [
+          name,
+          decodeURIComponent(match[index + 1] as string),
+        ]),
+      );
+      return { route: candidate.route, pathParameters };
+    }
+    return {};
+  };
+};
+
+/** API Gateway's request-time format: `25/Nov/2026:19:03:58 +0000`. */
+const requestTime = (date: Date): string => {
+  const months = [
+    'Jan',
+    'Feb',
+    'Mar',
+    'Apr',
+    'May',
+    'Jun',
+    'Jul',
+    'Aug',
+    'Sep',
+    'Oct',
+    'Nov',
+    'Dec',
+  ];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(
+    date.getUTCHours(),
+  )}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+};
+
+const TEXT_TYPES =
+  /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlencoded|xml|javascript))/i;
+
+export const toEvent = (
+  request: IncomingMessage,
+  body: Buffer,
+  match: RouteMatch,
+): APIGatewayProxyEventV2 => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = name in query ? `${query[name]},${value}` : value;
+  }
+  const method = request.method ?? 'GET';
+  const now = new Date();
+  const key = match.route ? routeKey(match.route) : '$default';
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || contentType === '' || TEXT_TYPES.test(contentType);
+  const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
+  return {
+    version: '2.0',
+    routeKey: key,
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(match.pathParameters ? { pathParameters: match.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] as string,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: key,
+      stage: '$default',
+      time: requestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length > 0
+      ? { body: isText ? body.toString('utf8') : body.toString('base64'), isBase64Encoded: !isText }
+      : { isBase64Encoded: false }),
+  };
+};
+
+/** Payload v2 response rules: a structured result is used as is; anything else is a 200 JSON. */
+export const fromResult = (
+  result: unknown,
+): { status: number; headers: Record<string, string | string[]>; body: Buffer } => {
+  const structured =
+    typeof result === 'object' && result !== null && 'statusCode' in result
+      ? (result as APIGatewayProxyStructuredResultV2)
+      : undefined;
+  if (!structured) {
+    const text = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(text),
+    };
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(structured.headers ?? {})) {
+    headers[name.toLowerCase()] = String(value);
+  }
+  if (structured.cookies?.length) headers['set-cookie'] = structured.cookies;
+  const raw = structured.body ?? '';
+  return {
+    status: structured.statusCode ?? 200,
+    headers,
+    body: structured.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw),
+  };
+};
+
+const sendJson = (
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+};
+
+class BodyTooLargeError extends Error {}
+
+const readBody = (request: IncomingMessage, limit: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLargeError());
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLargeError());
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+export const makeGateway = (config: GatewayConfig) => {
+  const route = makeRouter(config.routes);
+  const { cors } = config;
+
+  const corsHeaders = (origin: string | undefined): Record<string, string> => {
+    if (!origin) return {};
+    const allowed = cors.allowOrigins.includes('*') || cors.allowOrigins.includes(origin);
+    if (!allowed) return {};
+    return {
+      'access-control-allow-origin': cors.allowOrigins.includes('*') ? '*' : origin,
+      'access-control-expose-headers': 'content-type, apigw-requestid',
+      vary: 'origin',
+    };
+  };
+
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const method = request.method ?? 'GET';
+    const origin = request.headers.origin;
+    const baseHeaders = corsHeaders(origin);
+
+    // Preflight is answered by the gateway itself, as API Gateway does when CORS is set.
+    if (method === 'OPTIONS' && origin && request.headers['access-control-request-method']) {
+      response.writeHead(204, {
+        ...baseHeaders,
+        ...(baseHeaders['access-control-allow-origin']
+          ? {
+              'access-control-allow-methods': cors.allowMethods.join(', '),
+              'access-control-allow-headers': cors.allowHeaders.join(', '),
+              'access-control-max-age': String(cors.maxAgeSeconds),
+            }
+          : {}),
+      });
+      response.end();
+      return;
+    }
+
+    let body: Buffer;
+    try {
+      body = await readBody(request, config.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        sendJson(response, 413, { error: 'Request body too large', details: [] }, baseHeaders);
+        return;
+      }
+      throw error;
+    }
+
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const match = route(method, path);
+    const functionName = match.route?.function ?? config.defaultRouteFunction;
+    const event = toEvent(request, body, match);
+    const requestIdHeader = { 'apigw-requestid': event.requestContext.requestId };
+    try {
+      const result = fromResult(await config.invoke(functionName, event));
+      response.writeHead(result.status, { ...result.headers, ...baseHeaders, ...requestIdHeader });
+      response.end(result.body);
+      config.log(`${method} ${path} -> ${result.status} ${functionName} ${Date.now() - started}ms`);
+    } catch (error) {
+      // API Gateway's own answers when the integration fails; JSON like every other error.
+      const timedOut = error instanceof FunctionTimeoutError;
+      const status = timedOut ? 504 : 502;
+      sendJson(
+        response,
+        status,
+        { error: timedOut ? 'Integration timed out' : 'Integration failed', details: [] },
+        { ...baseHeaders, ...requestIdHeader },
+      );
+      config.log(`${method} ${path} -> ${status} ${functionName}: ${(error as Error).message}`);
+    }
+  };
+};

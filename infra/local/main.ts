@@ -1,0 +1,88 @@
+/** `npm start`: the whole backend on this machine, from embedded defaults. */
+import { parseArgs } from 'node:util';
+import { topology } from '../topology.ts';
+import { startLocalStack } from './stack.ts';
+
+const HELP = `Usage: npm start -- [options]
+
+Serves the IoT Playground API locally: the HTTP gateway, every Lambda function of
+infra/topology.ts, DynamoDB (dynalite) and the sweeper's schedule. No AWS account needed.
+
+Options:
+  --port <n>            port of the HTTP gateway (default 3000, or $PORT; 0 = any free port)
+  --host <addr>         address to listen on (default 127.0.0.1)
+  --data-dir <path>     keep DynamoDB data in this folder across restarts (default: in memory)
+  --cors-origin <url>   allowed CORS origin; repeat for several (default: any origin)
+  --max-runs <n>        MAX_CONCURRENT_RUNS for this stack (default ${topology.functions.runApi.environment.MAX_CONCURRENT_RUNS})
+  --grace <seconds>     RUN_GRACE_SECONDS for this stack (default ${topology.functions.runApi.environment.RUN_GRACE_SECONDS})
+  --grafana-url <url>   base URL used for each run's grafanaUrl
+  --quiet               do not print function logs and the access log
+  -h, --help            show this help
+
+Local-only endpoints: GET /local/health, GET /local/metrics (EMF metrics the functions
+printed; ?namespace=&name= filter), DELETE /local/metrics.
+Stop with Ctrl+C.`;
+
+// The SDK warns about Node 20 on every client; Lambda runs Node 22, so the warning is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true },
+    'max-runs': { type: 'string' },
+    grace: { type: 'string' },
+    'grafana-url': { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+
+const port = Number(values.port ?? process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`Invalid port: ${values.port ?? process.env.PORT}`);
+  process.exit(2);
+}
+
+const env: Record<string, string> = {};
+if (values['max-runs'] !== undefined) env.MAX_CONCURRENT_RUNS = values['max-runs'];
+if (values.grace !== undefined) env.RUN_GRACE_SECONDS = values.grace;
+if (values['grafana-url'] !== undefined) env.GRAFANA_URL = values['grafana-url'];
+
+const stack = await startLocalStack({
+  port,
+  ...(values.host ? { host: values.host } : {}),
+  ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+  ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
+  env,
+  log: values.quiet ? () => undefined : (line) => console.log(line),
+});
+
+const routes = topology.routes
+  .map((r) => `  ${r.method.padEnd(5)} ${stack.url}${r.path}`)
+  .join('\n');
+console.log(`IoT Playground API listening on ${stack.url}
+${routes}
+  GET   ${stack.url}/local/metrics
+DynamoDB (dynalite): ${stack.dynamoDbEndpoint} — ${values['data-dir'] ? `data in ${values['data-dir']}` : 'in memory'}
+Press Ctrl+C to stop.`);
+
+const shutdown = () => {
+  console.log('Stopping…');
+  stack.stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

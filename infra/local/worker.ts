@@ -1,0 +1,100 @@
+/**
+ * One Lambda execution environment: a worker thread that loads one function bundle and runs
+ * one invocation at a time, as a Lambda sandbox does. What the function prints is sent to
+ * the main thread line by line, so EMF metrics can be gathered and logs labelled.
+ */
+import { randomUUID } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+
+export interface WorkerSetup {
+  bundle: string;
+  functionName: string;
+  memoryMb: number;
+}
+
+export type ToWorker = { type: 'invoke'; id: number; event: unknown; deadline: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: SerializedError }
+  | { type: 'line'; stream: 'stdout' | 'stderr'; line: string }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: SerializedError };
+
+export interface SerializedError {
+  errorType: string;
+  errorMessage: string;
+  stack?: string;
+}
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts runs only as a worker thread');
+const setup = workerData as WorkerSetup;
+const post = (message: FromWorker) => port.postMessage(message);
+
+const captureLines = (stream: NodeJS.WriteStream, name: 'stdout' | 'stderr') => {
+  let pending = '';
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    pending += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    let newline = pending.indexOf('\n');
+    while (newline >= 0) {
+      post({ type: 'line', stream: name, line: pending.slice(0, newline) });
+      pending = pending.slice(newline + 1);
+      newline = pending.indexOf('\n');
+    }
+    const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    callback?.();
+    return true;
+  }) as typeof stream.write;
+};
+captureLines(process.stdout, 'stdout');
+captureLines(process.stderr, 'stderr');
+
+const serialize = (error: unknown): SerializedError =>
+  error instanceof Error
+    ? {
+        errorType: error.name,
+        errorMessage: error.message,
+        ...(error.stack ? { stack: error.stack } : {}),
+      }
+    : { errorType: 'Error', errorMessage: String(error) };
+
+const lambdaContext = (deadline: number): Context => {
+  const requestId = randomUUID();
+  const { functionName, memoryMb } = setup;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(memoryMb),
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${process.pid}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+try {
+  const module = (await import(pathToFileURL(setup.bundle).href)) as { handler?: Handler };
+  const handler = module.handler;
+  if (typeof handler !== 'function') throw new Error(`${setup.bundle} exports no handler`);
+  port.on('message', (message: ToWorker) => {
+    const context = lambdaContext(message.deadline);
+    handler(message.event, context).then(
+      (value) => post({ type: 'result', id: message.id, ok: true, value }),
+      (error: unknown) =>
+        post({ type: 'result', id: message.id, ok: false, error: serialize(error) }),
+    );
+  });
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'init-error', error: serialize(error) });
+}

@@ -1,0 +1,246 @@
+/**
+ * The system, declared once. The CDK app (infra/aws) and the local stack (infra/local) are
+ * both built from this module, so a route, table or queue setting exists in both or neither.
+ * Pure data: no AWS or Node imports, safe to bundle into a Lambda.
+ */
+
+export type FunctionName = 'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery';
+export type TableName = 'runs' | 'sensorData' | 'idempotency';
+export type QueueName = 'measurements';
+export type HttpMethod = 'GET' | 'POST';
+
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface IndexSpec {
+  name: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+
+export interface TableSpec {
+  /** Environment variable through which functions receive the physical table name. */
+  env: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  indexes: IndexSpec[];
+  ttlAttribute?: string;
+}
+
+export interface QueueSpec {
+  /** Environment variable through which producers receive the queue URL. */
+  env: string;
+  visibilityTimeoutSeconds: number;
+  retentionSeconds: number;
+  /** Receives before a message is moved to the dead-letter queue. */
+  maxReceiveCount: number;
+  deadLetterRetentionSeconds: number;
+  consumer: {
+    function: FunctionName;
+    batchSize: number;
+    maxBatchingWindowSeconds: number;
+    maxConcurrency: number;
+  };
+}
+
+export interface FunctionSpec {
+  /** Path of the handler module from the repository root; it exports `handler`. */
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Powertools service name, also the log and metric `service` value. */
+  service: string;
+  /** Plain settings; infrastructure may override them per stage. */
+  environment: Record<string, string>;
+  tables: Partial<Record<TableName, 'read' | 'readWrite' | 'write'>>;
+  queues: Partial<Record<QueueName, 'send'>>;
+}
+
+export interface RouteSpec {
+  method: HttpMethod;
+  /** API Gateway path syntax: `{name}` is a path parameter. */
+  path: string;
+  function: FunctionName;
+}
+
+export interface ScheduleSpec {
+  function: FunctionName;
+  rateMinutes: number;
+}
+
+const POWERTOOLS_LOG_LEVEL = 'INFO';
+
+const functions: Record<FunctionName, FunctionSpec> = {
+  runApi: {
+    entry: 'services/run-api/handler.ts',
+    description: 'Run API: start, can-start, finish, interrupt-all and listings',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    service: 'run-api',
+    environment: {
+      MAX_CONCURRENT_RUNS: '5',
+      RUN_GRACE_SECONDS: '120',
+      RUN_RETENTION_DAYS: '30',
+      GRAFANA_URL: 'http://localhost:3001',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    tables: { runs: 'readWrite' },
+    queues: {},
+  },
+  runSweeper: {
+    entry: 'services/run-sweeper/handler.ts',
+    description: 'Marks runs still RUNNING past duration + grace as TIMEOUT',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    service: 'run-sweeper',
+    environment: {
+      MAX_CONCURRENT_RUNS: '5',
+      RUN_GRACE_SECONDS: '120',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    tables: { runs: 'readWrite' },
+    queues: {},
+  },
+  ingest: {
+    entry: 'services/ingest/handler.ts',
+    description: 'Validates measurements and enqueues them to SQS',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    service: 'ingest',
+    environment: {
+      RUN_GRACE_SECONDS: '120',
+      IDEMPOTENCY_TTL_SECONDS: '3600',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    tables: { runs: 'read', idempotency: 'readWrite' },
+    queues: { measurements: 'send' },
+  },
+  ingestConsumer: {
+    entry: 'services/ingest-consumer/handler.ts',
+    description: 'Writes queued measurements to DynamoDB exactly once in effect',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    service: 'ingest-consumer',
+    environment: {
+      MEASUREMENT_RETENTION_DAYS: '30',
+      IDEMPOTENCY_TTL_SECONDS: '86400',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    tables: { sensorData: 'write', idempotency: 'readWrite' },
+    queues: {},
+  },
+  sensorQuery: {
+    entry: 'services/sensor-query/handler.ts',
+    description: 'Reads stored measurements by run or sensor',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    service: 'sensor-query',
+    environment: { POWERTOOLS_LOG_LEVEL },
+    tables: { sensorData: 'read' },
+    queues: {},
+  },
+};
+
+const routes: RouteSpec[] = [
+  { method: 'GET', path: '/api/runs/can-start', function: 'runApi' },
+  { method: 'POST', path: '/api/runs/start', function: 'runApi' },
+  { method: 'GET', path: '/api/runs/running', function: 'runApi' },
+  { method: 'GET', path: '/api/runs/all', function: 'runApi' },
+  { method: 'GET', path: '/api/runs', function: 'runApi' },
+  { method: 'POST', path: '/api/runs/interrupt-all', function: 'runApi' },
+  { method: 'GET', path: '/api/runs/{id}', function: 'runApi' },
+  { method: 'POST', path: '/api/runs/{id}/finish', function: 'runApi' },
+  { method: 'POST', path: '/api/sensors/data', function: 'ingest' },
+  { method: 'GET', path: '/api/sensors/data', function: 'sensorQuery' },
+];
+
+const tables: Record<TableName, TableSpec> = {
+  // Runs and the concurrency slots (items `slot#<n>`) share one table: a start claims a slot
+  // with a conditional write, so the limit holds without transactions.
+  runs: {
+    env: 'RUNS_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [
+      // Every run, newest first: one constant partition; runs are started by people, so the
+      // write rate stays far below a partition's limit.
+      {
+        name: 'byStartedAt',
+        partitionKey: { name: 'listPk', type: 'S' },
+        sortKey: { name: 'startedKey', type: 'S' },
+      },
+      // Sparse: only RUNNING runs carry `runningPk`, so this index holds just the live ones.
+      {
+        name: 'running',
+        partitionKey: { name: 'runningPk', type: 'S' },
+        sortKey: { name: 'startedKey', type: 'S' },
+      },
+    ],
+    ttlAttribute: 'expiresAt',
+  },
+  sensorData: {
+    env: 'SENSOR_DATA_TABLE_NAME',
+    partitionKey: { name: 'runId', type: 'S' },
+    sortKey: { name: 'readingKey', type: 'S' },
+    indexes: [
+      {
+        name: 'bySensor',
+        partitionKey: { name: 'sensorId', type: 'S' },
+        sortKey: { name: 'sensorKey', type: 'S' },
+      },
+    ],
+    ttlAttribute: 'expiresAt',
+  },
+  // Powertools idempotency records (its default attribute names).
+  idempotency: {
+    env: 'IDEMPOTENCY_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiration',
+  },
+};
+
+const queues: Record<QueueName, QueueSpec> = {
+  measurements: {
+    env: 'MEASUREMENT_QUEUE_URL',
+    // AWS advises at least six times the consumer's timeout, so a retried batch is not
+    // redelivered while a slow invocation still holds it.
+    visibilityTimeoutSeconds: 6 * functions.ingestConsumer.timeoutSeconds,
+    retentionSeconds: 4 * 24 * 3600,
+    maxReceiveCount: 5,
+    deadLetterRetentionSeconds: 14 * 24 * 3600,
+    consumer: {
+      function: 'ingestConsumer',
+      batchSize: 10,
+      maxBatchingWindowSeconds: 1,
+      maxConcurrency: 5,
+    },
+  },
+};
+
+const schedules: ScheduleSpec[] = [{ function: 'runSweeper', rateMinutes: 1 }];
+
+/** API-wide settings shared by API Gateway and the local gateway. */
+const api = {
+  /** Requests matching no route go here, so unknown paths get the project's JSON errors. */
+  defaultRouteFunction: 'runApi' as FunctionName,
+  /** API Gateway's own payload limit. */
+  maxBodyBytes: 10 * 1024 * 1024,
+  corsAllowedHeaders: ['Content-Type', 'Authorization', 'X-User', 'X-Run-Id', 'Idempotency-Key'],
+  corsAllowedMethods: ['GET', 'POST', 'OPTIONS'] as string[],
+  corsMaxAgeSeconds: 600,
+  throttle: { rateLimit: 500, burstLimit: 1000 },
+};
+
+export const topology = { functions, routes, tables, queues, schedules, api } as const;
+export type Topology = typeof topology;
+
+export const functionNames = Object.keys(functions) as FunctionName[];
+export const tableNames = Object.keys(tables) as TableName[];
+export const queueNames = Object.keys(queues) as QueueName[];
+
+/** `GET /api/runs/{id}` — the route key API Gateway uses and passes in `event.routeKey`. */
+export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
+  `${route.method} ${route.path}`;

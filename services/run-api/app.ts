@@ -1,0 +1,117 @@
+/** The run API's HTTP adapter: routes by API Gateway route key to the use cases in runs.ts. */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { topology } from '#infra/topology.ts';
+import { createDocumentClient } from '#shared/aws-clients.ts';
+import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
+import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
+import { ForbiddenError } from '#shared/errors.ts';
+import {
+  header,
+  httpHandler,
+  jsonResponse,
+  parseJsonBody,
+  queryParam,
+  unmatchedRoute,
+  type HttpEvent,
+  type HttpResult,
+} from '#shared/http.ts';
+import { callerName, isAdmin, jwtClaims, requireRunId } from '#shared/identity.ts';
+import { createLogger } from '#shared/powertools.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
+import {
+  MAX_RUN_BODY_BYTES,
+  parseFinishCommand,
+  parseLimit,
+  parseStartCommand,
+} from './requests.ts';
+import * as runs from './runs.ts';
+
+export interface RunApiDeps extends runs.RunDeps {
+  logger: Logger;
+  /** With a JWT authorizer, interrupt-all needs this group or scope. */
+  adminGroup: string;
+}
+
+/** The index key attributes of `byStartedAt`: what a listing cursor must contain. */
+const LIST_CURSOR_ATTRIBUTES = ['id', 'listPk', 'startedKey'] as const;
+
+const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<HttpResult>> = {
+  'GET /api/runs/can-start': async (_event, deps) => jsonResponse(200, await runs.capacity(deps)),
+
+  'POST /api/runs/start': async (event, deps) => {
+    const command = parseStartCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
+    const username = callerName(jwtClaims(event), header(event, 'x-user'));
+    deps.logger.appendKeys({ user: username });
+    const run = await runs.startRun(deps, command, username);
+    deps.logger.appendKeys({ runId: run.id });
+    deps.logger.info('Run started', { duration: run.duration, sensors: run.sensorIds.length });
+    return jsonResponse(201, run);
+  },
+
+  'GET /api/runs/running': async (_event, deps) => jsonResponse(200, await runs.listRunning(deps)),
+
+  'GET /api/runs/all': async (_event, deps) => jsonResponse(200, await runs.listAll(deps)),
+
+  'GET /api/runs': async (event, deps) => {
+    const limit = parseLimit(queryParam(event, 'limit'));
+    const cursor = queryParam(event, 'lastKey');
+    const startKey = cursor ? decodeCursor(cursor, LIST_CURSOR_ATTRIBUTES, 'lastKey') : undefined;
+    const page = await runs.listPage(deps, limit, startKey);
+    return jsonResponse(200, {
+      items: page.items,
+      count: page.items.length,
+      ...(page.lastKey ? { nextKey: encodeCursor(page.lastKey) } : {}),
+    });
+  },
+
+  'GET /api/runs/{id}': async (event, deps) =>
+    jsonResponse(200, await runs.getRun(deps, pathRunId(event, deps))),
+
+  'POST /api/runs/{id}/finish': async (event, deps) => {
+    const id = pathRunId(event, deps);
+    const command = parseFinishCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
+    const run = await runs.finishRun(deps, id, command);
+    deps.logger.info('Run finished', { status: run.status });
+    return jsonResponse(200, run);
+  },
+
+  'POST /api/runs/interrupt-all': async (event, deps) => {
+    const claims = jwtClaims(event);
+    if (claims !== undefined && !isAdmin(claims, deps.adminGroup)) {
+      throw new ForbiddenError('interrupt-all needs the admin role');
+    }
+    const report = await runs.interruptAll(deps);
+    deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
+    return jsonResponse(200, report);
+  },
+};
+
+const pathRunId = (event: HttpEvent, deps: RunApiDeps): string => {
+  const id = requireRunId(event.pathParameters?.id, 'id');
+  deps.logger.appendKeys({ runId: id });
+  return id;
+};
+
+export const makeHandler = (deps: RunApiDeps) =>
+  httpHandler(deps.logger, async (event) => {
+    const route = routes[event.routeKey];
+    // `$default` (no route matched at the gateway) lands here too: answer 404 or 405.
+    return route ? route(event, deps) : unmatchedRoute(event, topology.routes);
+  });
+
+export const defaultDeps = (): RunApiDeps => ({
+  logger: createLogger(),
+  store: new DynamoRunStore(createDocumentClient(), requireEnv(topology.tables.runs.env)),
+  settings: runSettingsFromEnv(),
+  now: Date.now,
+  newId: randomUUID,
+  adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
+});
+
+export const runSettingsFromEnv = (env: NodeJS.ProcessEnv = process.env): runs.RunSettings => ({
+  maxConcurrentRuns: intEnv('MAX_CONCURRENT_RUNS', 5, { min: 1, max: 100 }, env),
+  graceMs: intEnv('RUN_GRACE_SECONDS', 120, { min: 0, max: 86_400 }, env) * 1000,
+  retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
+  grafanaUrl: optionalEnv('GRAFANA_URL', env) ?? 'http://localhost:3001',
+});

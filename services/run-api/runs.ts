@@ -1,0 +1,213 @@
+/**
+ * The run API's use cases over a RunStore: start (within the concurrency limit), finish,
+ * interrupt-all, and the read models. No HTTP here; errors are domain errors.
+ */
+import { ConflictError, NotFoundError } from '#shared/errors.ts';
+import { runDashboardUrl } from '#shared/grafana.ts';
+import { effectiveStatus, type Run } from '#shared/run.ts';
+import type { RunStore, SlotLease } from '#shared/run-store.ts';
+import type { FinishCommand, StartCommand } from './requests.ts';
+
+export interface RunSettings {
+  maxConcurrentRuns: number;
+  graceMs: number;
+  retentionDays: number;
+  grafanaUrl: string;
+}
+
+export interface RunDeps {
+  store: RunStore;
+  settings: RunSettings;
+  now: () => number;
+  newId: () => string;
+}
+
+/** What the API returns for a run: its effective status and the dashboard link. */
+export interface RunView extends Omit<Run, 'deadlineAt' | 'slot'> {
+  runId: string;
+  grafanaUrl: string;
+}
+
+export const toView = (run: Run, now: number, grafanaUrl: string): RunView => {
+  const { deadlineAt: _d, slot: _s, ...visible } = run;
+  return {
+    ...visible,
+    runId: run.id,
+    status: effectiveStatus(run, now),
+    grafanaUrl: runDashboardUrl(grafanaUrl, run),
+  };
+};
+
+const isHeld = (lease: SlotLease, now: number): boolean =>
+  lease.runId !== undefined && (lease.leaseUntil ?? 0) >= now;
+
+export interface Capacity {
+  canStart: boolean;
+  currentRunning: number;
+  maxAllowed: number;
+  available: number;
+}
+
+/** Reads the slot items only: a constant number of reads, whatever the number of runs. */
+export const capacity = async ({ store, settings, now }: RunDeps): Promise<Capacity> => {
+  const at = now();
+  const slots = await store.readSlots(settings.maxConcurrentRuns);
+  const currentRunning = slots.filter((slot) => isHeld(slot, at)).length;
+  const available = settings.maxConcurrentRuns - currentRunning;
+  return {
+    canStart: available > 0,
+    currentRunning,
+    maxAllowed: settings.maxConcurrentRuns,
+    available,
+  };
+};
+
+const shuffled = <T>(items: T[]): T[] => {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j] as T, copy[i] as T];
+  }
+  return copy;
+};
+
+export const startRun = async (
+  deps: RunDeps,
+  command: StartCommand,
+  username: string,
+): Promise<RunView> => {
+  const { store, settings, now, newId } = deps;
+  const startedAtMs = now();
+  const id = newId();
+  const deadlineAt = startedAtMs + command.duration * 1000 + settings.graceMs;
+
+  // Free slots in random order, so simultaneous starts mostly try different slots.
+  const slots = await store.readSlots(settings.maxConcurrentRuns);
+  const free = shuffled(slots.filter((slot) => !isHeld(slot, startedAtMs)));
+  let claimed: number | undefined;
+  for (const { slot } of free) {
+    if (await store.claimSlot(slot, id, deadlineAt, startedAtMs)) {
+      claimed = slot;
+      break;
+    }
+  }
+  if (claimed === undefined) {
+    // Every slot was held, or taken by a simultaneous start while we tried it.
+    throw new ConflictError('Maximum number of concurrent runs reached', {
+      currentRunning: settings.maxConcurrentRuns,
+      maxAllowed: settings.maxConcurrentRuns,
+    });
+  }
+
+  const run: Run = {
+    id,
+    username,
+    status: 'RUNNING',
+    startedAt: new Date(startedAtMs).toISOString(),
+    duration: command.duration,
+    interval: command.interval,
+    sensorIds: command.sensorIds,
+    params: command.params,
+    deadlineAt,
+    slot: claimed,
+  };
+  const expiresAt = Math.floor(startedAtMs / 1000) + settings.retentionDays * 86_400;
+  try {
+    await store.putRun(run, expiresAt);
+  } catch (error) {
+    await store.releaseSlot(claimed, id);
+    throw error;
+  }
+  return toView(run, startedAtMs, settings.grafanaUrl);
+};
+
+export const getRun = async ({ store, settings, now }: RunDeps, id: string): Promise<RunView> => {
+  const run = await store.getRun(id);
+  if (!run) throw new NotFoundError(`Run ${id} not found`);
+  return toView(run, now(), settings.grafanaUrl);
+};
+
+export const finishRun = async (
+  deps: RunDeps,
+  id: string,
+  command: FinishCommand,
+): Promise<RunView> => {
+  const { store, settings, now } = deps;
+  const at = now();
+  const ended = await store.endRun(
+    id,
+    { ...command, finishedAt: new Date(at).toISOString() },
+    { liveAt: at },
+  );
+  if (!ended) {
+    const run = await store.getRun(id);
+    if (!run) throw new NotFoundError(`Run ${id} not found`);
+    const status = effectiveStatus(run, at);
+    throw new ConflictError(`Run ${id} is not running (status ${status})`, { status });
+  }
+  await store.releaseSlot(ended.slot, ended.id);
+  return toView(ended, at, settings.grafanaUrl);
+};
+
+export interface InterruptReport {
+  interrupted: number;
+  timestamp: string;
+  message: string;
+}
+
+export const interruptAll = async (deps: RunDeps): Promise<InterruptReport> => {
+  const { store, now } = deps;
+  const at = now();
+  const timestamp = new Date(at).toISOString();
+  const running = await store.listRunning();
+  const ended = await Promise.all(
+    running.map(async (run) => {
+      const result = await store.endRun(
+        run.id,
+        { status: 'INTERRUPTED', finishedAt: timestamp, errorMessage: 'Interrupted by operator' },
+        { liveAt: at },
+      );
+      if (result) await store.releaseSlot(result.slot, result.id);
+      return result !== undefined;
+    }),
+  );
+  const interrupted = ended.filter(Boolean).length;
+  return { interrupted, timestamp, message: `Interrupted ${interrupted} running run(s)` };
+};
+
+/** RUNNING runs, newest first; runs past their deadline are left out (they are TIMEOUT). */
+export const listRunning = async ({ store, settings, now }: RunDeps): Promise<RunView[]> => {
+  const at = now();
+  const runs = await store.listRunning();
+  return runs
+    .filter((run) => effectiveStatus(run, at) === 'RUNNING')
+    .map((run) => toView(run, at, settings.grafanaUrl));
+};
+
+/** Upper bound of `GET /api/runs/all`; the paginated listing reaches everything. */
+export const ALL_RUNS_CAP = 1000;
+
+export const listAll = async ({ store, settings, now }: RunDeps): Promise<RunView[]> => {
+  const at = now();
+  const runs: Run[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await store.listPage(Math.min(100, ALL_RUNS_CAP - runs.length), startKey);
+    runs.push(...page.runs);
+    startKey = page.lastKey;
+  } while (startKey && runs.length < ALL_RUNS_CAP);
+  return runs.map((run) => toView(run, at, settings.grafanaUrl));
+};
+
+export const listPage = async (
+  { store, settings, now }: RunDeps,
+  limit: number,
+  startKey?: Record<string, unknown>,
+): Promise<{ items: RunView[]; lastKey?: Record<string, unknown> }> => {
+  const at = now();
+  const page = await store.listPage(limit, startKey);
+  return {
+    items: page.runs.map((run) => toView(run, at, settings.grafanaUrl)),
+    ...(page.lastKey ? { lastKey: page.lastKey } : {}),
+  };
+};

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRunStore } from '../../test/support/in-memory-run-store.ts';
+import type { Run } from '#shared/run.ts';
+import { sweep } from './sweep.ts';
+
+const run = (id: string, overrides: Partial<Run>): Run => ({
+  id,
+  username: 'u',
+  status: 'RUNNING',
+  startedAt: '2026-11-25T10:00:00.000Z',
+  duration: 60,
+  interval: 1000,
+  sensorIds: [],
+  params: {},
+  deadlineAt: 0,
+  slot: 0,
+  ...overrides,
+});
+
+describe('sweep', () => {
+  it('marks only runs past their deadline TIMEOUT and frees their slots', async () => {
+    const now = 1_000_000;
+    const store = new InMemoryRunStore();
+    await store.putRun(run('expired', { deadlineAt: now - 1, slot: 0 }));
+    await store.putRun(run('live', { deadlineAt: now + 1, slot: 1 }));
+    await store.claimSlot(0, 'expired', now - 1, 0);
+    await store.claimSlot(1, 'live', now + 1, 0);
+
+    const report = await sweep({ store, now: () => now, maxConcurrentRuns: 2 });
+
+    expect(report.timedOut).toEqual(['expired']);
+    const expired = await store.getRun('expired');
+    expect(expired).toMatchObject({ status: 'TIMEOUT', finishedAt: new Date(now).toISOString() });
+    expect(expired?.errorMessage).toMatch(/duration of 60s/);
+    expect((await store.getRun('live'))?.status).toBe('RUNNING');
+    expect(store.slots.has(0)).toBe(false);
+    expect(store.slots.get(1)?.runId).toBe('live');
+  });
+
+  it('releases a slot still held by a run that already ended', async () => {
+    const now = 1_000_000;
+    const store = new InMemoryRunStore();
+    await store.putRun(run('done', { status: 'COMPLETED', deadlineAt: now + 60_000 }));
+    await store.claimSlot(0, 'done', now + 60_000, 0);
+    await store.claimSlot(1, 'starting', now + 60_000, 0); // claimed, run item not written yet
+
+    const report = await sweep({ store, now: () => now, maxConcurrentRuns: 2 });
+
+    expect(report).toEqual({ timedOut: [], slotsReleased: 1 });
+    expect(store.slots.has(0)).toBe(false);
+    expect(store.slots.has(1)).toBe(true);
+  });
+});

@@ -1,0 +1,68 @@
+/** Bounds and sanitising of identifiers that arrive from clients. */
+import { BadRequestError } from './errors.ts';
+
+/** Sensor ids, run ids and similar: letters, digits, `_`, `-`, `.`, `:`; 1 to 64 characters. */
+export const SAFE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_USER_LENGTH = 64;
+export const ANONYMOUS_USER = 'anonymous';
+
+export const isSafeId = (value: unknown): value is string =>
+  typeof value === 'string' && SAFE_ID.test(value);
+
+/**
+ * The `X-User` header as a user name: control characters and anything outside a conservative
+ * set are dropped, length is capped; empty means anonymous. Sanitised, not refused, because
+ * the front end sends free text.
+ */
+export const sanitizeUser = (raw: string | undefined): string => {
+  if (raw === undefined) return ANONYMOUS_USER;
+  const cleaned = raw
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N} _.@:-]/gu, '')
+    .trim()
+    .slice(0, MAX_USER_LENGTH);
+  return cleaned === '' ? ANONYMOUS_USER : cleaned;
+};
+
+/** A run id as it appears in paths and headers; runs are created with UUIDs. */
+export const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const requireRunId = (value: unknown, field = 'runId'): string => {
+  if (typeof value !== 'string' || !RUN_ID.test(value)) {
+    throw new BadRequestError(`${field} must be a run id (a lowercase UUID)`, [
+      { field, message: 'expected a lowercase UUID' },
+    ]);
+  }
+  return value;
+};
+
+/** JWT claims API Gateway's JWT authorizer passes on, when one is configured. */
+export type JwtClaims = Record<string, string | number | boolean | string[] | undefined>;
+
+export const jwtClaims = (event: { requestContext?: object }): JwtClaims | undefined =>
+  (event.requestContext as { authorizer?: { jwt?: { claims?: JwtClaims } } } | undefined)
+    ?.authorizer?.jwt?.claims;
+
+/**
+ * Who is calling: under a JWT authorizer the token decides (never a header a caller can
+ * forge); without one, the front end's `X-User` header, sanitised.
+ */
+export const callerName = (claims: JwtClaims | undefined, xUser: string | undefined): string => {
+  if (claims === undefined) return sanitizeUser(xUser);
+  const name = claims['username'] ?? claims['cognito:username'] ?? claims['email'] ?? claims['sub'];
+  return sanitizeUser(typeof name === 'string' ? name : undefined);
+};
+
+/** Whether the token grants admin rights: a group (`cognito:groups`/`groups`) or scope named `admin`. */
+export const isAdmin = (claims: JwtClaims | undefined, adminGroup = 'admin'): boolean => {
+  if (claims === undefined) return false;
+  const listed = (value: JwtClaims[string]): string[] =>
+    Array.isArray(value)
+      ? value
+      : typeof value === 'string'
+        ? value.replace(/^\[|\]$/g, '').split(/[\s,]+/)
+        : [];
+  return [claims['cognito:groups'], claims['groups'], claims['scope']]
+    .flatMap(listed)
+    .includes(adminGroup);
+};

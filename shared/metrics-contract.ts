@@ -1,0 +1,54 @@
+/**
+ * The metrics contract: the single source of metric names, namespaces and dimensions.
+ * Emitters (services) and dashboards (dashboards/) both import it, so renaming a metric
+ * breaks a test rather than a dashboard.
+ */
+
+/** Per-run sensor readings; names kept from the earlier service so old dashboards still work. */
+export const SENSOR_NAMESPACE = 'IoTPlayground/Sensors';
+
+export const SensorMetric = {
+  /** The reading's value (unit None), one data point per stored reading. */
+  reading: 'SensorReading',
+  /** Count of stored readings. */
+  ingested: 'DataIngested',
+} as const;
+
+/** Dimension set of the sensor metrics; dashboards filter on each of these. */
+export const SensorDimension = {
+  sensorId: 'SensorId',
+  user: 'User',
+  runId: 'RunId',
+  type: 'Type',
+} as const;
+
+/** Pipeline health: small fixed dimension sets only (each combination is a billed metric). */
+export const PIPELINE_NAMESPACE = 'IoTPlayground/Pipeline';
+
+export const PipelineMetric = {
+  /** Measurements accepted at the edge and enqueued. */
+  accepted: 'MeasurementsAccepted',
+  /** Measurements refused at the edge by validation. */
+  rejected: 'MeasurementsRejected',
+  /** SQS messages sent per request. */
+  messagesEnqueued: 'MessagesEnqueued',
+  /** Measurements written to the table. */
+  stored: 'MeasurementsStored',
+  /** Records skipped because the idempotency layer had already processed them. */
+  duplicatesSkipped: 'DuplicatesSkipped',
+  /** Milliseconds from acceptance at the edge to storage. */
+  endToEndLag: 'EndToEndLagMs',
+  /** SQS records per consumer invocation. */
+  batchSize: 'ConsumerBatchSize',
+  /** Records reported in batchItemFailures. */
+  recordFailures: 'RecordFailures',
+  /** BatchWriteItem retries caused by UnprocessedItems or throttling. */
+  writeRetries: 'WriteRetries',
+} as const;
+
+export const PipelineDimension = {
+  service: 'service',
+} as const;
+
+export type SensorMetricName = (typeof SensorMetric)[keyof typeof SensorMetric];
+export type PipelineMetricName = (typeof PipelineMetric)[keyof typeof PipelineMetric];

@@ -1,0 +1,247 @@
+/**
+ * Runs and their concurrency slots in DynamoDB. Used by the run API and the sweeper.
+ *
+ * The limit on concurrent runs holds without transactions: there are `maxConcurrentRuns`
+ * slot items (`slot#0` …), and a start must claim one with a conditional write that only
+ * succeeds while the slot is empty or its lease has run out. A lease ends at the run's
+ * deadline, so a run past duration + grace frees its slot the moment the deadline passes,
+ * whether or not anything wrote TIMEOUT yet.
+ */
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { Run, RunStatus } from './run.ts';
+
+/** A page of runs and the key to continue from, as DynamoDB returned it. */
+export interface RunPage {
+  runs: Run[];
+  lastKey?: Record<string, unknown>;
+}
+
+export interface SlotLease {
+  slot: number;
+  runId?: string;
+  /** Epoch ms; the slot is free once this has passed. */
+  leaseUntil?: number;
+}
+
+export interface RunEnding {
+  status: Exclude<RunStatus, 'RUNNING'>;
+  finishedAt: string;
+  errorMessage?: string;
+}
+
+export type RunEndCondition = { liveAt: number } | { expiredAt: number };
+
+export interface RunStore {
+  readSlots(count: number): Promise<SlotLease[]>;
+  /** Claims `slot` for `runId` until `leaseUntil`; false when another run holds it. */
+  claimSlot(slot: number, runId: string, leaseUntil: number, now: number): Promise<boolean>;
+  /** Frees `slot` if `runId` still holds it. */
+  releaseSlot(slot: number, runId: string): Promise<void>;
+  putRun(run: Run, expiresAt: number): Promise<void>;
+  getRun(id: string): Promise<Run | undefined>;
+  /**
+   * Ends a run that is RUNNING and either still live at `liveAt` (finish, interrupt) or past
+   * its deadline at `expiredAt` (the sweeper). Returns the ended run, or undefined when the
+   * run is unknown or the condition did not hold.
+   */
+  endRun(id: string, ending: RunEnding, when: RunEndCondition): Promise<Run | undefined>;
+  /** RUNNING runs (sparse index), newest first. */
+  listRunning(): Promise<Run[]>;
+  /** All runs, newest first, a page at a time. */
+  listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage>;
+}
+
+const RUN_LIST_PK = 'RUN';
+const RUNNING_PK = 'RUNNING';
+const slotId = (slot: number) => `slot#${slot}`;
+
+/** DynamoDB attributes that exist for the indexes, not for the API. */
+type RunItem = Run & {
+  listPk: string;
+  startedKey: string;
+  runningPk?: string;
+  expiresAt: number;
+};
+
+const toRun = (item: Record<string, unknown>): Run => {
+  const {
+    listPk: _l,
+    startedKey: _s,
+    runningPk: _r,
+    expiresAt: _e,
+    ...run
+  } = item as unknown as RunItem;
+  return run;
+};
+
+export class DynamoRunStore implements RunStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async readSlots(count: number): Promise<SlotLease[]> {
+    const keys = Array.from({ length: count }, (_, slot) => ({ id: slotId(slot) }));
+    const found = new Map<string, Record<string, unknown>>();
+    // BatchGet takes 100 keys; retry whatever DynamoDB leaves unprocessed.
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
+      };
+      for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const out = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of out.Responses?.[this.tableName] ?? [])
+          found.set(item.id as string, item);
+        request = (out.UnprocessedKeys ?? {}) as typeof request;
+      }
+    }
+    return keys.map(({ id }, slot) => {
+      const item = found.get(id);
+      return {
+        slot,
+        runId: item?.runId as string | undefined,
+        leaseUntil: item?.leaseUntil as number | undefined,
+      };
+    });
+  }
+
+  async claimSlot(slot: number, runId: string, leaseUntil: number, now: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: slotId(slot) },
+          UpdateExpression: 'SET runId = :runId, leaseUntil = :leaseUntil',
+          ConditionExpression: 'attribute_not_exists(runId) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':runId': runId, ':leaseUntil': leaseUntil, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseSlot(slot: number, runId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: slotId(slot) },
+          UpdateExpression: 'REMOVE runId, leaseUntil',
+          ConditionExpression: 'runId = :runId',
+          ExpressionAttributeValues: { ':runId': runId },
+        }),
+      );
+    } catch (error) {
+      // Already released, or its lease ran out and another run claimed it: nothing to do.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async putRun(run: Run, expiresAt: number): Promise<void> {
+    const item: RunItem = {
+      ...run,
+      listPk: RUN_LIST_PK,
+      startedKey: `${run.startedAt}#${run.id}`,
+      ...(run.status === 'RUNNING' ? { runningPk: RUNNING_PK } : {}),
+      expiresAt,
+    };
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
+    return out.Item && out.Item.listPk === RUN_LIST_PK ? toRun(out.Item) : undefined;
+  }
+
+  async endRun(id: string, ending: RunEnding, when: RunEndCondition): Promise<Run | undefined> {
+    const withMessage = ending.errorMessage !== undefined;
+    const [deadlineTest, instant] =
+      'liveAt' in when ? ['deadlineAt >= :at', when.liveAt] : ['deadlineAt < :at', when.expiredAt];
+    try {
+      const out = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            `SET #status = :status, finishedAt = :finishedAt` +
+            (withMessage ? ', errorMessage = :errorMessage' : '') +
+            ' REMOVE runningPk',
+          ConditionExpression: `#status = :running AND ${deadlineTest}`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':status': ending.status,
+            ':finishedAt': ending.finishedAt,
+            ':running': 'RUNNING',
+            ...(withMessage ? { ':errorMessage': ending.errorMessage } : {}),
+            ':at': instant,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ? toRun(out.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async listRunning(): Promise<Run[]> {
+    const runs: Run[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'running',
+          KeyConditionExpression: 'runningPk = :pk',
+          ExpressionAttributeValues: { ':pk': RUNNING_PK },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      runs.push(...(out.Items ?? []).map(toRun));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return runs;
+  }
+
+  async listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byStartedAt',
+        KeyConditionExpression: 'listPk = :pk',
+        ExpressionAttributeValues: { ':pk': RUN_LIST_PK },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return {
+      runs: (out.Items ?? []).map(toRun),
+      ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey } : {}),
+    };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
