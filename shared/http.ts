@@ -92,7 +92,9 @@ export const unmatchedRoute = (
   routes: readonly { method: string; path: string }[],
 ): never => {
   const path = event.rawPath;
-  const allowed = routes.filter((r) => templateMatcher(r.path).test(path)).map((r) => r.method);
+  const allowed = [
+    ...new Set(routes.filter((r) => templateMatcher(r.path).test(path)).map((r) => r.method)),
+  ];
   if (allowed.length > 0) {
     throw new MethodNotAllowedError(
       `Method ${event.requestContext.http.method} is not allowed on ${path}`,

@@ -43,7 +43,7 @@ const builds = new Map<string, Promise<string>>();
  * Bundles a module once per process (later stacks in the same process reuse it) and returns
  * the bundle's path. Functions are built on their first cold start, so a stack starts fast.
  */
-const bundleOnce = (entry: string, name: string): Promise<string> => {
+export const bundleModule = (entry: string, name: string): Promise<string> => {
   let built = builds.get(name);
   if (!built) {
     outputDir ??= mkdtemp(join(tmpdir(), 'iot-playground-local-'));
@@ -54,7 +54,7 @@ const bundleOnce = (entry: string, name: string): Promise<string> => {
 };
 
 export const bundleFunction = (name: FunctionName): Promise<string> =>
-  bundleOnce(topology.functions[name].entry, name);
+  bundleModule(topology.functions[name].entry, name);
 
 /** The execution-environment bootstrap that loads a function bundle in a worker thread. */
-export const bundleWorker = (): Promise<string> => bundleOnce('infra/local/worker.ts', 'worker');
+export const bundleWorker = (): Promise<string> => bundleModule('infra/local/worker.ts', 'worker');

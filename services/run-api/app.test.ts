@@ -1,0 +1,74 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { describe, expect, it } from 'vitest';
+import { InMemoryRunStore } from '../../test/support/in-memory-run-store.ts';
+import { httpEvent } from '../../test/support/http-event.ts';
+import { lambdaContext } from '../../test/support/lambda-context.ts';
+import { makeHandler, runSettingsFromEnv, type RunApiDeps } from './app.ts';
+
+const setup = (store = new InMemoryRunStore()) => {
+  const deps: RunApiDeps = {
+    logger: new Logger({ logLevel: 'SILENT' }),
+    store,
+    settings: runSettingsFromEnv({}),
+    now: Date.now,
+    newId: () => crypto.randomUUID(),
+    adminGroup: 'admin',
+  };
+  return { handler: makeHandler(deps), store };
+};
+
+const call = async (
+  handler: ReturnType<typeof makeHandler>,
+  event: ReturnType<typeof httpEvent>,
+) => {
+  const result = await handler(event, lambdaContext());
+  return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
+};
+
+describe('run API under a JWT authorizer', () => {
+  it('takes the user from the token, not from X-User', async () => {
+    const { handler } = setup();
+    const response = await call(
+      handler,
+      httpEvent('POST /api/runs/start', {
+        body: JSON.stringify({ duration: 10, interval: 100 }),
+        headers: { 'x-user': 'mallory' },
+        claims: { username: 'carol' },
+      }),
+    );
+    expect(response.status).toBe(201);
+    expect(response.body.username).toBe('carol');
+  });
+
+  it('refuses interrupt-all without the admin claim and allows it with one', async () => {
+    const { handler, store } = setup();
+    await call(
+      handler,
+      httpEvent('POST /api/runs/start', { body: '{"duration":10,"interval":100}' }),
+    );
+    const refused = await call(
+      handler,
+      httpEvent('POST /api/runs/interrupt-all', { claims: { sub: 'u' } }),
+    );
+    expect(refused.status).toBe(403);
+    expect((await store.listRunning()).length).toBe(1);
+    const allowed = await call(
+      handler,
+      httpEvent('POST /api/runs/interrupt-all', { claims: { 'cognito:groups': '[admin]' } }),
+    );
+    expect(allowed).toMatchObject({ status: 200, body: { interrupted: 1 } });
+  });
+});
+
+describe('errors', () => {
+  it('hides an unexpected failure behind a generic 500', async () => {
+    const store = new InMemoryRunStore();
+    store.readSlots = () => Promise.reject(new Error('secret connection string'));
+    const { handler } = setup(store);
+    const response = await call(handler, httpEvent('GET /api/runs/can-start'));
+    expect(response).toEqual({
+      status: 500,
+      body: { error: 'Internal server error', details: [] },
+    });
+  });
+});
