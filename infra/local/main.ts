@@ -19,8 +19,17 @@ Options:
   --quiet               do not print function logs and the access log
   -h, --help            show this help
 
-Local-only endpoints: GET /local/health, GET /local/metrics (EMF metrics the functions
-printed; ?namespace=&name= filter), DELETE /local/metrics.
+Local-only endpoints:
+  GET    /local/health
+  GET    /local/metrics    EMF metrics the functions printed (?namespace=&name= filter)
+  DELETE /local/metrics    forget them
+  GET    /local/stats      AWS requests made (SQS per action, DynamoDB per operation) and
+                           queue depths, dead-letter queues included
+  DELETE /local/stats      reset the request counts
+  POST   /local/faults     plan failures, e.g. {"sendBatchEntryFailures": 2,
+                           "dynamoDbThrottle": {"operation": "BatchWriteItem", "count": 3},
+                           "unprocessedBatchWrites": 1, "consumerFailures": 1}
+  DELETE /local/faults     cancel planned failures
 Stop with Ctrl+C.`;
 
 // The SDK warns about Node 20 on every client; Lambda runs Node 22, so the warning is noise here.
@@ -72,6 +81,9 @@ console.log(`IoT Playground API listening on ${stack.url}
 ${routes}
   GET   ${stack.url}/local/metrics
 DynamoDB (dynalite): ${stack.dynamoDbEndpoint} — ${values['data-dir'] ? `data in ${values['data-dir']}` : 'in memory'}
+SQS: ${stack.sqsEndpoint} — queues ${Object.values(stack.queues)
+  .map(({ queue, deadLetters }) => `${queue.name} (dead letters: ${deadLetters.name})`)
+  .join(', ')}
 Press Ctrl+C to stop.`);
 
 const shutdown = () => {

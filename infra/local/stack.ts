@@ -5,12 +5,20 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { functionNames, tableNames, topology, type FunctionName } from '../topology.ts';
+import {
+  functionNames,
+  tableNames,
+  topology,
+  type FunctionName,
+  type QueueName,
+} from '../topology.ts';
 import { bundleFunction, bundleWorker } from './bundle.ts';
+import { startDynamoFaultProxy, type DynamoFaultProxy } from './dynamo-faults/proxy.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
 import { MetricsCollector, parseEmf } from './metrics.ts';
+import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
 
 export interface LocalStackOptions {
@@ -26,6 +34,8 @@ export interface LocalStackOptions {
   corsOrigins?: string[];
   /** Run the topology's schedules on their rates (tests usually trigger them by hand). */
   schedules?: boolean;
+  /** Shorter visibility timeouts or receive counts, so tests see redelivery in seconds. */
+  queues?: Partial<Record<QueueName, QueueOverrides>>;
   /** Execution environments per function, like Lambda's concurrency. */
   maxEnvironmentsPerFunction?: number;
   /** Where the gateway's access log and the functions' log lines go. */
@@ -38,24 +48,71 @@ export interface LocalStack {
   dynamoDbEndpoint: string;
   tables: Record<(typeof tableNames)[number], string>;
   metrics: MetricsCollector;
+  sqsEndpoint: string;
+  queues: LocalQueues['queues'];
+  faults: LocalFaults;
+  /** AWS requests counted since start or the last reset: SQS per action, DynamoDB per operation. */
+  requestCounts(): { sqs: Record<string, number>; dynamodb: Record<string, number> };
+  resetRequestCounts(): void;
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   /** Fires a function's schedule now, as EventBridge would. */
   runSchedule(functionName: FunctionName): Promise<unknown>;
   stop(): Promise<void>;
 }
 
+/** Failures the local stack can inject, for tests of the delivery guarantees. */
+export interface LocalFaults {
+  /** The next `count` SendMessageBatch entries fail (SQS answers them in `Failed`). */
+  failSendBatchEntries(count: number): void;
+  /** The next `count` requests of a DynamoDB operation are throttled. */
+  throttleDynamoDb(operation: string, count: number): void;
+  /** The next `count` BatchWriteItem requests leave half their items unprocessed. */
+  leaveWritesUnprocessed(count: number): void;
+  /** The next `count` consumer invocations fail before the function runs (a crash). */
+  failConsumerInvocations(count: number): void;
+  clear(): void;
+}
+
+const makeFaults = (queues: LocalQueues, dynamo: DynamoFaultProxy) => {
+  let consumerFailures = 0;
+  const faults: LocalFaults = {
+    failSendBatchEntries: (count) => queues.server.faults.failSendBatchEntries({ count }),
+    throttleDynamoDb: (operation, count) => dynamo.throttle(operation, count),
+    leaveWritesUnprocessed: (count) => dynamo.unprocessed(count),
+    failConsumerInvocations: (count) => {
+      consumerFailures += count;
+    },
+    clear: () => {
+      queues.server.faults.clear();
+      dynamo.clearFaults();
+      consumerFailures = 0;
+    },
+  };
+  const takeConsumerFailure = (): boolean => {
+    if (consumerFailures === 0) return false;
+    consumerFailures--;
+    return true;
+  };
+  return { faults, takeConsumerFailure };
+};
+
 const functionEnvironment = (
   name: FunctionName,
   shared: Record<string, string>,
+  queueUrls: Record<QueueName, string>,
   options: LocalStackOptions,
 ): Record<string, string> => {
   const spec = topology.functions[name];
-  const bindings = Object.fromEntries(
-    Object.keys(spec.tables).map((table) => [
+  const bindings = Object.fromEntries([
+    ...Object.keys(spec.tables).map((table) => [
       topology.tables[table as keyof typeof topology.tables].env,
       localTableName(table as keyof typeof topology.tables),
     ]),
-  );
+    ...Object.keys(spec.queues).map((queue) => [
+      topology.queues[queue as QueueName].env,
+      queueUrls[queue as QueueName],
+    ]),
+  ]);
   return {
     PATH: process.env.PATH ?? '',
     TZ: 'UTC',
@@ -80,15 +137,25 @@ const functionEnvironment = (
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
+  // Functions reach DynamoDB through the fault proxy, which also counts their requests.
+  const dynamoProxy = await startDynamoFaultProxy({ target: dynamo.endpoint });
+  const queues = await startQueues(options.queues);
+  const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
   const metrics = new MetricsCollector();
-  const shared = { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+  const shared = {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
+    AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
+  };
+  const queueUrls = Object.fromEntries(
+    Object.entries(queues.queues).map(([name, { queue }]) => [name, queue.url]),
+  ) as Record<QueueName, string>;
 
   const runtimes: FunctionRuntime[] = functionNames.map((name) => ({
     name,
     bundle: () => bundleFunction(name),
     memoryMb: topology.functions[name].memoryMb,
     timeoutMs: topology.functions[name].timeoutSeconds * 1000,
-    env: functionEnvironment(name, shared, options),
+    env: functionEnvironment(name, shared, queueUrls, options),
   }));
   const invoker = new LambdaInvoker(
     runtimes,
@@ -117,7 +184,20 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     log,
   });
 
-  const controls = localControls(metrics);
+  await queues.startConsumers(async (name, event) => {
+    if (takeConsumerFailure()) throw new Error(`${name}: injected invocation failure`);
+    return invoker.invoke(name, event);
+  }, log);
+
+  const requestCounts = () => ({
+    sqs: { ...queues.server.stats() },
+    dynamodb: { ...dynamoProxy.stats().requests },
+  });
+  const resetRequestCounts = () => {
+    queues.server.resetStats();
+    dynamoProxy.resetStats();
+  };
+  const controls = localControls({ metrics, faults, queues, requestCounts, resetRequestCounts });
   const server = createServer((request, response) => {
     const handled = controls(request, response) ?? gateway(request, response);
     handled.catch((error: unknown) => {
@@ -151,21 +231,73 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       tableNames.map((name) => [name, localTableName(name)]),
     ) as LocalStack['tables'],
     metrics,
+    sqsEndpoint: queues.server.endpoint,
+    queues: queues.queues,
+    faults,
+    requestCounts,
+    resetRequestCounts,
     invoke: (name, event) => invoker.invoke(name, event),
     runSchedule,
     stop: async () => {
       stopSchedules();
       server.close();
       server.closeAllConnections();
+      await queues.close();
       await invoker.close();
+      await dynamoProxy.close();
       await dynamo.close();
     },
   };
 };
 
-/** `/local/*`: the stack's own endpoints, outside the API's route table. */
+interface Controls {
+  metrics: MetricsCollector;
+  faults: LocalFaults;
+  queues: LocalQueues;
+  requestCounts: LocalStack['requestCounts'];
+  resetRequestCounts: () => void;
+}
+
+/** A fault plan as `POST /local/faults` takes it; every field optional. */
+interface FaultPlan {
+  sendBatchEntryFailures?: number;
+  dynamoDbThrottle?: { operation: string; count: number };
+  unprocessedBatchWrites?: number;
+  consumerFailures?: number;
+}
+
+const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
+  const count = (value: unknown, field: string): number => {
+    if (!Number.isInteger(value) || (value as number) < 0)
+      throw new Error(`${field} must be a whole number`);
+    return value as number;
+  };
+  if (plan.sendBatchEntryFailures !== undefined)
+    faults.failSendBatchEntries(count(plan.sendBatchEntryFailures, 'sendBatchEntryFailures'));
+  if (plan.dynamoDbThrottle !== undefined)
+    faults.throttleDynamoDb(
+      String(plan.dynamoDbThrottle.operation),
+      count(plan.dynamoDbThrottle.count, 'dynamoDbThrottle.count'),
+    );
+  if (plan.unprocessedBatchWrites !== undefined)
+    faults.leaveWritesUnprocessed(count(plan.unprocessedBatchWrites, 'unprocessedBatchWrites'));
+  if (plan.consumerFailures !== undefined)
+    faults.failConsumerInvocations(count(plan.consumerFailures, 'consumerFailures'));
+};
+
+const readJson = async (request: IncomingMessage): Promise<unknown> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text === '' ? {} : (JSON.parse(text) as unknown);
+};
+
+/**
+ * `/local/*`: the stack's own endpoints, outside the API's route table — gathered metrics,
+ * AWS request counts and queue depths, and fault injection for tests and experiments.
+ */
 const localControls =
-  (metrics: MetricsCollector) =>
+  ({ metrics, faults, queues, requestCounts, resetRequestCounts }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -174,14 +306,51 @@ const localControls =
       response.end(JSON.stringify(body));
     };
     const route = `${request.method} ${url.pathname}`;
-    if (route === 'GET /local/health') send(200, { status: 'ok' });
-    else if (route === 'GET /local/metrics') {
-      const namespace = url.searchParams.get('namespace') ?? undefined;
-      const name = url.searchParams.get('name') ?? undefined;
-      send(200, { documents: metrics.documents, series: metrics.list({ namespace, name }) });
-    } else if (route === 'DELETE /local/metrics') {
-      metrics.clear();
-      send(200, { cleared: true });
-    } else send(404, { error: `No local control at ${route}`, details: [] });
+    switch (route) {
+      case 'GET /local/health':
+        send(200, { status: 'ok' });
+        break;
+      case 'GET /local/metrics': {
+        const namespace = url.searchParams.get('namespace') ?? undefined;
+        const name = url.searchParams.get('name') ?? undefined;
+        send(200, { documents: metrics.documents, series: metrics.list({ namespace, name }) });
+        break;
+      }
+      case 'DELETE /local/metrics':
+        metrics.clear();
+        send(200, { cleared: true });
+        break;
+      case 'GET /local/stats':
+        send(200, {
+          requests: requestCounts(),
+          queues: Object.fromEntries(
+            Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
+              name,
+              { ...queue.counts(), deadLetters: deadLetters.counts() },
+            ]),
+          ),
+        });
+        break;
+      case 'DELETE /local/stats':
+        resetRequestCounts();
+        send(200, { cleared: true });
+        break;
+      case 'POST /local/faults':
+        return readJson(request)
+          .then(
+            (plan) => {
+              applyFaultPlan(faults, plan as FaultPlan);
+              send(200, { planned: plan });
+            },
+            () => send(400, { error: 'Fault plan is not valid JSON', details: [] }),
+          )
+          .catch((error: unknown) => send(400, { error: (error as Error).message, details: [] }));
+      case 'DELETE /local/faults':
+        faults.clear();
+        send(200, { cleared: true });
+        break;
+      default:
+        send(404, { error: `No local control at ${route}`, details: [] });
+    }
     return Promise.resolve();
   };

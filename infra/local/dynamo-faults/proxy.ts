@@ -1,0 +1,223 @@
+/**
+ * A DynamoDB endpoint that forwards to dynalite and injects the faults dynalite never
+ * produces: throttling and partial BatchWriteItem results. Requests pass through unchanged
+ * unless a fault is planned; every request is counted per operation, which measures the
+ * DynamoDB requests a flow costs.
+ *
+ *   const proxy = await startDynamoFaultProxy({ target: 'http://127.0.0.1:4567' });
+ *   new DynamoDBClient({ endpoint: proxy.endpoint, ... });
+ *   proxy.unprocessed(2);
+ *   ...
+ *   await proxy.close();
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Agent,
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { isRequestItems, splitBatchWrite, withUnprocessedItems } from './batch-write.ts';
+import { DynamoFaults, type DynamoProxyStats } from './faults.ts';
+
+export interface DynamoFaultProxyOptions {
+  /** The DynamoDB endpoint to forward to, e.g. dynalite's `http://127.0.0.1:<port>`. */
+  target: string;
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+}
+
+export interface DynamoFaultProxy {
+  /** `http://127.0.0.1:<port>`: the DynamoDBClient `endpoint` (or AWS_ENDPOINT_URL_DYNAMODB). */
+  readonly endpoint: string;
+  readonly port: number;
+  /** The next `count` requests of `operation` answer ProvisionedThroughputExceededException. */
+  throttle(operation: string, count: number): void;
+  /** The next `count` BatchWriteItem requests write half their items, the rest come back unprocessed. */
+  unprocessed(count: number): void;
+  /** Cancels planned faults that have not happened yet. */
+  clearFaults(): void;
+  stats(): DynamoProxyStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+const TARGET_PREFIX = 'DynamoDB_20120810.';
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
+const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
+
+interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const readAll = async (stream: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+};
+
+/** Headers of a body the proxy wrote itself; DynamoDB clients may verify x-amz-crc32. */
+const bodyHeaders = (body: Buffer): Record<string, string | number> => ({
+  'content-length': body.length,
+  'x-amz-crc32': crc32(body),
+});
+
+const sendJson = (
+  response: ServerResponse,
+  statusCode: number,
+  payload: unknown,
+  headers: IncomingHttpHeaders = {},
+): void => {
+  const body = Buffer.from(JSON.stringify(payload));
+  response.writeHead(statusCode, {
+    ...headers,
+    'content-type': JSON_CONTENT_TYPE,
+    'x-amzn-requestid': headers['x-amzn-requestid'] ?? randomUUID(),
+    ...bodyHeaders(body),
+  });
+  response.end(body);
+};
+
+export const startDynamoFaultProxy = async (
+  options: DynamoFaultProxyOptions,
+): Promise<DynamoFaultProxy> => {
+  const target = new URL(options.target);
+  const agent = new Agent({ keepAlive: true });
+  const faults = new DynamoFaults();
+
+  const forward = (request: IncomingMessage, body: Buffer): Promise<UpstreamResponse> =>
+    new Promise((resolve, reject) => {
+      const upstream = httpRequest(
+        {
+          agent,
+          protocol: target.protocol,
+          hostname: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: target.host, 'content-length': body.length },
+        },
+        (response) => {
+          readAll(response).then(
+            (responseBody) =>
+              resolve({
+                statusCode: response.statusCode ?? 500,
+                headers: response.headers,
+                body: responseBody,
+              }),
+            reject,
+          );
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+
+  const relay = (response: ServerResponse, upstream: UpstreamResponse): void => {
+    response.writeHead(upstream.statusCode, upstream.headers);
+    response.end(upstream.body);
+  };
+
+  /** Writes part of a batch, then answers as DynamoDB does with the rest in UnprocessedItems. */
+  const partialBatchWrite = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    body: Buffer,
+  ): Promise<boolean> => {
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return false; // forwarded as is, for DynamoDB to reject
+    }
+    const requestItems = input['RequestItems'];
+    if (!isRequestItems(requestItems)) return false;
+    const { forwarded, unprocessed, unprocessedCount } = splitBatchWrite(requestItems);
+    faults.recordUnprocessed(unprocessedCount);
+    if (Object.keys(forwarded).length === 0) {
+      sendJson(response, 200, { UnprocessedItems: unprocessed });
+      return true;
+    }
+    const upstream = await forward(
+      request,
+      Buffer.from(JSON.stringify({ ...input, RequestItems: forwarded })),
+    );
+    if (upstream.statusCode !== 200) {
+      relay(response, upstream);
+      return true;
+    }
+    const output = JSON.parse(upstream.body.toString('utf8')) as Record<string, unknown>;
+    sendJson(response, 200, withUnprocessedItems(output, unprocessed), upstream.headers);
+    return true;
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      const body = await readAll(request);
+      const target = request.headers['x-amz-target'];
+      const operation =
+        typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+          ? target.slice(TARGET_PREFIX.length)
+          : 'Unknown';
+      faults.recordRequest(operation);
+      if (faults.takeThrottle(operation)) {
+        sendJson(response, 400, {
+          __type: `${ERROR_NAMESPACE}ProvisionedThroughputExceededException`,
+          message:
+            'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+        });
+        return;
+      }
+      if (operation === 'BatchWriteItem' && faults.takeUnprocessed()) {
+        if (await partialBatchWrite(request, response, body)) return;
+      }
+      relay(response, await forward(request, body));
+    } catch (error) {
+      console.error('DynamoDB fault proxy: request failed', error);
+      if (!response.headersSent) {
+        sendJson(response, 500, {
+          __type: `${ERROR_NAMESPACE}InternalServerError`,
+          message: 'The DynamoDB fault proxy could not complete the request.',
+        });
+      } else {
+        response.destroy();
+      }
+    }
+  };
+
+  const server = createServer((request, response) => {
+    void handle(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    throttle: (operation, count) => faults.throttle(operation, count),
+    unprocessed: (count) => faults.unprocessed(count),
+    clearFaults: () => faults.clear(),
+    stats: () => faults.stats(),
+    resetStats: () => faults.resetStats(),
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
+      server.closeAllConnections();
+      agent.destroy();
+      await closed;
+    },
+  };
+};

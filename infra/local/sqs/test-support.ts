@@ -1,0 +1,78 @@
+/** Fixtures for the tests of the local SQS endpoint and the event-source mapping. */
+import { randomUUID } from 'node:crypto';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startSqsServer, type SqsServer } from './server.ts';
+
+export interface TestClock {
+  now: () => number;
+  /** Moves time forward and lets waiting long polls see it. */
+  advance: (ms: number) => void;
+}
+
+export interface LocalSqs {
+  server: SqsServer;
+  sqs: SQSClient;
+  clock: TestClock;
+  /** Creates a queue with a unique name through the SDK and returns its URL. */
+  createQueue: (prefix: string, attributes?: Record<string, string>) => Promise<string>;
+  close: () => Promise<void>;
+}
+
+export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export const createSqsClient = (endpoint: string): SQSClient =>
+  new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // One attempt: an error must surface in the test, not be retried away.
+    maxAttempts: 1,
+  });
+
+/** An endpoint on a manual clock starting at a fixed instant, with an SDK client for it. */
+export const startLocalSqs = async (): Promise<LocalSqs> => {
+  let time = Date.UTC(2030, 0, 1);
+  let wakeLongPolls = (): void => undefined;
+  const clock: TestClock = {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+      wakeLongPolls();
+    },
+  };
+  const server = await startSqsServer({ now: clock.now });
+  wakeLongPolls = () => server.wakeLongPolls();
+  const sqs = createSqsClient(server.endpoint);
+  return {
+    server,
+    sqs,
+    clock,
+    createQueue: async (prefix, attributes) => {
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: uniqueName(prefix), Attributes: attributes }),
+      );
+      if (QueueUrl === undefined) throw new Error('CreateQueue returned no QueueUrl');
+      return QueueUrl;
+    },
+    close: async () => {
+      sqs.destroy();
+      await server.close();
+    },
+  };
+};
+
+/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
+export const eventually = async <T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
