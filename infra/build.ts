@@ -5,6 +5,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { LAMBDA_NODE_TARGET } from './bundling.ts';
 import { lambdaBundleOptions, repoRoot } from './local/bundle.ts';
 import { functionNames, topology } from './topology.ts';
 
@@ -19,7 +20,7 @@ for (const name of functionNames) {
     ...lambdaBundleOptions,
     entryPoints: [join(repoRoot, topology.functions[name].entry)],
     outfile,
-    target: 'node22',
+    target: LAMBDA_NODE_TARGET,
   });
   const { size } = await stat(outfile);
   console.log(`${name.padEnd(16)} ${(size / 1024).toFixed(1).padStart(8)} KiB  ${outfile}`);

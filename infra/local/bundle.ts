@@ -7,22 +7,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
+import { ESM_REQUIRE_BANNER, MAIN_FIELDS } from '../bundling.ts';
 import { topology, type FunctionName } from '../topology.ts';
 
 export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
-/** esbuild settings shared by the local stack and the CDK function factory. */
+/** esbuild settings of the local stack and `npm run build` (the CDK app passes the same). */
 export const lambdaBundleOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   minify: true,
   sourcemap: true,
-  mainFields: ['module', 'main'],
-  // Some dependencies are CommonJS and call require(); ESM bundles need it defined.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  mainFields: MAIN_FIELDS,
+  banner: { js: ESM_REQUIRE_BANNER },
   logLevel: 'silent',
 } satisfies BuildOptions;
 

@@ -1,0 +1,119 @@
+/**
+ * The alarms that say the pipeline needs a person: anything in the DLQ, a consumer falling
+ * behind, function errors or throttles, API 5xx. Optionally mailed through an SNS topic.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { FunctionName } from '#infra/topology.ts';
+import type { AlarmThresholds } from '../stage-config.ts';
+import type { IngestionQueue } from './ingestion-queue.ts';
+
+/** Queue metrics are published every minute; alarm on the freshest point. */
+const ONE_MINUTE = Duration.minutes(1);
+
+export interface OperationalAlarmsProps {
+  functions: Record<FunctionName, lambda.IFunction>;
+  queue: IngestionQueue;
+  httpApi: apigw.HttpApi;
+  thresholds: AlarmThresholds;
+  alarmEmail?: string;
+}
+
+export class OperationalAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly topic?: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
+    super(scope, id);
+    const { thresholds } = props;
+    const period = thresholds.evaluationPeriod;
+
+    if (props.alarmEmail !== undefined) {
+      this.topic = new sns.Topic(this, 'Topic', {
+        displayName: 'IoT Playground alarms',
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      Validations.of(this.topic).acknowledge({
+        id: 'AwsSolutions-SNS2',
+        reason:
+          'Alarm notifications carry only alarm names and metric values, no application data. ' +
+          'CloudWatch cannot publish to a topic under the AWS managed SNS key, and a customer ' +
+          'managed key would add a monthly charge to an otherwise idle-free stack.',
+      });
+    }
+
+    const alarm = (
+      alarmId: string,
+      description: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      comparisonOperator: cloudwatch.ComparisonOperator,
+    ): void => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator,
+        evaluationPeriods: 1,
+        // No data means no traffic, which is healthy for every alarm here.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (this.topic) {
+        created.addAlarmAction(new SnsAction(this.topic));
+        created.addOkAction(new SnsAction(this.topic));
+      }
+      this.alarms.push(created);
+    };
+
+    alarm(
+      'DeadLetterMessages',
+      'Measurements failed maxReceiveCount times and wait in the dead-letter queue.',
+      props.queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: ONE_MINUTE,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      0,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm(
+      'OldestMessageAge',
+      `The consumer is behind: a queued measurement is older than ${thresholds.oldestMessageAge.toHumanString()}.`,
+      props.queue.queue.metricApproximateAgeOfOldestMessage({
+        period: ONE_MINUTE,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      thresholds.oldestMessageAge.toSeconds(),
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(
+        `${name}Errors`,
+        `${name}: ${thresholds.functionErrors} or more errors in ${period.toHumanString()}.`,
+        fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        thresholds.functionErrors,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+      alarm(
+        `${name}Throttles`,
+        `${name}: ${thresholds.functionThrottles} or more throttled invocations in ${period.toHumanString()}.`,
+        fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM }),
+        thresholds.functionThrottles,
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+    alarm(
+      'Api5xx',
+      `The API answered ${thresholds.api5xx} or more 5xx responses in ${period.toHumanString()}.`,
+      props.httpApi.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
+      thresholds.api5xx,
+      cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Grafana on ECS Fargate for component `full`: public subnets only (no NAT gateway to pay
+ * for), an internet-facing ALB (HTTPS with a custom domain), the admin password in Secrets
+ * Manager, a task role that reads CloudWatch metrics and this stack's logs, and an image with
+ * the datasource and dashboards provisioned in it.
+ */
+import {
+  ArnFormat,
+  Duration,
+  IgnoreMode,
+  type RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { REPO_ROOT } from './function-factory.ts';
+
+const GRAFANA_PORT = 3000;
+
+/** Docker context: the repository, narrowed to the image folder and the generated dashboards. */
+export const GRAFANA_IMAGE = {
+  directory: REPO_ROOT,
+  file: 'infra/aws/grafana/Dockerfile',
+  // .dockerignore syntax: exclude everything, then re-include the two folders the Dockerfile
+  // copies, so the asset hash (and the upload) depends on nothing else.
+  exclude: [
+    '*',
+    '!infra',
+    'infra/*',
+    '!infra/aws',
+    'infra/aws/*',
+    '!infra/aws/grafana',
+    '!dashboards',
+    'dashboards/*',
+    '!dashboards/generated',
+  ],
+};
+
+export interface GrafanaDomain {
+  domainName: string;
+  certificate: acm.ICertificate;
+  hostedZone: route53.IHostedZone;
+}
+
+export interface GrafanaProps {
+  removalPolicy: RemovalPolicy;
+  logRetention: logs.RetentionDays;
+  /** Log groups Grafana may query with Logs Insights (the stack's functions and API). */
+  queryableLogGroups: logs.ILogGroup[];
+  customDomain?: GrafanaDomain;
+  anonymousViewer: boolean;
+}
+
+export class Grafana extends Construct {
+  readonly url: string;
+  readonly vpc: ec2.Vpc;
+  readonly service: ecs.FargateService;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly adminPassword: secretsmanager.Secret;
+  readonly taskRole: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: GrafanaProps) {
+    super(scope, id);
+    const domain = props.customDomain;
+    const https = domain !== undefined;
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 }],
+    });
+    Validations.of(this.vpc).acknowledge({
+      id: 'AwsSolutions-VPC7',
+      reason:
+        'The VPC holds only the Grafana task and its load balancer in public subnets; flow ' +
+        'logs would mostly record internet scan noise at ingestion cost, and requests to ' +
+        'Grafana are logged by Grafana itself (router logging) into CloudWatch Logs.',
+    });
+
+    const cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.DISABLED,
+    });
+    Validations.of(cluster).acknowledge({
+      id: 'AwsSolutions-ECS4',
+      reason:
+        'One Grafana task: the free AWS/ECS CPU and memory metrics suffice; Container ' +
+        'Insights would add billed custom metrics for no operational gain.',
+    });
+
+    this.adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
+      description: 'Grafana admin password (user admin)',
+      generateSecretString: { passwordLength: 32, excludePunctuation: true },
+      removalPolicy: props.removalPolicy,
+    });
+    Validations.of(this.adminPassword).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Grafana reads the admin password only when it creates its admin user at start; a ' +
+        'rotation Lambda could not change the running instance. Rotate by putting a new ' +
+        'value and forcing a new deployment of the service.',
+    });
+
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: 256,
+      memoryLimitMiB: 512,
+      // Graviton Fargate is ~20% cheaper; the image build only copies files, so building it
+      // for arm64 on an x86 runner needs no emulation.
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.taskRole = taskDefinition.taskRole;
+    this.grantCloudWatchRead(taskDefinition.taskRole, props.queryableLogGroups);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    const securityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Grafana load balancer: HTTP(S) from the internet',
+      allowAllOutbound: false,
+    });
+    Validations.of(securityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason:
+        'The Grafana load balancer is the public entry point for people viewing dashboards; ' +
+        'Grafana authenticates every non-anonymous request.',
+    });
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing: true,
+      securityGroup,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      dropInvalidHeaderFields: true,
+    });
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason:
+        'Requests are logged by Grafana (GF_SERVER_ROUTER_LOGGING) into CloudWatch Logs; an ' +
+        'S3 access-log bucket would need its own logging bucket and lifecycle for a single ' +
+        'dashboard endpoint.',
+    });
+
+    const baseUrl = domain
+      ? `https://${domain.domainName}`
+      : `http://${this.loadBalancer.loadBalancerDnsName}`;
+    this.url = baseUrl;
+
+    const container = taskDefinition.addContainer('grafana', {
+      image: ecs.ContainerImage.fromAsset(GRAFANA_IMAGE.directory, {
+        file: GRAFANA_IMAGE.file,
+        exclude: GRAFANA_IMAGE.exclude,
+        ignoreMode: IgnoreMode.DOCKER,
+        platform: Platform.LINUX_ARM64,
+      }),
+      portMappings: [{ containerPort: GRAFANA_PORT }],
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'grafana', logGroup }),
+      environment: {
+        // The provisioned CloudWatch datasource's default region.
+        AWS_REGION: Stack.of(this).region,
+        GF_SERVER_ROOT_URL: baseUrl,
+        GF_SERVER_ROUTER_LOGGING: 'true',
+        GF_SECURITY_COOKIE_SECURE: String(https),
+        GF_AUTH_ANONYMOUS_ENABLED: String(props.anonymousViewer),
+        GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+      },
+      secrets: {
+        GF_SECURITY_ADMIN_PASSWORD: ecs.Secret.fromSecretsManager(this.adminPassword),
+      },
+    });
+    Validations.of(taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The plain environment holds only non-secret settings (region, public URL, feature ' +
+        'switches); the admin password is injected from Secrets Manager.',
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster,
+      taskDefinition,
+      desiredCount: 1,
+      // Public subnets and a public IP instead of a NAT gateway: the task pulls its image and
+      // reaches the CloudWatch APIs directly; its security group admits only the load balancer.
+      assignPublicIp: true,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+    });
+
+    const listener = domain
+      ? this.loadBalancer.addListener('Https', {
+          port: 443,
+          certificates: [domain.certificate],
+          sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+          open: true,
+        })
+      : this.loadBalancer.addListener('Http', { port: 80, open: true });
+    if (https) this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+
+    listener.addTargets('Grafana', {
+      port: GRAFANA_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [this.service.loadBalancerTarget({ containerName: container.containerName })],
+      healthCheck: { path: '/api/health', healthyHttpCodes: '200' },
+      deregistrationDelay: Duration.seconds(15),
+    });
+
+    if (domain) {
+      new route53.ARecord(this, 'AliasRecord', {
+        zone: domain.hostedZone,
+        recordName: domain.domainName,
+        target: route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+    }
+
+    const executionRole = taskDefinition.obtainExecutionRole();
+    Validations.of(executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken, added by CDK for pulling the image asset, has no resource ' +
+        'scope; the image pull itself is limited to the asset repository.',
+    });
+  }
+
+  /**
+   * What Grafana's CloudWatch datasource needs. Metric reads and query polling have no
+   * resource-level permissions; Logs Insights queries are limited to the given log groups.
+   */
+  private grantCloudWatchRead(role: iam.IRole, logGroups: logs.ILogGroup[]): void {
+    const stack = Stack.of(this);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadMetricsAndAlarms',
+        actions: [
+          'cloudwatch:GetMetricData',
+          'cloudwatch:ListMetrics',
+          'cloudwatch:DescribeAlarms',
+          'cloudwatch:DescribeAlarmsForMetric',
+          'cloudwatch:DescribeAlarmHistory',
+          'logs:DescribeLogGroups',
+          'logs:GetQueryResults',
+          'logs:StopQuery',
+          'ec2:DescribeRegions',
+        ],
+        resources: ['*'],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'QueryStackLogs',
+        actions: [
+          'logs:StartQuery',
+          'logs:GetLogGroupFields',
+          'logs:GetLogEvents',
+          'logs:FilterLogEvents',
+        ],
+        // Both ARN forms: the CloudFormation attribute ends in `:*`, some APIs check the bare one.
+        resources: logGroups.flatMap((group) => [
+          group.logGroupArn,
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: group.logGroupName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ]),
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CloudWatch GetMetricData/ListMetrics/Describe*, Logs DescribeLogGroups, ' +
+        'GetQueryResults, StopQuery and EC2 DescribeRegions support no resource-level ' +
+        'permissions; all are read-only. Log queries themselves are scoped to this stack.',
+    });
+  }
+}

@@ -1,0 +1,63 @@
+/** A topology queue: the queue, its dead-letter queue, and the consumer's event source mapping. */
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { type QueueName, topology } from '#infra/topology.ts';
+
+/** AWS's guidance for SQS event sources: visibility timeout at least six times the function's. */
+export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
+
+export interface IngestionQueueProps {
+  name: QueueName;
+}
+
+export class IngestionQueue extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  private readonly name: QueueName;
+
+  constructor(scope: Construct, id: string, props: IngestionQueueProps) {
+    super(scope, id);
+    this.name = props.name;
+    const spec = topology.queues[props.name];
+    const consumer = topology.functions[spec.consumer.function];
+    if (spec.visibilityTimeoutSeconds < VISIBILITY_TO_TIMEOUT_RATIO * consumer.timeoutSeconds) {
+      throw new Error(
+        `Queue ${props.name}: visibility timeout ${spec.visibilityTimeoutSeconds}s is below ` +
+          `${VISIBILITY_TO_TIMEOUT_RATIO} × the ${spec.consumer.function} timeout (${consumer.timeoutSeconds}s)`,
+      );
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.seconds(spec.deadLetterRetentionSeconds),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(spec.retentionSeconds),
+      // SQS-managed keys: encrypted at rest without KMS request charges on every message.
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: spec.maxReceiveCount },
+    });
+  }
+
+  /**
+   * Connects the topology's consumer: partial batch responses (only failed records return to
+   * the queue), with batch size, batching window and concurrency cap from the topology.
+   */
+  connectConsumer(fn: lambda.IFunction): void {
+    const { consumer } = topology.queues[this.name];
+    fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: consumer.batchSize,
+        maxBatchingWindow: Duration.seconds(consumer.maxBatchingWindowSeconds),
+        maxConcurrency: consumer.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+  }
+}

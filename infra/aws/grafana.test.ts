@@ -1,0 +1,293 @@
+/** Component `full`: Grafana on Fargate without NAT, its image, secret, role and URL wiring. */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './constructs/function-factory.ts';
+import { GRAFANA_IMAGE } from './constructs/grafana.ts';
+import { OUTPUTS } from './stack.ts';
+import {
+  asArray,
+  logicalId,
+  resourcesOfType,
+  statementsOfRole,
+  synthesize,
+  type Synthesized,
+} from './test-support.ts';
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize({ stage: 'dev', component: 'full' });
+});
+afterAll(() => synth?.dispose());
+
+const grafana = () => {
+  const value = synth.stack.grafana;
+  if (value === undefined) throw new Error('component full has no Grafana');
+  return value;
+};
+const loadBalancerUrl = () => ({
+  'Fn::Join': [
+    '',
+    ['http://', { 'Fn::GetAtt': [logicalId(synth, grafana().loadBalancer), 'DNSName'] }],
+  ],
+});
+
+describe('network', () => {
+  it('has no NAT gateway and only public subnets', () => {
+    synth.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const subnets = Object.values(resourcesOfType(synth.template, 'AWS::EC2::Subnet'));
+    expect(subnets.length).toBeGreaterThanOrEqual(2);
+    for (const subnet of subnets) {
+      expect(subnet.Properties?.MapPublicIpOnLaunch).toBe(true);
+    }
+    for (const route of Object.values(resourcesOfType(synth.template, 'AWS::EC2::Route'))) {
+      expect(route.Properties).toHaveProperty('GatewayId');
+      expect(route.Properties).not.toHaveProperty('NatGatewayId');
+    }
+  });
+
+  it('runs one task with a public IP in the public subnets', () => {
+    synth.template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: 1,
+      NetworkConfiguration: {
+        AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }),
+      },
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      }),
+    });
+  });
+
+  it('admits traffic to the task only from the load balancer', () => {
+    const ingress = Object.values(
+      resourcesOfType(synth.template, 'AWS::EC2::SecurityGroupIngress'),
+    );
+    expect(ingress).toHaveLength(1);
+    const loadBalancerGroup = grafana().loadBalancer.connections.securityGroups[0]!;
+    expect(ingress[0]?.Properties).toMatchObject({
+      FromPort: 3000,
+      ToPort: 3000,
+      SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(synth, loadBalancerGroup), 'GroupId'] },
+    });
+    expect(ingress[0]?.Properties).not.toHaveProperty('CidrIp');
+  });
+});
+
+describe('load balancer', () => {
+  it('is internet-facing and listens on HTTP without a domain', () => {
+    synth.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+    });
+    synth.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+    });
+  });
+
+  it('health-checks Grafana on /api/health', () => {
+    synth.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 3000,
+      Protocol: 'HTTP',
+      TargetType: 'ip',
+      HealthCheckPath: '/api/health',
+    });
+  });
+});
+
+describe('task', () => {
+  const container = () => {
+    const [task] = Object.values(resourcesOfType(synth.template, 'AWS::ECS::TaskDefinition'));
+    const definitions = task?.Properties?.ContainerDefinitions as Record<string, unknown>[];
+    expect(definitions).toHaveLength(1);
+    return definitions[0]!;
+  };
+  const environment = () =>
+    Object.fromEntries(
+      (container().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
+    );
+
+  it('runs on ARM64 Fargate', () => {
+    synth.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+    });
+  });
+
+  it('takes the admin password from Secrets Manager, never from plain env', () => {
+    const secretId = logicalId(synth, grafana().adminPassword);
+    expect(container().Secrets).toEqual([
+      { Name: 'GF_SECURITY_ADMIN_PASSWORD', ValueFrom: { Ref: secretId } },
+    ]);
+    expect(Object.keys(environment())).not.toContain('GF_SECURITY_ADMIN_PASSWORD');
+    synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 32 }),
+    });
+  });
+
+  it('knows its public URL and the region for the CloudWatch datasource', () => {
+    expect(environment()).toMatchObject({
+      GF_SERVER_ROOT_URL: loadBalancerUrl(),
+      AWS_REGION: { Ref: 'AWS::Region' },
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+    });
+  });
+
+  it('logs to CloudWatch Logs', () => {
+    expect(container().LogConfiguration).toMatchObject({ LogDriver: 'awslogs' });
+  });
+});
+
+describe('task role', () => {
+  const statements = () => statementsOfRole(synth.template, logicalId(synth, grafana().taskRole));
+
+  it('reads CloudWatch metrics', () => {
+    const metrics = statements().find((s) =>
+      asArray(s.Action).includes('cloudwatch:GetMetricData'),
+    );
+    expect(metrics?.Resource).toBe('*');
+    expect(asArray(metrics!.Action)).toEqual(
+      expect.arrayContaining(['cloudwatch:ListMetrics', 'cloudwatch:DescribeAlarms']),
+    );
+  });
+
+  it('queries only the log groups of this stack', () => {
+    const query = statements().find((s) => asArray(s.Action).includes('logs:StartQuery'));
+    expect(query).toBeDefined();
+    const resources = JSON.stringify(query!.Resource);
+    expect(resources).not.toContain('"*"');
+    for (const fn of Object.values(synth.stack.functions)) {
+      expect(resources).toContain(logicalId(synth, fn.logGroup));
+    }
+  });
+
+  it('can change nothing', () => {
+    const actions = statements().flatMap((s) => asArray(s.Action));
+    for (const action of actions) {
+      expect(action).toMatch(/^[a-z0-9]+:(Get|List|Describe|StartQuery|StopQuery|FilterLogEvents)/);
+    }
+  });
+});
+
+describe('run API', () => {
+  it('gets the load balancer URL as GRAFANA_URL, also given as output', () => {
+    const fn = synth.template.toJSON().Resources[logicalId(synth, synth.stack.functions.runApi.fn)];
+    expect(fn.Properties.Environment.Variables.GRAFANA_URL).toEqual(loadBalancerUrl());
+    expect(synth.template.toJSON().Outputs[OUTPUTS.grafanaUrl].Value).toEqual(loadBalancerUrl());
+    expect(synth.template.toJSON().Outputs).toHaveProperty(OUTPUTS.grafanaAdminSecret);
+  });
+});
+
+describe('image', () => {
+  const dockerfile = readFileSync(path.join(REPO_ROOT, GRAFANA_IMAGE.file), 'utf8');
+  const provisioning = (file: string) =>
+    readFileSync(path.join(REPO_ROOT, 'infra/aws/grafana/provisioning', file), 'utf8');
+
+  it('is built for arm64 from the Dockerfile in the repository', () => {
+    const manifest = JSON.parse(
+      readFileSync(path.join(synth.outdir, `${synth.stack.artifactId}.assets.json`), 'utf8'),
+    ) as { dockerImages: Record<string, { source: { dockerFile: string; platform: string } }> };
+    const images = Object.values(manifest.dockerImages);
+    expect(images).toHaveLength(1);
+    expect(images[0]?.source).toMatchObject({
+      dockerFile: GRAFANA_IMAGE.file,
+      platform: 'linux/arm64',
+    });
+  });
+
+  it('stages only the image folder and the dashboards as the build context', () => {
+    const staged = readdirSync(synth.outdir).filter((entry) => entry.startsWith('asset.'));
+    const contexts = staged.filter((entry) =>
+      readdirSync(path.join(synth.outdir, entry)).includes('infra'),
+    );
+    expect(contexts).toHaveLength(1);
+    const context = path.join(synth.outdir, contexts[0]!);
+    expect(readdirSync(context).every((entry) => ['infra', 'dashboards'].includes(entry))).toBe(
+      true,
+    );
+    expect(readdirSync(path.join(context, 'infra'))).toEqual(['aws']);
+    expect(readdirSync(path.join(context, 'infra/aws'))).toEqual(['grafana']);
+  });
+
+  it('starts from a pinned official Grafana release', () => {
+    expect(dockerfile).toMatch(/^FROM grafana\/grafana:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/m);
+  });
+
+  it('provisions the CloudWatch datasource with the region from the environment', () => {
+    const datasource = provisioning('datasources/cloudwatch.yaml');
+    expect(datasource).toMatch(/type: cloudwatch/);
+    expect(datasource).toMatch(/authType: default/);
+    expect(datasource).toMatch(/defaultRegion: \$\{AWS_REGION\}/);
+  });
+
+  it('provisions dashboards from the folder the Dockerfile fills from dashboards/generated', () => {
+    const folder = /path: (\S+)/.exec(provisioning('dashboards/iot-playground.yaml'))?.[1];
+    expect(folder).toBeDefined();
+    expect(dockerfile).toMatch(new RegExp(`^COPY .*dashboards/generated\\S* ${folder}/?$`, 'm'));
+  });
+});
+
+describe('with a Grafana domain', () => {
+  let withDomain: Synthesized;
+  beforeAll(() => {
+    withDomain = synthesize({
+      component: 'full',
+      grafanaDomainName: 'grafana.example.com',
+      hostedZoneName: 'example.com',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      grafanaAnonymousViewer: 'true',
+    });
+  });
+  afterAll(() => withDomain?.dispose());
+
+  it('serves HTTPS with the certificate and redirects HTTP', () => {
+    withDomain.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [Match.objectLike({ CertificateArn: Match.anyValue() })],
+    });
+    withDomain.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [
+        Match.objectLike({
+          Type: 'redirect',
+          RedirectConfig: Match.objectLike({ Protocol: 'HTTPS', Port: '443' }),
+        }),
+      ],
+    });
+    withDomain.template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: 'grafana.example.com.',
+      Type: 'A',
+    });
+  });
+
+  it('gives the run API the https URL and lets anonymous viewers in when asked', () => {
+    const stack = withDomain.stack;
+    const fn =
+      withDomain.template.toJSON().Resources[logicalId(withDomain, stack.functions.runApi.fn)];
+    expect(fn.Properties.Environment.Variables.GRAFANA_URL).toBe('https://grafana.example.com');
+    const [task] = Object.values(resourcesOfType(withDomain.template, 'AWS::ECS::TaskDefinition'));
+    const [container] = task?.Properties?.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    const environment = Object.fromEntries(container!.Environment.map((e) => [e.Name, e.Value]));
+    expect(environment).toMatchObject({
+      GF_SERVER_ROOT_URL: 'https://grafana.example.com',
+      GF_SECURITY_COOKIE_SECURE: 'true',
+      GF_AUTH_ANONYMOUS_ENABLED: 'true',
+      GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+    });
+  });
+
+  it('is cdk-nag AwsSolutions clean', () => {
+    expect(withDomain.nagFindings()).toEqual([]);
+  });
+});
+
+describe('cdk-nag', () => {
+  it('is AwsSolutions clean', () => {
+    expect(synth.nagFindings()).toEqual([]);
+  });
+});

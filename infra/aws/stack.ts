@@ -1,0 +1,178 @@
+/**
+ * The IoT Playground stack, built from `infra/topology.ts`: tables, queue, functions, HTTP API,
+ * schedules, alarms, and Grafana when the component is `full`.
+ */
+import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import {
+  type FunctionName,
+  functionNames,
+  type QueueName,
+  queueNames,
+  topology,
+} from '#infra/topology.ts';
+import type { DeploymentConfig } from './stage-config.ts';
+import { OperationalAlarms } from './constructs/alarms.ts';
+import { PublicApi } from './constructs/api.ts';
+import { CustomDomain } from './constructs/custom-domain.ts';
+import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
+import { Grafana } from './constructs/grafana.ts';
+import { IngestionQueue } from './constructs/ingestion-queue.ts';
+import { DataTables } from './constructs/tables.ts';
+
+export interface IotPlaygroundStackProps extends StackProps {
+  config: DeploymentConfig;
+  /** Replaces esbuild bundling of the handlers (tests); see CodeProvider. */
+  code?: CodeProvider;
+}
+
+/** Names of the stack outputs (the deploy workflow lists them all in its job summary). */
+export const OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  grafanaUrl: 'GrafanaUrl',
+  grafanaAdminSecret: 'GrafanaAdminSecretArn',
+  queueName: 'MeasurementQueueName',
+  deadLetterQueueName: 'MeasurementDeadLetterQueueName',
+  tableName: (table: string) => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`,
+} as const;
+
+export class IotPlaygroundStack extends Stack {
+  readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly tables: DataTables;
+  readonly queues: Record<QueueName, IngestionQueue>;
+  readonly api: PublicApi;
+  readonly grafana?: Grafana;
+
+  constructor(scope: Construct, id: string, props: IotPlaygroundStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const { settings } = config;
+    Tags.of(this).add('project', 'iot-playground');
+    Tags.of(this).add('stage', config.stage);
+
+    const domain = this.customDomain(config);
+
+    const tables = new DataTables(this, 'Tables', { settings });
+    this.tables = tables;
+    const queues = Object.fromEntries(
+      queueNames.map((name) => [name, new IngestionQueue(this, `${name}Queue`, { name })]),
+    ) as Record<QueueName, IngestionQueue>;
+    this.queues = queues;
+
+    const grafanaDomainName = config.domain?.grafanaDomainName;
+    const grafanaDomain =
+      domain && grafanaDomainName !== undefined
+        ? {
+            domainName: grafanaDomainName,
+            certificate: domain.certificate,
+            hostedZone: domain.hostedZone,
+          }
+        : undefined;
+
+    // The functions come first so Grafana can be scoped to their log groups; the run API's
+    // GRAFANA_URL is bound afterwards (it depends on the load balancer).
+    this.functions = Object.fromEntries(
+      functionNames.map((name) => [
+        name,
+        new ServiceFunction(this, name, { name, settings, tables, queues, code: props.code }),
+      ]),
+    ) as Record<FunctionName, ServiceFunction>;
+    const handlers = Object.fromEntries(
+      functionNames.map((name): [FunctionName, lambda.IFunction] => [
+        name,
+        this.functions[name].fn,
+      ]),
+    ) as Record<FunctionName, lambda.IFunction>;
+
+    for (const name of queueNames) {
+      const consumer = topology.queues[name].consumer.function;
+      queues[name].connectConsumer(this.functions[consumer].fn);
+    }
+
+    for (const schedule of topology.schedules) {
+      new events.Rule(this, `${schedule.function}Schedule`, {
+        description: `Invokes ${schedule.function} every ${schedule.rateMinutes} minute(s)`,
+        schedule: events.Schedule.rate(Duration.minutes(schedule.rateMinutes)),
+        targets: [new eventTargets.LambdaFunction(this.functions[schedule.function].fn)],
+      });
+    }
+
+    this.api = new PublicApi(this, 'Api', {
+      functions: handlers,
+      corsOrigins: config.corsOrigins,
+      jwt: config.jwt,
+      customDomain:
+        domain && config.domain?.apiDomainName !== undefined
+          ? {
+              domainName: config.domain.apiDomainName,
+              certificate: domain.certificate,
+              hostedZone: domain.hostedZone,
+            }
+          : undefined,
+      logRetention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
+
+    if (config.component === 'full') {
+      this.grafana = new Grafana(this, 'Grafana', {
+        removalPolicy: settings.removalPolicy,
+        logRetention: settings.logRetention,
+        queryableLogGroups: [
+          ...functionNames.map((name) => this.functions[name].logGroup),
+          this.api.accessLogGroup,
+        ],
+        customDomain: grafanaDomain,
+        anonymousViewer: config.grafanaAnonymousViewer,
+      });
+    }
+    const grafanaUrl = this.grafana?.url ?? config.grafanaUrl;
+    if (grafanaUrl !== undefined) {
+      this.functions.runApi.fn.addEnvironment('GRAFANA_URL', grafanaUrl);
+    }
+
+    const measurements = queues.measurements;
+    new OperationalAlarms(this, 'Alarms', {
+      functions: handlers,
+      queue: measurements,
+      httpApi: this.api.httpApi,
+      thresholds: settings.alarms,
+      alarmEmail: config.alarmEmail,
+    });
+
+    new CfnOutput(this, OUTPUTS.apiUrl, {
+      value: this.api.url,
+      description: 'Base URL of the HTTP API',
+    });
+    new CfnOutput(this, OUTPUTS.grafanaUrl, {
+      value: grafanaUrl ?? topology.functions.runApi.environment.GRAFANA_URL ?? 'none',
+      description: 'Grafana base URL given to the run API for grafanaUrl',
+    });
+    if (this.grafana) {
+      new CfnOutput(this, OUTPUTS.grafanaAdminSecret, {
+        value: this.grafana.adminPassword.secretArn,
+        description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
+      });
+    }
+    new CfnOutput(this, OUTPUTS.queueName, { value: measurements.queue.queueName });
+    new CfnOutput(this, OUTPUTS.deadLetterQueueName, {
+      value: measurements.deadLetterQueue.queueName,
+    });
+    for (const [name, table] of Object.entries(tables.tables)) {
+      new CfnOutput(this, OUTPUTS.tableName(name), { value: table.tableName });
+    }
+  }
+
+  private customDomain(config: DeploymentConfig): CustomDomain | undefined {
+    const settings = config.domain;
+    if (settings === undefined) return undefined;
+    const names = [
+      settings.apiDomainName,
+      config.component === 'full' ? settings.grafanaDomainName : undefined,
+    ].filter((name): name is string => name !== undefined);
+    if (names.length === 0) return undefined;
+    return new CustomDomain(this, 'Domain', { settings, names });
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * Deployment configuration: the per-stage settings and the CDK context the app is built from.
+ * Everything account- or environment-specific arrives through context (`-c key=value`) or the
+ * CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION environment, never through code.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const STAGES = ['dev', 'prod'] as const;
+export type StageName = (typeof STAGES)[number];
+
+/** `lambdas`: the serverless backend only. `full`: plus Grafana on ECS Fargate. */
+export const COMPONENTS = ['lambdas', 'full'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface AlarmThresholds {
+  /** Age of the oldest message in the measurement queue that means the consumer is behind. */
+  oldestMessageAge: Duration;
+  /** Function errors (sum per evaluation period) at or above which an alarm fires. */
+  functionErrors: number;
+  /** Function throttles (sum per evaluation period) at or above which an alarm fires. */
+  functionThrottles: number;
+  /** API 5xx responses (sum per evaluation period) at or above which an alarm fires. */
+  api5xx: number;
+  evaluationPeriod: Duration;
+}
+
+export interface StageSettings {
+  /** What happens to stateful resources (tables, log groups, secret) when the stack is deleted. */
+  removalPolicy: RemovalPolicy;
+  /** DynamoDB deletion protection: a deleted prod stack must not take the data with it. */
+  deletionProtection: boolean;
+  logRetention: RetentionDays;
+  alarms: AlarmThresholds;
+}
+
+export const STAGE_SETTINGS: Record<StageName, StageSettings> = {
+  dev: {
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    logRetention: RetentionDays.ONE_WEEK,
+    // Low thresholds: in dev every error is worth a look.
+    alarms: {
+      oldestMessageAge: Duration.minutes(5),
+      functionErrors: 1,
+      functionThrottles: 1,
+      api5xx: 1,
+      evaluationPeriod: Duration.minutes(5),
+    },
+  },
+  prod: {
+    removalPolicy: RemovalPolicy.RETAIN,
+    deletionProtection: true,
+    logRetention: RetentionDays.THREE_MONTHS,
+    alarms: {
+      oldestMessageAge: Duration.minutes(10),
+      functionErrors: 5,
+      functionThrottles: 10,
+      api5xx: 10,
+      evaluationPeriod: Duration.minutes(5),
+    },
+  },
+};
+
+export interface JwtSettings {
+  issuer: string;
+  audience: string[];
+}
+
+export interface DomainSettings {
+  /** Zone in which the alias records are created. */
+  hostedZoneName: string;
+  /** With the id the zone is referenced without a lookup (no AWS call at synth). */
+  hostedZoneId?: string;
+  /** Custom domain of the HTTP API, e.g. `iot-api.example.com`. */
+  apiDomainName?: string;
+  /** Custom domain of Grafana (component `full`); makes the load balancer listen on HTTPS. */
+  grafanaDomainName?: string;
+  /** An existing ACM certificate covering the names; otherwise a DNS-validated one is created. */
+  certificateArn?: string;
+}
+
+export interface DeploymentConfig {
+  stage: StageName;
+  component: Component;
+  settings: StageSettings;
+  /** Origins the browser may call the API from; `*` allows any. */
+  corsOrigins: string[];
+  jwt?: JwtSettings;
+  domain?: DomainSettings;
+  /** Address subscribed to the alarm topic; without it alarms have no action. */
+  alarmEmail?: string;
+  /** Grafana base URL given to the run API when this stack does not run Grafana itself. */
+  grafanaUrl?: string;
+  /** Lets visitors open the dashboards as Viewer without logging in (component `full`). */
+  grafanaAnonymousViewer: boolean;
+}
+
+/** The context keys the app reads, documented in the README. */
+export const CONTEXT_KEYS = [
+  'stage',
+  'component',
+  'corsOrigins',
+  'jwtIssuer',
+  'jwtAudience',
+  'domainName',
+  'grafanaDomainName',
+  'hostedZoneName',
+  'hostedZoneId',
+  'certificateArn',
+  'alarmEmail',
+  'grafanaUrl',
+  'grafanaAnonymousViewer',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+export type ContextReader = (key: ContextKey) => unknown;
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** A context value as a trimmed string; empty means unset (CI passes `-c key=` for unset vars). */
+const text = (read: ContextReader, key: ContextKey): string | undefined => {
+  const value = read(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'boolean' && typeof value !== 'number') {
+    throw new ConfigurationError(`Context ${key} must be a string`);
+  }
+  const trimmed = String(value).trim();
+  return trimmed === '' ? undefined : trimmed;
+};
+
+const list = (read: ContextReader, key: ContextKey): string[] | undefined => {
+  const value = text(read, key);
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  return items.length === 0 ? undefined : items;
+};
+
+const oneOf = <T extends string>(
+  read: ContextReader,
+  key: ContextKey,
+  allowed: readonly T[],
+  fallback: T,
+): T => {
+  const value = text(read, key) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigurationError(`Context ${key}=${value} must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+};
+
+const flag = (read: ContextReader, key: ContextKey): boolean => {
+  const value = text(read, key);
+  if (value === undefined) return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ConfigurationError(`Context ${key}=${value} must be true or false`);
+};
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+const domainName = (read: ContextReader, key: ContextKey): string | undefined => {
+  const value = text(read, key)?.toLowerCase().replace(/\.$/, '');
+  if (value !== undefined && !DOMAIN.test(value)) {
+    throw new ConfigurationError(`Context ${key}=${value} is not a domain name`);
+  }
+  return value;
+};
+
+const readCorsOrigins = (read: ContextReader, stage: StageName): string[] => {
+  const origins = list(read, 'corsOrigins');
+  if (origins === undefined) {
+    // A production API names its front ends; dev stays open for local simulators.
+    if (stage === 'prod') {
+      throw new ConfigurationError(
+        'Context corsOrigins is required for stage prod (comma-separated origins, or * on purpose)',
+      );
+    }
+    return ['*'];
+  }
+  for (const origin of origins) {
+    if (origin !== '*' && !ORIGIN.test(origin)) {
+      throw new ConfigurationError(
+        `CORS origin ${origin} must be * or scheme://host[:port] without a path`,
+      );
+    }
+  }
+  return origins;
+};
+
+const readJwt = (read: ContextReader): JwtSettings | undefined => {
+  const issuer = text(read, 'jwtIssuer');
+  const audience = list(read, 'jwtAudience');
+  if (issuer === undefined && audience === undefined) return undefined;
+  if (issuer === undefined || audience === undefined) {
+    throw new ConfigurationError('Context jwtIssuer and jwtAudience must be given together');
+  }
+  if (!issuer.startsWith('https://')) {
+    throw new ConfigurationError(`Context jwtIssuer=${issuer} must be an https URL`);
+  }
+  return { issuer, audience };
+};
+
+const readDomain = (read: ContextReader): DomainSettings | undefined => {
+  const apiDomainName = domainName(read, 'domainName');
+  const grafanaDomainName = domainName(read, 'grafanaDomainName');
+  const hostedZoneName = domainName(read, 'hostedZoneName');
+  const hostedZoneId = text(read, 'hostedZoneId');
+  const certificateArn = text(read, 'certificateArn');
+  if (apiDomainName === undefined && grafanaDomainName === undefined) {
+    if (hostedZoneName !== undefined || hostedZoneId !== undefined || certificateArn) {
+      throw new ConfigurationError(
+        'Context hostedZoneName, hostedZoneId and certificateArn need domainName or grafanaDomainName',
+      );
+    }
+    return undefined;
+  }
+  if (hostedZoneName === undefined) {
+    throw new ConfigurationError('A custom domain needs context hostedZoneName');
+  }
+  for (const name of [apiDomainName, grafanaDomainName]) {
+    if (name !== undefined && name !== hostedZoneName && !name.endsWith(`.${hostedZoneName}`)) {
+      throw new ConfigurationError(`Domain ${name} is not inside hosted zone ${hostedZoneName}`);
+    }
+  }
+  if (certificateArn !== undefined && !certificateArn.startsWith('arn:')) {
+    throw new ConfigurationError(`Context certificateArn=${certificateArn} is not an ARN`);
+  }
+  return { hostedZoneName, hostedZoneId, apiDomainName, grafanaDomainName, certificateArn };
+};
+
+export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
+  const stage = oneOf(read, 'stage', STAGES, 'dev');
+  const component = oneOf(read, 'component', COMPONENTS, 'lambdas');
+  const alarmEmail = text(read, 'alarmEmail');
+  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
+    throw new ConfigurationError(`Context alarmEmail=${alarmEmail} is not an e-mail address`);
+  }
+  const grafanaUrl = text(read, 'grafanaUrl');
+  if (grafanaUrl !== undefined && !/^https?:\/\/\S+$/.test(grafanaUrl)) {
+    throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} is not an http(s) URL`);
+  }
+  return {
+    stage,
+    component,
+    settings: STAGE_SETTINGS[stage],
+    corsOrigins: readCorsOrigins(read, stage),
+    jwt: readJwt(read),
+    domain: readDomain(read),
+    alarmEmail,
+    grafanaUrl,
+    grafanaAnonymousViewer: flag(read, 'grafanaAnonymousViewer'),
+  };
+};
+
+/** One stack per stage; the component decides whether Grafana is part of it. */
+export const stackNameFor = (stage: StageName): string => `IotPlayground-${stage}`;

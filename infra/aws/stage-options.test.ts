@@ -1,0 +1,223 @@
+/**
+ * Stage prod with every optional feature: JWT authorizer, custom domain, alarm e-mail,
+ * explicit CORS origins and Grafana URL; plus the configuration's refusals.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableNames, topology } from '#infra/topology.ts';
+import { readDeploymentConfig, type ContextKey } from './stage-config.ts';
+import { OUTPUTS } from './stack.ts';
+import { logicalId, resourcesOfType, synthesize, type Synthesized } from './test-support.ts';
+
+const PROD_CONTEXT = {
+  stage: 'prod',
+  component: 'lambdas',
+  corsOrigins: 'https://play.example.com, https://www.example.com',
+  jwtIssuer: 'https://auth.example.com/realms/iot',
+  jwtAudience: 'iot-playground,iot-simulator',
+  domainName: 'api.example.com',
+  hostedZoneName: 'example.com',
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  alarmEmail: 'ops@example.com',
+  grafanaUrl: 'https://grafana.example.org',
+};
+
+let synth: Synthesized;
+
+beforeAll(() => {
+  synth = synthesize(PROD_CONTEXT);
+});
+afterAll(() => synth?.dispose());
+
+describe('stage prod', () => {
+  it('names the stack after the stage and protects it from deletion', () => {
+    expect(synth.stack.stackName).toBe('IotPlayground-prod');
+    expect(synth.stack.terminationProtection).toBe(true);
+  });
+
+  it.each(tableNames)('retains table %s with deletion protection and PITR', (name) => {
+    const table =
+      synth.template.toJSON().Resources[logicalId(synth, synth.stack.tables.tables[name])];
+    expect(table).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      },
+    });
+  });
+
+  it('keeps function logs for three months', () => {
+    const groupId = logicalId(synth, synth.stack.functions.ingest.logGroup);
+    expect(synth.template.toJSON().Resources[groupId]).toMatchObject({
+      Properties: { RetentionInDays: 90 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('allows only the configured CORS origins', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://play.example.com', 'https://www.example.com'],
+      }),
+    });
+  });
+
+  it('gives the run API the configured Grafana URL', () => {
+    const fn = synth.template.toJSON().Resources[logicalId(synth, synth.stack.functions.runApi.fn)];
+    expect(fn.Properties.Environment.Variables.GRAFANA_URL).toBe(PROD_CONTEXT.grafanaUrl);
+  });
+});
+
+describe('JWT authorizer', () => {
+  it('validates tokens of the configured issuer and audiences', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Issuer: PROD_CONTEXT.jwtIssuer,
+        Audience: ['iot-playground', 'iot-simulator'],
+      },
+    });
+  });
+
+  it('protects every route, $default included', () => {
+    const authorizerId = Object.keys(
+      resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Authorizer'),
+    )[0];
+    const routes = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Route'));
+    expect(routes).toHaveLength(topology.routes.length + 1);
+    for (const route of routes) {
+      expect(route.Properties).toMatchObject({
+        AuthorizationType: 'JWT',
+        AuthorizerId: { Ref: authorizerId },
+      });
+    }
+  });
+});
+
+describe('custom domain', () => {
+  it('creates a DNS-validated certificate in the given zone', () => {
+    synth.template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: PROD_CONTEXT.domainName,
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [
+        { DomainName: PROD_CONTEXT.domainName, HostedZoneId: PROD_CONTEXT.hostedZoneId },
+      ],
+    });
+  });
+
+  it('maps the domain to the API stage and points an alias record at it', () => {
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainName: PROD_CONTEXT.domainName,
+      DomainNameConfigurations: [
+        Match.objectLike({ EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }),
+      ],
+    });
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', { Stage: '$default' });
+    synth.template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: `${PROD_CONTEXT.domainName}.`,
+      Type: 'A',
+      HostedZoneId: PROD_CONTEXT.hostedZoneId,
+    });
+  });
+
+  it('outputs the custom domain as the API URL', () => {
+    expect(synth.template.toJSON().Outputs[OUTPUTS.apiUrl].Value).toBe(
+      `https://${PROD_CONTEXT.domainName}/`,
+    );
+  });
+
+  it('uses an existing certificate when its ARN is given', () => {
+    const withCertificate = synthesize({
+      ...PROD_CONTEXT,
+      certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
+    });
+    try {
+      withCertificate.template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+      withCertificate.template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainNameConfigurations: [
+          Match.objectLike({
+            CertificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/abc',
+          }),
+        ],
+      });
+    } finally {
+      withCertificate.dispose();
+    }
+  });
+});
+
+describe('alarm e-mail', () => {
+  it('subscribes the address to a TLS-only topic', () => {
+    synth.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: PROD_CONTEXT.alarmEmail,
+    });
+    synth.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('notifies the topic from every alarm', () => {
+    const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
+    const alarms = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it('uses the prod thresholds', () => {
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 600,
+    });
+  });
+});
+
+describe('cdk-nag', () => {
+  it('is AwsSolutions clean with every option on', () => {
+    expect(synth.nagFindings()).toEqual([]);
+  });
+});
+
+describe('deployment configuration', () => {
+  const read = (context: Partial<Record<ContextKey, string>>) =>
+    readDeploymentConfig((key) => context[key]);
+
+  it('defaults to dev, lambdas and any CORS origin', () => {
+    expect(read({})).toMatchObject({ stage: 'dev', component: 'lambdas', corsOrigins: ['*'] });
+  });
+
+  it('treats empty values as unset (CI passes -c key= for unset variables)', () => {
+    expect(read({ jwtIssuer: '', jwtAudience: ' ', alarmEmail: '' })).toMatchObject({
+      jwt: undefined,
+      alarmEmail: undefined,
+    });
+  });
+
+  it.each([
+    [{ stage: 'staging' }, /stage=staging must be one of dev, prod/],
+    [{ component: 'grafana' }, /component=grafana must be one of lambdas, full/],
+    [{ stage: 'prod' }, /corsOrigins is required for stage prod/],
+    [{ corsOrigins: 'https://ok.example.com/path' }, /without a path/],
+    [{ jwtIssuer: 'https://auth.example.com' }, /jwtIssuer and jwtAudience must be given together/],
+    [{ jwtIssuer: 'http://auth.example.com', jwtAudience: 'a' }, /must be an https URL/],
+    [{ domainName: 'api.example.com' }, /needs context hostedZoneName/],
+    [{ domainName: 'api.example.org', hostedZoneName: 'example.com' }, /not inside hosted zone/],
+    [{ hostedZoneName: 'example.com' }, /need domainName or grafanaDomainName/],
+    [{ alarmEmail: 'nobody' }, /not an e-mail address/],
+    [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
+  ] as [Partial<Record<ContextKey, string>>, RegExp][])('refuses %o', (context, message) => {
+    expect(() => read(context)).toThrow(message);
+  });
+});
