@@ -52,12 +52,6 @@ export class PayloadTooLargeError extends DomainError {
   }
 }
 
-export class UnsupportedMediaTypeError extends DomainError {
-  constructor(message: string) {
-    super(415, message);
-  }
-}
-
 export class ForbiddenError extends DomainError {
   constructor(message: string) {
     super(403, message);

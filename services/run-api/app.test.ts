@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
-import { InMemoryRunStore } from '../../test/support/in-memory-run-store.ts';
-import { httpEvent } from '../../test/support/http-event.ts';
-import { lambdaContext } from '../../test/support/lambda-context.ts';
+import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
+import { httpEvent } from '#test/support/http-event.ts';
+import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler, runSettingsFromEnv, type RunApiDeps } from './app.ts';
 
 const setup = (store = new InMemoryRunStore()) => {

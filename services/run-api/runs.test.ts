@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#shared/errors.ts';
-import { InMemoryRunStore } from '../../test/support/in-memory-run-store.ts';
+import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import type { StartCommand } from './requests.ts';
 import * as runs from './runs.ts';
 

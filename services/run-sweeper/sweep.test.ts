@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InMemoryRunStore } from '../../test/support/in-memory-run-store.ts';
+import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import type { Run } from '#shared/run.ts';
 import { sweep } from './sweep.ts';
 

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  BatchWriteCommand,
+  QueryCommand,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { QueueMeasurement, QueueMessage } from '#shared/measurement.ts';
+import { createPipelineMetrics, createSensorMetrics } from '#shared/metrics.ts';
+import {
+  PIPELINE_NAMESPACE,
+  PipelineMetric,
+  SENSOR_NAMESPACE,
+  SensorMetric,
+} from '#shared/metrics-contract.ts';
+import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
+import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { lambdaContext } from '#test/support/lambda-context.ts';
+import { makeHandler } from './app.ts';
+import { DynamoMeasurementStore, type SendBatchWrite } from './store.ts';
+
+const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
+
+let db: TestDynamoDb;
+let sensorTable: string;
+let idempotencyTable: string;
+let emf: EmfCapture;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  [sensorTable, idempotencyTable] = await Promise.all([
+    db.createTable('sensorData'),
+    db.createTable('idempotency'),
+  ]);
+});
+afterAll(async () => {
+  await db?.close();
+});
+beforeEach(() => {
+  emf = captureEmf();
+});
+afterEach(() => emf.restore());
+
+const batchTag = () => randomUUID().replaceAll('-', '').slice(0, 22);
+
+const message = (
+  runId: string,
+  count: number,
+  overrides: Partial<QueueMessage> = {},
+): QueueMessage => ({
+  v: 1,
+  batchId: `${batchTag()}.0`,
+  runId,
+  user: 'ana',
+  acceptedAt: ACCEPTED_AT,
+  measurements: Array.from({ length: count }, (_, i): QueueMeasurement => ({
+    sensorId: `s-${i % 3}`,
+    type: i % 2 === 0 ? 'temperature' : 'humidity',
+    reading: i,
+    timestamp: new Date(Date.parse(ACCEPTED_AT) - 1_000 + i).toISOString(),
+  })),
+  ...overrides,
+});
+
+const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => ({
+  messageId,
+  receiptHandle: `rh-${messageId}`,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: String(Date.now()),
+    SenderId: 'test',
+    ApproximateFirstReceiveTimestamp: String(Date.now()),
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:measurements',
+  awsRegion: 'us-east-1',
+});
+
+const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
+
+const rowsOf = async (runId: string) => {
+  const out = await db.documents().send(
+    new QueryCommand({
+      TableName: sensorTable,
+      KeyConditionExpression: 'runId = :r',
+      ExpressionAttributeValues: { ':r': runId },
+    }),
+  );
+  return out.Items ?? [];
+};
+
+/** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
+const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
+  const client = db.client();
+  const counts = countCommands(client);
+  const documents = db.documents(client);
+  const send: SendBatchWrite = (command) => documents.send(command);
+  const handler = makeHandler({
+    logger: new Logger({ serviceName: 'ingest-consumer', logLevel: 'SILENT' }),
+    pipelineMetrics: createPipelineMetrics('ingest-consumer'),
+    sensorMetrics: createSensorMetrics(),
+    store: new DynamoMeasurementStore(
+      wrap ? wrap(send) : send,
+      sensorTable,
+      { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
+      { sleep: async () => undefined, random: () => 0.5 },
+    ),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: idempotencyTable,
+      awsSdkV3Client: client,
+    }),
+    idempotencyTtlSeconds: 3600,
+    retentionDays: 30,
+    now: () => Date.now(),
+  });
+  return { handler, counts };
+};
+
+describe('ingest consumer', () => {
+  it('stores every reading of a batch once and answers with no failures', async () => {
+    const { handler } = consumer();
+    const runId = randomUUID();
+    const messages = [
+      message(runId, 40),
+      message(runId, 7, {
+        measurements: message(runId, 7).measurements.map((m) => ({ ...m, sensorId: 'other' })),
+      }),
+    ];
+    const result = await handler(sqsEvent(...messages.map((m) => record(m))), lambdaContext());
+    expect(result).toEqual({ batchItemFailures: [] });
+    const rows = await rowsOf(runId);
+    expect(rows).toHaveLength(47);
+    expect(rows[0]).toMatchObject({ runId, user: 'ana', expiresAt: expect.any(Number) });
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([47]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
+  });
+
+  it('skips a redelivered record through idempotency: no second write', async () => {
+    const { handler, counts } = consumer();
+    const runId = randomUUID();
+    const body = message(runId, 10);
+    await handler(sqsEvent(record(body)), lambdaContext());
+    counts.clear();
+    emf.clear();
+
+    // SQS redelivers the same body (a new messageId when it is a re-send of the request).
+    const again = await handler(sqsEvent(record(body), record(body)), lambdaContext());
+    expect(again).toEqual({ batchItemFailures: [] });
+    expect(counts.get('BatchWriteItemCommand')).toBeUndefined();
+    expect(await rowsOf(runId)).toHaveLength(10);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.duplicatesSkipped)).toEqual([2]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([0]);
+    expect(emf.blobs(SENSOR_NAMESPACE)).toEqual([]);
+  });
+
+  it('retries UnprocessedItems and counts the retries', async () => {
+    let calls = 0;
+    const { handler } = consumer((send) => async (command) => {
+      calls++;
+      if (calls > 1) return send(command);
+      const requests = command.input.RequestItems?.[sensorTable] ?? [];
+      await send(new BatchWriteCommand({ RequestItems: { [sensorTable]: requests.slice(0, 3) } }));
+      return {
+        UnprocessedItems: { [sensorTable]: requests.slice(3) },
+        $metadata: {},
+      } as BatchWriteCommandOutput;
+    });
+    const runId = randomUUID();
+    const result = await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(calls).toBe(2);
+    expect(await rowsOf(runId)).toHaveLength(10);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.writeRetries)).toEqual([1]);
+  });
+
+  it('reports a failing record in batchItemFailures while the others are stored', async () => {
+    const { handler } = consumer((send) => async (command) => {
+      const requests = command.input.RequestItems?.[sensorTable] ?? [];
+      const poisoned = requests.some((r) => r.PutRequest?.Item?.sensorId === 'unwritable');
+      // Still unprocessed on every attempt: the record must fail, not be dropped.
+      return poisoned
+        ? ({
+            UnprocessedItems: { [sensorTable]: requests },
+            $metadata: {},
+          } as BatchWriteCommandOutput)
+        : send(command);
+    });
+    const runId = randomUUID();
+    const good = record(message(runId, 5));
+    const unwritable = message(runId, 2);
+    unwritable.measurements = unwritable.measurements.map((m) => ({
+      ...m,
+      sensorId: 'unwritable',
+    }));
+    const bad = record(unwritable);
+    const malformed = record('{"v":1');
+
+    const result = await handler(sqsEvent(good, bad, malformed), lambdaContext());
+    expect(result.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [bad.messageId, malformed.messageId].sort(),
+    );
+    expect((await rowsOf(runId)).map((r) => r.sensorId as string).sort()).toEqual([
+      's-0',
+      's-0',
+      's-1',
+      's-1',
+      's-2',
+    ]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.recordFailures)).toEqual([2]);
+  });
+
+  it('stores a record on redelivery after a failed attempt (the failure is not remembered)', async () => {
+    let failing = true;
+    const { handler } = consumer((send) => async (command) => {
+      if (failing) throw new Error('throttled');
+      return send(command);
+    });
+    const runId = randomUUID();
+    const body = message(runId, 4);
+    expect(
+      await handler(sqsEvent(record(body, 'm-1')), lambdaContext()).catch((e: unknown) => e),
+    ).toBeInstanceOf(FullBatchFailureError);
+    failing = false;
+    expect(await handler(sqsEvent(record(body, 'm-1')), lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await rowsOf(runId)).toHaveLength(4);
+  });
+
+  it('lets a fully failed batch fail the invocation and still publishes its metrics', async () => {
+    const { handler } = consumer();
+    await expect(
+      handler(sqsEvent(record('not json'), record('[]')), lambdaContext()),
+    ).rejects.toBeInstanceOf(FullBatchFailureError);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.recordFailures)).toEqual([2]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
+  });
+
+  it('emits sensor metrics per dimension set and pipeline lag once per stored record', async () => {
+    const { handler } = consumer();
+    const runId = randomUUID();
+    await handler(sqsEvent(record(message(runId, 6)), record(message(runId, 6))), lambdaContext());
+    const blobs = emf.blobs(SENSOR_NAMESPACE);
+    // sensors s-0, s-1, s-2 × (temperature, humidity) as generated: s-0/t, s-1/h, s-2/t, s-0/h, s-1/t, s-2/h
+    expect(blobs).toHaveLength(6);
+    for (const blob of blobs) {
+      expect(blob._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+        ['SensorId', 'User', 'RunId', 'Type'],
+      ]);
+      expect(blob).toMatchObject({ RunId: runId, User: 'ana', [SensorMetric.ingested]: 2 });
+    }
+    const lags = emf.values(PIPELINE_NAMESPACE, PipelineMetric.endToEndLag);
+    expect(lags).toHaveLength(2);
+    for (const lag of lags) expect(lag).toBeGreaterThanOrEqual(1_500);
+    const pipeline = emf.blobs(PIPELINE_NAMESPACE).find((b) => PipelineMetric.stored in b);
+    expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+  });
+
+  it('costs one BatchWriteItem and two idempotency writes for a message of 10 readings', async () => {
+    const { handler, counts } = consumer();
+    await handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
+    expect(Object.fromEntries(counts)).toEqual({
+      BatchWriteItemCommand: 1,
+      PutItemCommand: 1,
+      UpdateItemCommand: 1,
+    });
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * The SQS batch consumer: each record is a QueueMessage; its readings are written under
+ * Powertools idempotency keyed on the message's batchId, inside Powertools BatchProcessor with
+ * partial batch responses. A record that fails is reported in `batchItemFailures` and redelivered.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createDocumentClient, createDynamoDbClient } from '#shared/aws-clients.ts';
+import { sleep } from '#shared/backoff.ts';
+import { intEnv, requireEnv } from '#shared/config.ts';
+import type { QueueMessage } from '#shared/measurement.ts';
+import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
+import { PipelineMetric } from '#shared/metrics-contract.ts';
+import { beginInvocation, createLogger } from '#shared/powertools.ts';
+import { topology } from '#infra/topology.ts';
+import { itemsOf } from './items.ts';
+import { parseQueueMessage } from './message.ts';
+import { SensorMetricsTally } from './sensor-metrics.ts';
+import {
+  DEFAULT_WRITE_POLICY,
+  DynamoMeasurementStore,
+  type MeasurementStore,
+  type WriteContext,
+} from './store.ts';
+
+export interface ConsumerDeps {
+  logger: Logger;
+  /** `IoTPlayground/Pipeline`, dimension `service` only. */
+  pipelineMetrics: Metrics;
+  /** `IoTPlayground/Sensors`, without default dimensions (see createSensorMetrics). */
+  sensorMetrics: Metrics;
+  store: MeasurementStore;
+  idempotencyStore: BasePersistenceLayer;
+  idempotencyTtlSeconds: number;
+  /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
+  retentionDays: number;
+  now: () => number;
+}
+
+/** What a processed record leaves in the idempotency table (and returns on a replay). */
+interface StoredAnswer {
+  batchId: string;
+  stored: number;
+}
+
+/** Powertools key prefix; fixed so keys survive a function rename or redeploy. */
+const IDEMPOTENCY_KEY_PREFIX = 'ingest-consumer';
+const REPLAYED = '__replayed';
+
+/** Counters of one invocation; records only add to them, so parallel records don't interfere. */
+interface Tally {
+  stored: number;
+  duplicates: number;
+  failures: number;
+  writeRetries: number;
+  lagsMs: number[];
+  sensors: SensorMetricsTally;
+}
+
+export const makeHandler = (deps: ConsumerDeps) => {
+  const { logger, pipelineMetrics, sensorMetrics } = deps;
+
+  const idempotency = new IdempotencyConfig({
+    // The function below takes the parsed message; its batchId is the key (assigned at the edge,
+    // stable across redeliveries and across re-sends with one Idempotency-Key).
+    eventKeyJmesPath: 'batchId',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: deps.idempotencyTtlSeconds,
+    responseHook: (response) => ({ ...(response as Record<string, never>), [REPLAYED]: true }),
+  });
+
+  const storeMessage = async (
+    message: QueueMessage,
+    write: WriteContext,
+  ): Promise<StoredAnswer> => {
+    const items = itemsOf(message, deps.retentionDays);
+    await deps.store.putAll(items, write);
+    return { batchId: message.batchId, stored: items.length };
+  };
+  const storeOnce = makeIdempotent(storeMessage, {
+    persistenceStore: deps.idempotencyStore,
+    config: idempotency,
+    keyPrefix: IDEMPOTENCY_KEY_PREFIX,
+  });
+
+  const publish = (recordCount: number, tally: Tally): void => {
+    pipelineMetrics.addMetric(PipelineMetric.batchSize, MetricUnit.Count, recordCount);
+    pipelineMetrics.addMetric(PipelineMetric.stored, MetricUnit.Count, tally.stored);
+    pipelineMetrics.addMetric(PipelineMetric.duplicatesSkipped, MetricUnit.Count, tally.duplicates);
+    pipelineMetrics.addMetric(PipelineMetric.recordFailures, MetricUnit.Count, tally.failures);
+    pipelineMetrics.addMetric(PipelineMetric.writeRetries, MetricUnit.Count, tally.writeRetries);
+    for (const lag of tally.lagsMs) {
+      pipelineMetrics.addMetric(PipelineMetric.endToEndLag, MetricUnit.Milliseconds, lag);
+    }
+    publishStored(pipelineMetrics);
+    tally.sensors.publish(sensorMetrics);
+  };
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    beginInvocation(logger, context);
+    idempotency.registerLambdaContext(context);
+    pipelineMetrics.captureColdStartMetric();
+
+    const tally: Tally = {
+      stored: 0,
+      duplicates: 0,
+      failures: 0,
+      writeRetries: 0,
+      lagsMs: [],
+      sensors: new SensorMetricsTally(),
+    };
+    const write: WriteContext = {
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      onRetry: () => {
+        tally.writeRetries++;
+      },
+    };
+
+    const handleRecord = async (record: SQSRecord): Promise<void> => {
+      try {
+        const message = parseQueueMessage(record.body);
+        const answer = (await storeOnce(message, write)) as StoredAnswer & { [REPLAYED]?: true };
+        if (answer[REPLAYED]) {
+          tally.duplicates++;
+          logger.info('Duplicate delivery skipped', {
+            messageId: record.messageId,
+            batchId: message.batchId,
+          });
+          return;
+        }
+        tally.stored += answer.stored;
+        tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
+        tally.sensors.addMessage(message);
+      } catch (error) {
+        tally.failures++;
+        logger.error('Record failed; SQS will deliver it again', {
+          messageId: record.messageId,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+          error: error as Error,
+        });
+        throw error;
+      }
+    };
+
+    // A new processor per invocation: its state is per batch. A fully failed batch throws
+    // FullBatchFailureError, which is left to fail the invocation (SQS retries the batch).
+    const processor = new BatchProcessor(EventType.SQS);
+    try {
+      return await processPartialResponse(event, handleRecord, processor, { context });
+    } finally {
+      // Published even when the whole batch failed.
+      publish(event.Records.length, tally);
+      logger.info('Batch processed', {
+        records: event.Records.length,
+        stored: tally.stored,
+        duplicates: tally.duplicates,
+        failures: tally.failures,
+        writeRetries: tally.writeRetries,
+        sensorDimensionSets: tally.sensors.dimensionSets,
+      });
+    }
+  };
+};
+
+/** Production dependencies, built once per container from the environment. */
+export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps => {
+  const dynamo = createDynamoDbClient();
+  const documents = createDocumentClient(dynamo);
+  return {
+    logger: createLogger(),
+    pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
+    sensorMetrics: createSensorMetrics(),
+    store: new DynamoMeasurementStore(
+      (command) => documents.send(command),
+      requireEnv(topology.tables.sensorData.env, env),
+      DEFAULT_WRITE_POLICY,
+      { sleep, random: Math.random },
+    ),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: requireEnv(topology.tables.idempotency.env, env),
+      awsSdkV3Client: dynamo,
+    }),
+    idempotencyTtlSeconds: intEnv(
+      'IDEMPOTENCY_TTL_SECONDS',
+      86_400,
+      { min: 60, max: 30 * 86_400 },
+      env,
+    ),
+    retentionDays: intEnv('MEASUREMENT_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
+    now: () => Date.now(),
+  };
+};

@@ -1,0 +1,147 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BatchWriteCommand,
+  QueryCommand,
+  type BatchWriteCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toSensorDataItem, type SensorDataItem } from '#shared/measurement.ts';
+import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import {
+  DynamoMeasurementStore,
+  UnprocessedItemsError,
+  type SendBatchWrite,
+  type WriteContext,
+} from './store.ts';
+
+let db: TestDynamoDb;
+let table: string;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  table = await db.createTable('sensorData');
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+const items = (count: number, runId = randomUUID()): SensorDataItem[] =>
+  Array.from({ length: count }, (_, i) =>
+    toSensorDataItem(
+      { runId, user: 'ana', batchId: 'AbCdEfGhIjKlMnOpQrStUv.0' },
+      {
+        sensorId: `s-${i}`,
+        type: 'temperature',
+        reading: i,
+        timestamp: '2030-01-01T12:00:00.000Z',
+      },
+      30,
+    ),
+  );
+
+const rowsOf = async (runId: string): Promise<number> => {
+  const out = await db.documents().send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'runId = :r',
+      ExpressionAttributeValues: { ':r': runId },
+    }),
+  );
+  return out.Count ?? 0;
+};
+
+const context = (remainingMs = 10_000): WriteContext & { retries: number[] } => {
+  const retries: number[] = [];
+  return { retries, remainingMs: () => remainingMs, onRetry: (n) => void retries.push(n) };
+};
+
+/** A real client whose first `unprocessedCalls` calls write only half and hand back the rest. */
+const flaky = (unprocessedCalls: number) => {
+  const documents = db.documents();
+  const calls: number[] = [];
+  const send: SendBatchWrite = async (command) => {
+    const requests = command.input.RequestItems?.[table] ?? [];
+    calls.push(requests.length);
+    if (calls.length > unprocessedCalls) return documents.send(command);
+    const keep = requests.slice(0, Math.floor(requests.length / 2));
+    const rest = requests.slice(keep.length);
+    if (keep.length > 0)
+      await documents.send(new BatchWriteCommand({ RequestItems: { [table]: keep } }));
+    return { UnprocessedItems: { [table]: rest }, $metadata: {} } as BatchWriteCommandOutput;
+  };
+  return { send, calls };
+};
+
+const tools = () => {
+  const sleeps: number[] = [];
+  return { sleeps, sleep: async (ms: number) => void sleeps.push(ms), random: () => 1 };
+};
+
+const policy = {
+  maxAttempts: 4,
+  baseDelayMs: 10,
+  maxDelayMs: 25,
+  reserveMs: 1_000,
+  concurrency: 2,
+};
+
+describe('DynamoMeasurementStore', () => {
+  it('writes in BatchWriteItem chunks of 25', async () => {
+    const rows = items(60);
+    const calls: number[] = [];
+    const documents = db.documents();
+    const store = new DynamoMeasurementStore(
+      (command) => {
+        calls.push(command.input.RequestItems?.[table]?.length ?? 0);
+        return documents.send(command);
+      },
+      table,
+      policy,
+      tools(),
+    );
+    await store.putAll(rows, context());
+    expect(calls.sort()).toEqual([10, 25, 25]);
+    expect(await rowsOf(rows[0]!.runId)).toBe(60);
+  });
+
+  it('retries UnprocessedItems with backoff until all are written', async () => {
+    const rows = items(20);
+    const { send, calls } = flaky(2);
+    const t = tools();
+    const ctx = context();
+    await new DynamoMeasurementStore(send, table, policy, t).putAll(rows, ctx);
+    expect(calls).toEqual([20, 10, 5]);
+    expect(ctx.retries).toEqual([10, 5]);
+    expect(t.sleeps).toEqual([10, 20]);
+    expect(await rowsOf(rows[0]!.runId)).toBe(20);
+  });
+
+  it('gives up after the last attempt', async () => {
+    const { send, calls } = flaky(10);
+    await expect(
+      new DynamoMeasurementStore(send, table, policy, tools()).putAll(items(8), context()),
+    ).rejects.toBeInstanceOf(UnprocessedItemsError);
+    expect(calls).toHaveLength(policy.maxAttempts);
+  });
+
+  it('gives up rather than retry into the time the invocation keeps back', async () => {
+    const { send, calls } = flaky(10);
+    const t = tools();
+    await expect(
+      new DynamoMeasurementStore(send, table, policy, t).putAll(
+        items(8),
+        context(policy.reserveMs + 5),
+      ),
+    ).rejects.toThrow(/running out of time/);
+    expect(calls).toHaveLength(1);
+    expect(t.sleeps).toEqual([]);
+  });
+
+  it('leaves one row when the same rows are written twice', async () => {
+    const rows = items(5);
+    const store = new DynamoMeasurementStore((c) => db.documents().send(c), table, policy, tools());
+    await store.putAll(rows, context());
+    await store.putAll(rows, context());
+    expect(await rowsOf(rows[0]!.runId)).toBe(5);
+  });
+});

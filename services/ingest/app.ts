@@ -1,0 +1,294 @@
+/**
+ * `POST /api/sensors/data`: validate, check the run, pack into SQS messages, enqueue, answer 202.
+ * `makeHandler(deps)` builds the handler from its ports; `defaultDeps()` the AWS ones.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyUnknownError,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '#shared/aws-clients.ts';
+import { sleep } from '#shared/backoff.ts';
+import { intEnv, requireEnv } from '#shared/config.ts';
+import {
+  BadRequestError,
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '#shared/errors.ts';
+import { header, httpHandler, jsonResponse, parseJsonBody, type HttpEvent } from '#shared/http.ts';
+import { callerName, jwtClaims } from '#shared/identity.ts';
+import { MEASUREMENT_LIMITS, toCanonicalTimestamp } from '#shared/measurement.ts';
+import { createPipelineMetrics, publishStored } from '#shared/metrics.ts';
+import { PipelineMetric } from '#shared/metrics-contract.ts';
+import { createLogger } from '#shared/powertools.ts';
+import { acceptsMeasurements } from '#shared/run.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
+import { topology } from '#infra/topology.ts';
+import { groupForSend, packMessages, toQueueMeasurements } from './packing.ts';
+import {
+  DEFAULT_SEND_RETRY,
+  sendAll,
+  SqsMeasurementQueue,
+  type MeasurementQueue,
+  type SendRetryPolicy,
+} from './queue.ts';
+import { CachedRunReader, DEFAULT_RUN_CACHE, type RunReader } from './runs.ts';
+import { parseIngestBody, type ParsedIngest } from './validation.ts';
+
+export interface IngestDeps {
+  logger: Logger;
+  metrics: Metrics;
+  runs: RunReader;
+  queue: MeasurementQueue;
+  /** Where Idempotency-Key answers are kept (the idempotency table in AWS). */
+  idempotencyStore: BasePersistenceLayer;
+  idempotencyTtlSeconds: number;
+  /** How long after its end a run still takes readings (RUN_GRACE_SECONDS). */
+  runGraceMs: number;
+  sendRetry: SendRetryPolicy;
+  now: () => number;
+  /** A fresh request tag (the batch id prefix) for a request without Idempotency-Key. */
+  newRequestTag: () => string;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+/** `202` body; also what the idempotency layer stores and replays. */
+export interface AcceptedAnswer {
+  accepted: number;
+  runId: string;
+}
+
+/** Idempotency keys: opaque client strings (UUIDs, base64); bounded and free of separators. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:+/=-]{1,128}$/;
+
+/** Powertools key prefix; fixed so keys survive a function rename or redeploy. */
+const IDEMPOTENCY_KEY_PREFIX = 'ingest';
+
+const REPLAYED = '__replayed';
+
+class IdempotencyKeyReusedError extends DomainError {
+  constructor() {
+    super(422, 'This Idempotency-Key was already used with a different request', [
+      {
+        field: 'Idempotency-Key',
+        message: 'already used for this run with a different body or user',
+      },
+    ]);
+  }
+}
+
+export const readIdempotencyKey = (event: HttpEvent): string | undefined => {
+  const key = header(event, 'idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new BadRequestError('Idempotency-Key is malformed', [
+      {
+        field: 'Idempotency-Key',
+        message: 'must be 1-128 characters of letters, digits, _ . : + / = -',
+      },
+    ]);
+  }
+  return key;
+};
+
+/**
+ * Request tag derived from the run and the Idempotency-Key: a re-sent request gets the same
+ * batch ids, so the consumer's idempotency drops messages already stored by an earlier attempt.
+ */
+export const requestTagForKey = (runId: string, key: string): string =>
+  createHash('sha256').update(`${runId}\n${key}`).digest('base64url').slice(0, 22);
+
+/** What the idempotency layer hashes: `[runId, key]` is the key, `payload` is validated. */
+interface IdempotentRequest {
+  runId: string;
+  key: string;
+  payload: { user: string; body: unknown };
+}
+
+interface AcceptWork {
+  parsed: ParsedIngest;
+  user: string;
+  now: number;
+  requestTag: string;
+}
+
+/** Idempotency-layer failures as HTTP: reuse 422, concurrent duplicate 409, store trouble 503. */
+const mapIdempotencyError = (error: unknown): unknown => {
+  if (error instanceof IdempotencyValidationError) return new IdempotencyKeyReusedError();
+  if (error instanceof IdempotencyAlreadyInProgressError) {
+    return new ConflictError(
+      'A request with this Idempotency-Key is still in progress; retry shortly',
+    );
+  }
+  if (error instanceof IdempotencyUnknownError) {
+    return Object.assign(new ServiceUnavailableError('Request could not be processed; retry it'), {
+      cause: error,
+    });
+  }
+  return error;
+};
+
+/** Items a (possibly invalid) body carries, for the rejected-measurements metric. */
+const itemsIn = (body: unknown): number => {
+  if (Array.isArray(body)) return Math.max(body.length, 1);
+  const list = (body as { measurements?: unknown } | null | undefined)?.measurements;
+  return Array.isArray(list) ? Math.max(list.length, 1) : 1;
+};
+
+export const makeHandler = (deps: IngestDeps) => {
+  const { logger, metrics } = deps;
+
+  const accept = async ({ parsed, user, now, requestTag }: AcceptWork): Promise<AcceptedAnswer> => {
+    const run = await deps.runs.getRun(parsed.runId);
+    if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
+    if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
+      throw new ConflictError(
+        `Run ${parsed.runId} is ${run.status} and no longer takes measurements`,
+        {
+          status: run.status,
+        },
+      );
+    }
+    const envelope = { runId: parsed.runId, user, acceptedAt: toCanonicalTimestamp(now) };
+    const messages = packMessages(
+      envelope,
+      requestTag,
+      toQueueMeasurements(parsed.measurements, requestTag),
+    );
+    const report = await sendAll(deps.queue, groupForSend(messages), deps.sendRetry, {
+      sleep: deps.sleep,
+      random: deps.random,
+      onRetry: ({ attempt, failed }) =>
+        logger.warn('Retrying failed queue entries', {
+          attempt,
+          failed: failed.length,
+          codes: failed.map((f) => f.code),
+        }),
+      onGiveUp: (failed) =>
+        logger.error('Queue entries still failing; answering 503', {
+          failed: failed.length,
+          codes: failed.map((f) => f.code),
+        }),
+    });
+    metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
+    metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages.length);
+    logger.info('Measurements enqueued', {
+      accepted: parsed.measurements.length,
+      messages: messages.length,
+      sendCalls: report.calls,
+      requestTag,
+    });
+    return { accepted: parsed.measurements.length, runId: parsed.runId };
+  };
+
+  const idempotency = new IdempotencyConfig({
+    eventKeyJmesPath: '[runId, key]',
+    payloadValidationJmesPath: 'payload',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: deps.idempotencyTtlSeconds,
+    // Runs only when an earlier answer is returned; marks it so the response can say so.
+    responseHook: (response) => ({ ...(response as Record<string, never>), [REPLAYED]: true }),
+  });
+  // Only a resolved answer is stored: a thrown error (4xx or 503) deletes the in-progress record,
+  // so a client mistake or an outage is never replayed.
+  const acceptOnce = makeIdempotent(
+    (_request: IdempotentRequest, work: AcceptWork): Promise<AcceptedAnswer> => accept(work),
+    {
+      persistenceStore: deps.idempotencyStore,
+      config: idempotency,
+      keyPrefix: IDEMPOTENCY_KEY_PREFIX,
+    },
+  );
+
+  return httpHandler(logger, async (event, context) => {
+    idempotency.registerLambdaContext(context);
+    metrics.captureColdStartMetric();
+    try {
+      // The token's user under the JWT authorizer, else the sanitised X-User header.
+      const user = callerName(jwtClaims(event), header(event, 'x-user'));
+      logger.appendKeys({ user });
+      const key = readIdempotencyKey(event);
+      const body = parseJsonBody(event, MEASUREMENT_LIMITS.maxBodyBytes);
+      const now = deps.now();
+      let parsed: ParsedIngest;
+      try {
+        parsed = parseIngestBody(body, header(event, 'x-run-id'), now);
+      } catch (error) {
+        metrics.addMetric(PipelineMetric.rejected, MetricUnit.Count, itemsIn(body));
+        throw error;
+      }
+      logger.appendKeys({ runId: parsed.runId });
+
+      let answer: AcceptedAnswer & { [REPLAYED]?: boolean };
+      if (key === undefined) {
+        answer = await accept({ parsed, user, now, requestTag: deps.newRequestTag() });
+      } else {
+        const requestTag = requestTagForKey(parsed.runId, key);
+        answer = await acceptOnce(
+          { runId: parsed.runId, key, payload: { user, body } },
+          { parsed, user, now, requestTag },
+        );
+      }
+      const replayed = answer[REPLAYED] === true;
+      if (replayed) logger.info('Idempotency-Key replay: first answer returned, nothing enqueued');
+      return jsonResponse(
+        202,
+        { accepted: answer.accepted, runId: answer.runId },
+        replayed ? { 'idempotent-replayed': 'true' } : {},
+      );
+    } catch (error) {
+      throw mapIdempotencyError(error);
+    } finally {
+      publishStored(metrics);
+    }
+  });
+};
+
+/** Production dependencies, built once per container from the environment. */
+export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): IngestDeps => {
+  const dynamo = createDynamoDbClient();
+  const now = () => Date.now();
+  return {
+    logger: createLogger(),
+    metrics: createPipelineMetrics(topology.functions.ingest.service),
+    runs: new CachedRunReader(
+      new DynamoRunStore(createDocumentClient(dynamo), requireEnv(topology.tables.runs.env, env)),
+      { ...DEFAULT_RUN_CACHE, now },
+    ),
+    queue: new SqsMeasurementQueue(
+      createSqsClient(),
+      requireEnv(topology.queues.measurements.env, env),
+    ),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: requireEnv(topology.tables.idempotency.env, env),
+      awsSdkV3Client: dynamo,
+    }),
+    idempotencyTtlSeconds: intEnv(
+      'IDEMPOTENCY_TTL_SECONDS',
+      3600,
+      { min: 60, max: 7 * 86_400 },
+      env,
+    ),
+    runGraceMs: intEnv('RUN_GRACE_SECONDS', 120, { min: 0, max: 86_400 }, env) * 1000,
+    sendRetry: DEFAULT_SEND_RETRY,
+    now,
+    // 128 random bits: unique batch ids without trusting any request id to be unique.
+    newRequestTag: () => randomBytes(16).toString('base64url'),
+    sleep,
+    random: Math.random,
+  };
+};

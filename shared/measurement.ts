@@ -1,0 +1,198 @@
+/**
+ * The measurement as it travels: validated at the edge (services/ingest), carried in SQS
+ * messages, written by services/ingest-consumer and read by services/sensor-query. The
+ * queue message format and the item key design live here so producer, consumer and reader
+ * cannot drift apart. Pure: no AWS or Node-specific imports beyond types.
+ */
+import { SAFE_ID } from './identity.ts';
+
+/**
+ * Bounds of everything a client may send to `POST /api/sensors/data`. One place, so the
+ * validation, the tests and the documentation agree.
+ *
+ * - `maxBodyBytes` 256 KiB: a request above it is a 413. The default simulator batch of a few
+ *   dozen readings is ~5 KiB, so this leaves room without letting one request hold a container.
+ * - `maxItems` 500: items per batch (`{measurements:[...]}` or a bare array). A multi-reading item
+ *   expands to up to 3 readings, so one request carries at most 1,500 readings.
+ * - `maxTypeLength` 32: `type` is lowercase letters, digits and `_`, starting with a letter.
+ * - `maxAbsReading` 1e9: readings are finite numbers with |reading| ≤ 1e9 (no NaN/Infinity,
+ *   which JSON cannot carry anyway, and no absurd magnitudes that break dashboards).
+ * - `maxAgeMs` 7 days / `maxFutureMs` 5 minutes: a timestamp (ISO-8601 with seconds and a zone,
+ *   or epoch milliseconds) must lie in [now − 7 d, now + 5 min]; older data is not "live" and
+ *   a clock far ahead is a client bug. Missing → the server's time of acceptance.
+ * - ids (`sensorId`, the optional client `id`) follow `SAFE_ID` (1–64 of `A-Za-z0-9_.:-`).
+ * - `maxDetails` 20: a 400 lists at most this many problems (the count of the rest is noted).
+ */
+export const MEASUREMENT_LIMITS = {
+  maxBodyBytes: 256 * 1024,
+  maxItems: 500,
+  maxTypeLength: 32,
+  maxAbsReading: 1e9,
+  maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  maxFutureMs: 5 * 60 * 1000,
+  maxDetails: 20,
+} as const;
+
+/** Types the simulator and dashboards know; any other well-formed `type` is accepted too. */
+export const KNOWN_TYPES = [
+  'temperature',
+  'humidity',
+  'pressure',
+  'co2',
+  'light',
+  'noise',
+  'voc',
+  'pm25',
+  'pm10',
+  'battery',
+  'voltage',
+  'current',
+  'power',
+  'motion',
+] as const;
+
+/** Fields of the multi-reading shape `{sensorId, temperature?, humidity?, pressure?}`. */
+export const MULTI_READING_TYPES = ['temperature', 'humidity', 'pressure'] as const;
+
+export const TYPE_PATTERN = new RegExp(
+  `^[a-z][a-z0-9_]{0,${MEASUREMENT_LIMITS.maxTypeLength - 1}}$`,
+);
+
+export const isMeasurementType = (value: unknown): value is string =>
+  typeof value === 'string' && TYPE_PATTERN.test(value);
+
+/**
+ * Identity discriminator the server gives a reading whose timestamp it assigned: `@<request
+ * tag>.<position>`. `@` is outside SAFE_ID, so it can never equal a client id.
+ */
+export const SERVER_ID = /^@[A-Za-z0-9_-]{8,64}\.\d{1,5}$/;
+
+/** One reading inside a queue message. `timestamp` is canonical ISO (`toISOString`, 24 chars). */
+export interface QueueMeasurement {
+  sensorId: string;
+  type: string;
+  reading: number;
+  timestamp: string;
+  /** Client id (SAFE_ID) or a server id (SERVER_ID); part of the stored identity when present. */
+  id?: string;
+}
+
+/** Version of the queue message body; bump it when the format changes incompatibly. */
+export const QUEUE_MESSAGE_VERSION = 1;
+
+/**
+ * Body of one SQS message. `batchId` is assigned at the edge and is the consumer's idempotency
+ * key: stable across SQS redeliveries, and across re-sends of a request with the same
+ * Idempotency-Key.
+ */
+export interface QueueMessage {
+  v: typeof QUEUE_MESSAGE_VERSION;
+  batchId: string;
+  runId: string;
+  user: string;
+  /** ISO instant the edge accepted the request; end-to-end lag is measured from it. */
+  acceptedAt: string;
+  measurements: QueueMeasurement[];
+}
+
+export const BATCH_ID = /^[A-Za-z0-9_-]{8,64}\.\d{1,5}$/;
+
+/** SQS bills per 64 KiB chunk of a message, so a message body stays within one chunk. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** The canonical timestamp form: `toISOString()`, always 24 characters for years 0–9999. */
+export const CANONICAL_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Latest instant whose ISO form has a 4-digit year (keys rely on the fixed width). */
+export const MAX_KEY_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export const toCanonicalTimestamp = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/*
+ * Item key design of the sensorData table (partition `runId`, sort `readingKey`; index
+ * `bySensor`: partition `sensorId`, sort `sensorKey`):
+ *
+ *   readingKey = <timestamp>#<sensorId>#<type>[#<id>]
+ *   sensorKey  = <timestamp>#<runId>#<type>[#<id>]
+ *
+ * `<timestamp>` is the 24-character canonical ISO form, so lexical order is time order and a
+ * from/to range is a key condition on either access path. `#` cannot occur in a sensor id, run
+ * id, type or id, so the parts are unambiguous.
+ *
+ * Identity: (run, sensor, type, timestamp) — writing the same reading twice leaves one row.
+ * `id` joins the identity when present:
+ *  - a client id keeps two distinct readings of one sensor and type in the same millisecond
+ *    apart. A client that sends an id must also send the timestamp (validated at the edge):
+ *    were the server to assign it, a re-sent reading would get a new time and a new row, which
+ *    defeats the id. With id and timestamp both from the client, a re-send lands on the same row.
+ *  - a reading whose timestamp the server assigned gets a server id `@<request>.<position>`:
+ *    every reading of one request shares the acceptance time, and without it a batch of readings
+ *    of one sensor and type would collapse into one row. The server id is fixed in the queue
+ *    message, so SQS redeliveries still land on the same rows.
+ */
+export const readingKey = (m: Pick<QueueMeasurement, 'timestamp' | 'sensorId' | 'type' | 'id'>) =>
+  [m.timestamp, m.sensorId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
+
+export const sensorKey = (
+  runId: string,
+  m: Pick<QueueMeasurement, 'timestamp' | 'type' | 'id'>,
+): string => [m.timestamp, runId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
+
+/**
+ * Sort-key bounds for readings with `from ≤ timestamp ≤ to` (either side optional). Keys start
+ * with the timestamp followed by `#`; `$` sorts right after `#`, so `<to>$` is above every key of
+ * the instant `to` and below every later one.
+ */
+export const timeKeyRange = (
+  from: number | undefined,
+  to: number | undefined,
+): { lower?: string; upper?: string } => ({
+  ...(from === undefined ? {} : { lower: toCanonicalTimestamp(from) }),
+  ...(to === undefined ? {} : { upper: `${toCanonicalTimestamp(to)}$` }),
+});
+
+/** A stored row of the sensorData table. */
+export interface SensorDataItem {
+  runId: string;
+  readingKey: string;
+  sensorId: string;
+  sensorKey: string;
+  type: string;
+  reading: number;
+  timestamp: string;
+  user: string;
+  batchId: string;
+  /** TTL attribute (epoch seconds). */
+  expiresAt: number;
+}
+
+/** The row for one reading of a message; `expiresAt` counts the retention from the reading's time. */
+export const toSensorDataItem = (
+  message: Pick<QueueMessage, 'runId' | 'user' | 'batchId'>,
+  m: QueueMeasurement,
+  retentionDays: number,
+): SensorDataItem => ({
+  runId: message.runId,
+  readingKey: readingKey(m),
+  sensorId: m.sensorId,
+  sensorKey: sensorKey(message.runId, m),
+  type: m.type,
+  reading: m.reading,
+  timestamp: m.timestamp,
+  user: message.user,
+  batchId: message.batchId,
+  expiresAt: Math.floor(Date.parse(m.timestamp) / 1000) + retentionDays * 24 * 60 * 60,
+});
+
+/** What `GET /api/sensors/data` returns per reading. */
+export interface MeasurementView {
+  runId: string;
+  sensorId: string;
+  type: string;
+  reading: number;
+  timestamp: string;
+  user: string;
+}
+
+export const isSafeIdOrServerId = (value: unknown): value is string =>
+  typeof value === 'string' && (SAFE_ID.test(value) || SERVER_ID.test(value));

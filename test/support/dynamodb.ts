@@ -1,0 +1,74 @@
+/**
+ * Test support: an in-process dynalite (infra/local's) with tables made from the topology specs
+ * under unique names, SDK clients pointed at it, and a counter of the DynamoDB calls a client
+ * makes. Never bundled into a function.
+ */
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createTableInput,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from '#infra/local/dynamodb.ts';
+import { topology, type TableName } from '#infra/topology.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface TestDynamoDb {
+  endpoint: string;
+  /** A new low-level client for this endpoint (one SDK attempt, so faults surface). */
+  client(): DynamoDBClient;
+  documents(client?: DynamoDBClient): DynamoDBDocumentClient;
+  /** Creates the topology table `name` under a unique physical name and returns that name. */
+  createTable(name: TableName): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const startTestDynamoDb = async (): Promise<TestDynamoDb> => {
+  const local: LocalDynamoDb = await startDynamoDb();
+  const clients: DynamoDBClient[] = [];
+  const client = () => {
+    const c = new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    clients.push(c);
+    return c;
+  };
+  return {
+    endpoint: local.endpoint,
+    client,
+    documents: (c = client()) =>
+      DynamoDBDocumentClient.from(c, { marshallOptions: { removeUndefinedValues: true } }),
+    createTable: async (name) => {
+      const tableName = `${name}-${randomUUID()}`;
+      await local.client.send(
+        new CreateTableCommand(createTableInput(tableName, topology.tables[name])),
+      );
+      return tableName;
+    },
+    close: async () => {
+      for (const c of clients) c.destroy();
+      await local.close();
+    },
+  };
+};
+
+/** Counts the commands a client sends, by name (`PutItemCommand`, …). */
+export const countCommands = (client: DynamoDBClient): Map<string, number> => {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = context.commandName ?? 'unknown';
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: `countCommands-${randomUUID()}` },
+  );
+  return counts;
+};
