@@ -7,7 +7,7 @@ let stack: LocalStack;
 let api: ApiClient;
 
 beforeAll(async () => {
-  // No grace: a one-second run is past its deadline one second after it starts.
+  // No grace: a two-second run is past its deadline two seconds after it starts.
   ({ stack, api } = await startTestStack({ env: { RUN_GRACE_SECONDS: '0' } }));
 });
 afterAll(async () => {
@@ -196,9 +196,9 @@ describe('listings', () => {
 
 describe('timeouts', () => {
   it('a run past duration + grace stops counting at once; the sweeper records TIMEOUT', async () => {
-    const run = (await start({ duration: 1, interval: 100 })).body;
+    const run = (await start({ duration: 2, interval: 100 })).body;
     expect((await api.get('/api/runs/can-start')).body.currentRunning).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
 
     expect((await api.get('/api/runs/can-start')).body.currentRunning).toBe(0);
     expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('TIMEOUT');
@@ -208,7 +208,7 @@ describe('timeouts', () => {
     const report = (await stack.runSchedule('runSweeper')) as { timedOut: string[] };
     expect(report.timedOut).toEqual([run.id]);
     const swept = (await api.get(`/api/runs/${run.id}`)).body;
-    expect(swept).toMatchObject({ status: 'TIMEOUT', errorMessage: expect.stringContaining('1s') });
+    expect(swept).toMatchObject({ status: 'TIMEOUT', errorMessage: expect.stringContaining('2s') });
     expect(Date.parse(swept.finishedAt)).toBeGreaterThan(Date.parse(run.startedAt));
   });
 });
