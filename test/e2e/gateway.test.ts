@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { topology } from '#infra/topology.ts';
-import { type ApiClient, startTestStack } from '../support/local-stack.ts';
+import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 
 let stack: LocalStack;
 let api: ApiClient;

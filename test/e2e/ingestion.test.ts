@@ -6,7 +6,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/dynamodb.ts';
 import type { LocalStack } from '#infra/local/stack.ts';
-import { type ApiClient, eventually, startTestStack } from '../support/local-stack.ts';
+import { eventually } from '#test/support/eventually.ts';
+import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 
 let stack: LocalStack;
 let api: ApiClient;
@@ -56,7 +57,9 @@ const storedReadings = async (runId: string): Promise<any[]> => {
 const waitForStored = async (runId: string, expected: number): Promise<any[]> => {
   await eventually(
     async () => ((await storedReadings(runId)).length >= expected ? true : undefined),
-    { timeoutMs: 20_000, what: `${expected} readings of ${runId}` },
+    20_000,
+    `${expected} readings of ${runId}`,
+    100,
   );
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   return storedReadings(runId);
@@ -299,10 +302,11 @@ describe('delivery under faults', () => {
     expect(response.status).toBe(202);
     expect(await waitForStored(runId, 1)).toHaveLength(1);
 
-    await eventually(async () => (deadLetters.counts().visible > deadBefore ? true : undefined), {
-      timeoutMs: 20_000,
-      what: 'the poison message in the DLQ',
-    });
+    await eventually(
+      () => (deadLetters.counts().visible > deadBefore ? true : undefined),
+      20_000,
+      'the poison message in the DLQ',
+    );
     expect(deadLetters.counts().visible).toBe(deadBefore + 1);
     expect(queue.counts()).toMatchObject({ visible: 0, inFlight: 0 });
   });
@@ -493,7 +497,7 @@ describe('the simulator flow', () => {
     await waitForStored(runId, 11);
     // One message in one SendMessageBatch, deleted in one DeleteMessageBatch once stored;
     // one BatchWriteItem of 10 rows.
-    const counts = await eventually(async () => {
+    const counts = await eventually(() => {
       const now = stack.requestCounts();
       return now.sqs.DeleteMessageBatch ? now : undefined;
     });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startTestStack } from '../support/local-stack.ts';
+import { startTestStack } from '#test/support/local-stack.ts';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'iot-playground-data-'));
 afterAll(async () => {

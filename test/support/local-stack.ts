@@ -61,18 +61,3 @@ export const startTestStack = async (
   const stack = await startLocalStack({ port: 0, schedules: false, ...options });
   return { stack, api: apiClient(stack.url) };
 };
-
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export const eventually = async <T>(
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 10_000, intervalMs = 100, what = 'condition' } = {},
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-};

@@ -61,18 +61,4 @@ export const startLocalSqs = async (): Promise<LocalSqs> => {
   };
 };
 
-/** Polls `probe` until it returns a value that is not undefined, or fails after `timeoutMs`. */
-export const eventually = async <T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 5_000,
-  what = 'condition',
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
+export { eventually } from '#test/support/eventually.ts';
