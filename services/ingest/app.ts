@@ -186,7 +186,9 @@ export const makeHandler = (deps: IngestDeps) => {
     });
     metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
     metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages.length);
-    logger.info('Measurements enqueued', {
+    // Debug, not info: this is the hot path, the access log and the metrics above already
+    // count every request, and a line per request would be the largest log bill.
+    logger.debug('Measurements enqueued', {
       accepted: parsed.measurements.length,
       messages: messages.length,
       sendCalls: report.calls,
