@@ -2,7 +2,7 @@
  * Builds each function of the topology into an ESM bundle with esbuild, the way it ships to
  * Lambda, so the local stack runs the same artifact rather than the TypeScript sources.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,34 @@ const buildOne = async (entry: string, outfile: string): Promise<string> => {
 };
 
 let outputDir: Promise<string> | undefined;
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * This process's bundle folder, `<tmp>/iot-playground-local/<pid>`. Test workers are often
+ * killed rather than exiting, so instead of cleaning up on exit, each process removes the
+ * folders of processes that are gone.
+ */
+const bundleDirectory = async (): Promise<string> => {
+  const parent = join(tmpdir(), 'iot-playground-local');
+  await mkdir(parent, { recursive: true });
+  for (const entry of await readdir(parent)) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid !== process.pid && !isAlive(pid)) {
+      await rm(join(parent, entry), { recursive: true, force: true });
+    }
+  }
+  const dir = join(parent, String(process.pid));
+  await mkdir(dir, { recursive: true });
+  return dir;
+};
 const builds = new Map<string, Promise<string>>();
 
 /**
@@ -44,7 +72,7 @@ const builds = new Map<string, Promise<string>>();
 export const bundleModule = (entry: string, name: string): Promise<string> => {
   let built = builds.get(name);
   if (!built) {
-    outputDir ??= mkdtemp(join(tmpdir(), 'iot-playground-local-'));
+    outputDir ??= bundleDirectory();
     built = outputDir.then((dir) => buildOne(entry, join(dir, `${name}.mjs`)));
     builds.set(name, built);
   }
