@@ -125,6 +125,7 @@ const functionEnvironment = (
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     POWERTOOLS_SERVICE_NAME: spec.service,
     ...shared,
     ...bindings,
