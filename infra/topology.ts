@@ -3,6 +3,7 @@
  * both built from this module, so a route, table or queue setting exists in both or neither.
  * Pure data: no AWS or Node imports, safe to bundle into a Lambda.
  */
+import { PIPELINE_NAMESPACE } from '../shared/metrics-contract.ts';
 
 export type FunctionName = 'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery';
 export type TableName = 'runs' | 'sensorData' | 'idempotency';
@@ -240,6 +241,20 @@ export type Topology = typeof topology;
 export const functionNames = Object.keys(functions) as FunctionName[];
 export const tableNames = Object.keys(tables) as TableName[];
 export const queueNames = Object.keys(queues) as QueueName[];
+
+/**
+ * A function's environment apart from resource bindings: its settings plus the Powertools
+ * ones. The CDK app and the local stack both start from this, so they cannot drift apart.
+ */
+export const functionEnvironment = (name: FunctionName): Record<string, string> => {
+  const spec = functions[name];
+  return {
+    ...spec.environment,
+    POWERTOOLS_SERVICE_NAME: spec.service,
+    // Pipeline health metrics; the consumer names the sensor namespace itself per metric set.
+    POWERTOOLS_METRICS_NAMESPACE: PIPELINE_NAMESPACE,
+  };
+};
 
 /** `GET /api/runs/{id}` — the route key API Gateway uses and passes in `event.routeKey`. */
 export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>): string =>

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  functionEnvironment as topologyEnvironment,
   functionNames,
   tableNames,
   topology,
@@ -116,7 +117,6 @@ const functionEnvironment = (
   return {
     PATH: process.env.PATH ?? '',
     TZ: 'UTC',
-    NODE_OPTIONS: '--enable-source-maps',
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -126,10 +126,9 @@ const functionEnvironment = (
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    POWERTOOLS_SERVICE_NAME: spec.service,
     ...shared,
     ...bindings,
-    ...spec.environment,
+    ...topologyEnvironment(name),
     ...options.env,
     ...options.functionEnv?.[name],
   };

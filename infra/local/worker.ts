@@ -29,6 +29,9 @@ export interface SerializedError {
   stack?: string;
 }
 
+// As NODE_OPTIONS=--enable-source-maps does on Lambda: stack traces name the TypeScript sources.
+process.setSourceMapsEnabled(true);
+
 const port = parentPort;
 if (!port) throw new Error('worker.ts runs only as a worker thread');
 const setup = workerData as WorkerSetup;

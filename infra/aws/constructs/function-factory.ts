@@ -11,8 +11,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import {
+  functionEnvironment,
   type FunctionName,
   type FunctionSpec,
   type QueueName,
@@ -101,10 +101,7 @@ export class ServiceFunction extends Construct {
       logGroup: this.logGroup,
       role,
       environment: {
-        ...this.spec.environment,
-        POWERTOOLS_SERVICE_NAME: this.spec.service,
-        // Pipeline health metrics; the consumer names the sensor namespace itself per metric set.
-        POWERTOOLS_METRICS_NAMESPACE: PIPELINE_NAMESPACE,
+        ...functionEnvironment(props.name),
         // Stack traces point at the TypeScript sources through the bundled source maps.
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
