@@ -29,6 +29,8 @@ export interface SlotLease {
   runId?: string;
   /** Epoch ms; the slot is free once this has passed. */
   leaseUntil?: number;
+  /** Epoch ms of the claim; tells a start in progress from one that died before its run item. */
+  claimedAt?: number;
 }
 
 export interface RunEnding {
@@ -59,7 +61,8 @@ export interface RunStore {
   listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage>;
 }
 
-const RUN_LIST_PK = 'RUN';
+/** The one partition of the `byStartedAt` index; listing cursors must name it. */
+export const RUN_LIST_PK = 'RUN';
 const RUNNING_PK = 'RUNNING';
 const slotId = (slot: number) => `slot#${slot}`;
 
@@ -110,6 +113,7 @@ export class DynamoRunStore implements RunStore {
         slot,
         runId: item?.runId as string | undefined,
         leaseUntil: item?.leaseUntil as number | undefined,
+        claimedAt: item?.claimedAt as number | undefined,
       };
     });
   }
@@ -120,7 +124,7 @@ export class DynamoRunStore implements RunStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: slotId(slot) },
-          UpdateExpression: 'SET runId = :runId, leaseUntil = :leaseUntil',
+          UpdateExpression: 'SET runId = :runId, leaseUntil = :leaseUntil, claimedAt = :now',
           ConditionExpression: 'attribute_not_exists(runId) OR leaseUntil < :now',
           ExpressionAttributeValues: { ':runId': runId, ':leaseUntil': leaseUntil, ':now': now },
         }),
@@ -138,7 +142,7 @@ export class DynamoRunStore implements RunStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: slotId(slot) },
-          UpdateExpression: 'REMOVE runId, leaseUntil',
+          UpdateExpression: 'REMOVE runId, leaseUntil, claimedAt',
           ConditionExpression: 'runId = :runId',
           ExpressionAttributeValues: { ':runId': runId },
         }),

@@ -32,15 +32,18 @@ export const effectiveStatus = (run: Pick<Run, 'status' | 'deadlineAt'>, now: nu
   run.status === 'RUNNING' && now > run.deadlineAt ? 'TIMEOUT' : run.status;
 
 /**
- * Whether measurements for this run are still taken: while it runs, and for `graceMs` after it
- * ended, because readings sent just before the finish are still in flight.
+ * Whether measurements for this run are still taken: while it runs, and for `graceMs` after a
+ * finish or interrupt, because readings sent just before it are still in flight. A timed-out
+ * run takes none: its deadline already included the grace period.
  */
 export const acceptsMeasurements = (
   run: Pick<Run, 'status' | 'deadlineAt' | 'finishedAt'>,
   now: number,
   graceMs: number,
 ): boolean => {
-  if (effectiveStatus(run, now) === 'RUNNING') return true;
-  const endedAt = run.status === 'RUNNING' ? run.deadlineAt : Date.parse(run.finishedAt ?? '');
-  return Number.isFinite(endedAt) && now <= endedAt + graceMs;
+  const status = effectiveStatus(run, now);
+  if (status === 'RUNNING') return true;
+  if (status === 'TIMEOUT') return false;
+  const finishedAt = Date.parse(run.finishedAt ?? '');
+  return Number.isFinite(finishedAt) && now <= finishedAt + graceMs;
 };

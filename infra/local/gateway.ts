@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routeKey, type RouteSpec } from '../topology.ts';
-import { FunctionTimeoutError } from './invoker.ts';
+import { InvocationRejectedError } from './invoker.ts';
 
 export interface GatewayConfig {
   routes: readonly RouteSpec[];
@@ -49,6 +49,17 @@ const compile = (route: RouteSpec): CompiledRoute => {
   };
 };
 
+/** A path with broken percent-encoding; API Gateway refuses it before any route. */
+export class MalformedPathError extends Error {}
+
+const decodePathSegment = (segment: string | undefined): string => {
+  try {
+    return decodeURIComponent(segment ?? '');
+  } catch {
+    throw new MalformedPathError(`Malformed percent-encoding in ${segment}`);
+  }
+};
+
 export interface RouteMatch {
   route?: RouteSpec;
   pathParameters?: Record<string, string>;
@@ -63,10 +74,7 @@ export const makeRouter = (routes: readonly RouteSpec[]) => {
       if (!match) continue;
       if (candidate.parameterNames.length === 0) return { route: candidate.route };
       const pathParameters = Object.fromEntries(
-        candidate.parameterNames.map((name, index) => [
-          name,
-          decodeURIComponent(match[index + 1] as string),
-        ]),
+        candidate.parameterNames.map((name, index) => [name, decodePathSegment(match[index + 1])]),
       );
       return { route: candidate.route, pathParameters };
     }
@@ -118,7 +126,9 @@ export const toEvent = (
   const key = match.route ? routeKey(match.route) : '$default';
   const contentType = headers['content-type'] ?? '';
   const isText = body.length === 0 || contentType === '' || TEXT_TYPES.test(contentType);
+  // Payload v2 moves cookies out of the headers into their own list.
   const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
+  delete headers.cookie;
   return {
     version: '2.0',
     routeKey: key,
@@ -181,14 +191,22 @@ export const fromResult = (
   };
 };
 
-const sendJson = (
+/**
+ * An answer API Gateway gives itself, in its own shape (`{"message": …}`), which no function
+ * can change: the local stack shows the front end what AWS will show it.
+ */
+const sendGatewayError = (
   response: ServerResponse,
   status: number,
-  body: unknown,
+  message: string,
   headers: Record<string, string> = {},
 ) => {
-  response.writeHead(status, { 'content-type': 'application/json', ...headers });
-  response.end(JSON.stringify(body));
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'x-amzn-errortype': message.replace(/\s+/g, ''),
+    ...headers,
+  });
+  response.end(JSON.stringify({ message }));
 };
 
 class BodyTooLargeError extends Error {}
@@ -258,14 +276,21 @@ export const makeGateway = (config: GatewayConfig) => {
       body = await readBody(request, config.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        sendJson(response, 413, { error: 'Request body too large', details: [] }, baseHeaders);
+        sendGatewayError(response, 413, 'Request Entity Too Large', baseHeaders);
         return;
       }
       throw error;
     }
 
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const match = route(method, path);
+    let match: RouteMatch;
+    try {
+      match = route(method, path);
+    } catch (error) {
+      if (!(error instanceof MalformedPathError)) throw error;
+      sendGatewayError(response, 400, 'Bad Request', baseHeaders);
+      return;
+    }
     const functionName = match.route?.function ?? config.defaultRouteFunction;
     const event = toEvent(request, body, match);
     const requestIdHeader = { 'apigw-requestid': event.requestContext.requestId };
@@ -275,15 +300,13 @@ export const makeGateway = (config: GatewayConfig) => {
       response.end(result.body);
       config.log(`${method} ${path} -> ${result.status} ${functionName} ${Date.now() - started}ms`);
     } catch (error) {
-      // API Gateway's own answers when the integration fails; JSON like every other error.
-      const timedOut = error instanceof FunctionTimeoutError;
-      const status = timedOut ? 504 : 502;
-      sendJson(
-        response,
-        status,
-        { error: timedOut ? 'Integration timed out' : 'Integration failed', details: [] },
-        { ...baseHeaders, ...requestIdHeader },
-      );
+      // As API Gateway: Lambda refused the invocation → 500; the function failed, timed out
+      // or answered in a wrong shape → 502. Either way the body is its generic message.
+      const status = error instanceof InvocationRejectedError ? 500 : 502;
+      sendGatewayError(response, status, 'Internal Server Error', {
+        ...baseHeaders,
+        ...requestIdHeader,
+      });
       config.log(`${method} ${path} -> ${status} ${functionName}: ${(error as Error).message}`);
     }
   };

@@ -25,6 +25,12 @@ export class FunctionError extends Error {
   }
 }
 
+/** Lambda refused the invocation before running the function (e.g. payload too large). */
+export class InvocationRejectedError extends FunctionError {}
+
+/** Lambda's limit on a synchronous invocation's request payload. */
+export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+
 export class FunctionTimeoutError extends FunctionError {
   constructor(functionName: string, timeoutMs: number) {
     super(functionName, 'Sandbox.Timedout', `Task timed out after ${timeoutMs / 1000} seconds`);
@@ -64,6 +70,14 @@ class FunctionPool {
   ) {}
 
   async invoke(event: unknown): Promise<unknown> {
+    const size = Buffer.byteLength(JSON.stringify(event) ?? '');
+    if (size > SYNC_PAYLOAD_LIMIT_BYTES) {
+      throw new InvocationRejectedError(
+        this.runtime.name,
+        'RequestTooLargeException',
+        `Request payload of ${size} bytes exceeds the ${SYNC_PAYLOAD_LIMIT_BYTES}-byte limit`,
+      );
+    }
     const environment = await this.acquire();
     try {
       return await this.run(environment, event);

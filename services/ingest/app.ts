@@ -34,7 +34,7 @@ import { MEASUREMENT_LIMITS, toCanonicalTimestamp } from '#shared/measurement.ts
 import { createPipelineMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
-import { acceptsMeasurements } from '#shared/run.ts';
+import { acceptsMeasurements, effectiveStatus } from '#shared/run.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { topology } from '#infra/topology.ts';
 import { groupForSend, packMessages, toQueueMeasurements } from './packing.ts';
@@ -156,12 +156,10 @@ export const makeHandler = (deps: IngestDeps) => {
     const run = await deps.runs.getRun(parsed.runId);
     if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
     if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
-      throw new ConflictError(
-        `Run ${parsed.runId} is ${run.status} and no longer takes measurements`,
-        {
-          status: run.status,
-        },
-      );
+      const status = effectiveStatus(run, now);
+      throw new ConflictError(`Run ${parsed.runId} is ${status} and no longer takes measurements`, {
+        status,
+      });
     }
     const envelope = { runId: parsed.runId, user, acceptedAt: toCanonicalTimestamp(now) };
     const messages = packMessages(

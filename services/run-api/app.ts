@@ -5,7 +5,7 @@ import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
-import { ForbiddenError } from '#shared/errors.ts';
+import { BadRequestError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
 import {
   header,
   httpHandler,
@@ -16,9 +16,9 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '#shared/http.ts';
-import { callerName, isAdmin, jwtClaims, requireRunId } from '#shared/identity.ts';
+import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
 import { createLogger } from '#shared/powertools.ts';
-import { DynamoRunStore } from '#shared/run-store.ts';
+import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
 import {
   MAX_RUN_BODY_BYTES,
   parseFinishCommand,
@@ -56,7 +56,7 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
   'GET /api/runs': async (event, deps) => {
     const limit = parseLimit(queryParam(event, 'limit'));
     const cursor = queryParam(event, 'lastKey');
-    const startKey = cursor ? decodeCursor(cursor, LIST_CURSOR_ATTRIBUTES, 'lastKey') : undefined;
+    const startKey = cursor ? decodeListCursor(cursor) : undefined;
     const page = await runs.listPage(deps, limit, startKey);
     return jsonResponse(200, {
       items: page.items,
@@ -87,10 +87,37 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
   },
 };
 
+/**
+ * The run id of the path. Runs have UUIDs, so anything else names no run: 404 without a read
+ * (and slot items, which share the table, are never reachable as runs).
+ */
 const pathRunId = (event: HttpEvent, deps: RunApiDeps): string => {
-  const id = requireRunId(event.pathParameters?.id, 'id');
+  const id = event.pathParameters?.id ?? '';
+  if (!RUN_ID.test(id)) throw new NotFoundError(`Run ${id.slice(0, 64)} not found`);
   deps.logger.appendKeys({ runId: id });
   return id;
+};
+
+/**
+ * A listing cursor, checked value by value: DynamoDB refuses a start key outside the query
+ * (another partition, a foreign sort key), and that must be the client's 400, not our 500.
+ */
+const decodeListCursor = (cursor: string): Record<string, string | number> => {
+  const key = decodeCursor(cursor, LIST_CURSOR_ATTRIBUTES, 'lastKey');
+  const { id, listPk, startedKey } = key;
+  const valid =
+    listPk === RUN_LIST_PK &&
+    typeof id === 'string' &&
+    RUN_ID.test(id) &&
+    typeof startedKey === 'string' &&
+    startedKey.endsWith(`#${id}`) &&
+    Number.isFinite(Date.parse(startedKey.slice(0, -id.length - 1)));
+  if (!valid) {
+    throw new BadRequestError('lastKey is not a valid cursor', [
+      { field: 'lastKey', message: 'pass back the cursor of a previous page unchanged' },
+    ]);
+  }
+  return key;
 };
 
 export const makeHandler = (deps: RunApiDeps) =>

@@ -65,9 +65,19 @@ describe('starting runs', () => {
 
   it('frees the slot when the run item cannot be written', async () => {
     const { deps, store } = setup(1);
-    store.failNextPut = true;
+    store.failNextPut = 'throw';
     await expect(runs.startRun(deps, command(), 'a')).rejects.toThrow('put failed');
     expect((await runs.capacity(deps)).available).toBe(1);
+  });
+
+  it('keeps the slot when the run was written but the answer was lost', async () => {
+    const { deps, store } = setup(1);
+    store.failNextPut = 'lose-answer';
+    const run = await runs.startRun(deps, command(), 'a');
+    expect(run.status).toBe('RUNNING');
+    expect(store.runs.has(run.id)).toBe(true);
+    expect((await runs.capacity(deps)).available).toBe(0);
+    await expect(runs.startRun(deps, command(), 'b')).rejects.toBeInstanceOf(ConflictError);
   });
 });
 

@@ -115,6 +115,11 @@ export const startRun = async (
   try {
     await store.putRun(run, expiresAt);
   } catch (error) {
+    // The write may have landed with only its answer lost (the SDK's retry then fails the
+    // attribute_not_exists check): keep the slot for a run that exists, free it otherwise.
+    if (await store.getRun(id).catch(() => undefined)) {
+      return toView(run, startedAtMs, settings.grafanaUrl);
+    }
     await store.releaseSlot(claimed, id);
     throw error;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import type { Run } from '#shared/run.ts';
-import { sweep } from './sweep.ts';
+import { ABANDONED_CLAIM_MS, sweep } from './sweep.ts';
 
 const run = (id: string, overrides: Partial<Run>): Run => ({
   id,
@@ -42,12 +42,24 @@ describe('sweep', () => {
     const store = new InMemoryRunStore();
     await store.putRun(run('done', { status: 'COMPLETED', deadlineAt: now + 60_000 }));
     await store.claimSlot(0, 'done', now + 60_000, 0);
-    await store.claimSlot(1, 'starting', now + 60_000, 0); // claimed, run item not written yet
+    // Claimed a moment ago, run item not written yet: a start in progress.
+    await store.claimSlot(1, 'starting', now + 60_000, now - 1_000);
 
     const report = await sweep({ store, now: () => now, maxConcurrentRuns: 2 });
 
     expect(report).toEqual({ timedOut: [], slotsReleased: 1 });
     expect(store.slots.has(0)).toBe(false);
     expect(store.slots.has(1)).toBe(true);
+  });
+
+  it('frees a slot whose start died before writing its run', async () => {
+    const now = 10_000_000;
+    const store = new InMemoryRunStore();
+    await store.claimSlot(0, 'never-written', now + 3_600_000, now - ABANDONED_CLAIM_MS - 1);
+
+    const report = await sweep({ store, now: () => now, maxConcurrentRuns: 1 });
+
+    expect(report.slotsReleased).toBe(1);
+    expect(store.slots.has(0)).toBe(false);
   });
 });

@@ -4,6 +4,9 @@
  */
 import type { RunStore } from '#shared/run-store.ts';
 
+/** Longer than the run API's timeout, so no live start is mistaken for a dead one. */
+export const ABANDONED_CLAIM_MS = 60_000;
+
 export interface SweepDeps {
   store: RunStore;
   now: () => number;
@@ -12,7 +15,7 @@ export interface SweepDeps {
 
 export interface SweepReport {
   timedOut: string[];
-  /** Slots held by runs that are no longer RUNNING (a finish that failed half-way). */
+  /** Slots held by runs no longer RUNNING (a finish that failed half-way) or never written. */
   slotsReleased: number;
 }
 
@@ -41,8 +44,10 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
   for (const lease of await store.readSlots(maxConcurrentRuns)) {
     if (lease.runId === undefined || (lease.leaseUntil ?? 0) < at) continue;
     const run = await store.getRun(lease.runId);
-    // A claimed slot whose run item does not exist yet may be a start in progress: leave it.
-    if (run && run.status !== 'RUNNING') {
+    // A claim without its run item is a start in progress, unless it is older than any start
+    // can take: then the start died between claiming and writing, and the slot is free again.
+    const abandoned = !run && (lease.claimedAt ?? 0) < at - ABANDONED_CLAIM_MS;
+    if (abandoned || (run && run.status !== 'RUNNING')) {
       await store.releaseSlot(lease.slot, lease.runId);
       slotsReleased++;
     }

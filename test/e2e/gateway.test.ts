@@ -90,12 +90,27 @@ describe('CORS', () => {
 });
 
 describe('limits', () => {
-  it('refuses a body over API Gateway’s payload limit with 413 JSON', async () => {
+  it('refuses a body over API Gateway’s payload limit with its own 413', async () => {
     const response = await api.request('POST', '/api/runs/start', {
       rawBody: 'x'.repeat(topology.api.maxBodyBytes + 1),
       headers: { 'content-type': 'application/json' },
     });
     expect(response.status).toBe(413);
-    expect(response.body.error).toBe('Request body too large');
+    expect(response.body).toEqual({ message: 'Request Entity Too Large' });
+  });
+
+  it('answers 500 when Lambda would refuse an invocation over its 6 MB payload limit', async () => {
+    const response = await api.request('POST', '/api/runs/start', {
+      rawBody: 'x'.repeat(7 * 1024 * 1024),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(response.status).toBe(500);
+    expect(response.body).toEqual({ message: 'Internal Server Error' });
+  });
+
+  it('answers 400 for a path with broken percent-encoding', async () => {
+    const response = await api.get('/api/runs/%E0%A4%A');
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ message: 'Bad Request' });
   });
 });

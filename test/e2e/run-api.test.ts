@@ -53,13 +53,14 @@ describe('start and read a run', () => {
     expect(started.body.username).toBe('scriptbobscript');
   });
 
-  it('404s an unknown run and 400s a malformed id', async () => {
+  it('404s an unknown run, including ids that are no run id at all', async () => {
     const unknown = await api.get('/api/runs/00000000-0000-4000-8000-000000000000');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatch(/not found/);
-    const malformed = await api.get('/api/runs/slot%230');
-    expect(malformed.status).toBe(400);
-    expect(malformed.body.details).toEqual([{ field: 'id', message: 'expected a lowercase UUID' }]);
+    // A slot item shares the table; it must never be reachable as a run.
+    const slot = await api.get('/api/runs/slot%230');
+    expect(slot.status).toBe(404);
+    expect((await api.post('/api/runs/not-a-run/finish')).status).toBe(404);
   });
 });
 
@@ -187,10 +188,18 @@ describe('listings', () => {
   it('rejects a bad limit or a tampered cursor with 400', async () => {
     expect((await api.get('/api/runs?limit=0')).status).toBe(400);
     expect((await api.get('/api/runs?limit=abc')).status).toBe(400);
-    const forged = Buffer.from(JSON.stringify({ id: 'x', evil: 1 })).toString('base64url');
-    const tampered = await api.get(`/api/runs?lastKey=${forged}`);
-    expect(tampered.status).toBe(400);
-    expect(tampered.body.details[0].field).toBe('lastKey');
+    const forge = (key: object) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const id = '00000000-0000-4000-8000-000000000001';
+    for (const key of [
+      { id: 'x', evil: 1 },
+      { id, listPk: 'OTHER', startedKey: `2026-11-25T10:00:00.000Z#${id}` },
+      { id: 'x', listPk: 'RUN', startedKey: 'z' },
+      { id, listPk: 'RUN', startedKey: `not-a-time#${id}` },
+    ]) {
+      const tampered = await api.get(`/api/runs?lastKey=${forge(key)}`);
+      expect(tampered.status).toBe(400);
+      expect(tampered.body.details[0].field).toBe('lastKey');
+    }
   });
 });
 

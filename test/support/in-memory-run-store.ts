@@ -10,8 +10,9 @@ import type {
 
 export class InMemoryRunStore implements RunStore {
   readonly runs = new Map<string, Run>();
-  readonly slots = new Map<number, { runId: string; leaseUntil: number }>();
-  failNextPut = false;
+  readonly slots = new Map<number, { runId: string; leaseUntil: number; claimedAt: number }>();
+  /** `'throw'`: the put fails; `'lose-answer'`: the put lands but the caller sees an error. */
+  failNextPut: false | 'throw' | 'lose-answer' = false;
 
   async readSlots(count: number): Promise<SlotLease[]> {
     return Array.from({ length: count }, (_, slot) => ({ slot, ...this.slots.get(slot) }));
@@ -20,7 +21,7 @@ export class InMemoryRunStore implements RunStore {
   async claimSlot(slot: number, runId: string, leaseUntil: number, now: number): Promise<boolean> {
     const held = this.slots.get(slot);
     if (held && held.leaseUntil >= now) return false;
-    this.slots.set(slot, { runId, leaseUntil });
+    this.slots.set(slot, { runId, leaseUntil, claimedAt: now });
     return true;
   }
 
@@ -29,12 +30,12 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async putRun(run: Run): Promise<void> {
-    if (this.failNextPut) {
-      this.failNextPut = false;
-      throw new Error('put failed');
-    }
+    const failure = this.failNextPut;
+    this.failNextPut = false;
+    if (failure === 'throw') throw new Error('put failed');
     if (this.runs.has(run.id)) throw new Error('exists');
     this.runs.set(run.id, structuredClone(run));
+    if (failure === 'lose-answer') throw new Error('socket hang up');
   }
 
   async getRun(id: string): Promise<Run | undefined> {

@@ -1,0 +1,74 @@
+/** DynamoRunStore against dynalite: the conditional writes the concurrency limit rests on. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import type { Run } from './run.ts';
+import { DynamoRunStore } from './run-store.ts';
+
+let db: TestDynamoDb;
+let store: DynamoRunStore;
+
+beforeAll(async () => {
+  db = await startTestDynamoDb();
+  store = new DynamoRunStore(db.documents(), await db.createTable('runs'));
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+const run = (id: string, overrides: Partial<Run> = {}): Run => ({
+  id,
+  username: 'u',
+  status: 'RUNNING',
+  startedAt: '2026-11-25T10:00:00.000Z',
+  duration: 60,
+  interval: 1000,
+  sensorIds: [],
+  params: {},
+  deadlineAt: 2_000,
+  slot: 0,
+  ...overrides,
+});
+
+describe('slots', () => {
+  it('a held slot cannot be claimed until its lease has run out', async () => {
+    expect(await store.claimSlot(0, 'a', 1_000, 100)).toBe(true);
+    expect(await store.claimSlot(0, 'b', 5_000, 999)).toBe(false);
+    expect((await store.readSlots(2))[0]).toEqual({
+      slot: 0,
+      runId: 'a',
+      leaseUntil: 1_000,
+      claimedAt: 100,
+    });
+    expect(await store.claimSlot(0, 'b', 5_000, 1_001)).toBe(true);
+    // Releasing on behalf of the previous holder changes nothing.
+    await store.releaseSlot(0, 'a');
+    expect((await store.readSlots(1))[0]?.runId).toBe('b');
+    await store.releaseSlot(0, 'b');
+    expect(await store.readSlots(2)).toEqual([
+      { slot: 0, runId: undefined, leaseUntil: undefined, claimedAt: undefined },
+      { slot: 1, runId: undefined, leaseUntil: undefined, claimedAt: undefined },
+    ]);
+  });
+});
+
+describe('runs', () => {
+  it('ends a run only while it is RUNNING and the deadline condition holds', async () => {
+    await store.putRun(run('live'), 0);
+    const ending = { status: 'COMPLETED' as const, finishedAt: '2026-11-25T10:01:00.000Z' };
+    expect(await store.endRun('live', ending, { liveAt: 2_001 })).toBeUndefined();
+    expect(await store.endRun('live', ending, { expiredAt: 2_000 })).toBeUndefined();
+    expect(await store.endRun('live', ending, { liveAt: 2_000 })).toMatchObject({
+      status: 'COMPLETED',
+    });
+    expect(await store.endRun('live', ending, { liveAt: 0 })).toBeUndefined();
+    expect(await store.endRun('unknown', ending, { liveAt: 0 })).toBeUndefined();
+    expect(await store.listRunning()).toEqual([]);
+  });
+
+  it('never returns a slot item as a run, and refuses to overwrite a run', async () => {
+    await store.claimSlot(3, 'x', 10, 0);
+    expect(await store.getRun('slot#3')).toBeUndefined();
+    await store.putRun(run('once'), 0);
+    await expect(store.putRun(run('once'), 0)).rejects.toThrow();
+  });
+});
