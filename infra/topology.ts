@@ -231,6 +231,8 @@ const api = {
   maxBodyBytes: 10 * 1024 * 1024,
   corsAllowedHeaders: ['Content-Type', 'Authorization', 'X-User', 'X-Run-Id', 'Idempotency-Key'],
   corsAllowedMethods: ['GET', 'POST', 'OPTIONS'] as string[],
+  /** Response headers a browser may read: the ingest marks replayed Idempotency-Key answers. */
+  corsExposedHeaders: ['Idempotent-Replayed'],
   corsMaxAgeSeconds: 600,
   throttle: { rateLimit: 500, burstLimit: 1000 },
 };

@@ -60,7 +60,7 @@ export class ForbiddenError extends DomainError {
 
 /** A dependency refused or failed; the client may retry. */
 export class ServiceUnavailableError extends DomainError {
-  constructor(message: string) {
-    super(503, message);
+  constructor(message: string, details: ErrorDetail[] = []) {
+    super(503, message, details);
   }
 }

@@ -303,6 +303,7 @@ describe('HTTP API', () => {
         AllowOrigins: ['*'],
         AllowHeaders: topology.api.corsAllowedHeaders,
         AllowMethods: topology.api.corsAllowedMethods,
+        ExposeHeaders: topology.api.corsExposedHeaders,
         MaxAge: topology.api.corsMaxAgeSeconds,
       },
     });

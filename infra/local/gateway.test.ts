@@ -17,7 +17,13 @@ const throughGateway = async (
     routes: topology.routes,
     defaultRouteFunction: 'runApi',
     maxBodyBytes: 1024,
-    cors: { allowOrigins: ['*'], allowHeaders: [], allowMethods: [], maxAgeSeconds: 0 },
+    cors: {
+      allowOrigins: ['*'],
+      allowHeaders: [],
+      allowMethods: [],
+      exposeHeaders: [],
+      maxAgeSeconds: 0,
+    },
     invoke,
     log: () => undefined,
   });

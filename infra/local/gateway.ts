@@ -16,6 +16,7 @@ export interface GatewayConfig {
     allowOrigins: string[];
     allowHeaders: string[];
     allowMethods: string[];
+    exposeHeaders: string[];
     maxAgeSeconds: number;
   };
   invoke: (functionName: string, event: APIGatewayProxyEventV2) => Promise<unknown>;
@@ -244,7 +245,9 @@ export const makeGateway = (config: GatewayConfig) => {
     if (!allowed) return {};
     return {
       'access-control-allow-origin': cors.allowOrigins.includes('*') ? '*' : origin,
-      'access-control-expose-headers': 'content-type, apigw-requestid',
+      ...(cors.exposeHeaders.length > 0
+        ? { 'access-control-expose-headers': cors.exposeHeaders.join(', ') }
+        : {}),
       vary: 'origin',
     };
   };

@@ -178,6 +178,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       allowOrigins: options.corsOrigins ?? ['*'],
       allowHeaders: topology.api.corsAllowedHeaders,
       allowMethods: topology.api.corsAllowedMethods,
+      exposeHeaders: topology.api.corsExposedHeaders,
       maxAgeSeconds: topology.api.corsMaxAgeSeconds,
     },
     invoke: (name, event) => invoker.invoke(name, event),

@@ -117,7 +117,17 @@ export const sendAll = async (
   const failures = (await Promise.all(groups.map(sendGroup))).flat();
   if (failures.length > 0) {
     tools.onGiveUp?.(failures);
-    throw new ServiceUnavailableError('Measurements could not be enqueued; retry the request');
+    const messages = groups.reduce((count, group) => count + group.length, 0);
+    // Some messages may be queued already. A retry with the same Idempotency-Key reuses their
+    // batch ids, so the consumer skips them; a retry without one would store them again
+    // unless every reading carries its own timestamp.
+    const enqueued = messages - failures.length;
+    throw new ServiceUnavailableError(
+      enqueued === 0
+        ? 'Measurements could not be enqueued; retry the request'
+        : 'Measurements were only partly enqueued; retry with the same Idempotency-Key so the enqueued ones are not stored twice',
+      [{ message: `${enqueued} of ${messages} queue messages were enqueued` }],
+    );
   }
   return report;
 };

@@ -85,6 +85,7 @@ describe('CORS', () => {
       headers: { origin: 'https://playground.example' },
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://playground.example');
+    expect(response.headers.get('access-control-expose-headers')).toBe('Idempotent-Replayed');
     expect(response.headers.get('apigw-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

@@ -95,6 +95,7 @@ export class PublicApi extends Construct {
         allowOrigins: props.corsOrigins,
         allowHeaders: api.corsAllowedHeaders,
         allowMethods: api.corsAllowedMethods.map(corsMethod),
+        exposeHeaders: api.corsExposedHeaders,
         maxAge: Duration.seconds(api.corsMaxAgeSeconds),
       },
       // The stage below carries throttling and access logs, which the default stage cannot.
