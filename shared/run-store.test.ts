@@ -1,7 +1,7 @@
 /** DynamoRunStore against dynalite: the conditional writes the concurrency limit rests on. */
+import { aRun } from '#test/support/runs.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
-import type { Run } from './run.ts';
 import { DynamoRunStore } from './run-store.ts';
 
 let db: TestDynamoDb;
@@ -13,20 +13,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.close();
-});
-
-const run = (id: string, overrides: Partial<Run> = {}): Run => ({
-  id,
-  username: 'u',
-  status: 'RUNNING',
-  startedAt: '2026-11-25T10:00:00.000Z',
-  duration: 60,
-  interval: 1000,
-  sensorIds: [],
-  params: {},
-  deadlineAt: 2_000,
-  slot: 0,
-  ...overrides,
 });
 
 describe('slots', () => {
@@ -53,7 +39,7 @@ describe('slots', () => {
 
 describe('runs', () => {
   it('ends a run only while it is RUNNING and the deadline condition holds', async () => {
-    await store.putRun(run('live'), 0);
+    await store.putRun(aRun('live', { deadlineAt: 2_000 }), 0);
     const ending = { status: 'COMPLETED' as const, finishedAt: '2026-11-25T10:01:00.000Z' };
     expect(await store.endRun('live', ending, { liveAt: 2_001 })).toBeUndefined();
     expect(await store.endRun('live', ending, { expiredAt: 2_000 })).toBeUndefined();
@@ -68,7 +54,7 @@ describe('runs', () => {
   it('never returns a slot item as a run, and refuses to overwrite a run', async () => {
     await store.claimSlot(3, 'x', 10, 0);
     expect(await store.getRun('slot#3')).toBeUndefined();
-    await store.putRun(run('once'), 0);
-    await expect(store.putRun(run('once'), 0)).rejects.toThrow();
+    await store.putRun(aRun('once'), 0);
+    await expect(store.putRun(aRun('once'), 0)).rejects.toThrow();
   });
 });

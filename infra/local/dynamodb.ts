@@ -4,7 +4,7 @@
  * locally.
  */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -66,9 +66,7 @@ export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
     endpoint,

@@ -2,9 +2,8 @@
  * The local stack: the topology run on one machine. An HTTP gateway, a Lambda invoker, dynalite
  * and the schedules, wired from infra/topology.ts exactly as the CDK app wires AWS.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 import {
   functionEnvironment as topologyEnvironment,
   functionNames,
@@ -207,9 +206,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       response.end(JSON.stringify({ error: 'Internal gateway error', details: [] }));
     });
   });
-  server.listen(options.port ?? 3000, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 3000, options.host);
 
   const runSchedule = (name: FunctionName) =>
     invoker.invoke(name, scheduledEvent(`${name}-schedule`));

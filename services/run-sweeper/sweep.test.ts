@@ -1,28 +1,14 @@
+import { aRun } from '#test/support/runs.ts';
 import { describe, expect, it } from 'vitest';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
-import type { Run } from '#shared/run.ts';
 import { ABANDONED_CLAIM_MS, sweep } from './sweep.ts';
-
-const run = (id: string, overrides: Partial<Run>): Run => ({
-  id,
-  username: 'u',
-  status: 'RUNNING',
-  startedAt: '2026-11-25T10:00:00.000Z',
-  duration: 60,
-  interval: 1000,
-  sensorIds: [],
-  params: {},
-  deadlineAt: 0,
-  slot: 0,
-  ...overrides,
-});
 
 describe('sweep', () => {
   it('marks only runs past their deadline TIMEOUT and frees their slots', async () => {
     const now = 1_000_000;
     const store = new InMemoryRunStore();
-    await store.putRun(run('expired', { deadlineAt: now - 1, slot: 0 }));
-    await store.putRun(run('live', { deadlineAt: now + 1, slot: 1 }));
+    await store.putRun(aRun('expired', { deadlineAt: now - 1, slot: 0 }));
+    await store.putRun(aRun('live', { deadlineAt: now + 1, slot: 1 }));
     await store.claimSlot(0, 'expired', now - 1, 0);
     await store.claimSlot(1, 'live', now + 1, 0);
 
@@ -40,7 +26,7 @@ describe('sweep', () => {
   it('releases a slot still held by a run that already ended', async () => {
     const now = 1_000_000;
     const store = new InMemoryRunStore();
-    await store.putRun(run('done', { status: 'COMPLETED', deadlineAt: now + 60_000 }));
+    await store.putRun(aRun('done', { status: 'COMPLETED', deadlineAt: now + 60_000 }));
     await store.claimSlot(0, 'done', now + 60_000, 0);
     // Claimed a moment ago, run item not written yet: a start in progress.
     await store.claimSlot(1, 'starting', now + 60_000, now - 1_000);

@@ -19,7 +19,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.ts';
 import { crc32 } from 'node:zlib';
 import { isRequestItems, splitBatchWrite, withUnprocessedItems } from './batch-write.ts';
 import { DynamoFaults, type DynamoProxyStats } from './faults.ts';
@@ -194,14 +194,7 @@ export const startDynamoFaultProxy = async (
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port);
 
   return {
     endpoint: `http://127.0.0.1:${port}`,

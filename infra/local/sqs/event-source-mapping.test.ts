@@ -17,6 +17,7 @@ import {
   type EventSourceMappingStage,
 } from './event-source-mapping.ts';
 import { eventually, startLocalSqs, type LocalSqs } from './test-support.ts';
+import { queueCounts } from './test-support.ts';
 
 let local: LocalSqs;
 beforeAll(async () => {
@@ -57,18 +58,7 @@ const sendBodies = async (queueUrl: string, bodies: string[]) => {
   }
 };
 
-const countsOf = async (queueUrl: string) => {
-  const { Attributes = {} } = await local.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-};
+const countsOf = (queueUrl: string) => queueCounts(local.sqs, queueUrl);
 
 const emptied = (queueUrl: string) =>
   eventually(

@@ -5,7 +5,6 @@ import {
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
   EmptyBatchRequest,
-  GetQueueAttributesCommand,
   InvalidBatchEntryId,
   InvalidMessageContents,
   ReceiveMessageCommand,
@@ -16,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalSqs, type LocalSqs } from './test-support.ts';
+import { queueCounts } from './test-support.ts';
 
 let local: LocalSqs;
 beforeAll(async () => {
@@ -25,18 +25,7 @@ afterAll(async () => {
   await local.close();
 });
 
-const countsOf = async (queueUrl: string) => {
-  const { Attributes = {} } = await local.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
-  };
-};
+const countsOf = (queueUrl: string) => queueCounts(local.sqs, queueUrl);
 
 const receiveAll = (queueUrl: string) =>
   local.sqs.send(

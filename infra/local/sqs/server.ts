@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.ts';
 import { actions, type ActionContext } from './actions.ts';
 import { internalError, SqsError } from './errors.ts';
 import { SqsFaults } from './faults.ts';
@@ -128,14 +128,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
   let requestsPerAction: Record<string, number> = {};
 
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port);
   const endpoint = `http://127.0.0.1:${port}`;
   const queues = new QueueRegistry({
     baseUrl: endpoint,

@@ -1,6 +1,6 @@
 /** Fixtures for the tests of the local SQS endpoint and the event-source mapping. */
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startSqsServer, type SqsServer } from './server.ts';
 
 export interface TestClock {
@@ -62,3 +62,17 @@ export const startLocalSqs = async (): Promise<LocalSqs> => {
 };
 
 export { eventually } from '#test/support/eventually.ts';
+
+/** Visible and in-flight message counts, as a client reads them through the API. */
+export const queueCounts = async (sqs: SQSClient, queueUrl: string) => {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+};
