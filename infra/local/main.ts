@@ -72,6 +72,13 @@ const stack = await startLocalStack({
   ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
   env,
   log: values.quiet ? () => undefined : (line) => console.log(line),
+}).catch((error: NodeJS.ErrnoException) => {
+  console.error(
+    error.code === 'EADDRINUSE'
+      ? `Port ${port} is already in use; choose another with --port or PORT.`
+      : `The local stack could not start: ${error.message}`,
+  );
+  process.exit(1);
 });
 
 const routes = topology.routes
