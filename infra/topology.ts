@@ -10,6 +10,13 @@ export type TableName = 'runs' | 'sensorData' | 'idempotency';
 export type QueueName = 'measurements';
 export type HttpMethod = 'GET' | 'POST';
 
+/**
+ * What a function does with a table; the CDK app grants exactly the calls of each level:
+ * `read` lookups and queries, `write` bulk writes of new rows, `readWrite` reads plus single-item
+ * puts and updates, `idempotency` what Powertools' idempotency records need.
+ */
+export type TableAccessLevel = 'read' | 'write' | 'readWrite' | 'idempotency';
+
 export interface KeyAttribute {
   name: string;
   type: 'S' | 'N';
@@ -56,7 +63,7 @@ export interface FunctionSpec {
   service: string;
   /** Plain settings; infrastructure may override them per stage. */
   environment: Record<string, string>;
-  tables: Partial<Record<TableName, 'read' | 'readWrite' | 'write'>>;
+  tables: Partial<Record<TableName, TableAccessLevel>>;
   queues: Partial<Record<QueueName, 'send'>>;
 }
 
@@ -116,7 +123,7 @@ const functions: Record<FunctionName, FunctionSpec> = {
       IDEMPOTENCY_TTL_SECONDS: '3600',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'read', idempotency: 'readWrite' },
+    tables: { runs: 'read', idempotency: 'idempotency' },
     queues: { measurements: 'send' },
   },
   ingestConsumer: {
@@ -130,7 +137,7 @@ const functions: Record<FunctionName, FunctionSpec> = {
       IDEMPOTENCY_TTL_SECONDS: '86400',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { sensorData: 'write', idempotency: 'readWrite' },
+    tables: { sensorData: 'write', idempotency: 'idempotency' },
     queues: {},
   },
   sensorQuery: {

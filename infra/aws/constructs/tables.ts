@@ -2,44 +2,45 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { type KeyAttribute, type TableName, tableNames, topology } from '#infra/topology.ts';
+import {
+  type KeyAttribute,
+  type TableAccessLevel,
+  type TableName,
+  tableNames,
+  topology,
+} from '#infra/topology.ts';
 import type { StageSettings } from '../stage-config.ts';
 
-export type TableAccess = 'read' | 'readWrite' | 'write';
+export type TableAccess = TableAccessLevel;
 
 /**
- * Data-plane actions per access level, listed rather than taken from `grantReadData` and
- * friends: no `Scan` (the design forbids scans on request paths, and IAM now enforces it) and
- * no stream or wildcard actions. `TransactWriteItems` needs no action of its own; IAM
- * authorises each of its items as the Put/Update/Delete/ConditionCheck it contains.
+ * Data-plane actions per access level: exactly the calls the code makes, listed rather than
+ * taken from `grantReadData` and friends. No `Scan` (the design forbids scans on request
+ * paths, and IAM enforces it), no stream, transaction or wildcard actions.
  */
-export const TABLE_ACTIONS: Record<'read' | 'write', readonly string[]> = {
-  read: [
+export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
+  // Lookups and index queries.
+  read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+  // Bulk writes of new rows (the consumer's BatchWriteItem).
+  write: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+  // Reads plus conditional puts and updates of single items (runs and their slots).
+  readWrite: [
     'dynamodb:GetItem',
     'dynamodb:BatchGetItem',
     'dynamodb:Query',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
   ],
-  write: [
+  // What Powertools' DynamoDB persistence layer calls for idempotency records.
+  idempotency: [
+    'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
-    'dynamodb:BatchWriteItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
   ],
 };
 
-export const tableActions = (access: TableAccess): string[] => {
-  const actions =
-    access === 'read'
-      ? TABLE_ACTIONS.read
-      : access === 'write'
-        ? TABLE_ACTIONS.write
-        : [...TABLE_ACTIONS.read, ...TABLE_ACTIONS.write];
-  return [...new Set(actions)];
-};
+export const tableActions = (access: TableAccess): string[] => [...TABLE_ACTIONS[access]];
 
 const attribute = (key: KeyAttribute): dynamodb.Attribute => ({
   name: key.name,
@@ -93,7 +94,7 @@ export class DataTables extends Construct {
     const indexArns = topology.tables[name].indexes.map(
       (index) => `${table.tableArn}/index/${index.name}`,
     );
-    if (access !== 'write' && indexArns.length > 0) {
+    if ((access === 'read' || access === 'readWrite') && indexArns.length > 0) {
       grantee.grantPrincipal.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: indexArns }),
       );
