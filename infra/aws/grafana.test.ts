@@ -2,25 +2,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { GRAFANA_IMAGE } from './constructs/grafana.ts';
 import { OUTPUTS } from './stack.ts';
-import {
-  asArray,
-  logicalId,
-  resourcesOfType,
-  statementsOfRole,
-  synthesize,
-  type Synthesized,
-} from './test-support.ts';
+import { asArray, logicalId, resourcesOfType, statementsOfRole, useSynth } from './test-support.ts';
 
-let synth: Synthesized;
-
-beforeAll(() => {
-  synth = synthesize({ stage: 'dev', component: 'full' });
-});
-afterAll(() => synth?.dispose());
+const synth = useSynth({ stage: 'dev', component: 'full' });
 
 const grafana = () => {
   const value = synth.stack.grafana;
@@ -230,17 +218,13 @@ describe('image', () => {
 });
 
 describe('with a Grafana domain', () => {
-  let withDomain: Synthesized;
-  beforeAll(() => {
-    withDomain = synthesize({
-      component: 'full',
-      grafanaDomainName: 'grafana.example.com',
-      hostedZoneName: 'example.com',
-      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
-      grafanaAnonymousViewer: 'true',
-    });
+  const withDomain = useSynth({
+    component: 'full',
+    grafanaDomainName: 'grafana.example.com',
+    hostedZoneName: 'example.com',
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    grafanaAnonymousViewer: 'true',
   });
-  afterAll(() => withDomain?.dispose());
 
   it('serves HTTPS with the certificate and redirects HTTP', () => {
     withDomain.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from './create-app.ts';
-import { acknowledgements, stubCode, synthesize, type Synthesized } from './test-support.ts';
+import { acknowledgements, stubCode, useSynth, type Synthesized } from './test-support.ts';
 
 /** Ours: CDK itself acknowledges a CloudFormation-Validate warning on stacks with AZ lookups. */
 const ownAcknowledgements = (synth: Synthesized) =>
@@ -47,18 +47,14 @@ describe('AwsSolutions pack', () => {
 });
 
 describe('acknowledgements', () => {
-  let synth: Synthesized;
-  beforeAll(() => {
-    // Every optional feature on, so every acknowledgement the code can make is made.
-    synth = synthesize({
-      component: 'full',
-      grafanaDomainName: 'grafana.example.com',
-      hostedZoneName: 'example.com',
-      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
-      alarmEmail: 'ops@example.com',
-    });
+  // Every optional feature on, so every acknowledgement the code can make is made.
+  const synth = useSynth({
+    component: 'full',
+    grafanaDomainName: 'grafana.example.com',
+    hostedZoneName: 'example.com',
+    hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+    alarmEmail: 'ops@example.com',
   });
-  afterAll(() => synth?.dispose());
 
   it('are all AwsSolutions rules with a real reason', () => {
     const all = ownAcknowledgements(synth);

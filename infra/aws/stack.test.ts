@@ -3,7 +3,7 @@
  * relies on, read from the synthesized template.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import {
   functionNames,
@@ -15,21 +15,9 @@ import {
 import { VISIBILITY_TO_TIMEOUT_RATIO } from './constructs/ingestion-queue.ts';
 import { tableActions } from './constructs/tables.ts';
 import { OUTPUTS } from './stack.ts';
-import {
-  asArray,
-  logicalId,
-  resourcesOfType,
-  statementsOfRole,
-  synthesize,
-  type Synthesized,
-} from './test-support.ts';
+import { asArray, logicalId, resourcesOfType, statementsOfRole, useSynth } from './test-support.ts';
 
-let synth: Synthesized;
-
-beforeAll(() => {
-  synth = synthesize({ stage: 'dev', component: 'lambdas' });
-});
-afterAll(() => synth?.dispose());
+const synth = useSynth({ stage: 'dev', component: 'lambdas' });
 
 const functionId = (name: FunctionName): string => logicalId(synth, synth.stack.functions[name].fn);
 const roleId = (name: FunctionName): string =>

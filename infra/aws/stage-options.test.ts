@@ -3,11 +3,11 @@
  * explicit CORS origins and Grafana URL; plus the configuration's refusals.
  */
 import { Match } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tableNames, topology } from '#infra/topology.ts';
 import { readDeploymentConfig, type ContextKey } from './stage-config.ts';
 import { OUTPUTS } from './stack.ts';
-import { logicalId, resourcesOfType, synthesize, type Synthesized } from './test-support.ts';
+import { logicalId, resourcesOfType, synthesize, useSynth } from './test-support.ts';
 
 const PROD_CONTEXT = {
   stage: 'prod',
@@ -22,12 +22,7 @@ const PROD_CONTEXT = {
   grafanaUrl: 'https://grafana.example.org',
 };
 
-let synth: Synthesized;
-
-beforeAll(() => {
-  synth = synthesize(PROD_CONTEXT);
-});
-afterAll(() => synth?.dispose());
+const synth = useSynth(PROD_CONTEXT);
 
 describe('stage prod', () => {
   it('names the stack after the stage and protects it from deletion', () => {

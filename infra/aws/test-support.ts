@@ -2,6 +2,7 @@
  * Synthesis for the infra/aws tests: the real app (same context handling, same cdk-nag
  * plugin) with stub function code, so templates come without esbuild runs or handler files.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -106,3 +107,16 @@ export const statementsOfRole = (
     );
 
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/**
+ * Synthesizes once for the enclosing test file (or describe block) and disposes of the output
+ * afterwards; the returned object is filled in before the first test runs.
+ */
+export const useSynth = (context: Record<string, string> = {}): Synthesized => {
+  const synth = {} as Synthesized;
+  beforeAll(() => {
+    Object.assign(synth, synthesize(context));
+  });
+  afterAll(() => synth.dispose?.());
+  return synth;
+};

@@ -9,23 +9,17 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   startEventSourceMapping,
   type EventSourceMapping,
   type EventSourceMappingOptions,
   type EventSourceMappingStage,
 } from './event-source-mapping.ts';
-import { eventually, startLocalSqs, type LocalSqs } from './test-support.ts';
+import { eventually, useLocalSqs } from './test-support.ts';
 import { queueCounts } from './test-support.ts';
 
-let local: LocalSqs;
-beforeAll(async () => {
-  local = await startLocalSqs();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useLocalSqs();
 
 const running: EventSourceMapping[] = [];
 afterEach(async () => {

@@ -13,17 +13,10 @@ import {
   SQSServiceException,
   TooManyEntriesInBatchRequest,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSqs, type LocalSqs } from './test-support.ts';
-import { queueCounts } from './test-support.ts';
+import { describe, expect, it } from 'vitest';
+import { queueCounts, useLocalSqs } from './test-support.ts';
 
-let local: LocalSqs;
-beforeAll(async () => {
-  local = await startLocalSqs();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useLocalSqs();
 
 const countsOf = (queueUrl: string) => queueCounts(local.sqs, queueUrl);
 

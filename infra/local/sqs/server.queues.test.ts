@@ -14,17 +14,11 @@ import {
   SQSClient,
   SQSServiceException,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSqsServer } from './server.ts';
-import { createSqsClient, startLocalSqs, uniqueName, type LocalSqs } from './test-support.ts';
+import { createSqsClient, uniqueName, useLocalSqs } from './test-support.ts';
 
-let local: LocalSqs;
-beforeAll(async () => {
-  local = await startLocalSqs();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useLocalSqs();
 
 const errorOf = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(

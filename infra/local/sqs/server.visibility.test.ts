@@ -11,16 +11,10 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalSqs, type LocalSqs } from './test-support.ts';
+import { describe, expect, it } from 'vitest';
+import { useLocalSqs } from './test-support.ts';
 
-let local: LocalSqs;
-beforeAll(async () => {
-  local = await startLocalSqs();
-});
-afterAll(async () => {
-  await local.close();
-});
+const local = useLocalSqs();
 
 const send = (queueUrl: string, body = 'payload') =>
   local.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));

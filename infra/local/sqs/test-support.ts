@@ -1,5 +1,6 @@
 /** Fixtures for the tests of the local SQS endpoint and the event-source mapping. */
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startSqsServer, type SqsServer } from './server.ts';
 
@@ -59,6 +60,18 @@ export const startLocalSqs = async (): Promise<LocalSqs> => {
       await server.close();
     },
   };
+};
+
+/** A local endpoint for the enclosing test file, started before its tests and closed after. */
+export const useLocalSqs = (): LocalSqs => {
+  const local = {} as LocalSqs;
+  beforeAll(async () => {
+    Object.assign(local, await startLocalSqs());
+  });
+  afterAll(async () => {
+    await local.close?.();
+  });
+  return local;
 };
 
 export { eventually } from '#test/support/eventually.ts';
