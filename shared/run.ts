@@ -2,6 +2,7 @@
  * The run as stored in the runs table and as returned by the API. Shared because the ingest
  * function reads runs too (to refuse measurements for unknown or long-finished runs).
  */
+import { intEnv } from './config.ts';
 
 export const RUN_STATUSES = ['RUNNING', 'COMPLETED', 'FAILED', 'INTERRUPTED', 'TIMEOUT'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -47,3 +48,11 @@ export const acceptsMeasurements = (
   const finishedAt = Date.parse(run.finishedAt ?? '');
   return Number.isFinite(finishedAt) && now <= finishedAt + graceMs;
 };
+
+/** Runs allowed at once, all users together (`MAX_CONCURRENT_RUNS`, default 5). */
+export const maxConcurrentRunsFromEnv = (env: NodeJS.ProcessEnv = process.env): number =>
+  intEnv('MAX_CONCURRENT_RUNS', 5, { min: 1, max: 100 }, env);
+
+/** How long past its duration a run may go before it is TIMEOUT (`RUN_GRACE_SECONDS`, 120 s). */
+export const runGraceMsFromEnv = (env: NodeJS.ProcessEnv = process.env): number =>
+  intEnv('RUN_GRACE_SECONDS', 120, { min: 0, max: 86_400 }, env) * 1000;

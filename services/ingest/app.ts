@@ -34,7 +34,7 @@ import { MEASUREMENT_LIMITS, toCanonicalTimestamp } from '#shared/measurement.ts
 import { createPipelineMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
-import { acceptsMeasurements, effectiveStatus } from '#shared/run.ts';
+import { acceptsMeasurements, effectiveStatus, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { topology } from '#infra/topology.ts';
 import { groupForSend, packMessages, toQueueMeasurements } from './packing.ts';
@@ -283,7 +283,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): IngestDeps =>
       { min: 60, max: 7 * 86_400 },
       env,
     ),
-    runGraceMs: intEnv('RUN_GRACE_SECONDS', 120, { min: 0, max: 86_400 }, env) * 1000,
+    runGraceMs: runGraceMsFromEnv(env),
     sendRetry: DEFAULT_SEND_RETRY,
     now,
     // 128 random bits: unique batch ids without trusting any request id to be unique.

@@ -18,6 +18,7 @@ import {
 } from '#shared/http.ts';
 import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
 import { createLogger } from '#shared/powertools.ts';
+import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
 import {
   MAX_RUN_BODY_BYTES,
@@ -137,8 +138,8 @@ export const defaultDeps = (): RunApiDeps => ({
 });
 
 export const runSettingsFromEnv = (env: NodeJS.ProcessEnv = process.env): runs.RunSettings => ({
-  maxConcurrentRuns: intEnv('MAX_CONCURRENT_RUNS', 5, { min: 1, max: 100 }, env),
-  graceMs: intEnv('RUN_GRACE_SECONDS', 120, { min: 0, max: 86_400 }, env) * 1000,
+  maxConcurrentRuns: maxConcurrentRunsFromEnv(env),
+  graceMs: runGraceMsFromEnv(env),
   retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
   grafanaUrl: optionalEnv('GRAFANA_URL', env) ?? 'http://localhost:3001',
 });

@@ -2,8 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
-import { intEnv, requireEnv } from '#shared/config.ts';
+import { requireEnv } from '#shared/config.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
+import { maxConcurrentRunsFromEnv } from '#shared/run.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 
@@ -29,5 +30,5 @@ export const defaultDeps = (): SweeperDeps => ({
   logger: createLogger(),
   store: new DynamoRunStore(createDocumentClient(), requireEnv(topology.tables.runs.env)),
   now: Date.now,
-  maxConcurrentRuns: intEnv('MAX_CONCURRENT_RUNS', 5, { min: 1, max: 100 }),
+  maxConcurrentRuns: maxConcurrentRunsFromEnv(),
 });
