@@ -5,6 +5,11 @@
  * cannot drift apart. Pure: no AWS or Node-specific imports beyond types.
  */
 import { SAFE_ID } from './identity.ts';
+import {
+  isStorableNumber,
+  MAX_STORABLE_MAGNITUDE,
+  MIN_STORABLE_MAGNITUDE,
+} from './storage-limits.ts';
 
 /**
  * Bounds of everything a client may send to `POST /api/sensors/data`. One place, so the
@@ -17,6 +22,9 @@ import { SAFE_ID } from './identity.ts';
  * - `maxTypeLength` 32: `type` is lowercase letters, digits and `_`, starting with a letter.
  * - `maxAbsReading` 1e9: readings are finite numbers with |reading| ≤ 1e9 (no NaN/Infinity,
  *   which JSON cannot carry anyway, and no absurd magnitudes that break dashboards).
+ * - `minAbsReading` 1e-108: a non-zero reading must be at least this large in magnitude, the
+ *   smallest that both DynamoDB and CloudWatch hold (shared/storage-limits.ts); DynamoDB refuses
+ *   1e-320 with "Number underflow", after the edge would have said 202.
  * - `maxAgeMs` 7 days / `maxFutureMs` 5 minutes: a timestamp (ISO-8601 with seconds and a zone,
  *   or epoch milliseconds) must lie in [now − 7 d, now + 5 min]; older data is not "live" and
  *   a clock far ahead is a client bug. Missing → the server's time of acceptance.
@@ -27,11 +35,20 @@ export const MEASUREMENT_LIMITS = {
   maxBodyBytes: 256 * 1024,
   maxItems: 500,
   maxTypeLength: 32,
-  maxAbsReading: 1e9,
+  maxAbsReading: Math.min(1e9, MAX_STORABLE_MAGNITUDE),
+  minAbsReading: MIN_STORABLE_MAGNITUDE,
   maxAgeMs: 7 * 24 * 60 * 60 * 1000,
   maxFutureMs: 5 * 60 * 1000,
   maxDetails: 20,
 } as const;
+
+/** A reading the stores hold unchanged and the product's bounds allow: 0, or within both bounds. */
+export const isAcceptableReading = (value: unknown): value is number =>
+  typeof value === 'number' &&
+  isStorableNumber(value) &&
+  (value === 0 ||
+    (Math.abs(value) >= MEASUREMENT_LIMITS.minAbsReading &&
+      Math.abs(value) <= MEASUREMENT_LIMITS.maxAbsReading));
 
 /** Types the simulator and dashboards know; any other well-formed `type` is accepted too. */
 export const KNOWN_TYPES = [
@@ -50,6 +67,9 @@ export const KNOWN_TYPES = [
   'power',
   'motion',
 ] as const;
+
+/** A single reading without `type` is a temperature, as in the front end's model. */
+export const DEFAULT_MEASUREMENT_TYPE = 'temperature';
 
 /** Fields of the multi-reading shape `{sensorId, temperature?, humidity?, pressure?}`. */
 export const MULTI_READING_TYPES = ['temperature', 'humidity', 'pressure'] as const;

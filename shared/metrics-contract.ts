@@ -44,6 +44,8 @@ export const PipelineMetric = {
   recordFailures: 'RecordFailures',
   /** BatchWriteItem retries caused by UnprocessedItems or throttling. */
   writeRetries: 'WriteRetries',
+  /** Readings the table refused for good, parked under `parked#<runId>` for an operator. */
+  parked: 'MeasurementsParked',
 } as const;
 
 export const PipelineDimension = {

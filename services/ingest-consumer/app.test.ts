@@ -273,3 +273,34 @@ describe('ingest consumer', () => {
     });
   });
 });
+
+describe('a reading the table refuses for good', () => {
+  it('is parked and counted while the rest of its message is stored, and the record succeeds', async () => {
+    const runId = randomUUID();
+    const poisoned = 'ingest-consumer test: refused as a limit change would';
+    // DynamoDB refuses a whole BatchWriteItem for one bad row; here it is the row of s-1.
+    const { handler } = consumer((send) => async (command) => {
+      const rows = command.input.RequestItems?.[sensorTable] ?? [];
+      if (rows.some((r) => (r.PutRequest?.Item as { sensorId?: string })?.sensorId === 's-1')) {
+        throw Object.assign(new Error(poisoned), { name: 'ValidationException' });
+      }
+      return send(command);
+    });
+    const body = message(runId, 30);
+    const result = await handler(sqsEvent(record(body)), lambdaContext());
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const rows = await rowsOf(runId);
+    expect(rows).toHaveLength(20);
+    expect(rows.every((row) => row.sensorId !== 's-1')).toBe(true);
+
+    const parked = await rowsOf(`parked#${runId}`);
+    expect(parked).toHaveLength(10);
+    expect(parked[0]).toMatchObject({ reason: poisoned, batchId: body.batchId });
+    expect(JSON.parse(parked[0]!.row as string)).toMatchObject({ runId, sensorId: 's-1' });
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.parked)).toEqual([10]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([20]);
+    const ingested = emf.values(SENSOR_NAMESPACE, SensorMetric.ingested);
+    expect(ingested.reduce((a, b) => a + b, 0)).toBe(20);
+  });
+});

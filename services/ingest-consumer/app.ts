@@ -13,12 +13,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createDocumentClient, createDynamoDbClient } from '#shared/aws-clients.ts';
 import { sleep } from '#shared/backoff.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
-import type { QueueMessage } from '#shared/measurement.ts';
+import { readingKey, type QueueMessage } from '#shared/measurement.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { topology } from '#infra/topology.ts';
-import { itemsOf } from './items.ts';
+import { itemsOf, toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
 import { SensorMetricsTally } from './sensor-metrics.ts';
 import {
@@ -46,6 +46,8 @@ export interface ConsumerDeps {
 interface StoredAnswer {
   batchId: string;
   stored: number;
+  /** Reading keys the table refused for good and that were parked instead. */
+  parked: string[];
 }
 
 /** Powertools key prefix; fixed so keys survive a function rename or redeploy. */
@@ -58,6 +60,7 @@ interface Tally {
   duplicates: number;
   failures: number;
   writeRetries: number;
+  parked: number;
   lagsMs: number[];
   sensors: SensorMetricsTally;
 }
@@ -79,8 +82,28 @@ export const makeHandler = (deps: ConsumerDeps) => {
     write: WriteContext,
   ): Promise<StoredAnswer> => {
     const items = itemsOf(message, deps.retentionDays);
-    await deps.store.putAll(items, write);
-    return { batchId: message.batchId, stored: items.length };
+    const refused = await deps.store.putAll(items, write);
+    if (refused.length > 0) {
+      // Retrying cannot change DynamoDB's answer: keep the rows for an operator and let the
+      // rest of the message count as stored, rather than sending it all to the DLQ.
+      await deps.store.park(
+        refused.map((row) => toParkedRow(row, deps.now())),
+        write,
+      );
+      for (const { item, reason } of refused) {
+        logger.error('Reading refused by the table; parked', {
+          batchId: message.batchId,
+          runId: item.runId,
+          readingKey: item.readingKey,
+          reason,
+        });
+      }
+    }
+    return {
+      batchId: message.batchId,
+      stored: items.length - refused.length,
+      parked: refused.map(({ item }) => item.readingKey),
+    };
   };
   const storeOnce = makeIdempotent(storeMessage, {
     persistenceStore: deps.idempotencyStore,
@@ -94,6 +117,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
     pipelineMetrics.addMetric(PipelineMetric.duplicatesSkipped, MetricUnit.Count, tally.duplicates);
     pipelineMetrics.addMetric(PipelineMetric.recordFailures, MetricUnit.Count, tally.failures);
     pipelineMetrics.addMetric(PipelineMetric.writeRetries, MetricUnit.Count, tally.writeRetries);
+    pipelineMetrics.addMetric(PipelineMetric.parked, MetricUnit.Count, tally.parked);
     for (const lag of tally.lagsMs) {
       pipelineMetrics.addMetric(PipelineMetric.endToEndLag, MetricUnit.Milliseconds, lag);
     }
@@ -111,6 +135,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
       duplicates: 0,
       failures: 0,
       writeRetries: 0,
+      parked: 0,
       lagsMs: [],
       sensors: new SensorMetricsTally(),
     };
@@ -134,8 +159,13 @@ export const makeHandler = (deps: ConsumerDeps) => {
           return;
         }
         tally.stored += answer.stored;
+        tally.parked += answer.parked.length;
         tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
-        tally.sensors.addMessage(message);
+        const parked = new Set(answer.parked);
+        tally.sensors.addMessage({
+          ...message,
+          measurements: message.measurements.filter((m) => !parked.has(readingKey(m))),
+        });
       } catch (error) {
         tally.failures++;
         logger.error('Record failed; SQS will deliver it again', {
@@ -161,6 +191,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
         duplicates: tally.duplicates,
         failures: tally.failures,
         writeRetries: tally.writeRetries,
+        parked: tally.parked,
         sensorDimensionSets: tally.sensors.dimensionSets,
       });
     }

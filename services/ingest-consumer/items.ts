@@ -21,6 +21,37 @@ export const itemsOf = (message: QueueMessage, retentionDays: number): SensorDat
   return [...byKey.values()];
 };
 
+/**
+ * A reading the table refused for good (e.g. a number DynamoDB cannot hold), kept in the same
+ * table under the partition `parked#<runId>` — beside its run, out of every query path (`#` is
+ * never in a run id, and without `sensorId` it stays out of the `bySensor` index). The refused
+ * row is kept whole as text, so an operator can read, fix and re-send it.
+ */
+export interface ParkedRow {
+  runId: string;
+  readingKey: string;
+  row: string;
+  reason: string;
+  parkedAt: string;
+  batchId: string;
+  expiresAt: number;
+}
+
+export const parkedPartition = (runId: string): string => `parked#${runId}`;
+
+export const toParkedRow = (
+  refused: { item: SensorDataItem; reason: string },
+  parkedAtMs: number,
+): ParkedRow => ({
+  runId: parkedPartition(refused.item.runId),
+  readingKey: refused.item.readingKey,
+  row: JSON.stringify(refused.item),
+  reason: refused.reason.slice(0, 1000),
+  parkedAt: new Date(parkedAtMs).toISOString(),
+  batchId: refused.item.batchId,
+  expiresAt: refused.item.expiresAt,
+});
+
 export const chunk = <T>(values: readonly T[], size: number): T[][] => {
   const chunks: T[][] = [];
   for (let i = 0; i < values.length; i += size) chunks.push(values.slice(i, i + size));

@@ -11,6 +11,7 @@ import {
   MEASUREMENT_LIMITS,
   MULTI_READING_TYPES,
   QUEUE_MESSAGE_VERSION,
+  isAcceptableReading,
   isMeasurementType,
   isSafeIdOrServerId,
   type QueueMeasurement,
@@ -41,8 +42,7 @@ const parseMeasurement = (value: unknown, index: number): QueueMeasurement => {
   const { sensorId, type, reading, timestamp, id } = value;
   if (!isSafeId(sensorId)) throw fail('sensorId');
   if (!isMeasurementType(type)) throw fail('type');
-  if (typeof reading !== 'number' || !Number.isFinite(reading)) throw fail('reading');
-  if (Math.abs(reading) > MEASUREMENT_LIMITS.maxAbsReading) throw fail('reading');
+  if (!isAcceptableReading(reading)) throw fail('reading');
   if (!isTimestamp(timestamp)) throw fail('timestamp');
   if (id !== undefined && !isSafeIdOrServerId(id)) throw fail('id');
   return { sensorId, type, reading, timestamp, ...(id === undefined ? {} : { id }) };

@@ -144,4 +144,43 @@ describe('DynamoMeasurementStore', () => {
     await store.putAll(rows, context());
     expect(await rowsOf(rows[0]!.runId)).toBe(5);
   });
+
+  it('isolates the rows DynamoDB refuses and writes every other row of their chunk', async () => {
+    // Built past the edge's checks: the table itself refuses these numbers ("Number underflow").
+    const rows = items(25).map((row, i) =>
+      i === 3 || i === 17 ? { ...row, reading: 1e-320 } : row,
+    );
+    const calls: number[] = [];
+    const documents = db.documents();
+    const store = new DynamoMeasurementStore(
+      (command) => {
+        calls.push(command.input.RequestItems?.[table]?.length ?? 0);
+        return documents.send(command);
+      },
+      table,
+      policy,
+      tools(),
+    );
+    const refused = await store.putAll(rows, context());
+    expect(refused.map(({ item }) => item.sensorId)).toEqual(['s-3', 's-17']);
+    expect(refused[0]?.reason).toMatch(/underflow/i);
+    expect(await rowsOf(rows[0]!.runId)).toBe(23);
+    // Halving: log2(25) levels at most, far fewer calls than one per row.
+    expect(calls.length).toBeLessThan(25);
+  });
+
+  it('still fails the write when the error is one a retry may fix', async () => {
+    const throttled = Object.assign(new Error('Throughput exceeds the current capacity'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const store = new DynamoMeasurementStore(
+      async () => {
+        throw throttled;
+      },
+      table,
+      policy,
+      tools(),
+    );
+    await expect(store.putAll(items(3), context())).rejects.toBe(throttled);
+  });
 });

@@ -156,8 +156,13 @@ describe('parseIngestBody: accepted shapes', () => {
     expect(m?.type).toBe('soil_moisture_2');
   });
 
+  it('reads a single reading without type as a temperature, as the front end means it', () => {
+    const [m] = parseIngestBody({ sensorId: 'a', reading: 19.5 }, RUN, NOW).measurements;
+    expect(m).toMatchObject({ sensorId: 'a', type: 'temperature', reading: 19.5 });
+  });
+
   it('accepts the bounds themselves', () => {
-    const { maxAbsReading, maxAgeMs, maxFutureMs, maxItems } = MEASUREMENT_LIMITS;
+    const { maxAbsReading, minAbsReading, maxAgeMs, maxFutureMs, maxItems } = MEASUREMENT_LIMITS;
     const items = [
       {
         sensorId: 'x'.repeat(64),
@@ -166,7 +171,9 @@ describe('parseIngestBody: accepted shapes', () => {
         timestamp: NOW - maxAgeMs,
       },
       { sensorId: 'a', type: 't', reading: -maxAbsReading, timestamp: NOW + maxFutureMs },
-      ...Array.from({ length: maxItems - 2 }, () => ({ sensorId: 'a', type: 't', reading: 0 })),
+      { sensorId: 'a', type: 'u', reading: minAbsReading },
+      { sensorId: 'a', type: 'v', reading: -minAbsReading },
+      ...Array.from({ length: maxItems - 4 }, () => ({ sensorId: 'a', type: 't', reading: 0 })),
     ];
     expect(parseIngestBody(items, RUN, NOW).measurements).toHaveLength(maxItems);
   });
@@ -184,12 +191,19 @@ describe('parseIngestBody: refusals name the field and index', () => {
       'measurements[1].sensorId',
     ],
     ['a numeric sensorId', { ...item, sensorId: 7 }, 'measurements[1].sensorId'],
-    ['a missing type', { sensorId: 's', reading: 1 }, 'measurements[1].type'],
     ['an uppercase type', { ...item, type: 'Temperature' }, 'measurements[1].type'],
     ['a type over 32 characters', { ...item, type: 'a'.repeat(33) }, 'measurements[1].type'],
     ['a missing reading', { sensorId: 's', type: 't' }, 'measurements[1].reading'],
     ['a string reading', { ...item, reading: '21.5' }, 'measurements[1].reading'],
     ['a reading beyond the magnitude', { ...item, reading: 1e10 }, 'measurements[1].reading'],
+    // DynamoDB answers "Number underflow" to these: accepting them loses the request.
+    ['a reading too tiny to store', { ...item, reading: 1e-320 }, 'measurements[1].reading'],
+    ['a negative tiny reading', { ...item, reading: -1e-131 }, 'measurements[1].reading'],
+    [
+      'a multi field too tiny to store',
+      { sensorId: 's', humidity: 5e-324 },
+      'measurements[1].humidity',
+    ],
     ['a bad multi field', { sensorId: 's', temperature: 'hot' }, 'measurements[1].temperature'],
     ['mixed shapes', { ...item, humidity: 3 }, 'measurements[1]'],
     ['no reading at all', { sensorId: 's' }, 'measurements[1]'],

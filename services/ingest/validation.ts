@@ -6,7 +6,13 @@
  */
 import { BadRequestError, type ErrorDetail } from '#shared/errors.ts';
 import { isSafeId, requireRunId } from '#shared/identity.ts';
-import { MEASUREMENT_LIMITS, MULTI_READING_TYPES, isMeasurementType } from '#shared/measurement.ts';
+import {
+  DEFAULT_MEASUREMENT_TYPE,
+  MEASUREMENT_LIMITS,
+  MULTI_READING_TYPES,
+  isAcceptableReading,
+  isMeasurementType,
+} from '#shared/measurement.ts';
 import { parseIsoTimestamp } from '#shared/time.ts';
 
 /** A reading that passed validation. `timestamp` is epoch ms. */
@@ -51,10 +57,11 @@ const checkReading = (value: unknown, field: string, issues: Issues): number | u
     issues.add(field, 'must be a finite number');
     return undefined;
   }
-  if (Math.abs(value) > MEASUREMENT_LIMITS.maxAbsReading) {
+  if (!isAcceptableReading(value)) {
+    const { minAbsReading, maxAbsReading } = MEASUREMENT_LIMITS;
     issues.add(
       field,
-      `must be between -${MEASUREMENT_LIMITS.maxAbsReading} and ${MEASUREMENT_LIMITS.maxAbsReading}`,
+      `must be 0 or between ${minAbsReading} and ${maxAbsReading} in magnitude (what the stores hold)`,
     );
     return undefined;
   }
@@ -152,9 +159,8 @@ const parseItem = (
   if (single && multi.length > 0) {
     issues.add(self, `mixes type/reading with ${multi.join(', ')}; send one shape per item`);
   } else if (single) {
-    const type = item.type;
-    if (!has(item, 'type')) issues.add(at(prefix, 'type'), 'is required');
-    else if (!isMeasurementType(type)) {
+    const type = has(item, 'type') ? item.type : DEFAULT_MEASUREMENT_TYPE;
+    if (!isMeasurementType(type)) {
       issues.add(
         at(prefix, 'type'),
         `must be lowercase letters, digits or _ (starting with a letter), at most ${MEASUREMENT_LIMITS.maxTypeLength} characters`,
@@ -234,7 +240,7 @@ export const resolveRunId = (headerValue: string | undefined, body: unknown): st
 
 /**
  * Parses a request body in any of the accepted shapes:
- * - one reading `{sensorId, type, reading, timestamp?, id?}`;
+ * - one reading `{sensorId, type?, reading, timestamp?, id?}` (`type` defaults to temperature);
  * - a multi-reading `{sensorId, temperature?, humidity?, pressure?, timestamp?, id?}` (at least
  *   one present), expanded into one reading per present field, in that order;
  * - a batch `{measurements: [...]}` or a bare array of items in either shape (at most maxItems).

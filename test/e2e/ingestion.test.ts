@@ -373,6 +373,17 @@ describe('bad input stores nothing', () => {
     ],
     [{ sensorId: 'x' }, 400, undefined],
     [{ measurements: [] }, 400, undefined],
+    // Once a 202 that lost both readings: DynamoDB cannot hold 1e-320 ("Number underflow").
+    [
+      {
+        measurements: [
+          { sensorId: 'a', type: 'temperature', reading: 1e-320 },
+          { sensorId: 'b', type: 'temperature', reading: 5 },
+        ],
+      },
+      400,
+      'measurements[0].reading',
+    ],
   ])('%j → %i naming %s', async (body, status, field) => {
     const runId = await startRun();
     const response = await api.post('/api/sensors/data', body, { 'X-Run-Id': runId });
