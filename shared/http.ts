@@ -60,7 +60,11 @@ export const parseJsonBody = (event: HttpEvent, maxBytes: number): unknown => {
   }
 };
 
-/** Maps any error to the contract's `{error, details}` body; internals stay in the log. */
+/**
+ * Maps any error to the contract's body, `{error, message, details, ...extra}`: `message` repeats
+ * the human text because the existing front end shows `error.error?.message`. Internals stay in
+ * the log.
+ */
 export const toErrorResponse = (error: unknown, logger: Logger): HttpResult => {
   if (error instanceof DomainError) {
     if (error.statusCode >= 500) logger.error(error.message, { error });
@@ -71,12 +75,13 @@ export const toErrorResponse = (error: unknown, logger: Logger): HttpResult => {
         : {};
     return jsonResponse(
       error.statusCode,
-      { error: error.message, details: error.details, ...error.extra },
+      { error: error.message, message: error.message, details: error.details, ...error.extra },
       headers,
     );
   }
   logger.error('Unhandled error', { error: error as Error });
-  return jsonResponse(500, { error: 'Internal server error', details: [] });
+  const text = 'Internal server error';
+  return jsonResponse(500, { error: text, message: text, details: [] });
 };
 
 /** A path template of the topology (`/api/runs/{id}`) as a matcher. */

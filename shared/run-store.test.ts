@@ -51,6 +51,29 @@ describe('runs', () => {
     expect(await store.listRunning()).toEqual([]);
   });
 
+  it('keeps the texts of an ending that has them, and only those', async () => {
+    await store.putRun(aRun('failed', { deadlineAt: 9_000 }), 0);
+    await store.putRun(aRun('noted', { deadlineAt: 9_000 }), 0);
+    const finishedAt = '2026-11-25T10:01:00.000Z';
+    await store.endRun(
+      'failed',
+      { status: 'FAILED', finishedAt, errorMessage: 'abandoned', message: 'by hand' },
+      { liveAt: 0 },
+    );
+    await store.endRun(
+      'noted',
+      { status: 'COMPLETED', finishedAt, message: 'done' },
+      { liveAt: 0 },
+    );
+    expect(await store.getRun('failed')).toMatchObject({
+      errorMessage: 'abandoned',
+      message: 'by hand',
+    });
+    const noted = await store.getRun('noted');
+    expect(noted).toMatchObject({ status: 'COMPLETED', message: 'done' });
+    expect(noted).not.toHaveProperty('errorMessage');
+  });
+
   it('never returns a slot item as a run, and refuses to overwrite a run', async () => {
     await store.claimSlot(3, 'x', 10, 0);
     expect(await store.getRun('slot#3')).toBeUndefined();

@@ -37,6 +37,7 @@ export interface RunEnding {
   status: Exclude<RunStatus, 'RUNNING'>;
   finishedAt: string;
   errorMessage?: string;
+  message?: string;
 }
 
 export type RunEndCondition = { liveAt: number } | { expiredAt: number };
@@ -178,9 +179,10 @@ export class DynamoRunStore implements RunStore {
   }
 
   async endRun(id: string, ending: RunEnding, when: RunEndCondition): Promise<Run | undefined> {
-    const withMessage = ending.errorMessage !== undefined;
     const [deadlineTest, instant] =
       'liveAt' in when ? ['deadlineAt >= :at', when.liveAt] : ['deadlineAt < :at', when.expiredAt];
+    // Optional texts are set only when given, so an absent one stays absent on the run.
+    const texts = (['errorMessage', 'message'] as const).filter((f) => ending[f] !== undefined);
     try {
       const out = await this.client.send(
         new UpdateCommand({
@@ -188,15 +190,18 @@ export class DynamoRunStore implements RunStore {
           Key: { id },
           UpdateExpression:
             `SET #status = :status, finishedAt = :finishedAt` +
-            (withMessage ? ', errorMessage = :errorMessage' : '') +
+            texts.map((field) => `, #${field} = :${field}`).join('') +
             ' REMOVE runningPk',
           ConditionExpression: `#status = :running AND ${deadlineTest}`,
-          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            ...Object.fromEntries(texts.map((field) => [`#${field}`, field])),
+          },
           ExpressionAttributeValues: {
             ':status': ending.status,
             ':finishedAt': ending.finishedAt,
             ':running': 'RUNNING',
-            ...(withMessage ? { ':errorMessage': ending.errorMessage } : {}),
+            ...Object.fromEntries(texts.map((field) => [`:${field}`, ending[field]])),
             ':at': instant,
           },
           ReturnValues: 'ALL_NEW',

@@ -15,10 +15,13 @@ export interface Run {
   startedAt: string;
   /** Planned length in seconds. */
   duration: number;
-  /** Milliseconds between the simulator's sends. */
+  /** Seconds between the simulator's sends (the front end's unit). */
   interval: number;
   sensorIds: string[];
-  /** Everything the client sent when starting, kept for the front end. */
+  /**
+   * `{runId, sensorIds, duration, interval}` plus any other field the client sent in `params`:
+   * the front end reads these (its Abandon button posts to `/api/runs/{params.runId}/finish`).
+   */
   params: Record<string, unknown>;
   /** Epoch ms after which a RUNNING run counts as TIMEOUT: start + duration + grace. */
   deadlineAt: number;
@@ -26,6 +29,8 @@ export interface Run {
   slot: number;
   finishedAt?: string;
   errorMessage?: string;
+  /** The client's note when finishing (the front end's `message`). */
+  message?: string;
 }
 
 /** A run read at `now`: RUNNING past its deadline is TIMEOUT even before the sweeper writes it. */

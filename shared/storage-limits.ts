@@ -10,8 +10,8 @@
 export const DYNAMODB_LIMITS = {
   /** Smallest non-zero magnitude of a Number (smaller is "Number underflow"). */
   minNumberMagnitude: 1e-130,
-  /** Largest magnitude of a Number, 9.9999999999999999999999999999999999999E+125 (as a double). */
-  maxNumberMagnitude: 1e126,
+  /** Largest magnitude of a Number is 9.9999999999999999999999999999999999999E+125; this double lies within. */
+  maxNumberMagnitude: 9.999999999999999e125,
   /** Significant digits of a Number; a double never needs more than 17. */
   numberPrecisionDigits: 38,
   partitionKeyMaxBytes: 2048,

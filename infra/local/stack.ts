@@ -203,7 +203,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: 'Internal gateway error', details: [] }));
+      response.end(
+        JSON.stringify({
+          error: 'Internal gateway error',
+          message: 'Internal gateway error',
+          details: [],
+        }),
+      );
     });
   });
   const port = await listen(server, options.port ?? 3000, options.host);

@@ -68,7 +68,7 @@ describe('errors', () => {
     const response = await call(handler, httpEvent('GET /api/runs/can-start'));
     expect(response).toEqual({
       status: 500,
-      body: { error: 'Internal server error', details: [] },
+      body: { error: 'Internal server error', message: 'Internal server error', details: [] },
     });
   });
 });

@@ -14,12 +14,21 @@ const detailsOf = (fn: () => unknown) => {
 
 describe('parseStartCommand', () => {
   it('accepts the flat form and defaults sensorIds to none', () => {
-    expect(parseStartCommand({ duration: 60, interval: 500 })).toEqual({
+    expect(parseStartCommand({ duration: 60, interval: 5 })).toEqual({
       duration: 60,
-      interval: 500,
+      interval: 5,
       sensorIds: [],
-      params: { duration: 60, interval: 500, sensorIds: [] },
+      params: {},
     });
+  });
+
+  it('reads interval in seconds, as the front end sends ceil(ms / 1000)', () => {
+    expect(parseStartCommand({ duration: 60, interval: 1 }).interval).toBe(1);
+    expect(parseStartCommand({ duration: 60, interval: 0.1 }).interval).toBe(0.1);
+    expect(parseStartCommand({ duration: 60, interval: 3600 }).interval).toBe(3600);
+    expect(detailsOf(() => parseStartCommand({ duration: 60, interval: 5000 }))).toEqual([
+      { field: 'interval', message: 'must be from 0.01 to 3600' },
+    ]);
   });
 
   it('accepts the params form and keeps params as sent', () => {
@@ -45,6 +54,7 @@ describe('parseStartCommand', () => {
     [{ duration: Number.NaN, interval: 100 }, 'duration'],
     [{ duration: 60 }, 'interval'],
     [{ duration: 60, interval: -5 }, 'interval'],
+    [{ duration: 60, interval: 0 }, 'interval'],
     [{ duration: 60, interval: 100, sensorIds: 'a' }, 'sensorIds'],
     [{ duration: 60, interval: 100, sensorIds: ['ok', 'no spaces'] }, 'sensorIds[1]'],
     [{ duration: 60, interval: 100, sensorIds: ['x'.repeat(65)] }, 'sensorIds[0]'],
@@ -69,6 +79,20 @@ describe('parseFinishCommand', () => {
     [{ status: 'SUCCESS' }, { status: 'COMPLETED' }],
     [{ status: 'FAILED' }, { status: 'FAILED' }],
     [{ errorMessage: 'sensor died' }, { status: 'FAILED', errorMessage: 'sensor died' }],
+    // The front end's two finishes: its message is kept, as the error of a failure.
+    [
+      { status: 'SUCCESS', message: 'Simulation terminée' },
+      { status: 'COMPLETED', message: 'Simulation terminée' },
+    ],
+    [
+      { status: 'FAILED', message: "Simulation abandonée par l'utilisateur (interruption)" },
+      { status: 'FAILED', errorMessage: "Simulation abandonée par l'utilisateur (interruption)" },
+    ],
+    [{ message: 'all good' }, { status: 'COMPLETED', message: 'all good' }],
+    [
+      { status: 'FAILED', errorMessage: 'sensor died', message: 'stopped by hand' },
+      { status: 'FAILED', errorMessage: 'sensor died', message: 'stopped by hand' },
+    ],
     [
       { status: 'COMPLETED', errorMessage: 'note' },
       { status: 'COMPLETED', errorMessage: 'note' },
@@ -82,6 +106,7 @@ describe('parseFinishCommand', () => {
     [{ status: 'INTERRUPTED' }, 'status'],
     [{ errorMessage: 5 }, 'errorMessage'],
     [{ errorMessage: 'x'.repeat(1001) }, 'errorMessage'],
+    [{ status: 'FAILED', message: ['not', 'text'] }, 'message'],
   ])('rejects %j naming %s', (body, field) => {
     expect(detailsOf(() => parseFinishCommand(body)).map((d) => d.field)).toEqual([field]);
   });

@@ -10,8 +10,11 @@ import type { RunStatus } from '#shared/run.ts';
 export const START_BOUNDS = {
   /** Seconds; a day at most. */
   duration: { min: 1, max: 86_400 },
-  /** Milliseconds between sends; an hour at most. */
-  interval: { min: 1, max: 3_600_000 },
+  /**
+   * Seconds between the simulator's sends, as the front end sends it (`ceil(ms / 1000)`) and
+   * shows it (`{{params.interval}}s`); fractions allow high-rate simulators. An hour at most.
+   */
+  interval: { min: 0.01, max: 3_600 },
   maxSensorIds: 100,
   /** Serialized size of `params` kept with the run. */
   maxParamsBytes: 4096,
@@ -24,6 +27,7 @@ export interface StartCommand {
   duration: number;
   interval: number;
   sensorIds: string[];
+  /** What the client sent as `params`, kept for the front end (the run adds its own fields). */
   params: Record<string, unknown>;
 }
 
@@ -77,7 +81,7 @@ export const parseStartCommand = (body: unknown): StartCommand => {
     sensorIds = [...new Set(rawIds as string[])];
   }
 
-  const params = isRecord(body.params) ? body.params : { duration, interval, sensorIds };
+  const params = isRecord(body.params) ? body.params : {};
   if (Buffer.byteLength(JSON.stringify(params)) > START_BOUNDS.maxParamsBytes) {
     problems.push({ field: 'params', message: `at most ${START_BOUNDS.maxParamsBytes} bytes` });
   }
@@ -88,29 +92,40 @@ export const parseStartCommand = (body: unknown): StartCommand => {
 export interface FinishCommand {
   status: Exclude<RunStatus, 'RUNNING' | 'INTERRUPTED' | 'TIMEOUT'>;
   errorMessage?: string;
+  /** The client's note on a run that did not fail (the front end sends `message`). */
+  message?: string;
 }
 
 export const MAX_ERROR_MESSAGE_LENGTH = 1000;
 
+/** A non-empty string of at most MAX_ERROR_MESSAGE_LENGTH, absent, or a problem. */
+const optionalText = (
+  value: unknown,
+  field: string,
+  problems: ErrorDetail[],
+): string | undefined => {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' && value.length <= MAX_ERROR_MESSAGE_LENGTH) return value;
+  problems.push({
+    field,
+    message: `a string of at most ${MAX_ERROR_MESSAGE_LENGTH} characters`,
+  });
+  return undefined;
+};
+
 /**
- * `{status?, errorMessage?}`; SUCCESS is the earlier service's alias of COMPLETED, and an
- * error message without a status means the run failed.
+ * `{status?, errorMessage?, message?}`. SUCCESS is the earlier service's alias of COMPLETED;
+ * an `errorMessage` without a status means the run failed. The front end explains itself in
+ * `message` (`{status: "FAILED", message: "Simulation abandonée…"}`): on a failure that is the
+ * error message (unless `errorMessage` is given too), otherwise it is kept as the run's note.
  */
 export const parseFinishCommand = (body: unknown): FinishCommand => {
   if (body === undefined) return { status: 'COMPLETED' };
   if (!isRecord(body)) throw new BadRequestError('Request body must be a JSON object');
-  const { status, errorMessage } = body;
+  const { status } = body;
   const problems: ErrorDetail[] = [];
-  if (
-    errorMessage !== undefined &&
-    errorMessage !== null &&
-    (typeof errorMessage !== 'string' || errorMessage.length > MAX_ERROR_MESSAGE_LENGTH)
-  ) {
-    problems.push({
-      field: 'errorMessage',
-      message: `a string of at most ${MAX_ERROR_MESSAGE_LENGTH} characters`,
-    });
-  }
+  const errorMessage = optionalText(body.errorMessage, 'errorMessage', problems);
+  const message = optionalText(body.message, 'message', problems);
   if (
     status !== undefined &&
     status !== null &&
@@ -120,13 +135,20 @@ export const parseFinishCommand = (body: unknown): FinishCommand => {
   }
   if (problems.length > 0) throw new BadRequestError('Invalid finish request', problems);
 
-  const message =
-    typeof errorMessage === 'string' && errorMessage !== '' ? errorMessage : undefined;
-  const finalStatus =
-    status === 'FAILED' || (status == null && message !== undefined) ? 'FAILED' : 'COMPLETED';
-  return message === undefined
-    ? { status: finalStatus }
-    : { status: finalStatus, errorMessage: message };
+  const failed = status === 'FAILED' || (status == null && errorMessage !== undefined);
+  if (failed) {
+    const reason = errorMessage ?? message;
+    return {
+      status: 'FAILED',
+      ...(reason === undefined ? {} : { errorMessage: reason }),
+      ...(message === undefined || message === reason ? {} : { message }),
+    };
+  }
+  return {
+    status: 'COMPLETED',
+    ...(errorMessage === undefined ? {} : { errorMessage }),
+    ...(message === undefined ? {} : { message }),
+  };
 };
 
 export const PAGE_BOUNDS = { defaultLimit: 20, maxLimit: 100 } as const;

@@ -6,9 +6,9 @@ import * as runs from './runs.ts';
 
 const command = (overrides: Partial<StartCommand> = {}): StartCommand => ({
   duration: 60,
-  interval: 1000,
+  interval: 5,
   sensorIds: ['s-1'],
-  params: { duration: 60, interval: 1000, sensorIds: ['s-1'] },
+  params: {},
   ...overrides,
 });
 
@@ -40,12 +40,30 @@ describe('starting runs', () => {
       status: 'RUNNING',
       startedAt: '2026-11-25T10:00:00.000Z',
       duration: 60,
-      interval: 1000,
+      interval: 5,
       sensorIds: ['s-1'],
+      // The front end's Abandon button finishes `params.runId`.
+      params: { runId: run.id, sensorIds: ['s-1'], duration: 60, interval: 5 },
     });
     expect(run).not.toHaveProperty('deadlineAt');
     expect(run.grafanaUrl).toMatch(/^https:\/\/g\.example\/d\/iot-playground-sensors\//);
     expect(run.grafanaUrl).toContain(`var-runId=${run.id}`);
+  });
+
+  it('keeps the client params beside the run fields, which win', async () => {
+    const { deps } = setup();
+    const run = await runs.startRun(
+      deps,
+      command({ params: { profile: 'fast', runId: 'spoofed', interval: 5 } }),
+      'alice',
+    );
+    expect(run.params).toEqual({
+      profile: 'fast',
+      runId: run.id,
+      sensorIds: ['s-1'],
+      duration: 60,
+      interval: 5,
+    });
   });
 
   it('refuses a start past the limit with the counts, and counts capacity from slots', async () => {

@@ -107,7 +107,15 @@ export const startRun = async (
     duration: command.duration,
     interval: command.interval,
     sensorIds: command.sensorIds,
-    params: command.params,
+    // The front end reads `params.runId` (its Abandon button finishes that run) and shows
+    // `params.interval` in seconds; the client's own params fields are kept beside them.
+    params: {
+      ...command.params,
+      runId: id,
+      sensorIds: command.sensorIds,
+      duration: command.duration,
+      interval: command.interval,
+    },
     deadlineAt,
     slot: claimed,
   };

@@ -32,7 +32,7 @@ beforeEach(async () => {
 const startRun = async (user = 'sim-user'): Promise<string> => {
   const response = await api.post(
     '/api/runs/start',
-    { duration: 600, interval: 100 },
+    { duration: 600, interval: 1 },
     { 'X-User': user },
   );
   expect(response.status).toBe(201);

@@ -13,7 +13,7 @@ afterAll(async () => {
 describe('a data folder', () => {
   it('keeps runs and slots across a restart', async () => {
     const first = await startTestStack({ dataDir });
-    const run = (await first.api.post('/api/runs/start', { duration: 600, interval: 1000 })).body;
+    const run = (await first.api.post('/api/runs/start', { duration: 600, interval: 1 })).body;
     await first.stack.stop();
 
     const second = await startTestStack({ dataDir });

@@ -18,22 +18,23 @@ beforeEach(async () => {
   expect((await api.post('/api/runs/interrupt-all')).status).toBe(200);
 });
 
-const start = (body: unknown = { duration: 60, interval: 1000 }, user?: string) =>
+const start = (body: unknown = { duration: 60, interval: 1 }, user?: string) =>
   api.post('/api/runs/start', body, user ? { 'X-User': user } : {});
 
 describe('start and read a run', () => {
   it('starts a run (201) and reads it back by id', async () => {
-    const started = await start({ duration: 60, interval: 250, sensorIds: ['temp-1'] }, 'alice');
+    const started = await start({ duration: 60, interval: 2, sensorIds: ['temp-1'] }, 'alice');
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({
       username: 'alice',
       status: 'RUNNING',
       duration: 60,
-      interval: 250,
+      interval: 2,
       sensorIds: ['temp-1'],
-      params: { duration: 60, interval: 250, sensorIds: ['temp-1'] },
+      params: { duration: 60, interval: 2, sensorIds: ['temp-1'] },
     });
     expect(started.body.runId).toBe(started.body.id);
+    expect(started.body.params.runId).toBe(started.body.id);
     expect(Date.parse(started.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(started.body.grafanaUrl).toContain(`var-runId=${started.body.id}`);
 
@@ -43,7 +44,7 @@ describe('start and read a run', () => {
   });
 
   it('accepts the params form and defaults the user to anonymous', async () => {
-    const started = await start({ params: { duration: 5, interval: 100, sensorIds: ['a', 'b'] } });
+    const started = await start({ params: { duration: 5, interval: 1, sensorIds: ['a', 'b'] } });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ username: 'anonymous', sensorIds: ['a', 'b'] });
   });
@@ -82,7 +83,7 @@ describe('the concurrency limit', () => {
 
   it('50 simultaneous starts leave exactly 5 RUNNING and 45 clear refusals', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => start({ duration: 60, interval: 1000 }, `user-${i}`)),
+      Array.from({ length: 50 }, (_, i) => start({ duration: 60, interval: 1 }, `user-${i}`)),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(5);
@@ -205,7 +206,7 @@ describe('listings', () => {
 
 describe('timeouts', () => {
   it('a run past duration + grace stops counting at once; the sweeper records TIMEOUT', async () => {
-    const run = (await start({ duration: 2, interval: 100 })).body;
+    const run = (await start({ duration: 2, interval: 1 })).body;
     expect((await api.get('/api/runs/can-start')).body.currentRunning).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 2_100));
 

@@ -7,7 +7,7 @@ export const aRun = (id: string, overrides: Partial<Run> = {}): Run => ({
   status: 'RUNNING',
   startedAt: '2026-11-25T10:00:00.000Z',
   duration: 60,
-  interval: 1000,
+  interval: 1,
   sensorIds: [],
   params: {},
   deadlineAt: 0,
