@@ -100,16 +100,17 @@ const functions: Record<FunctionName, FunctionSpec> = {
   },
   runSweeper: {
     entry: 'services/run-sweeper/handler.ts',
-    description: 'Marks runs still RUNNING past duration + grace as TIMEOUT',
+    description: 'Marks overdue runs TIMEOUT and builds the reports of ended runs',
     memoryMb: 256,
     timeoutSeconds: 60,
     service: 'run-sweeper',
     environment: {
       MAX_CONCURRENT_RUNS: '5',
       RUN_GRACE_SECONDS: '120',
+      RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'readWrite' },
+    tables: { runs: 'readWrite', sensorData: 'read' },
     queues: {},
   },
   ingest: {
@@ -163,6 +164,7 @@ const routes: RouteSpec[] = [
   { method: 'POST', path: '/api/runs/{id}/finish', function: 'runApi' },
   { method: 'POST', path: '/api/sensors/data', function: 'ingest' },
   { method: 'GET', path: '/api/sensors/data', function: 'sensorQuery' },
+  { method: 'GET', path: '/api/reports/download', function: 'runApi' },
 ];
 
 const tables: Record<TableName, TableSpec> = {
@@ -184,6 +186,12 @@ const tables: Record<TableName, TableSpec> = {
         name: 'running',
         partitionKey: { name: 'runningPk', type: 'S' },
         sortKey: { name: 'startedKey', type: 'S' },
+      },
+      // Sparse: ended runs whose report the sweeper has not built yet, by when it falls due.
+      {
+        name: 'reportDue',
+        partitionKey: { name: 'reportDuePk', type: 'S' },
+        sortKey: { name: 'reportDueAt', type: 'N' },
       },
     ],
     ttlAttribute: 'expiresAt',
@@ -238,8 +246,11 @@ const api = {
   maxBodyBytes: 10 * 1024 * 1024,
   corsAllowedHeaders: ['Content-Type', 'Authorization', 'X-User', 'X-Run-Id', 'Idempotency-Key'],
   corsAllowedMethods: ['GET', 'POST', 'OPTIONS'] as string[],
-  /** Response headers a browser may read: the ingest marks replayed Idempotency-Key answers. */
-  corsExposedHeaders: ['Idempotent-Replayed'],
+  /**
+   * Response headers a browser may read: the ingest marks replayed Idempotency-Key answers, and
+   * the report download names its file.
+   */
+  corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition'],
   corsMaxAgeSeconds: 600,
   throttle: { rateLimit: 500, burstLimit: 1000 },
 };

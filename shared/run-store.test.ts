@@ -40,7 +40,11 @@ describe('slots', () => {
 describe('runs', () => {
   it('ends a run only while it is RUNNING and the deadline condition holds', async () => {
     await store.putRun(aRun('live', { deadlineAt: 2_000 }), 0);
-    const ending = { status: 'COMPLETED' as const, finishedAt: '2026-11-25T10:01:00.000Z' };
+    const ending = {
+      status: 'COMPLETED' as const,
+      finishedAt: '2026-11-25T10:01:00.000Z',
+      reportDueAt: 0,
+    };
     expect(await store.endRun('live', ending, { liveAt: 2_001 })).toBeUndefined();
     expect(await store.endRun('live', ending, { expiredAt: 2_000 })).toBeUndefined();
     expect(await store.endRun('live', ending, { liveAt: 2_000 })).toMatchObject({
@@ -57,12 +61,18 @@ describe('runs', () => {
     const finishedAt = '2026-11-25T10:01:00.000Z';
     await store.endRun(
       'failed',
-      { status: 'FAILED', finishedAt, errorMessage: 'abandoned', message: 'by hand' },
+      {
+        status: 'FAILED',
+        finishedAt,
+        errorMessage: 'abandoned',
+        message: 'by hand',
+        reportDueAt: 0,
+      },
       { liveAt: 0 },
     );
     await store.endRun(
       'noted',
-      { status: 'COMPLETED', finishedAt, message: 'done' },
+      { status: 'COMPLETED', finishedAt, message: 'done', reportDueAt: 0 },
       { liveAt: 0 },
     );
     expect(await store.getRun('failed')).toMatchObject({

@@ -38,6 +38,14 @@ export interface RunEnding {
   finishedAt: string;
   errorMessage?: string;
   message?: string;
+  /** Epoch ms from which no reading can arrive for the run: its report is built then. */
+  reportDueAt: number;
+}
+
+/** Bounds of `startedAt` (ISO instants, inclusive) for a listing. */
+export interface StartedRange {
+  from?: string;
+  to?: string;
 }
 
 export type RunEndCondition = { liveAt: number } | { expiredAt: number };
@@ -58,13 +66,19 @@ export interface RunStore {
   endRun(id: string, ending: RunEnding, when: RunEndCondition): Promise<Run | undefined>;
   /** RUNNING runs (sparse index), newest first. */
   listRunning(): Promise<Run[]>;
-  /** All runs, newest first, a page at a time. */
-  listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage>;
+  /** All runs (or those started within `range`), newest first, a page at a time. */
+  listPage(
+    limit: number,
+    startKey?: Record<string, unknown>,
+    range?: StartedRange,
+  ): Promise<RunPage>;
 }
 
 /** The one partition of the `byStartedAt` index; listing cursors must name it. */
 export const RUN_LIST_PK = 'RUN';
 const RUNNING_PK = 'RUNNING';
+/** The one partition of the sparse `reportDue` index: ended runs whose report is not built. */
+export const REPORT_DUE_PK = 'DUE';
 const slotId = (slot: number) => `slot#${slot}`;
 
 /** DynamoDB attributes that exist for the indexes, not for the API. */
@@ -72,6 +86,8 @@ type RunItem = Run & {
   listPk: string;
   startedKey: string;
   runningPk?: string;
+  reportDuePk?: string;
+  reportDueAt?: number;
   expiresAt: number;
 };
 
@@ -80,6 +96,8 @@ const toRun = (item: Record<string, unknown>): Run => {
     listPk: _l,
     startedKey: _s,
     runningPk: _r,
+    reportDuePk: _p,
+    reportDueAt: _d,
     expiresAt: _e,
     ...run
   } = item as unknown as RunItem;
@@ -190,6 +208,7 @@ export class DynamoRunStore implements RunStore {
           Key: { id },
           UpdateExpression:
             `SET #status = :status, finishedAt = :finishedAt` +
+            ', reportDuePk = :reportDuePk, reportDueAt = :reportDueAt' +
             texts.map((field) => `, #${field} = :${field}`).join('') +
             ' REMOVE runningPk',
           ConditionExpression: `#status = :running AND ${deadlineTest}`,
@@ -201,6 +220,8 @@ export class DynamoRunStore implements RunStore {
             ':status': ending.status,
             ':finishedAt': ending.finishedAt,
             ':running': 'RUNNING',
+            ':reportDuePk': REPORT_DUE_PK,
+            ':reportDueAt': ending.reportDueAt,
             ...Object.fromEntries(texts.map((field) => [`:${field}`, ending[field]])),
             ':at': instant,
           },
@@ -234,13 +255,32 @@ export class DynamoRunStore implements RunStore {
     return runs;
   }
 
-  async listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage> {
+  async listPage(
+    limit: number,
+    startKey?: Record<string, unknown>,
+    range: StartedRange = {},
+  ): Promise<RunPage> {
+    // Sort keys are `<startedAt>#<id>`; `$` sorts after `#`, so `<to>$` closes the range.
+    const lower = range.from;
+    const upper = range.to === undefined ? undefined : `${range.to}$`;
+    const condition =
+      lower !== undefined && upper !== undefined
+        ? ' AND startedKey BETWEEN :lower AND :upper'
+        : lower !== undefined
+          ? ' AND startedKey >= :lower'
+          : upper !== undefined
+            ? ' AND startedKey <= :upper'
+            : '';
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: 'byStartedAt',
-        KeyConditionExpression: 'listPk = :pk',
-        ExpressionAttributeValues: { ':pk': RUN_LIST_PK },
+        KeyConditionExpression: `listPk = :pk${condition}`,
+        ExpressionAttributeValues: {
+          ':pk': RUN_LIST_PK,
+          ...(lower === undefined ? {} : { ':lower': lower }),
+          ...(upper === undefined ? {} : { ':upper': upper }),
+        },
         ScanIndexForward: false,
         Limit: limit,
         ExclusiveStartKey: startKey,

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { describe, expect, it } from 'vitest';
+import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
@@ -13,6 +14,7 @@ const setup = (store = new InMemoryRunStore()) => {
     now: Date.now,
     newId: () => crypto.randomUUID(),
     adminGroup: 'admin',
+    reports: new InMemoryReportStore(),
   };
   return { handler: makeHandler(deps), store };
 };

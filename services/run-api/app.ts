@@ -19,6 +19,7 @@ import {
 import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
 import { createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
+import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
 import {
   MAX_RUN_BODY_BYTES,
@@ -26,12 +27,14 @@ import {
   parseLimit,
   parseStartCommand,
 } from './requests.ts';
+import { downloadReports, parseReportQuery } from './reports.ts';
 import * as runs from './runs.ts';
 
 export interface RunApiDeps extends runs.RunDeps {
   logger: Logger;
   /** With a JWT authorizer, interrupt-all needs this group or scope. */
   adminGroup: string;
+  reports: ReportStore;
 }
 
 /** The index key attributes of `byStartedAt`: what a listing cursor must contain. */
@@ -86,6 +89,25 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
     deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
     return jsonResponse(200, report);
   },
+
+  'GET /api/reports/download': async (event, deps) => {
+    const download = await downloadReports(
+      deps,
+      parseReportQuery(event.queryStringParameters ?? {}),
+    );
+    deps.logger.info('Reports downloaded', { runs: download.runs, omitted: download.omitted });
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'application/zip',
+        'content-disposition': `attachment; filename="${download.fileName}"`,
+        // More reports matched than one response holds: narrow with runId or from/to.
+        ...(download.omitted > 0 ? { 'x-reports-omitted': String(download.omitted) } : {}),
+      },
+      body: Buffer.from(download.zip).toString('base64'),
+      isBase64Encoded: true,
+    };
+  },
 };
 
 /**
@@ -128,14 +150,19 @@ export const makeHandler = (deps: RunApiDeps) =>
     return route ? route(event, deps) : unmatchedRoute(event, topology.routes);
   });
 
-export const defaultDeps = (): RunApiDeps => ({
-  logger: createLogger(),
-  store: new DynamoRunStore(createDocumentClient(), requireEnv(topology.tables.runs.env)),
-  settings: runSettingsFromEnv(),
-  now: Date.now,
-  newId: randomUUID,
-  adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
-});
+export const defaultDeps = (): RunApiDeps => {
+  const documents = createDocumentClient();
+  const table = requireEnv(topology.tables.runs.env);
+  return {
+    logger: createLogger(),
+    store: new DynamoRunStore(documents, table),
+    reports: new DynamoReportStore(documents, table),
+    settings: runSettingsFromEnv(),
+    now: Date.now,
+    newId: randomUUID,
+    adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
+  };
+};
 
 export const runSettingsFromEnv = (env: NodeJS.ProcessEnv = process.env): runs.RunSettings => ({
   maxConcurrentRuns: maxConcurrentRunsFromEnv(env),

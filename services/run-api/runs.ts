@@ -147,9 +147,10 @@ export const finishRun = async (
 ): Promise<RunView> => {
   const { store, settings, now } = deps;
   const at = now();
+  // Readings are taken for a grace period after a finish (see acceptsMeasurements).
   const ended = await store.endRun(
     id,
-    { ...command, finishedAt: new Date(at).toISOString() },
+    { ...command, finishedAt: new Date(at).toISOString(), reportDueAt: at + settings.graceMs },
     { liveAt: at },
   );
   if (!ended) {
@@ -177,7 +178,12 @@ export const interruptAll = async (deps: RunDeps): Promise<InterruptReport> => {
     running.map(async (run) => {
       const result = await store.endRun(
         run.id,
-        { status: 'INTERRUPTED', finishedAt: timestamp, errorMessage: 'Interrupted by operator' },
+        {
+          status: 'INTERRUPTED',
+          finishedAt: timestamp,
+          errorMessage: 'Interrupted by operator',
+          reportDueAt: at + deps.settings.graceMs,
+        },
         { liveAt: at },
       );
       if (result) await store.releaseSlot(result.slot, result.id);

@@ -2,19 +2,29 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
-import { requireEnv } from '#shared/config.ts';
+import { intEnv, requireEnv } from '#shared/config.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv } from '#shared/run.ts';
+import { DynamoReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
+import {
+  buildDueReports,
+  DynamoRunReadings,
+  type ReportDeps,
+  type ReportProgress,
+} from './reports.ts';
 import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 
-export interface SweeperDeps extends SweepDeps {
+export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> {
   logger: Logger;
 }
 
 export const makeHandler =
   (deps: SweeperDeps) =>
-  async (_event: ScheduledEvent, context: Context): Promise<SweepReport> => {
+  async (
+    _event: ScheduledEvent,
+    context: Context,
+  ): Promise<SweepReport & { reports: ReportProgress }> => {
     beginInvocation(deps.logger, context);
     const report = await sweep(deps);
     if (report.timedOut.length > 0 || report.slotsReleased > 0) {
@@ -23,12 +33,29 @@ export const makeHandler =
         slotsReleased: report.slotsReleased,
       });
     }
-    return report;
+    const reports = await buildDueReports({
+      ...deps,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+    });
+    if (reports.ready.length > 0 || reports.building.length > 0) {
+      deps.logger.info('Run reports built', { ...reports });
+    }
+    return { ...report, reports };
   };
 
-export const defaultDeps = (): SweeperDeps => ({
-  logger: createLogger(),
-  store: new DynamoRunStore(createDocumentClient(), requireEnv(topology.tables.runs.env)),
-  now: Date.now,
-  maxConcurrentRuns: maxConcurrentRunsFromEnv(),
-});
+export const defaultDeps = (): SweeperDeps => {
+  const documents = createDocumentClient();
+  const runsTable = requireEnv(topology.tables.runs.env);
+  return {
+    logger: createLogger(),
+    store: new DynamoRunStore(documents, runsTable),
+    reports: new DynamoReportStore(documents, runsTable),
+    readings: new DynamoRunReadings(
+      (command) => documents.send(command),
+      requireEnv(topology.tables.sensorData.env),
+    ),
+    now: Date.now,
+    maxConcurrentRuns: maxConcurrentRunsFromEnv(),
+    retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
+  };
+};

@@ -31,6 +31,8 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
         status: 'TIMEOUT',
         finishedAt,
         errorMessage: `Run did not finish within its duration of ${run.duration}s plus the grace period`,
+        // A timed-out run took no reading after its deadline, which included the grace.
+        reportDueAt: at,
       },
       { expiredAt: at },
     );

@@ -33,7 +33,11 @@ describe('unmatched requests', () => {
   it('404 JSON for an unknown path', async () => {
     const response = await api.get('/api/nothing-here');
     expect(response.status).toBe(404);
-    expect(response.body).toEqual({ error: 'No route for GET /api/nothing-here', details: [] });
+    expect(response.body).toEqual({
+      error: 'No route for GET /api/nothing-here',
+      message: 'No route for GET /api/nothing-here',
+      details: [],
+    });
   });
 
   it('405 JSON with Allow for a known path under another method', async () => {
@@ -85,7 +89,9 @@ describe('CORS', () => {
       headers: { origin: 'https://playground.example' },
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://playground.example');
-    expect(response.headers.get('access-control-expose-headers')).toBe('Idempotent-Replayed');
+    expect(response.headers.get('access-control-expose-headers')).toBe(
+      'Idempotent-Replayed, Content-Disposition',
+    );
     expect(response.headers.get('apigw-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

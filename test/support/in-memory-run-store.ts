@@ -6,6 +6,7 @@ import type {
   RunPage,
   RunStore,
   SlotLease,
+  StartedRange,
 } from '#shared/run-store.ts';
 
 export class InMemoryRunStore implements RunStore {
@@ -13,6 +14,8 @@ export class InMemoryRunStore implements RunStore {
   readonly slots = new Map<number, { runId: string; leaseUntil: number; claimedAt: number }>();
   /** `'throw'`: the put fails; `'lose-answer'`: the put lands but the caller sees an error. */
   failNextPut: false | 'throw' | 'lose-answer' = false;
+  /** When each ended run's report falls due (kept off the run, as DynamoRunStore does). */
+  readonly reportsDue = new Map<string, number>();
 
   async readSlots(count: number): Promise<SlotLease[]> {
     return Array.from({ length: count }, (_, slot) => ({ slot, ...this.slots.get(slot) }));
@@ -49,7 +52,9 @@ export class InMemoryRunStore implements RunStore {
     const holds =
       'liveAt' in when ? run.deadlineAt >= when.liveAt : run.deadlineAt < when.expiredAt;
     if (!holds) return undefined;
-    Object.assign(run, ending);
+    const { reportDueAt, ...visible } = ending;
+    Object.assign(run, visible);
+    this.reportsDue.set(id, reportDueAt);
     return structuredClone(run);
   }
 
@@ -63,8 +68,16 @@ export class InMemoryRunStore implements RunStore {
     return this.newestFirst().filter((run) => run.status === 'RUNNING');
   }
 
-  async listPage(limit: number, startKey?: Record<string, unknown>): Promise<RunPage> {
-    const all = this.newestFirst();
+  async listPage(
+    limit: number,
+    startKey?: Record<string, unknown>,
+    range: StartedRange = {},
+  ): Promise<RunPage> {
+    const all = this.newestFirst().filter(
+      (run) =>
+        (range.from === undefined || run.startedAt >= range.from) &&
+        (range.to === undefined || run.startedAt <= range.to),
+    );
     const from = startKey ? all.findIndex((run) => run.id === startKey.id) + 1 : 0;
     const runs = all.slice(from, from + limit);
     const last = runs.at(-1);
