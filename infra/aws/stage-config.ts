@@ -162,6 +162,7 @@ const flag = (read: ContextReader, key: ContextKey): boolean => {
 };
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)$/i;
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 const domainName = (read: ContextReader, key: ContextKey): string | undefined => {
@@ -244,6 +245,10 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
   const grafanaUrl = text(read, 'grafanaUrl');
   if (grafanaUrl !== undefined && !/^https?:\/\/\S+$/.test(grafanaUrl)) {
     throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} is not an http(s) URL`);
+  }
+  if (grafanaUrl !== undefined && LOOPBACK.test(new URL(grafanaUrl).hostname)) {
+    // A link from AWS to the viewer's own machine leads nowhere.
+    throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} points at this machine`);
   }
   return {
     stage,

@@ -211,6 +211,8 @@ describe('deployment configuration', () => {
     [{ domainName: 'api.example.org', hostedZoneName: 'example.com' }, /not inside hosted zone/],
     [{ hostedZoneName: 'example.com' }, /need domainName or grafanaDomainName/],
     [{ alarmEmail: 'nobody' }, /not an e-mail address/],
+    [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
+    [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
   ] as [Partial<Record<ContextKey, string>>, RegExp][])('refuses %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
