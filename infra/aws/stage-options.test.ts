@@ -162,6 +162,41 @@ describe('alarm e-mail', () => {
     });
   });
 
+  it('lets CloudWatch alarms of this account, and only those, publish to the topic', () => {
+    const policies = Object.values(resourcesOfType(synth.template, 'AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]?.Properties?.PolicyDocument as { Statement: unknown[] })
+      .Statement;
+    const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:*',
+                ],
+              ],
+            },
+          },
+        },
+      }),
+    );
+  });
+
   it('notifies the topic from every alarm', () => {
     const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
     const alarms = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'));
