@@ -1,7 +1,7 @@
 /** Component `full`: Grafana on Fargate without NAT, its image, secret, role and URL wiring. */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { GRAFANA_IMAGE } from './constructs/grafana.ts';
@@ -73,6 +73,13 @@ describe('load balancer', () => {
       Port: 80,
       Protocol: 'HTTP',
     });
+  });
+
+  it('warns at synthesis that plain HTTP is for dev only', () => {
+    Annotations.fromStack(synth.stack).hasWarning(
+      `/${synth.stack.stackName}/Grafana`,
+      Match.stringLikeRegexp('plain HTTP.*dev stage only'),
+    );
   });
 
   it('health-checks Grafana on /api/health', () => {
@@ -224,6 +231,10 @@ describe('with a Grafana domain', () => {
     hostedZoneName: 'example.com',
     hostedZoneId: 'Z0123456789ABCDEFGHIJ',
     grafanaAnonymousViewer: 'true',
+  });
+
+  it('has no plain-HTTP warning', () => {
+    Annotations.fromStack(withDomain.stack).hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
   });
 
   it('serves HTTPS with the certificate and redirects HTTP', () => {

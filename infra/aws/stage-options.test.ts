@@ -2,9 +2,12 @@
  * Stage prod with every optional feature: JWT authorizer, custom domain, alarm e-mail,
  * explicit CORS origins and Grafana URL; plus the configuration's refusals.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tableNames, topology } from '#infra/topology.ts';
+import { REPO_ROOT } from './constructs/function-factory.ts';
 import { readDeploymentConfig, type ContextKey } from './stage-config.ts';
 import { OUTPUTS } from './stack.ts';
 import { logicalId, resourcesOfType, synthesize, useSynth } from './test-support.ts';
@@ -249,7 +252,39 @@ describe('deployment configuration', () => {
     [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
     [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
+    [{ stage: 'prod', corsOrigins: '*', component: 'full' }, /prod serves Grafana over HTTPS only/],
   ] as [Partial<Record<ContextKey, string>>, RegExp][])('refuses %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
+  });
+
+  it('lets prod run Grafana behind its own domain', () => {
+    const config = read({
+      stage: 'prod',
+      corsOrigins: '*',
+      component: 'full',
+      grafanaDomainName: 'grafana.example.com',
+      hostedZoneName: 'example.com',
+    });
+    expect(config.domain?.grafanaDomainName).toBe('grafana.example.com');
+  });
+
+  it('synthesizes for `npm run destroy -- -c stage=prod` with no other context', () => {
+    const script = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts.destroy!;
+    const context = Object.fromEntries(
+      [...script.matchAll(/-c (\w+)=(\S+)/g)].map((match) => [match[1], match[2]]),
+    );
+    // The destroy workflow names component full, so both components' resources are known.
+    for (const component of ['lambdas', 'full']) {
+      const destroying = synthesize({ ...context, stage: 'prod', component });
+      try {
+        expect(destroying.stack.stackName).toBe('IotPlayground-prod');
+      } finally {
+        destroying.dispose();
+      }
+    }
   });
 });

@@ -5,6 +5,7 @@
  * the datasource and dashboards provisioned in it.
  */
 import {
+  Annotations,
   ArnFormat,
   Duration,
   IgnoreMode,
@@ -155,6 +156,14 @@ export class Grafana extends Construct {
         'dashboard endpoint.',
     });
 
+    if (!https) {
+      // Stage prod refuses this configuration (stage-config.ts); dev may, with a warning.
+      Annotations.of(this).addWarningV2(
+        'iot-playground:grafana-plain-http',
+        'Grafana is served over plain HTTP (no grafanaDomainName): its admin password and ' +
+          'session cookies cross the internet unencrypted. Acceptable for a dev stage only.',
+      );
+    }
     const baseUrl = domain
       ? `https://${domain.domainName}`
       : `http://${this.loadBalancer.loadBalancerDnsName}`;
