@@ -124,10 +124,9 @@ export class IotPlaygroundStack extends Stack {
       this.grafana = new Grafana(this, 'Grafana', {
         removalPolicy: settings.removalPolicy,
         logRetention: settings.logRetention,
-        queryableLogGroups: [
-          ...functionNames.map((name) => this.functions[name].logGroup),
-          this.api.accessLogGroup,
-        ],
+        // Not the API access logs: they hold callers' IP addresses, and with
+        // grafanaAnonymousViewer anyone could query them through the datasource.
+        queryableLogGroups: functionNames.map((name) => this.functions[name].logGroup),
         customDomain: grafanaDomain,
         anonymousViewer: config.grafanaAnonymousViewer,
       });
