@@ -88,11 +88,12 @@ const functions: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     timeoutSeconds: 10,
     service: 'run-api',
+    // GRAFANA_URL is not set here: each deployment gives its own (the stack's Grafana,
+    // `-c grafanaUrl`, the local stack's `--grafana-url`); without it runs carry no link.
     environment: {
       MAX_CONCURRENT_RUNS: '5',
       RUN_GRACE_SECONDS: '120',
       RUN_RETENTION_DAYS: '30',
-      GRAFANA_URL: 'http://localhost:3001',
       POWERTOOLS_LOG_LEVEL,
     },
     tables: { runs: 'readWrite' },

@@ -1,7 +1,7 @@
 /** Component `full`: Grafana on Fargate without NAT, its image, secret, role and URL wiring. */
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { GRAFANA_IMAGE } from './constructs/grafana.ts';
@@ -75,12 +75,35 @@ describe('load balancer', () => {
     });
   });
 
+  it('warns at synthesis that plain HTTP is for dev only', () => {
+    Annotations.fromStack(synth.stack).hasWarning(
+      `/${synth.stack.stackName}/Grafana`,
+      Match.stringLikeRegexp('plain HTTP.*dev stage only'),
+    );
+  });
+
   it('health-checks Grafana on /api/health', () => {
     synth.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       Port: 3000,
       Protocol: 'HTTP',
       TargetType: 'ip',
       HealthCheckPath: '/api/health',
+    });
+  });
+
+  it('gives first-boot migrations five minutes before health checks count', () => {
+    synth.template.hasResourceProperties('AWS::ECS::Service', {
+      HealthCheckGracePeriodSeconds: 300,
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      }),
+    });
+    // Healthy after 2 × 15 s once up; 5 failures in a row before a task is replaced.
+    synth.template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckIntervalSeconds: 15,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 5,
     });
   });
 });
@@ -97,11 +120,26 @@ describe('task', () => {
       (container().Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
     );
 
-  it('runs on ARM64 Fargate', () => {
+  it('runs on ARM64 Fargate with 0.5 vCPU and 1 GiB', () => {
     synth.template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       RequiresCompatibilities: ['FARGATE'],
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      Cpu: '512',
+      Memory: '1024',
     });
+  });
+
+  it('is stateless by design: no volume, and provisioned dashboards the UI cannot change', () => {
+    const [task] = Object.values(resourcesOfType(synth.template, 'AWS::ECS::TaskDefinition'));
+    expect(task?.Properties?.Volumes ?? []).toEqual([]);
+    expect(container().MountPoints ?? []).toEqual([]);
+    synth.template.resourceCountIs('AWS::EFS::FileSystem', 0);
+    const provider = readFileSync(
+      path.join(REPO_ROOT, 'infra/aws/grafana/provisioning/dashboards/iot-playground.yaml'),
+      'utf8',
+    );
+    expect(provider).toMatch(/allowUiUpdates: false/);
+    expect(provider).toMatch(/disableDeletion: true/);
   });
 
   it('takes the admin password from Secrets Manager, never from plain env', () => {
@@ -151,11 +189,43 @@ describe('task role', () => {
     }
   });
 
+  it('cannot read the API access logs (IP addresses), even for anonymous viewers', () => {
+    const accessLogs = logicalId(synth, synth.stack.api.accessLogGroup);
+    expect(JSON.stringify(statements())).not.toContain(accessLogs);
+  });
+
   it('can change nothing', () => {
     const actions = statements().flatMap((s) => asArray(s.Action));
     for (const action of actions) {
       expect(action).toMatch(/^[a-z0-9]+:(Get|List|Describe|StartQuery|StopQuery|FilterLogEvents)/);
     }
+  });
+});
+
+describe('the VPC default security group restriction', () => {
+  it('logs its provider function into a stack log group with retention', () => {
+    const resources = synth.template.toJSON().Resources as Record<string, any>;
+    const [handlerId] = Object.keys(resources).filter((id) =>
+      id.startsWith('CustomVpcRestrictDefaultSGCustomResourceProviderHandler'),
+    );
+    expect(handlerId).toBeDefined();
+    const [groupId, group] = Object.entries(resources).find(
+      ([, resource]) =>
+        resource.Type === 'AWS::Logs::LogGroup' &&
+        JSON.stringify(resource.Properties?.LogGroupName ?? '').includes(handlerId!),
+    ) ?? [undefined, undefined];
+    expect(group).toMatchObject({
+      Properties: {
+        LogGroupName: { 'Fn::Join': ['', ['/aws/lambda/', { Ref: handlerId }]] },
+        RetentionInDays: 7,
+      },
+      DeletionPolicy: 'Delete',
+    });
+    // The group exists before the custom resource first invokes the function.
+    const [restrict] = Object.values(resources).filter(
+      (resource) => resource.Type === 'Custom::VpcRestrictDefaultSG',
+    );
+    expect(restrict.DependsOn).toContain(groupId);
   });
 });
 
@@ -203,6 +273,19 @@ describe('image', () => {
     expect(dockerfile).toMatch(/^FROM grafana\/grafana:\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/m);
   });
 
+  it('pins the multi-arch index digest of its tag, not one platform’s image', () => {
+    // The index (OCI image index / manifest list) of grafana/grafana:12.2.1: the digest that
+    // `docker buildx imagetools inspect grafana/grafana:12.2.1` prints on its first `Digest:`
+    // line. Pinning a platform's manifest instead would make the arm64 build pull an amd64
+    // image (or fail). Bump tag and digest together, here and in the Dockerfile (README).
+    const pinned = {
+      tag: '12.2.1',
+      indexDigest: 'sha256:35c41e0fd0295f5d0ee5db7e780cf33506abfaf47686196f825364889dee878b',
+    };
+    const from = /^FROM (\S+)$/m.exec(dockerfile)?.[1];
+    expect(from).toBe(`grafana/grafana:${pinned.tag}@${pinned.indexDigest}`);
+  });
+
   it('provisions the CloudWatch datasource with the region from the environment', () => {
     const datasource = provisioning('datasources/cloudwatch.yaml');
     expect(datasource).toMatch(/type: cloudwatch/);
@@ -224,6 +307,10 @@ describe('with a Grafana domain', () => {
     hostedZoneName: 'example.com',
     hostedZoneId: 'Z0123456789ABCDEFGHIJ',
     grafanaAnonymousViewer: 'true',
+  });
+
+  it('has no plain-HTTP warning', () => {
+    Annotations.fromStack(withDomain.stack).hasNoWarning('*', Match.stringLikeRegexp('plain HTTP'));
   });
 
   it('serves HTTPS with the certificate and redirects HTTP', () => {

@@ -39,6 +39,10 @@ export const OUTPUTS = {
   tableName: (table: string) => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`,
 } as const;
 
+/** The GrafanaUrl output of a stage without Grafana: runs then carry `grafanaUrl: null`. */
+export const NO_GRAFANA =
+  'none: no Grafana in this stage (component full or -c grafanaUrl), runs carry grafanaUrl null';
+
 export class IotPlaygroundStack extends Stack {
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly tables: DataTables;
@@ -120,10 +124,9 @@ export class IotPlaygroundStack extends Stack {
       this.grafana = new Grafana(this, 'Grafana', {
         removalPolicy: settings.removalPolicy,
         logRetention: settings.logRetention,
-        queryableLogGroups: [
-          ...functionNames.map((name) => this.functions[name].logGroup),
-          this.api.accessLogGroup,
-        ],
+        // Not the API access logs: they hold callers' IP addresses, and with
+        // grafanaAnonymousViewer anyone could query them through the datasource.
+        queryableLogGroups: functionNames.map((name) => this.functions[name].logGroup),
         customDomain: grafanaDomain,
         anonymousViewer: config.grafanaAnonymousViewer,
       });
@@ -147,7 +150,7 @@ export class IotPlaygroundStack extends Stack {
       description: 'Base URL of the HTTP API',
     });
     new CfnOutput(this, OUTPUTS.grafanaUrl, {
-      value: grafanaUrl ?? topology.functions.runApi.environment.GRAFANA_URL ?? 'none',
+      value: grafanaUrl ?? NO_GRAFANA,
       description: 'Grafana base URL given to the run API for grafanaUrl',
     });
     if (this.grafana) {

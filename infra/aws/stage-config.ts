@@ -111,6 +111,7 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'grafanaUrl',
   'grafanaAnonymousViewer',
+  'destroying',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -162,6 +163,7 @@ const flag = (read: ContextReader, key: ContextKey): boolean => {
 };
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|0\.0\.0\.0)$/i;
 const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 const domainName = (read: ContextReader, key: ContextKey): string | undefined => {
@@ -172,11 +174,11 @@ const domainName = (read: ContextReader, key: ContextKey): string | undefined =>
   return value;
 };
 
-const readCorsOrigins = (read: ContextReader, stage: StageName): string[] => {
+const readCorsOrigins = (read: ContextReader, stage: StageName, destroying: boolean): string[] => {
   const origins = list(read, 'corsOrigins');
   if (origins === undefined) {
     // A production API names its front ends; dev stays open for local simulators.
-    if (stage === 'prod') {
+    if (stage === 'prod' && !destroying) {
       throw new ConfigurationError(
         'Context corsOrigins is required for stage prod (comma-separated origins, or * on purpose)',
       );
@@ -245,13 +247,33 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
   if (grafanaUrl !== undefined && !/^https?:\/\/\S+$/.test(grafanaUrl)) {
     throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} is not an http(s) URL`);
   }
+  if (grafanaUrl !== undefined && LOOPBACK.test(new URL(grafanaUrl).hostname)) {
+    // A link from AWS to the viewer's own machine leads nowhere.
+    throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} points at this machine`);
+  }
+  // `npm run destroy` sets this: deleting a stack needs only its name, none of the settings a
+  // deployment must get right.
+  const destroying = flag(read, 'destroying');
+  const domain = readDomain(read);
+  if (
+    stage === 'prod' &&
+    component === 'full' &&
+    domain?.grafanaDomainName === undefined &&
+    !destroying
+  ) {
+    // Over plain HTTP the Grafana admin password and session cookies cross the internet in clear.
+    throw new ConfigurationError(
+      'Stage prod serves Grafana over HTTPS only: give grafanaDomainName and hostedZoneName ' +
+        '(or deploy component lambdas)',
+    );
+  }
   return {
     stage,
     component,
     settings: STAGE_SETTINGS[stage],
-    corsOrigins: readCorsOrigins(read, stage),
+    corsOrigins: readCorsOrigins(read, stage, destroying),
     jwt: readJwt(read),
-    domain: readDomain(read),
+    domain,
     alarmEmail,
     grafanaUrl,
     grafanaAnonymousViewer: flag(read, 'grafanaAnonymousViewer'),

@@ -2,9 +2,12 @@
  * Stage prod with every optional feature: JWT authorizer, custom domain, alarm e-mail,
  * explicit CORS origins and Grafana URL; plus the configuration's refusals.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { tableNames, topology } from '#infra/topology.ts';
+import { REPO_ROOT } from './constructs/function-factory.ts';
 import { readDeploymentConfig, type ContextKey } from './stage-config.ts';
 import { OUTPUTS } from './stack.ts';
 import { logicalId, resourcesOfType, synthesize, useSynth } from './test-support.ts';
@@ -162,6 +165,41 @@ describe('alarm e-mail', () => {
     });
   });
 
+  it('lets CloudWatch alarms of this account, and only those, publish to the topic', () => {
+    const policies = Object.values(resourcesOfType(synth.template, 'AWS::SNS::TopicPolicy'));
+    expect(policies).toHaveLength(1);
+    const statements = (policies[0]?.Properties?.PolicyDocument as { Statement: unknown[] })
+      .Statement;
+    const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:*',
+                ],
+              ],
+            },
+          },
+        },
+      }),
+    );
+  });
+
   it('notifies the topic from every alarm', () => {
     const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
     const alarms = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'));
@@ -211,8 +249,42 @@ describe('deployment configuration', () => {
     [{ domainName: 'api.example.org', hostedZoneName: 'example.com' }, /not inside hosted zone/],
     [{ hostedZoneName: 'example.com' }, /need domainName or grafanaDomainName/],
     [{ alarmEmail: 'nobody' }, /not an e-mail address/],
+    [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
+    [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
+    [{ stage: 'prod', corsOrigins: '*', component: 'full' }, /prod serves Grafana over HTTPS only/],
   ] as [Partial<Record<ContextKey, string>>, RegExp][])('refuses %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
+  });
+
+  it('lets prod run Grafana behind its own domain', () => {
+    const config = read({
+      stage: 'prod',
+      corsOrigins: '*',
+      component: 'full',
+      grafanaDomainName: 'grafana.example.com',
+      hostedZoneName: 'example.com',
+    });
+    expect(config.domain?.grafanaDomainName).toBe('grafana.example.com');
+  });
+
+  it('synthesizes for `npm run destroy -- -c stage=prod` with no other context', () => {
+    const script = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts.destroy!;
+    const context = Object.fromEntries(
+      [...script.matchAll(/-c (\w+)=(\S+)/g)].map((match) => [match[1], match[2]]),
+    );
+    // The destroy workflow names component full, so both components' resources are known.
+    for (const component of ['lambdas', 'full']) {
+      const destroying = synthesize({ ...context, stage: 'prod', component });
+      try {
+        expect(destroying.stack.stackName).toBe('IotPlayground-prod');
+      } finally {
+        destroying.dispose();
+      }
+    }
   });
 });

@@ -6,11 +6,11 @@ import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler, runSettingsFromEnv, type RunApiDeps } from './app.ts';
 
-const setup = (store = new InMemoryRunStore()) => {
+const setup = (store = new InMemoryRunStore(), env: NodeJS.ProcessEnv = {}) => {
   const deps: RunApiDeps = {
     logger: new Logger({ logLevel: 'SILENT' }),
     store,
-    settings: runSettingsFromEnv({}),
+    settings: runSettingsFromEnv(env),
     now: Date.now,
     newId: () => crypto.randomUUID(),
     adminGroup: 'admin',
@@ -59,6 +59,20 @@ describe('run API under a JWT authorizer', () => {
       httpEvent('POST /api/runs/interrupt-all', { claims: { 'cognito:groups': '[admin]' } }),
     );
     expect(allowed).toMatchObject({ status: 200, body: { interrupted: 1 } });
+  });
+});
+
+describe('grafanaUrl', () => {
+  it.each([{}, { GRAFANA_URL: '' }])('is null in every run when GRAFANA_URL is %j', async (env) => {
+    const { handler } = setup(new InMemoryRunStore(), env);
+    const started = await call(
+      handler,
+      httpEvent('POST /api/runs/start', { body: '{"duration":10,"interval":100}' }),
+    );
+    expect(started.status).toBe(201);
+    expect(started.body.grafanaUrl).toBeNull();
+    const read = await call(handler, httpEvent('GET /api/runs/all'));
+    expect(read.body[0].grafanaUrl).toBeNull();
   });
 });
 

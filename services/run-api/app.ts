@@ -168,5 +168,6 @@ export const runSettingsFromEnv = (env: NodeJS.ProcessEnv = process.env): runs.R
   maxConcurrentRuns: maxConcurrentRunsFromEnv(env),
   graceMs: runGraceMsFromEnv(env),
   retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
-  grafanaUrl: optionalEnv('GRAFANA_URL', env) ?? 'http://localhost:3001',
+  // Unset or empty: no Grafana in this stage, runs carry `grafanaUrl: null`.
+  grafanaUrl: optionalEnv('GRAFANA_URL', env),
 });

@@ -12,7 +12,8 @@ export interface RunSettings {
   maxConcurrentRuns: number;
   graceMs: number;
   retentionDays: number;
-  grafanaUrl: string;
+  /** Base URL of the Grafana that shows runs; undefined where the stage runs no Grafana. */
+  grafanaUrl?: string;
 }
 
 export interface RunDeps {
@@ -25,16 +26,17 @@ export interface RunDeps {
 /** What the API returns for a run: its effective status and the dashboard link. */
 export interface RunView extends Omit<Run, 'deadlineAt' | 'slot'> {
   runId: string;
-  grafanaUrl: string;
+  /** null: this stage has no Grafana, so there is nothing to link to. */
+  grafanaUrl: string | null;
 }
 
-export const toView = (run: Run, now: number, grafanaUrl: string): RunView => {
+export const toView = (run: Run, now: number, grafanaUrl: string | undefined): RunView => {
   const { deadlineAt: _d, slot: _s, ...visible } = run;
   return {
     ...visible,
     runId: run.id,
     status: effectiveStatus(run, now),
-    grafanaUrl: runDashboardUrl(grafanaUrl, run),
+    grafanaUrl: grafanaUrl === undefined ? null : runDashboardUrl(grafanaUrl, run),
   };
 };
 

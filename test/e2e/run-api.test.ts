@@ -8,7 +8,10 @@ let api: ApiClient;
 
 beforeAll(async () => {
   // No grace: a two-second run is past its deadline two seconds after it starts.
-  ({ stack, api } = await startTestStack({ env: { RUN_GRACE_SECONDS: '0' } }));
+  // GRAFANA_URL as `npm start -- --grafana-url` sets it.
+  ({ stack, api } = await startTestStack({
+    env: { RUN_GRACE_SECONDS: '0', GRAFANA_URL: 'https://grafana.example' },
+  }));
 });
 afterAll(async () => {
   await stack?.stop();
@@ -36,6 +39,7 @@ describe('start and read a run', () => {
     expect(started.body.runId).toBe(started.body.id);
     expect(started.body.params.runId).toBe(started.body.id);
     expect(Date.parse(started.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(started.body.grafanaUrl).toMatch(/^https:\/\/grafana\.example\/d\//);
     expect(started.body.grafanaUrl).toContain(`var-runId=${started.body.id}`);
 
     const read = await api.get(`/api/runs/${started.body.id}`);

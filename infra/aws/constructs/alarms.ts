@@ -2,11 +2,12 @@
  * The alarms that say the pipeline needs a person: anything in the DLQ, a consumer falling
  * behind, function errors or throttles, API 5xx. Optionally mailed through an SNS topic.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -39,6 +40,28 @@ export class OperationalAlarms extends Construct {
         displayName: 'IoT Playground alarms',
         enforceSSL: true,
       });
+      // enforceSSL gives the topic a policy of its own, which replaces the default one that
+      // lets CloudWatch publish: without this statement no alarm would ever reach the topic.
+      const stack = Stack.of(this);
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsOfThisAccount',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: {
+              'aws:SourceArn': stack.formatArn({
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
+      );
       this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
       Validations.of(this.topic).acknowledge({
         id: 'AwsSolutions-SNS2',

@@ -1,11 +1,18 @@
 /**
  * Grafana on ECS Fargate for component `full`: public subnets only (no NAT gateway to pay
  * for), an internet-facing ALB (HTTPS with a custom domain), the admin password in Secrets
- * Manager, a task role that reads CloudWatch metrics and this stack's logs, and an image with
- * the datasource and dashboards provisioned in it.
+ * Manager, a task role that reads CloudWatch metrics and this stack's function logs, and an
+ * image with the datasource and dashboards provisioned in it.
+ *
+ * Stateless by design: Grafana's SQLite database lives in the task's ephemeral storage and
+ * is rebuilt at every start from what the image and the task definition provision (admin
+ * user, datasource, dashboards, which the UI cannot change). A restart loses only sessions
+ * and UI-made changes (users, stars, annotations), so no EFS volume is needed.
  */
 import {
+  Annotations,
   ArnFormat,
+  type CfnResource,
   Duration,
   IgnoreMode,
   type RemovalPolicy,
@@ -26,6 +33,25 @@ import { Construct } from 'constructs';
 import { REPO_ROOT } from './function-factory.ts';
 
 const GRAFANA_PORT = 3000;
+
+/**
+ * Sizing and start-up allowance: Grafana's first start runs several hundred database
+ * migrations on an empty SQLite (every start, as it is stateless), which on 0.25 vCPU can take
+ * longer than a minute; with rollback on failure, a first deploy whose health checks fail in
+ * time deletes the whole stack. 0.5 vCPU / 1 GiB starts it well inside the grace period.
+ */
+export const GRAFANA_TASK = {
+  cpu: 512,
+  memoryLimitMiB: 1024,
+  healthCheckGracePeriod: Duration.minutes(5),
+  healthCheck: {
+    path: '/api/health',
+    interval: Duration.seconds(15),
+    timeout: Duration.seconds(5),
+    healthyThresholdCount: 2,
+    unhealthyThresholdCount: 5,
+  },
+};
 
 /** Docker context: the repository, narrowed to the image folder and the generated dashboards. */
 export const GRAFANA_IMAGE = {
@@ -55,7 +81,7 @@ export interface GrafanaDomain {
 export interface GrafanaProps {
   removalPolicy: RemovalPolicy;
   logRetention: logs.RetentionDays;
-  /** Log groups Grafana may query with Logs Insights (the stack's functions and API). */
+  /** Log groups Grafana may query with Logs Insights (the stack's functions). */
   queryableLogGroups: logs.ILogGroup[];
   customDomain?: GrafanaDomain;
   anonymousViewer: boolean;
@@ -87,6 +113,8 @@ export class Grafana extends Construct {
         'Grafana are logged by Grafana itself (router logging) into CloudWatch Logs.',
     });
 
+    this.ownDefaultGroupProviderLogs(props);
+
     const cluster = new ecs.Cluster(this, 'Cluster', {
       vpc: this.vpc,
       containerInsightsV2: ecs.ContainerInsights.DISABLED,
@@ -112,8 +140,8 @@ export class Grafana extends Construct {
     });
 
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
-      cpu: 256,
-      memoryLimitMiB: 512,
+      cpu: GRAFANA_TASK.cpu,
+      memoryLimitMiB: GRAFANA_TASK.memoryLimitMiB,
       // Graviton Fargate is ~20% cheaper; the image build only copies files, so building it
       // for arm64 on an x86 runner needs no emulation.
       runtimePlatform: {
@@ -155,6 +183,14 @@ export class Grafana extends Construct {
         'dashboard endpoint.',
     });
 
+    if (!https) {
+      // Stage prod refuses this configuration (stage-config.ts); dev may, with a warning.
+      Annotations.of(this).addWarningV2(
+        'iot-playground:grafana-plain-http',
+        'Grafana is served over plain HTTP (no grafanaDomainName): its admin password and ' +
+          'session cookies cross the internet unencrypted. Acceptable for a dev stage only.',
+      );
+    }
     const baseUrl = domain
       ? `https://${domain.domainName}`
       : `http://${this.loadBalancer.loadBalancerDnsName}`;
@@ -199,6 +235,7 @@ export class Grafana extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
+      healthCheckGracePeriod: GRAFANA_TASK.healthCheckGracePeriod,
       circuitBreaker: { rollback: true },
     });
 
@@ -216,7 +253,7 @@ export class Grafana extends Construct {
       port: GRAFANA_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName })],
-      healthCheck: { path: '/api/health', healthyHttpCodes: '200' },
+      healthCheck: { ...GRAFANA_TASK.healthCheck, healthyHttpCodes: '200' },
       deregistrationDelay: Duration.seconds(15),
     });
 
@@ -238,11 +275,37 @@ export class Grafana extends Construct {
   }
 
   /**
+   * The VPC's Custom::VpcRestrictDefaultSG runs a CDK provider function whose log group Lambda
+   * would create on first use, without retention and outside the stack (it would outlive
+   * destroy). Declared here, before the custom resource runs, it gets the stage's retention
+   * and removal policy like every other log group.
+   */
+  private ownDefaultGroupProviderLogs(props: GrafanaProps): void {
+    const stack = Stack.of(this);
+    const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler') as CfnResource | undefined;
+    const restrict = this.vpc.node.tryFindChild('RestrictDefaultSecurityGroupCustomResource');
+    if (handler === undefined || restrict === undefined) {
+      throw new Error('The VPC no longer restricts its default security group as expected');
+    }
+    const logGroup = new logs.LogGroup(this, 'RestrictDefaultSecurityGroupLogs', {
+      logGroupName: `/aws/lambda/${handler.ref}`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    restrict.node.addDependency(logGroup);
+  }
+
+  /**
    * What Grafana's CloudWatch datasource needs. Metric reads and query polling have no
    * resource-level permissions; Logs Insights queries are limited to the given log groups.
    */
   private grantCloudWatchRead(role: iam.IRole, logGroups: logs.ILogGroup[]): void {
     const stack = Stack.of(this);
+    // GetMetricData and ListMetrics have neither resource-level permissions nor a namespace
+    // condition key (cloudwatch:namespace governs PutMetricData only), so IAM cannot narrow
+    // metric reads to this stack's namespaces: metric values of the account are readable.
+    // Logs, where IP addresses and user names are, are limited to the function log groups.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadMetricsAndAlarms',
