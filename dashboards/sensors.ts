@@ -21,10 +21,14 @@ import { functionVariable, logGroupsVariable, stageVariable } from './variables.
 const { variables } = SENSORS_DASHBOARD;
 const { lambda } = AWS_METRICS;
 
-/** The run, user and sensors the variables select, for one reading type (or all: `*`). */
+/**
+ * The run and sensors the variables select, for one reading type (or all: `*`). A run id names
+ * one run, so its readings are not filtered by user: the readings carry the X-User of whoever
+ * posted them, which need not be the run's owner.
+ */
 const selected = (type: string) => ({
   [SensorDimension.runId]: ref(variables.runId),
-  [SensorDimension.user]: ref(variables.user),
+  [SensorDimension.user]: '*',
   [SensorDimension.sensorId]: ref(variables.sensorId),
   [SensorDimension.type]: type,
 });
@@ -160,9 +164,14 @@ export const sensorsDashboard = () =>
             'sum',
           ),
           barGauge(
-            'Data ingested by run',
+            'Data ingested by run (readings the user posted)',
             { w: 8, h: 8 },
-            [ingestedBy(SensorDimension.runId)],
+            [
+              ingestedBy(
+                SensorDimension.runId,
+                ` WHERE ${SensorDimension.user} = '${ref(variables.user)}'`,
+              ),
+            ],
             'sum',
           ),
         ],
