@@ -32,3 +32,41 @@ export const runDashboardUrl = (
   });
   return `${base}/d/${uid}/${slug}?${query.toString()}`;
 };
+
+/** The CloudWatch datasource as Grafana provisions it; every panel names it by this uid. */
+export const CLOUDWATCH_DATASOURCE = { type: 'cloudwatch', uid: 'cloudwatch' } as const;
+
+export interface DashboardIdentity {
+  uid: string;
+  slug: string;
+  title: string;
+}
+
+/** Every generated dashboard; the sensors one is where `grafanaUrl` lands. */
+export const DASHBOARDS = {
+  sensors: SENSORS_DASHBOARD,
+  runs: { uid: 'iot-playground-runs', slug: 'iot-playground-runs', title: 'IoT Playground — Runs' },
+  pipeline: {
+    uid: 'iot-playground-pipeline',
+    slug: 'iot-playground-pipeline',
+    title: 'IoT Playground — Pipeline',
+  },
+  cost: { uid: 'iot-playground-cost', slug: 'iot-playground-cost', title: 'IoT Playground — Cost' },
+} as const satisfies Record<string, DashboardIdentity>;
+
+/**
+ * Variables that choose the deployment: the stage, then the stage's functions, queues, tables,
+ * log groups and HTTP API read from CloudWatch, so no physical name is written in a dashboard.
+ */
+export const DEPLOYMENT_VARIABLES = {
+  stage: 'stage',
+  function: 'function',
+  queue: 'queue',
+  table: 'table',
+  api: 'api',
+  logGroups: 'logGroups',
+} as const;
+
+/** Path of a dashboard under a Grafana base URL (`<base>/d/<uid>/<slug>`). */
+export const dashboardPath = (dashboard: DashboardIdentity): string =>
+  `/d/${dashboard.uid}/${dashboard.slug}`;

@@ -52,5 +52,30 @@ export const PipelineDimension = {
   service: 'service',
 } as const;
 
+/**
+ * Run lifecycle, emitted by the run API and the sweeper: counts with no dimension but `service`,
+ * and `Status` (four values) on finished runs, so a stage adds at most a dozen metrics.
+ */
+export const RUN_NAMESPACE = 'IoTPlayground/Runs';
+
+export const RunMetric = {
+  /** Runs started (201). */
+  started: 'RunsStarted',
+  /** Runs that ended, by `Status`: COMPLETED, FAILED, INTERRUPTED, TIMEOUT. */
+  finished: 'RunsFinished',
+  /** Starts answered 409 because every slot was held. */
+  refused: 'RunStartsRefused',
+  /** Runs holding a slot, sampled by the sweeper each minute. */
+  running: 'RunsRunning',
+  /** MAX_CONCURRENT_RUNS, sampled with RunsRunning so both draw on one chart. */
+  limit: 'RunsLimit',
+} as const;
+
+export const RunDimension = {
+  service: 'service',
+  status: 'Status',
+} as const;
+
 export type SensorMetricName = (typeof SensorMetric)[keyof typeof SensorMetric];
 export type PipelineMetricName = (typeof PipelineMetric)[keyof typeof PipelineMetric];
+export type RunMetricName = (typeof RunMetric)[keyof typeof RunMetric];

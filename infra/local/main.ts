@@ -15,11 +15,14 @@ Options:
   --cors-origin <url>   allowed CORS origin; repeat for several (default: any origin)
   --max-runs <n>        MAX_CONCURRENT_RUNS for this stack (default ${topology.functions.runApi.environment.MAX_CONCURRENT_RUNS})
   --grace <seconds>     RUN_GRACE_SECONDS for this stack (default ${topology.functions.runApi.environment.RUN_GRACE_SECONDS})
-  --grafana-url <url>   base URL used for each run's grafanaUrl
+  --grafana-url <url>   base URL used for each run's grafanaUrl (default: this stack's own
+                        dashboards, http://localhost:<port>/grafana)
   --quiet               do not print function logs and the access log
   -h, --help            show this help
 
 Local-only endpoints:
+  GET    /grafana          the dashboards of dashboards/generated and the recent runs
+  GET    /grafana/d/<uid>  a dashboard, evaluated against what this stack records
   GET    /local/health
   GET    /local/metrics    EMF metrics the functions printed (?namespace=&name= filter)
   DELETE /local/metrics    forget them
@@ -87,6 +90,7 @@ const routes = topology.routes
 console.log(`IoT Playground API listening on ${stack.url}
 ${routes}
   GET   ${stack.url}/local/metrics
+Dashboards: ${stack.url.replace('127.0.0.1', 'localhost')}/grafana
 DynamoDB (dynalite): ${stack.dynamoDbEndpoint} — ${values['data-dir'] ? `data in ${values['data-dir']}` : 'in memory'}
 SQS: ${stack.sqsEndpoint} — queues ${Object.values(stack.queues)
   .map(({ queue, deadLetters }) => `${queue.name} (dead letters: ${deadLetters.name})`)

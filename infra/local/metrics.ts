@@ -43,9 +43,20 @@ export const parseEmf = (line: string): EmfDocument | undefined => {
   }
 };
 
+/** Where each metric's values go as well, with the document's timestamp (the time series). */
+export type MetricSink = (
+  namespace: string,
+  name: string,
+  dimensions: Record<string, string>,
+  values: number[],
+  timestamp: number,
+) => void;
+
 export class MetricsCollector {
   private readonly series = new Map<string, MetricSeries>();
   documents = 0;
+
+  constructor(private readonly sink: MetricSink = () => undefined) {}
 
   record(document: EmfDocument): void {
     this.documents++;
@@ -60,6 +71,7 @@ export class MetricsCollector {
             (value): value is number => typeof value === 'number',
           );
           if (values.length === 0) continue;
+          this.sink(directive.Namespace, metric.Name, dimensions, values, document._aws.Timestamp);
           const key = JSON.stringify([directive.Namespace, metric.Name, dimensions]);
           const series = this.series.get(key) ?? {
             namespace: directive.Namespace,

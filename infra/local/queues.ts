@@ -8,7 +8,7 @@ import { queueNames, topology, type FunctionName, type QueueName } from '../topo
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
 import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.ts';
 import type { Queue } from './sqs/queue.ts';
-import { startSqsServer, type SqsServer } from './sqs/server.ts';
+import { startSqsServer, type SqsServer, type SqsServerOptions } from './sqs/server.ts';
 
 /** Settings tests shorten so redelivery takes seconds, not minutes. */
 export interface QueueOverrides {
@@ -31,8 +31,9 @@ export interface LocalQueues {
 
 export const startQueues = async (
   overrides: Partial<Record<QueueName, QueueOverrides>> = {},
+  onAction?: SqsServerOptions['onAction'],
 ): Promise<LocalQueues> => {
-  const server = await startSqsServer();
+  const server = await startSqsServer(onAction ? { onAction } : {});
   const queues = Object.fromEntries(
     queueNames.map((name) => {
       const spec = topology.queues[name];

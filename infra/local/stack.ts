@@ -17,6 +17,8 @@ import { startDynamoFaultProxy, type DynamoFaultProxy } from './dynamo-faults/pr
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
+import { grafanaPages } from './grafana/pages.ts';
+import { LocalRecorder } from './grafana/recorder.ts';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
@@ -48,6 +50,8 @@ export interface LocalStack {
   dynamoDbEndpoint: string;
   tables: Record<(typeof tableNames)[number], string>;
   metrics: MetricsCollector;
+  /** What the local dashboards query: EMF and measured AWS metrics as time series, log lines. */
+  recorder: LocalRecorder;
   sqsEndpoint: string;
   queues: LocalQueues['queues'];
   faults: LocalFaults;
@@ -135,12 +139,19 @@ const functionEnvironment = (
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
+  const recorder = new LocalRecorder();
   const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
   // Functions reach DynamoDB through the fault proxy, which also counts their requests.
-  const dynamoProxy = await startDynamoFaultProxy({ target: dynamo.endpoint });
-  const queues = await startQueues(options.queues);
+  const dynamoProxy = await startDynamoFaultProxy({
+    target: dynamo.endpoint,
+    onRequest: recorder.dynamoRequest,
+  });
+  const queues = await startQueues(options.queues, recorder.sqsAction);
+  const stopSampling = recorder.sampleQueues(
+    Object.values(queues.queues).flatMap(({ queue, deadLetters }) => [queue, deadLetters]),
+  );
   const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
-  const metrics = new MetricsCollector();
+  const metrics = new MetricsCollector(recorder.emf);
   const shared = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
     AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
@@ -162,12 +173,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     {
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
+        recorder.functionLine(functionName, line, emf !== undefined);
         if (emf) metrics.record(emf);
         else log(`[${functionName}] ${line}`);
       },
     },
     options.maxEnvironmentsPerFunction,
   );
+  const invoke = recorder.instrumentInvoke((name, event: unknown) => invoker.invoke(name, event));
 
   const gateway = makeGateway({
     routes: topology.routes,
@@ -180,13 +193,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       exposeHeaders: topology.api.corsExposedHeaders,
       maxAgeSeconds: topology.api.corsMaxAgeSeconds,
     },
-    invoke: (name, event) => invoker.invoke(name, event),
+    invoke,
     log,
   });
 
   await queues.startConsumers(async (name, event) => {
     if (takeConsumerFailure()) throw new Error(`${name}: injected invocation failure`);
-    return invoker.invoke(name, event);
+    return invoke(name, event);
   }, log);
 
   const requestCounts = () => ({
@@ -198,8 +211,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     dynamoProxy.resetStats();
   };
   const controls = localControls({ metrics, faults, queues, requestCounts, resetRequestCounts });
+  const dashboards = grafanaPages({ series: recorder.series, logs: recorder.logs });
   const server = createServer((request, response) => {
-    const handled = controls(request, response) ?? gateway(request, response);
+    const handled =
+      controls(request, response) ??
+      dashboards(request, response) ??
+      (recorder.gatewayExchange(request, response), gateway(request, response));
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -213,9 +230,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     });
   });
   const port = await listen(server, options.port ?? 3000, options.host);
+  // grafanaUrl leads to this stack's own dashboards unless a Grafana URL was given. Functions
+  // start on their first invocation, so the port is known before the run API reads this.
+  const runApiEnv = runtimes.find((runtime) => runtime.name === 'runApi')?.env;
+  if (
+    runApiEnv &&
+    options.env?.GRAFANA_URL === undefined &&
+    !options.functionEnv?.runApi?.GRAFANA_URL
+  ) {
+    runApiEnv.GRAFANA_URL = `${localDashboardBase(options.host, port)}`;
+  }
 
-  const runSchedule = (name: FunctionName) =>
-    invoker.invoke(name, scheduledEvent(`${name}-schedule`));
+  const runSchedule = (name: FunctionName) => invoke(name, scheduledEvent(`${name}-schedule`));
   const stopSchedules =
     options.schedules === false
       ? () => undefined
@@ -235,15 +261,17 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       tableNames.map((name) => [name, localTableName(name)]),
     ) as LocalStack['tables'],
     metrics,
+    recorder,
     sqsEndpoint: queues.server.endpoint,
     queues: queues.queues,
     faults,
     requestCounts,
     resetRequestCounts,
-    invoke: (name, event) => invoker.invoke(name, event),
+    invoke,
     runSchedule,
     stop: async () => {
       stopSchedules();
+      stopSampling();
       server.close();
       server.closeAllConnections();
       await queues.close();
@@ -252,6 +280,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       await dynamo.close();
     },
   };
+};
+
+/** Base of the local dashboards (`/grafana`), as a browser on this machine reaches it. */
+const localDashboardBase = (host: string | undefined, port: number): string => {
+  const loopback = host === undefined || ['127.0.0.1', 'localhost', '0.0.0.0'].includes(host);
+  return `http://${loopback ? 'localhost' : host}:${port}/grafana`;
 };
 
 interface Controls {

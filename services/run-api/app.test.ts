@@ -1,5 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRunMetrics } from '#shared/metrics.ts';
+import { RUN_NAMESPACE, RunMetric } from '#shared/metrics-contract.ts';
+import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
 import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { httpEvent } from '#test/support/http-event.ts';
@@ -9,6 +12,7 @@ import { makeHandler, runSettingsFromEnv, type RunApiDeps } from './app.ts';
 const setup = (store = new InMemoryRunStore(), env: NodeJS.ProcessEnv = {}) => {
   const deps: RunApiDeps = {
     logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: createRunMetrics('run-api'),
     store,
     settings: runSettingsFromEnv(env),
     now: Date.now,
@@ -73,6 +77,36 @@ describe('grafanaUrl', () => {
     expect(started.body.grafanaUrl).toBeNull();
     const read = await call(handler, httpEvent('GET /api/runs/all'));
     expect(read.body[0].grafanaUrl).toBeNull();
+  });
+});
+
+describe('run metrics', () => {
+  let emf: EmfCapture;
+  beforeEach(() => {
+    emf = captureEmf();
+  });
+  afterEach(() => emf.restore());
+
+  it('counts starts, refused starts and finished runs by status', async () => {
+    const { handler } = setup(new InMemoryRunStore(), { MAX_CONCURRENT_RUNS: '1' });
+    const start = () =>
+      call(handler, httpEvent('POST /api/runs/start', { body: '{"duration":10,"interval":100}' }));
+    const started = await start();
+    expect((await start()).status).toBe(409);
+    await call(
+      handler,
+      httpEvent('POST /api/runs/{id}/finish', {
+        pathParameters: { id: started.body.id },
+        body: '{"errorMessage":"sensor lost"}',
+      }),
+    );
+
+    expect(emf.values(RUN_NAMESPACE, RunMetric.started)).toEqual([1]);
+    expect(emf.values(RUN_NAMESPACE, RunMetric.refused)).toEqual([1]);
+    const finished = emf.blobs(RUN_NAMESPACE).filter((blob) => RunMetric.finished in blob);
+    expect(finished.map((blob) => [blob.Status, blob[RunMetric.finished]])).toEqual([
+      ['FAILED', 1],
+    ]);
   });
 });
 

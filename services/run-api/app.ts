@@ -1,11 +1,12 @@
 /** The run API's HTTP adapter: routes by API Gateway route key to the use cases in runs.ts. */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
-import { BadRequestError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
 import {
   header,
   httpHandler,
@@ -17,6 +18,8 @@ import {
   type HttpResult,
 } from '#shared/http.ts';
 import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
+import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
+import { RunMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
@@ -32,6 +35,8 @@ import * as runs from './runs.ts';
 
 export interface RunApiDeps extends runs.RunDeps {
   logger: Logger;
+  /** Run lifecycle counts for the Runs dashboard (published once per invocation). */
+  metrics: Metrics;
   /** With a JWT authorizer, interrupt-all needs this group or scope. */
   adminGroup: string;
   reports: ReportStore;
@@ -47,7 +52,13 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
     const command = parseStartCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
     const username = callerName(jwtClaims(event), header(event, 'x-user'));
     deps.logger.appendKeys({ user: username });
-    const run = await runs.startRun(deps, command, username);
+    const run = await runs.startRun(deps, command, username).catch((error: unknown) => {
+      // startRun's only conflict is the concurrency limit.
+      if (error instanceof ConflictError)
+        deps.metrics.addMetric(RunMetric.refused, MetricUnit.Count, 1);
+      throw error;
+    });
+    deps.metrics.addMetric(RunMetric.started, MetricUnit.Count, 1);
     deps.logger.appendKeys({ runId: run.id });
     deps.logger.info('Run started', { duration: run.duration, sensors: run.sensorIds.length });
     return jsonResponse(201, run);
@@ -76,6 +87,7 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
     const id = pathRunId(event, deps);
     const command = parseFinishCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
     const run = await runs.finishRun(deps, id, command);
+    countRunsFinished(deps.metrics, run.status, 1);
     deps.logger.info('Run finished', { status: run.status });
     return jsonResponse(200, run);
   },
@@ -86,6 +98,7 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
       throw new ForbiddenError('interrupt-all needs the admin role');
     }
     const report = await runs.interruptAll(deps);
+    countRunsFinished(deps.metrics, 'INTERRUPTED', report.interrupted);
     deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
     return jsonResponse(200, report);
   },
@@ -146,8 +159,12 @@ const decodeListCursor = (cursor: string): Record<string, string | number> => {
 export const makeHandler = (deps: RunApiDeps) =>
   httpHandler(deps.logger, async (event) => {
     const route = routes[event.routeKey];
-    // `$default` (no route matched at the gateway) lands here too: answer 404 or 405.
-    return route ? route(event, deps) : unmatchedRoute(event, topology.routes);
+    try {
+      // `$default` (no route matched at the gateway) lands here too: answer 404 or 405.
+      return await (route ? route(event, deps) : unmatchedRoute(event, topology.routes));
+    } finally {
+      publishStored(deps.metrics);
+    }
   });
 
 export const defaultDeps = (): RunApiDeps => {
@@ -155,6 +172,7 @@ export const defaultDeps = (): RunApiDeps => {
   const table = requireEnv(topology.tables.runs.env);
   return {
     logger: createLogger(),
+    metrics: createRunMetrics(topology.functions.runApi.service),
     store: new DynamoRunStore(documents, table),
     reports: new DynamoReportStore(documents, table),
     settings: runSettingsFromEnv(),

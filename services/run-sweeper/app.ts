@@ -1,8 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
+import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
+import { RunMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
@@ -17,6 +20,7 @@ import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 
 export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> {
   logger: Logger;
+  metrics: Metrics;
 }
 
 export const makeHandler =
@@ -27,6 +31,12 @@ export const makeHandler =
   ): Promise<SweepReport & { reports: ReportProgress }> => {
     beginInvocation(deps.logger, context);
     const report = await sweep(deps);
+    // Sampled each minute: the Runs dashboard draws running runs against the limit.
+    deps.metrics.addMetric(RunMetric.running, MetricUnit.Count, report.slotsHeld);
+    deps.metrics.addMetric(RunMetric.limit, MetricUnit.Count, deps.maxConcurrentRuns);
+    publishStored(deps.metrics);
+    countRunsFinished(deps.metrics, 'TIMEOUT', report.timedOut.length);
+    publishStored(deps.metrics);
     if (report.timedOut.length > 0 || report.slotsReleased > 0) {
       deps.logger.info('Sweep changed runs', {
         timedOut: report.timedOut,
@@ -48,6 +58,7 @@ export const defaultDeps = (): SweeperDeps => {
   const runsTable = requireEnv(topology.tables.runs.env);
   return {
     logger: createLogger(),
+    metrics: createRunMetrics(topology.functions.runSweeper.service),
     store: new DynamoRunStore(documents, runsTable),
     reports: new DynamoReportStore(documents, runsTable),
     readings: new DynamoRunReadings(

@@ -21,6 +21,7 @@ describe('sweep', () => {
     expect((await store.getRun('live'))?.status).toBe('RUNNING');
     expect(store.slots.has(0)).toBe(false);
     expect(store.slots.get(1)?.runId).toBe('live');
+    expect(report.slotsHeld).toBe(1);
   });
 
   it('releases a slot still held by a run that already ended', async () => {
@@ -33,7 +34,7 @@ describe('sweep', () => {
 
     const report = await sweep({ store, now: () => now, maxConcurrentRuns: 2 });
 
-    expect(report).toEqual({ timedOut: [], slotsReleased: 1 });
+    expect(report).toEqual({ timedOut: [], slotsReleased: 1, slotsHeld: 1 });
     expect(store.slots.has(0)).toBe(false);
     expect(store.slots.has(1)).toBe(true);
   });

@@ -17,6 +17,8 @@ export interface SweepReport {
   timedOut: string[];
   /** Slots held by runs no longer RUNNING (a finish that failed half-way) or never written. */
   slotsReleased: number;
+  /** Slots still held by a run after the sweep: the runs running now. */
+  slotsHeld: number;
 }
 
 export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promise<SweepReport> => {
@@ -43,6 +45,7 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
   }
 
   let slotsReleased = 0;
+  let slotsHeld = 0;
   for (const lease of await store.readSlots(maxConcurrentRuns)) {
     if (lease.runId === undefined || (lease.leaseUntil ?? 0) < at) continue;
     const run = await store.getRun(lease.runId);
@@ -52,7 +55,9 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
     if (abandoned || (run && run.status !== 'RUNNING')) {
       await store.releaseSlot(lease.slot, lease.runId);
       slotsReleased++;
+    } else {
+      slotsHeld++;
     }
   }
-  return { timedOut, slotsReleased };
+  return { timedOut, slotsReleased, slotsHeld };
 };

@@ -41,6 +41,10 @@ describe('start and read a run', () => {
     expect(Date.parse(started.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
     expect(started.body.grafanaUrl).toMatch(/^https:\/\/grafana\.example\/d\//);
     expect(started.body.grafanaUrl).toContain(`var-runId=${started.body.id}`);
+    // Locally the link leads to the stack's own dashboard page, on the port it listens on.
+    expect(started.body.grafanaUrl).toMatch(
+      new RegExp(`^http://localhost:${stack.port}/grafana/d/iot-playground-sensors/`),
+    );
 
     const read = await api.get(`/api/runs/${started.body.id}`);
     expect(read.status).toBe(200);

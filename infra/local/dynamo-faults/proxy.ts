@@ -29,6 +29,11 @@ export interface DynamoFaultProxyOptions {
   target: string;
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
+  /**
+   * Told of every request answered: its operation, body and status, with the response body
+   * (undefined when the proxy throttled it), for the local stack's DynamoDB metrics.
+   */
+  onRequest?: (operation: string, body: Buffer, statusCode: number, response?: Buffer) => void;
 }
 
 export interface DynamoFaultProxy {
@@ -167,6 +172,7 @@ export const startDynamoFaultProxy = async (
           : 'Unknown';
       faults.recordRequest(operation);
       if (faults.takeThrottle(operation)) {
+        options.onRequest?.(operation, body, 400);
         sendJson(response, 400, {
           __type: `${ERROR_NAMESPACE}ProvisionedThroughputExceededException`,
           message:
@@ -177,7 +183,9 @@ export const startDynamoFaultProxy = async (
       if (operation === 'BatchWriteItem' && faults.takeUnprocessed()) {
         if (await partialBatchWrite(request, response, body)) return;
       }
-      relay(response, await forward(request, body));
+      const upstream = await forward(request, body);
+      options.onRequest?.(operation, body, upstream.statusCode, upstream.body);
+      relay(response, upstream);
     } catch (error) {
       console.error('DynamoDB fault proxy: request failed', error);
       if (!response.headersSent) {

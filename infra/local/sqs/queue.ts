@@ -250,6 +250,16 @@ export class Queue {
     return counts;
   }
 
+  /** When the oldest message still in the queue was sent (ApproximateAgeOfOldestMessage). */
+  oldestSentTimestamp(): number | undefined {
+    this.dropExpired();
+    let oldest: number | undefined;
+    for (const message of this.messages.values()) {
+      if (oldest === undefined || message.sentTimestamp < oldest) oldest = message.sentTimestamp;
+    }
+    return oldest;
+  }
+
   /**
    * Resolves when a message may have become receivable: on a send, a visibility change, the
    * earliest in-flight or delayed message turning visible, `deadline`, or `signal` aborting.

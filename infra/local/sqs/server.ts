@@ -24,6 +24,12 @@ export interface SqsServerOptions {
   now?: Clock;
   accountId?: string;
   region?: string;
+  /** Told of every action answered, for the local stack's SQS metrics. */
+  onAction?: (
+    action: string,
+    input: Record<string, unknown>,
+    output: Record<string, unknown>,
+  ) => void;
 }
 
 export interface SqsServer {
@@ -174,7 +180,9 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         signal: AbortSignal.any([disconnected.signal, shutdown.signal]),
         senderId: senderIdOf(request, accountId),
       };
-      const output = await run(parseInput(body), context);
+      const input = parseInput(body);
+      const output = await run(input, context);
+      options.onAction?.(action, input, output);
       if (!response.destroyed) send(response, 200, output);
     } catch (error) {
       if (response.destroyed) return;

@@ -1,0 +1,221 @@
+/**
+ * Cost: estimated spend per hour by service, from the usage CloudWatch records and the one
+ * price table (shared/prices.ts), with metric math; and the running cost per million stored
+ * measurements. Fixed monthly items (alarms, Grafana's load balancer and task) are left out:
+ * they do not move with traffic (see the README's "What it costs").
+ */
+import { DASHBOARDS, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
+import {
+  PIPELINE_NAMESPACE,
+  PipelineDimension,
+  PipelineMetric,
+  SENSOR_NAMESPACE,
+  SensorDimension,
+  SensorMetric,
+} from '#shared/metrics-contract.ts';
+import { HOURS_PER_MONTH, PRICES } from '#shared/prices.ts';
+import { functionNames, topology } from '#infra/topology.ts';
+import { AWS_METRICS } from './aws-metrics.ts';
+import { buildDashboard, stat, timeseries } from './panels.ts';
+import { math, metric, ref, type MetricSpec, type Query } from './queries.ts';
+import {
+  apiVariable,
+  functionVariable,
+  logGroupsVariable,
+  queueVariable,
+  stageVariable,
+  tableVariable,
+} from './variables.ts';
+
+const { api, lambda, sqs, dynamodb, logs } = AWS_METRICS;
+const V = DEPLOYMENT_VARIABLES;
+
+/** A price as metric math reads it: plain decimals, never exponent notation. */
+const price = (value: number): string => value.toFixed(14).replace(/\.?0+$/, '');
+
+const hidden = (
+  id: string,
+  spec: Omit<MetricSpec, 'hide' | 'statistic'>,
+  statistic: MetricSpec['statistic'] = 'Sum',
+) => metric(id, { ...spec, statistic, hide: true });
+
+/**
+ * Lambda metrics carry no memory size, so compute is priced at the largest function's memory:
+ * an upper bound (the two high-volume functions have that size).
+ */
+const LAMBDA_MEMORY_MB = Math.max(
+  ...functionNames.map((name) => topology.functions[name].memoryMb),
+);
+
+/** Usage, hidden: metric math below turns each into dollars. */
+const usage: Query[] = [
+  hidden('api', {
+    namespace: api.namespace,
+    metricName: api.metrics.count,
+    dimensions: { ApiId: ref(V.api) },
+  }),
+  hidden('inv', {
+    namespace: lambda.namespace,
+    metricName: lambda.metrics.invocations,
+    dimensions: { FunctionName: ref(V.function) },
+  }),
+  hidden('dur', {
+    namespace: lambda.namespace,
+    metricName: lambda.metrics.duration,
+    dimensions: { FunctionName: ref(V.function) },
+  }),
+  ...(['sent', 'received', 'deleted', 'emptyReceives'] as const).map((key) =>
+    hidden(`sqs_${key}`, {
+      namespace: sqs.namespace,
+      metricName: sqs.metrics[key],
+      dimensions: { QueueName: ref(V.queue) },
+    }),
+  ),
+  hidden('wcu', {
+    namespace: dynamodb.namespace,
+    metricName: dynamodb.metrics.writeUnits,
+    dimensions: { TableName: ref(V.table) },
+  }),
+  hidden('gsi', {
+    namespace: dynamodb.namespace,
+    metricName: dynamodb.metrics.writeUnits,
+    dimensions: { TableName: ref(V.table), GlobalSecondaryIndexName: '*' },
+  }),
+  hidden('rcu', {
+    namespace: dynamodb.namespace,
+    metricName: dynamodb.metrics.readUnits,
+    dimensions: { TableName: ref(V.table) },
+  }),
+  ...Object.values(SensorMetric).map((name, index) =>
+    hidden(`sm${index}`, {
+      namespace: SENSOR_NAMESPACE,
+      metricName: name,
+      dimensions: Object.fromEntries(Object.values(SensorDimension).map((key) => [key, '*'])),
+    }),
+  ),
+  hidden('logb', {
+    namespace: logs.namespace,
+    metricName: logs.metrics.incomingBytes,
+    dimensions: { LogGroupName: ref(V.logGroups) },
+  }),
+];
+
+/** `x` per period, as dollars per hour. */
+const hourly = (sum: string, id: string) => `(${sum}) * 3600 / PERIOD(${id})`;
+
+const spend: [id: string, expression: string, label: string][] = [
+  ['c_api', hourly(`SUM(api) * ${price(PRICES.apiRequest)}`, 'api'), 'API requests'],
+  ['c_lreq', hourly(`SUM(inv) * ${price(PRICES.lambdaRequest)}`, 'inv'), 'Lambda requests'],
+  [
+    'c_lgbs',
+    hourly(
+      `SUM(dur) / 1000 * ${price(LAMBDA_MEMORY_MB / 1024)} * ${price(PRICES.lambdaGbSecond)}`,
+      'dur',
+    ),
+    `Lambda GB-s (at ${LAMBDA_MEMORY_MB} MB)`,
+  ],
+  [
+    'c_sqs',
+    hourly(
+      `(SUM(sqs_sent) + SUM(sqs_received) + SUM(sqs_deleted) + SUM(sqs_emptyReceives)) * ${price(PRICES.sqsRequest)}`,
+      'sqs_sent',
+    ),
+    'SQS requests',
+  ],
+  [
+    'c_ddbw',
+    hourly(`(SUM(wcu) + SUM(gsi)) * ${price(PRICES.dynamoWriteUnit)}`, 'wcu'),
+    'DynamoDB write units (table + index)',
+  ],
+  ['c_ddbr', hourly(`SUM(rcu) * ${price(PRICES.dynamoReadUnit)}`, 'rcu'), 'DynamoDB read units'],
+  [
+    'c_metrics',
+    // A series with data in a period is a custom metric billed for that hour.
+    `(${Object.values(SensorMetric)
+      .map((_, index) => `SUM(sm${index} * 0 + 1)`)
+      .join(' + ')}) * ${price(PRICES.customMetricMonth / HOURS_PER_MONTH)}`,
+    'Custom metrics (per-run sensor metrics)',
+  ],
+  [
+    'c_logs',
+    hourly(`SUM(logb) / 1000000000 * ${price(PRICES.logsIngestedGb)}`, 'logb'),
+    'Logs ingested',
+  ],
+];
+
+const spendQueries = (): Query[] =>
+  spend.map(([id, expression, label]) => math(id, expression, label));
+
+const total = `${spend.map(([id]) => id).join(' + ')}`;
+
+const stored = () =>
+  metric('stored', {
+    namespace: PIPELINE_NAMESPACE,
+    metricName: PipelineMetric.stored,
+    dimensions: { [PipelineDimension.service]: topology.functions.ingestConsumer.service },
+    statistic: 'Sum',
+    hide: true,
+  });
+
+/** Dollars spent in each period per stored measurement, times a million. */
+const perMillion = () =>
+  math(
+    'c_permillion',
+    `(${total}) * PERIOD(api) / 3600 / SUM(stored) * 1000000`,
+    '$ per million stored',
+  );
+
+export const costDashboard = () =>
+  buildDashboard({
+    identity: DASHBOARDS.cost,
+    description:
+      'Estimated spend from usage metrics and list prices (us-east-1, shared/prices.ts); fixed monthly items excluded.',
+    variables: [
+      stageVariable(),
+      apiVariable(),
+      functionVariable(),
+      queueVariable(),
+      tableVariable(),
+      logGroupsVariable(),
+    ],
+    rows: [
+      [
+        'Spend',
+        [
+          stat(
+            'Estimated spend per hour (last)',
+            { w: 6, h: 6 },
+            [...usage, ...spendQueries(), math('c_total', total, 'Total $/h')].map((q) =>
+              hideAllBut(q, 'c_total'),
+            ),
+            'lastNotNull',
+            'currencyUSD',
+          ),
+          stat(
+            'Cost per million stored measurements (last)',
+            { w: 6, h: 6 },
+            [...usage, ...spendQueries().map((q) => q.hide(true)), stored(), perMillion()],
+            'lastNotNull',
+            'currencyUSD',
+          ),
+          timeseries(
+            'Cost per million stored measurements',
+            { w: 12, h: 6 },
+            [...usage, ...spendQueries().map((q) => q.hide(true)), stored(), perMillion()],
+            'currencyUSD',
+          ),
+          timeseries(
+            'Estimated spend per hour by service',
+            { w: 24, h: 10 },
+            [...usage, ...spendQueries()],
+            'currencyUSD',
+          ),
+        ],
+      ],
+    ],
+  });
+
+const hideAllBut = (query: Query, id: string): Query => {
+  const built = query.build() as { id?: string };
+  return built.id === id ? query : query.hide(true);
+};

@@ -1,0 +1,213 @@
+/**
+ * Pipeline: is ingestion healthy? The edge (API Gateway, ingest), the queue and its dead
+ * letters, the consumer, the functions, the tables, and the errors they log.
+ */
+import { DASHBOARDS, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
+import {
+  PIPELINE_NAMESPACE,
+  PipelineDimension,
+  PipelineMetric,
+  type PipelineMetricName,
+} from '#shared/metrics-contract.ts';
+import { topology, type FunctionName } from '#infra/topology.ts';
+import { AWS_METRICS } from './aws-metrics.ts';
+import { buildDashboard, logsPanel, timeseries } from './panels.ts';
+import { dimLabel, logs, metric, ref, type MetricSpec } from './queries.ts';
+import {
+  apiVariable,
+  functionVariable,
+  logGroupsVariable,
+  queueVariable,
+  stageVariable,
+  tableVariable,
+} from './variables.ts';
+
+const { api, sqs, lambda, dynamodb } = AWS_METRICS;
+
+/** The function whose `service` dimension each pipeline metric carries. */
+export const PIPELINE_EMITTERS: Record<PipelineMetricName, FunctionName> = {
+  [PipelineMetric.accepted]: 'ingest',
+  [PipelineMetric.rejected]: 'ingest',
+  [PipelineMetric.messagesEnqueued]: 'ingest',
+  [PipelineMetric.stored]: 'ingestConsumer',
+  [PipelineMetric.duplicatesSkipped]: 'ingestConsumer',
+  [PipelineMetric.endToEndLag]: 'ingestConsumer',
+  [PipelineMetric.batchSize]: 'ingestConsumer',
+  [PipelineMetric.recordFailures]: 'ingestConsumer',
+  [PipelineMetric.writeRetries]: 'ingestConsumer',
+  [PipelineMetric.parked]: 'ingestConsumer',
+};
+
+const pipeline = (
+  id: string,
+  name: PipelineMetricName,
+  statistic: MetricSpec['statistic'],
+  label: string,
+) =>
+  metric(id, {
+    namespace: PIPELINE_NAMESPACE,
+    metricName: name,
+    dimensions: {
+      [PipelineDimension.service]: topology.functions[PIPELINE_EMITTERS[name]].service,
+    },
+    statistic,
+    label,
+  });
+
+const apiMetric = (id: string, name: string, statistic: MetricSpec['statistic'], label: string) =>
+  metric(id, {
+    namespace: api.namespace,
+    metricName: name,
+    dimensions: { ApiId: ref(DEPLOYMENT_VARIABLES.api) },
+    statistic,
+    label,
+  });
+
+const per =
+  (namespace: string, key: string, variable: string, extra: Record<string, string> = {}) =>
+  (id: string, name: string, statistic: MetricSpec['statistic'], label = dimLabel(key)) =>
+    metric(id, {
+      namespace,
+      metricName: name,
+      dimensions: { [key]: ref(variable), ...extra },
+      statistic,
+      label,
+    });
+
+const perQueue = per(sqs.namespace, 'QueueName', DEPLOYMENT_VARIABLES.queue);
+const perFunction = per(lambda.namespace, 'FunctionName', DEPLOYMENT_VARIABLES.function);
+const perTable = per(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table);
+const perTableOperation = per(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, {
+  Operation: '*',
+});
+
+export const pipelineDashboard = () =>
+  buildDashboard({
+    identity: DASHBOARDS.pipeline,
+    description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
+    variables: [
+      stageVariable(),
+      apiVariable(),
+      functionVariable(),
+      queueVariable(),
+      tableVariable(),
+      logGroupsVariable(),
+    ],
+    rows: [
+      [
+        'Edge',
+        [
+          timeseries('API requests', { w: 6, h: 7 }, [
+            apiMetric('c', api.metrics.count, 'Sum', 'Requests'),
+          ]),
+          timeseries('API 4xx and 5xx', { w: 6, h: 7 }, [
+            apiMetric('c4', api.metrics.clientErrors, 'Sum', '4xx'),
+            apiMetric('c5', api.metrics.serverErrors, 'Sum', '5xx'),
+          ]),
+          timeseries(
+            'API latency',
+            { w: 6, h: 7 },
+            [
+              apiMetric('p50', api.metrics.latency, 'p50', 'p50'),
+              apiMetric('p99', api.metrics.latency, 'p99', 'p99'),
+            ],
+            'ms',
+          ),
+          timeseries('Measurements accepted and rejected', { w: 6, h: 7 }, [
+            pipeline('a', PipelineMetric.accepted, 'Sum', 'Accepted'),
+            pipeline('r', PipelineMetric.rejected, 'Sum', 'Rejected'),
+            pipeline('q', PipelineMetric.messagesEnqueued, 'Sum', 'Messages enqueued'),
+          ]),
+        ],
+      ],
+      [
+        'Queue and consumer',
+        [
+          timeseries('Messages visible (queue and dead letters)', { w: 6, h: 7 }, [
+            perQueue('v', sqs.metrics.visible, 'Maximum'),
+          ]),
+          timeseries(
+            'Age of the oldest message',
+            { w: 6, h: 7 },
+            [perQueue('o', sqs.metrics.oldestAge, 'Maximum')],
+            's',
+          ),
+          timeseries('Consumer batch size', { w: 6, h: 7 }, [
+            pipeline('b', PipelineMetric.batchSize, 'Average', 'Average'),
+            pipeline('bm', PipelineMetric.batchSize, 'Maximum', 'Maximum'),
+          ]),
+          timeseries(
+            'End-to-end lag',
+            { w: 6, h: 7 },
+            [
+              pipeline('l50', PipelineMetric.endToEndLag, 'p50', 'p50'),
+              pipeline('l99', PipelineMetric.endToEndLag, 'p99', 'p99'),
+            ],
+            'ms',
+          ),
+          timeseries('Stored, duplicates skipped, parked', { w: 12, h: 7 }, [
+            pipeline('s', PipelineMetric.stored, 'Sum', 'Stored'),
+            pipeline('d', PipelineMetric.duplicatesSkipped, 'Sum', 'Duplicates skipped'),
+            pipeline('p', PipelineMetric.parked, 'Sum', 'Parked'),
+          ]),
+          timeseries('Record failures and write retries', { w: 12, h: 7 }, [
+            pipeline('f', PipelineMetric.recordFailures, 'Sum', 'Record failures'),
+            pipeline('w', PipelineMetric.writeRetries, 'Sum', 'Write retries'),
+          ]),
+        ],
+      ],
+      [
+        'Functions',
+        [
+          timeseries('Invocations', { w: 8, h: 7 }, [
+            perFunction('i', lambda.metrics.invocations, 'Sum'),
+          ]),
+          timeseries('Errors and throttles', { w: 8, h: 7 }, [
+            perFunction('e', lambda.metrics.errors, 'Sum', `${dimLabel('FunctionName')} errors`),
+            perFunction(
+              't',
+              lambda.metrics.throttles,
+              'Sum',
+              `${dimLabel('FunctionName')} throttles`,
+            ),
+          ]),
+          timeseries(
+            'Duration p99',
+            { w: 8, h: 7 },
+            [perFunction('d', lambda.metrics.duration, 'p99')],
+            'ms',
+          ),
+          timeseries('Concurrent executions', { w: 24, h: 6 }, [
+            perFunction('c', lambda.metrics.concurrency, 'Maximum'),
+          ]),
+        ],
+      ],
+      [
+        'Tables',
+        [
+          timeseries('Consumed write units', { w: 12, h: 7 }, [
+            perTable('wcu', dynamodb.metrics.writeUnits, 'Sum'),
+          ]),
+          timeseries('Throttled requests', { w: 12, h: 7 }, [
+            perTableOperation(
+              'thr',
+              dynamodb.metrics.throttled,
+              'Sum',
+              dimLabel('TableName', 'Operation'),
+            ),
+          ]),
+        ],
+      ],
+      [
+        'Errors',
+        [
+          logsPanel('Error logs', { w: 24, h: 9 }, [
+            logs(
+              'errors',
+              'fields @timestamp, @log, message, error | filter level = "ERROR" | sort @timestamp desc | limit 50',
+            ),
+          ]),
+        ],
+      ],
+    ],
+  });

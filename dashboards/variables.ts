@@ -1,0 +1,43 @@
+/** The deployment variables most dashboards share. */
+import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
+import { AWS_METRICS } from './aws-metrics.ts';
+import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
+
+const { lambda, sqs, dynamodb, api } = AWS_METRICS;
+
+export const functionVariable = () =>
+  dimensionValues(DEPLOYMENT_VARIABLES.function, 'Function', {
+    namespace: lambda.namespace,
+    metricName: lambda.metrics.invocations,
+    dimensionKey: 'FunctionName',
+    ofStage: true,
+    multi: true,
+  });
+
+export const queueVariable = () =>
+  dimensionValues(DEPLOYMENT_VARIABLES.queue, 'Queue', {
+    namespace: sqs.namespace,
+    metricName: sqs.metrics.visible,
+    dimensionKey: 'QueueName',
+    ofStage: true,
+    multi: true,
+  });
+
+export const tableVariable = () =>
+  dimensionValues(DEPLOYMENT_VARIABLES.table, 'Table', {
+    namespace: dynamodb.namespace,
+    metricName: dynamodb.metrics.writeUnits,
+    dimensionKey: 'TableName',
+    ofStage: true,
+    multi: true,
+  });
+
+/** HTTP API ids carry no stage, so the API is picked from the region's list. */
+export const apiVariable = () =>
+  dimensionValues(DEPLOYMENT_VARIABLES.api, 'HTTP API', {
+    namespace: api.namespace,
+    metricName: api.metrics.count,
+    dimensionKey: 'ApiId',
+  });
+
+export { logGroupsVariable, stageVariable };
