@@ -252,6 +252,7 @@ describe('ingest handler (in-memory adapters)', () => {
     expect(result.statusCode).toBe(503);
     expect(json(result)).toEqual({
       error: 'Measurements could not be enqueued; retry the request',
+      message: 'Measurements could not be enqueued; retry the request',
       details: [{ message: '0 of 1 queue messages were enqueued' }],
     });
     expect(queue.calls).toHaveLength(3);

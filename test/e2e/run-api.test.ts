@@ -8,10 +8,7 @@ let api: ApiClient;
 
 beforeAll(async () => {
   // No grace: a two-second run is past its deadline two seconds after it starts.
-  // GRAFANA_URL as `npm start -- --grafana-url` sets it.
-  ({ stack, api } = await startTestStack({
-    env: { RUN_GRACE_SECONDS: '0', GRAFANA_URL: 'https://grafana.example' },
-  }));
+  ({ stack, api } = await startTestStack({ env: { RUN_GRACE_SECONDS: '0' } }));
 });
 afterAll(async () => {
   await stack?.stop();
@@ -39,7 +36,6 @@ describe('start and read a run', () => {
     expect(started.body.runId).toBe(started.body.id);
     expect(started.body.params.runId).toBe(started.body.id);
     expect(Date.parse(started.body.startedAt)).toBeGreaterThan(Date.now() - 60_000);
-    expect(started.body.grafanaUrl).toMatch(/^https:\/\/grafana\.example\/d\//);
     expect(started.body.grafanaUrl).toContain(`var-runId=${started.body.id}`);
     // Locally the link leads to the stack's own dashboard page, on the port it listens on.
     expect(started.body.grafanaUrl).toMatch(
