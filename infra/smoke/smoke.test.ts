@@ -53,10 +53,16 @@ describe('npm run smoke against the local stack without Grafana', () => {
   it('passes every step, exits 0 and leaves no run running', async () => {
     const { code, output } = await smokeCommand(['--url', `${stack.url}/`]);
     expect(output).toMatch(/✓ can-start/);
-    for (const shape of ['single reading', 'multi-reading', 'batch', 'bare array']) {
+    for (const shape of [
+      'single reading',
+      'without type',
+      'multi-reading',
+      'batch',
+      'bare array',
+    ]) {
       expect(output).toContain(`${shape}`);
     }
-    expect(output).toMatch(/✓ read back\s+all 8 readings stored exactly once/);
+    expect(output).toMatch(/✓ read back\s+all 9 readings stored exactly once/);
     expect(output).toMatch(/✓ finish\s+COMPLETED/);
     expect(output).toMatch(/✓ grafanaUrl\s+none: this stage has no Grafana/);
     expect(output).toMatch(/Smoke test passed/);

@@ -85,6 +85,13 @@ const readingsFor = (runId: string, at: number): SmokeRequest[] => {
       expected: [{ sensorId: 'smoke-single', type: 'temperature', reading: 21.5 }],
     },
     {
+      // The earlier front end's model: a reading without type is a temperature.
+      shape: 'single reading without type',
+      headers: { 'X-Run-Id': runId },
+      body: { sensorId: 'smoke-untyped', reading: 19.75, timestamp: ts(9) },
+      expected: [{ sensorId: 'smoke-untyped', type: 'temperature', reading: 19.75 }],
+    },
+    {
       shape: 'multi-reading (runId in the body)',
       headers: {},
       body: {
