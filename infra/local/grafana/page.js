@@ -1,4 +1,4 @@
-/* global document, window, location, fetch, uPlot, setInterval, URLSearchParams */
+/* global document, window, location, fetch, uPlot, setInterval, setTimeout, URLSearchParams */
 // The local dashboard page: lays out the generated dashboard JSON and draws the data that
 // /grafana/api/d/<uid> evaluates for the URL's time range and variables.
 'use strict';
