@@ -1,4 +1,4 @@
-/* global document, window, location, fetch, uPlot, setInterval, URLSearchParams */
+/* global document, window, location, fetch, uPlot, setInterval, setTimeout, URLSearchParams */
 // The local dashboard page: lays out the generated dashboard JSON and draws the data that
 // /grafana/api/d/<uid> evaluates for the URL's time range and variables.
 'use strict';
@@ -110,10 +110,11 @@ function drawTimeseries(panel, body, result) {
   existing?.plot.destroy();
   body.replaceChildren();
   const unit = unitOf(panel);
+  const axis = { stroke: '#8e8e8e', grid: { stroke: '#2c3235' }, ticks: { stroke: '#2c3235' } };
   const plot = new uPlot(
     {
       width: Math.max(100, body.clientWidth - 4),
-      height: Math.max(60, body.clientHeight - 8 - 18 * Math.ceil(frames.length / 3)),
+      height: Math.max(60, body.clientHeight - 40),
       series: [
         {},
         ...frames.map((f, i) => ({
@@ -125,13 +126,30 @@ function drawTimeseries(panel, body, result) {
           value: (_u, v) => format(unit, v),
         })),
       ],
+      scales: {
+        // A flat line (counts that stayed at zero) gets a 0–1 axis, not uPlot's 0–100.
+        y: {
+          range: (_u, min, max) =>
+            min === max
+              ? [Math.min(0, min ?? 0), Math.max(1, (max ?? 0) * 1.1)]
+              : uPlot.rangeNum(min, max, 0.1, true),
+        },
+      },
       axes: [
-        { stroke: '#8e8e8e', grid: { stroke: '#2c3235' }, ticks: { stroke: '#2c3235' } },
         {
-          stroke: '#8e8e8e',
-          grid: { stroke: '#2c3235' },
-          ticks: { stroke: '#2c3235' },
-          size: 60,
+          ...axis,
+          space: 70,
+          // HH:MM, or HH:MM:SS when ticks are less than a minute apart.
+          values: (_u, ticks) =>
+            ticks.map((t) =>
+              new Date(t * 1000).toTimeString().slice(0, ticks[1] - ticks[0] < 60 ? 8 : 5),
+            ),
+        },
+        {
+          ...axis,
+          // Wide enough for the longest label ("1013.5 hPa").
+          size: (_u, values) =>
+            values ? Math.max(40, 20 + 8 * Math.max(...values.map((v) => v.length))) : 40,
           values: (_u, ticks) => ticks.map((v) => format(unit, v)),
         },
       ],
@@ -141,6 +159,13 @@ function drawTimeseries(panel, body, result) {
     data,
     body,
   );
+  // The legend wraps to as many lines as it needs; once uPlot has laid it out (it commits
+  // sizes asynchronously), the plot takes the rest of the panel.
+  setTimeout(() => {
+    const spare = body.clientHeight - 8 - plot.root.offsetHeight;
+    plot.setSize({ width: plot.width, height: Math.max(60, plot.height + spare) });
+    document.body.setAttribute('data-drawn', String(Date.now()));
+  }, 0);
   plots.set(panel.id, { key, plot });
 }
 
@@ -187,6 +212,10 @@ function drawStats(panel, body, result) {
 function drawTable(panel, body, result) {
   const { fields, rows } = result.table;
   body.setAttribute('data-rows', String(rows.length));
+  if (rows.length === 0) {
+    body.replaceChildren(el('div', { class: 'nodata' }, 'No data'));
+    return;
+  }
   if (panel.type === 'logs') {
     const message = fields.indexOf('@message');
     const time = fields.indexOf('@timestamp');
