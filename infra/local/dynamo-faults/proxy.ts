@@ -29,6 +29,8 @@ export interface DynamoFaultProxyOptions {
   target: string;
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
+  /** Told about every answered request (the local stack counts read and write units). */
+  onExchange?: (operation: string, request: Buffer, response: Buffer) => void;
 }
 
 export interface DynamoFaultProxy {
@@ -187,7 +189,9 @@ export const startDynamoFaultProxy = async (
       if (operation === 'BatchWriteItem' && faults.takeUnprocessed()) {
         if (await partialBatchWrite(request, response, body)) return;
       }
-      relay(response, await forward(request, body));
+      const upstream = await forward(request, body);
+      options.onExchange?.(operation, body, upstream.body);
+      relay(response, upstream);
     } catch (error) {
       console.error('DynamoDB fault proxy: request failed', error);
       if (!response.headersSent) {
