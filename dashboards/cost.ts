@@ -13,7 +13,7 @@ import {
   SensorDimension,
   SensorMetric,
 } from '#shared/metrics-contract.ts';
-import { HOURS_PER_MONTH, PRICES } from '#shared/prices.ts';
+import { PRICES } from '#shared/prices.ts';
 import { functionNames, topology } from '#infra/topology.ts';
 import { AWS_METRICS } from './aws-metrics.ts';
 import { buildDashboard, stat, timeseries } from './panels.ts';
@@ -104,12 +104,20 @@ const usage: Query[] = [
 const hourly = (sum: string, id: string) => `(${sum}) * 3600 / PERIOD(${id})`;
 
 const spend: [id: string, expression: string, label: string][] = [
-  ['c_api', hourly(`SUM(api) * ${price(PRICES.apiRequest)}`, 'api'), 'API requests'],
-  ['c_lreq', hourly(`SUM(inv) * ${price(PRICES.lambdaRequest)}`, 'inv'), 'Lambda requests'],
+  [
+    'c_api',
+    hourly(`SUM(api) * ${price(PRICES.apiPerMillionRequests / 1e6)}`, 'api'),
+    'API requests',
+  ],
+  [
+    'c_lreq',
+    hourly(`SUM(inv) * ${price(PRICES.lambdaPerMillionRequests / 1e6)}`, 'inv'),
+    'Lambda requests',
+  ],
   [
     'c_lgbs',
     hourly(
-      `SUM(dur) / 1000 * ${price(LAMBDA_MEMORY_MB / 1024)} * ${price(PRICES.lambdaGbSecond)}`,
+      `SUM(dur) / 1000 * ${price(LAMBDA_MEMORY_MB / 1024)} * ${price(PRICES.lambdaArmPerGbSecond)}`,
       'dur',
     ),
     `Lambda GB-s (at ${LAMBDA_MEMORY_MB} MB)`,
@@ -117,28 +125,32 @@ const spend: [id: string, expression: string, label: string][] = [
   [
     'c_sqs',
     hourly(
-      `(SUM(sqs_sent) + SUM(sqs_received) + SUM(sqs_deleted) + SUM(sqs_emptyReceives)) * ${price(PRICES.sqsRequest)}`,
+      `(SUM(sqs_sent) + SUM(sqs_received) + SUM(sqs_deleted) + SUM(sqs_emptyReceives)) * ${price(PRICES.sqsPerMillionRequests / 1e6)}`,
       'sqs_sent',
     ),
     'SQS requests',
   ],
   [
     'c_ddbw',
-    hourly(`(SUM(wcu) + SUM(gsi)) * ${price(PRICES.dynamoWriteUnit)}`, 'wcu'),
+    hourly(`(SUM(wcu) + SUM(gsi)) * ${price(PRICES.dynamoDbPerMillionWriteUnits / 1e6)}`, 'wcu'),
     'DynamoDB write units (table + index)',
   ],
-  ['c_ddbr', hourly(`SUM(rcu) * ${price(PRICES.dynamoReadUnit)}`, 'rcu'), 'DynamoDB read units'],
+  [
+    'c_ddbr',
+    hourly(`SUM(rcu) * ${price(PRICES.dynamoDbPerMillionReadUnits / 1e6)}`, 'rcu'),
+    'DynamoDB read units',
+  ],
   [
     'c_metrics',
     // A series with data in a period is a custom metric billed for that hour.
     `(${Object.values(SensorMetric)
       .map((_, index) => `SUM(sm${index} * 0 + 1)`)
-      .join(' + ')}) * ${price(PRICES.customMetricMonth / HOURS_PER_MONTH)}`,
+      .join(' + ')}) * ${price(PRICES.customMetricPerMonth / PRICES.hoursPerMonth)}`,
     'Custom metrics (per-run sensor metrics)',
   ],
   [
     'c_logs',
-    hourly(`SUM(logb) / 1000000000 * ${price(PRICES.logsIngestedGb)}`, 'logb'),
+    hourly(`SUM(logb) / 1000000000 * ${price(PRICES.logsPerGbIngested)}`, 'logb'),
     'Logs ingested',
   ],
 ];

@@ -22,6 +22,7 @@ import { LocalRecorder } from './grafana/recorder.ts';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
+import { UsageCounters, type UsageTotals } from './usage.ts';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -58,6 +59,8 @@ export interface LocalStack {
   /** AWS requests counted since start or the last reset: SQS per action, DynamoDB per operation. */
   requestCounts(): { sqs: Record<string, number>; dynamodb: Record<string, number> };
   resetRequestCounts(): void;
+  /** What AWS would bill beyond SQS requests (API, Lambda, DynamoDB units, logs); reset with the counts. */
+  usage(): UsageTotals;
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   /** Fires a function's schedule now, as EventBridge would. */
   runSchedule(functionName: FunctionName): Promise<unknown>;
@@ -142,9 +145,20 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const recorder = new LocalRecorder();
   const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
   // Functions reach DynamoDB through the fault proxy, which also counts their requests.
+  const usage = new UsageCounters(
+    Object.fromEntries(
+      tableNames.map((name) => [
+        localTableName(name),
+        topology.tables[name].indexes.map((index) => index.partitionKey.name),
+      ]),
+    ),
+  );
   const dynamoProxy = await startDynamoFaultProxy({
     target: dynamo.endpoint,
-    onRequest: recorder.dynamoRequest,
+    onRequest: (operation, body, statusCode, response) => {
+      recorder.dynamoRequest(operation, body, statusCode, response);
+      if (response) usage.dynamoDbRequest(operation, body, response);
+    },
   });
   const queues = await startQueues(options.queues, recorder.sqsAction);
   const stopSampling = recorder.sampleQueues(
@@ -174,9 +188,16 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
         recorder.functionLine(functionName, line, emf !== undefined);
+        usage.logLine(line, emf !== undefined);
         if (emf) metrics.record(emf);
         else log(`[${functionName}] ${line}`);
       },
+      onInvocation: (functionName, durationMs) =>
+        usage.invocation(
+          functionName,
+          durationMs,
+          topology.functions[functionName as FunctionName].memoryMb,
+        ),
     },
     options.maxEnvironmentsPerFunction,
   );
@@ -209,14 +230,26 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const resetRequestCounts = () => {
     queues.server.resetStats();
     dynamoProxy.resetStats();
+    usage.reset();
   };
-  const controls = localControls({ metrics, faults, queues, requestCounts, resetRequestCounts });
+  const controls = localControls({
+    metrics,
+    faults,
+    queues,
+    requestCounts,
+    resetRequestCounts,
+    usage: () => usage.snapshot(),
+  });
+  const apiRequest = (request: IncomingMessage, response: ServerResponse) => {
+    usage.apiRequest();
+    return gateway(request, response);
+  };
   const dashboards = grafanaPages({ series: recorder.series, logs: recorder.logs });
   const server = createServer((request, response) => {
     const handled =
       controls(request, response) ??
       dashboards(request, response) ??
-      (recorder.gatewayExchange(request, response), gateway(request, response));
+      (recorder.gatewayExchange(request, response), apiRequest(request, response));
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -267,6 +300,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     faults,
     requestCounts,
     resetRequestCounts,
+    usage: () => usage.snapshot(),
     invoke,
     runSchedule,
     stop: async () => {
@@ -294,6 +328,7 @@ interface Controls {
   queues: LocalQueues;
   requestCounts: LocalStack['requestCounts'];
   resetRequestCounts: () => void;
+  usage: LocalStack['usage'];
 }
 
 /** A fault plan as `POST /local/faults` takes it; every field optional. */
@@ -335,7 +370,7 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, requestCounts, resetRequestCounts }: Controls) =>
+  ({ metrics, faults, queues, requestCounts, resetRequestCounts, usage }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -361,6 +396,7 @@ const localControls =
       case 'GET /local/stats':
         send(200, {
           requests: requestCounts(),
+          usage: usage(),
           queues: Object.fromEntries(
             Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
               name,

@@ -96,7 +96,11 @@ export const startDynamoFaultProxy = async (
   const agent = new Agent({ keepAlive: true });
   const faults = new DynamoFaults();
 
-  const forward = (request: IncomingMessage, body: Buffer): Promise<UpstreamResponse> =>
+  const forward = (
+    request: IncomingMessage,
+    body: Buffer,
+    retried = false,
+  ): Promise<UpstreamResponse> =>
     new Promise((resolve, reject) => {
       const upstream = httpRequest(
         {
@@ -120,7 +124,13 @@ export const startDynamoFaultProxy = async (
           );
         },
       );
-      upstream.on('error', reject);
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the target closed while idle fails on reuse; Node's documented
+        // remedy is to send again on a fresh one (the request never reached DynamoDB).
+        if (upstream.reusedSocket && error.code === 'ECONNRESET' && !retried) {
+          forward(request, body, true).then(resolve, reject);
+        } else reject(error);
+      });
       upstream.end(body);
     });
 

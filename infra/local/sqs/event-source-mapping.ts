@@ -60,6 +60,8 @@ const MAX_RECEIVE = 10;
 const LONG_POLL_SECONDS = 20;
 /** Pause after a failed ReceiveMessage so an unreachable queue is not hammered. */
 const RECEIVE_RETRY_DELAY_MS = 1_000;
+/** Pause between short polls in the last second of a batching window. */
+const SHORT_POLL_PAUSE_MS = 50;
 
 const toError = (error: unknown): Error =>
   error instanceof Error ? error : new Error(String(error));
@@ -135,26 +137,32 @@ export const startEventSourceMapping = async (
   );
   const invocations = new Set<Promise<void>>();
 
-  /** One ReceiveMessage, ended early by stop() or when `waitMs` (the window) runs out. */
+  /**
+   * One ReceiveMessage waiting at most `waitMs`, ended early only by stop(). Never cut short by
+   * the window: an aborted receive may already have taken messages, which would then sit
+   * invisible until their visibility timeout. Within the window the wait is whole seconds
+   * rounded down; under a second, an empty answer is followed by a short pause.
+   */
   const receive = async (maxMessages: number, waitMs: number): Promise<Message[]> => {
-    const signal =
-      waitMs >= LONG_POLL_SECONDS * 1000
-        ? stopping.signal
-        : AbortSignal.any([stopping.signal, AbortSignal.timeout(Math.ceil(waitMs))]);
+    const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(waitMs / 1000));
     try {
       const output = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: maxMessages,
-          WaitTimeSeconds: Math.min(LONG_POLL_SECONDS, Math.ceil(waitMs / 1000)),
+          WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
-        { abortSignal: signal },
+        { abortSignal: stopping.signal },
       );
-      return output.Messages ?? [];
+      const messages = output.Messages ?? [];
+      if (messages.length === 0 && waitSeconds === 0) {
+        await pause(Math.min(waitMs, SHORT_POLL_PAUSE_MS), stopping.signal);
+      }
+      return messages;
     } catch (error) {
-      if (signal.aborted) return [];
+      if (stopping.signal.aborted) return [];
       report(error, 'receive', []);
       await pause(RECEIVE_RETRY_DELAY_MS, stopping.signal);
       return [];
