@@ -18,14 +18,7 @@ import { functionNames, topology } from '#infra/topology.ts';
 import { AWS_METRICS } from './aws-metrics.ts';
 import { buildDashboard, stat, timeseries } from './panels.ts';
 import { math, metric, ref, type MetricSpec, type Query } from './queries.ts';
-import {
-  apiVariable,
-  functionVariable,
-  logGroupsVariable,
-  queueVariable,
-  stageVariable,
-  tableVariable,
-} from './variables.ts';
+import { deploymentVariables } from './variables.ts';
 
 const { api, lambda, sqs, dynamodb, logs } = AWS_METRICS;
 const V = DEPLOYMENT_VARIABLES;
@@ -182,14 +175,7 @@ export const costDashboard = () =>
     identity: DASHBOARDS.cost,
     description:
       'Estimated spend from usage metrics and list prices (us-east-1, shared/prices.ts); fixed monthly items excluded.',
-    variables: [
-      stageVariable(),
-      apiVariable(),
-      functionVariable(),
-      queueVariable(),
-      tableVariable(),
-      logGroupsVariable(),
-    ],
+    variables: deploymentVariables(),
     rows: [
       [
         'Spend',

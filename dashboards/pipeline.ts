@@ -13,14 +13,7 @@ import { topology, type FunctionName } from '#infra/topology.ts';
 import { AWS_METRICS } from './aws-metrics.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import { dimLabel, logs, metric, ref, type MetricSpec } from './queries.ts';
-import {
-  apiVariable,
-  functionVariable,
-  logGroupsVariable,
-  queueVariable,
-  stageVariable,
-  tableVariable,
-} from './variables.ts';
+import { deploymentVariables } from './variables.ts';
 
 const { api, sqs, lambda, dynamodb } = AWS_METRICS;
 
@@ -85,14 +78,7 @@ export const pipelineDashboard = () =>
   buildDashboard({
     identity: DASHBOARDS.pipeline,
     description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
-    variables: [
-      stageVariable(),
-      apiVariable(),
-      functionVariable(),
-      queueVariable(),
-      tableVariable(),
-      logGroupsVariable(),
-    ],
+    variables: deploymentVariables(),
     rows: [
       [
         'Edge',

@@ -41,3 +41,13 @@ export const apiVariable = () =>
   });
 
 export { logGroupsVariable, stageVariable };
+
+/** Every deployment variable: the stage and the resources read within it. */
+export const deploymentVariables = () => [
+  stageVariable(),
+  apiVariable(),
+  functionVariable(),
+  queueVariable(),
+  tableVariable(),
+  logGroupsVariable(),
+];
