@@ -156,8 +156,14 @@ describe('the front end, replayed', () => {
     expect(again.body.message).toMatch(/not running/);
 
     // Reports: built from the stored readings once the runs are over.
-    await eventually(async () => ((await storedCount(kept.body.id)) === 10 ? true : undefined));
-    await eventually(async () => ((await storedCount(abandoned.body.id)) === 5 ? true : undefined));
+    await eventually(
+      async () => ((await storedCount(kept.body.id)) === 10 ? true : undefined),
+      30_000,
+    );
+    await eventually(
+      async () => ((await storedCount(abandoned.body.id)) === 5 ? true : undefined),
+      30_000,
+    );
     await stack.runSchedule('runSweeper');
     const reports = await frontEnd('GET', '/api/reports/download');
     expect(reports.status).toBe(200);

@@ -532,6 +532,12 @@ describe('the simulator flow', () => {
       },
     );
     await waitForStored(runId, 1);
+    // Its message is deleted after the rows are written: count from when it is gone.
+    const { queue } = stack.queues.measurements;
+    await eventually(() => {
+      const { visible, inFlight } = queue.counts();
+      return visible + inFlight === 0 ? true : undefined;
+    });
 
     stack.resetRequestCounts();
     const response = await api.post(
