@@ -42,6 +42,12 @@ describe('functions', () => {
     });
   });
 
+  it.each(functionNames)('%s logs JSON without the platform START/END/REPORT lines', (name) => {
+    // Three platform lines per invocation cost more than the reading at one reading a request.
+    const props = synth.template.toJSON().Resources[functionId(name)].Properties;
+    expect(props.LoggingConfig).toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+  });
+
   it.each(functionNames)('%s has the Powertools env and its topology settings', (name) => {
     const spec = topology.functions[name];
     expect(functionEnv(name)).toMatchObject({
@@ -73,7 +79,7 @@ describe('functions', () => {
   it.each(functionNames)('%s logs to its own log group with a retention', (name) => {
     const props = synth.template.toJSON().Resources[functionId(name)].Properties;
     const logGroupId = logicalId(synth, synth.stack.functions[name].logGroup);
-    expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+    expect(props.LoggingConfig).toMatchObject({ LogGroup: { Ref: logGroupId } });
     expect(synth.template.toJSON().Resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
       Properties: { RetentionInDays: 7 },

@@ -99,6 +99,11 @@ export class ServiceFunction extends Construct {
       memorySize: this.spec.memoryMb,
       timeout: Duration.seconds(this.spec.timeoutSeconds),
       logGroup: this.logGroup,
+      // JSON logs let Lambda drop its own INFO lines (START, END, REPORT: ~300 bytes per
+      // invocation) while WARN and ERROR platform events stay. The functions already log JSON
+      // (Powertools) and EMF, which Lambda passes through unchanged.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       role,
       environment: {
         ...functionEnvironment(props.name),
