@@ -23,6 +23,7 @@ export const PIPELINE_EMITTERS: Record<PipelineMetricName, FunctionName> = {
   [PipelineMetric.rejected]: 'ingest',
   [PipelineMetric.messagesEnqueued]: 'ingest',
   [PipelineMetric.stored]: 'ingestConsumer',
+  [PipelineMetric.duplicatesSkipped]: 'ingestConsumer',
   [PipelineMetric.endToEndLag]: 'ingestConsumer',
   [PipelineMetric.batchSize]: 'ingestConsumer',
   [PipelineMetric.recordFailures]: 'ingestConsumer',
@@ -130,8 +131,9 @@ export const pipelineDashboard = () =>
             ],
             'ms',
           ),
-          timeseries('Stored and parked', { w: 12, h: 7 }, [
+          timeseries('Stored, duplicates skipped, parked', { w: 12, h: 7 }, [
             pipeline('s', PipelineMetric.stored, 'Sum', 'Stored'),
+            pipeline('d', PipelineMetric.duplicatesSkipped, 'Sum', 'Duplicates skipped'),
             pipeline('p', PipelineMetric.parked, 'Sum', 'Parked'),
           ]),
           timeseries('Record failures and write retries', { w: 12, h: 7 }, [

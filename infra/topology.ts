@@ -136,9 +136,10 @@ const functions: Record<FunctionName, FunctionSpec> = {
     service: 'ingest-consumer',
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
+      IDEMPOTENCY_TTL_SECONDS: '86400',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { sensorData: 'write' },
+    tables: { sensorData: 'write', idempotency: 'idempotency' },
     queues: {},
   },
   sensorQuery: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   BatchWriteCommand,
@@ -26,11 +27,15 @@ const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
 
 let db: TestDynamoDb;
 let sensorTable: string;
+let idempotencyTable: string;
 let emf: EmfCapture;
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
-  sensorTable = await db.createTable('sensorData');
+  [sensorTable, idempotencyTable] = await Promise.all([
+    db.createTable('sensorData'),
+    db.createTable('idempotency'),
+  ]);
 });
 afterAll(async () => {
   await db?.close();
@@ -107,6 +112,11 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
       { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
       { sleep: async () => undefined, random: () => 0.5 },
     ),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: idempotencyTable,
+      awsSdkV3Client: client,
+    }),
+    idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
   });
@@ -132,7 +142,7 @@ describe('ingest consumer', () => {
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
   });
 
-  it('stores a redelivered record once more onto the same rows: the table stays exact', async () => {
+  it('skips a redelivered record through idempotency: no second write', async () => {
     const { handler, counts } = consumer();
     const runId = randomUUID();
     const body = message(runId, 10);
@@ -143,9 +153,11 @@ describe('ingest consumer', () => {
     // SQS redelivers the same body (a new messageId when it is a re-send of the request).
     const again = await handler(sqsEvent(record(body), record(body)), lambdaContext());
     expect(again).toEqual({ batchItemFailures: [] });
+    expect(counts.get('BatchWriteItemCommand')).toBeUndefined();
     expect(await rowsOf(runId)).toHaveLength(10);
-    // No idempotency bookkeeping: only the rows are written, and nothing else is read.
-    expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.duplicatesSkipped)).toEqual([2]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([0]);
+    expect(emf.blobs(SENSOR_NAMESPACE)).toEqual([]);
   });
 
   it('retries UnprocessedItems and counts the retries', async () => {
@@ -251,10 +263,14 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem for a message of 10 readings, and nothing else', async () => {
+  it('costs one BatchWriteItem and two idempotency writes for a message of 10 readings', async () => {
     const { handler, counts } = consumer();
     await handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
-    expect(Object.fromEntries(counts)).toEqual({ BatchWriteItemCommand: 1 });
+    expect(Object.fromEntries(counts)).toEqual({
+      BatchWriteItemCommand: 1,
+      PutItemCommand: 1,
+      UpdateItemCommand: 1,
+    });
   });
 });
 

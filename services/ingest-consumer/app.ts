@@ -1,15 +1,12 @@
 /**
- * The SQS batch consumer: each record is a QueueMessage whose readings are written with
- * BatchWriteItem, inside Powertools BatchProcessor with partial batch responses. A record that
- * fails is reported in `batchItemFailures` and redelivered.
- *
- * No idempotency record per message: a row's key is the reading's identity, so a redelivered
- * message rewrites the same rows and the table stays exact. Such a record would cost two writes
- * per message (at one reading per request, as much as the reading itself) to protect only the
- * pipeline's counts, which may count a redelivered message twice. Exactly-once across re-sent
- * requests is the edge's Idempotency-Key (stable batch ids and server ids).
+ * The SQS batch consumer: each record is a QueueMessage; its readings are written under
+ * Powertools idempotency keyed on the message's batchId, inside Powertools BatchProcessor with
+ * partial batch responses. A record that fails is reported in `batchItemFailures` and redelivered.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -38,12 +35,14 @@ export interface ConsumerDeps {
   /** `IoTPlayground/Sensors`, without default dimensions (see createSensorMetrics). */
   sensorMetrics: Metrics;
   store: MeasurementStore;
+  idempotencyStore: BasePersistenceLayer;
+  idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
   retentionDays: number;
   now: () => number;
 }
 
-/** What storing a record's message did. */
+/** What a processed record leaves in the idempotency table (and returns on a replay). */
 interface StoredAnswer {
   batchId: string;
   stored: number;
@@ -51,9 +50,21 @@ interface StoredAnswer {
   parked: string[];
 }
 
+/**
+ * Powertools key prefix; fixed so keys survive a function rename or redeploy.
+ *
+ * Why this layer, when rows are keyed by identity: a reading whose timestamp the server assigned
+ * gets a new one when a request is retried after a partial 503, so only the batch id (reused
+ * with the Idempotency-Key) tells the re-sent message from a new one. Without this record such a
+ * retry stores those readings twice (the e2e test of that retry failed when it was removed).
+ */
+const IDEMPOTENCY_KEY_PREFIX = 'ingest-consumer';
+const REPLAYED = '__replayed';
+
 /** Counters of one invocation; records only add to them, so parallel records don't interfere. */
 interface Tally {
   stored: number;
+  duplicates: number;
   failures: number;
   writeRetries: number;
   parked: number;
@@ -63,6 +74,15 @@ interface Tally {
 
 export const makeHandler = (deps: ConsumerDeps) => {
   const { logger, pipelineMetrics, sensorMetrics } = deps;
+
+  const idempotency = new IdempotencyConfig({
+    // The function below takes the parsed message; its batchId is the key (assigned at the edge,
+    // stable across redeliveries and across re-sends with one Idempotency-Key).
+    eventKeyJmesPath: 'batchId',
+    throwOnNoIdempotencyKey: true,
+    expiresAfterSeconds: deps.idempotencyTtlSeconds,
+    responseHook: (response) => ({ ...(response as Record<string, never>), [REPLAYED]: true }),
+  });
 
   const storeMessage = async (
     message: QueueMessage,
@@ -92,10 +112,16 @@ export const makeHandler = (deps: ConsumerDeps) => {
       parked: refused.map(({ item }) => item.readingKey),
     };
   };
+  const storeOnce = makeIdempotent(storeMessage, {
+    persistenceStore: deps.idempotencyStore,
+    config: idempotency,
+    keyPrefix: IDEMPOTENCY_KEY_PREFIX,
+  });
 
   const publish = (recordCount: number, tally: Tally): void => {
     pipelineMetrics.addMetric(PipelineMetric.batchSize, MetricUnit.Count, recordCount);
     pipelineMetrics.addMetric(PipelineMetric.stored, MetricUnit.Count, tally.stored);
+    pipelineMetrics.addMetric(PipelineMetric.duplicatesSkipped, MetricUnit.Count, tally.duplicates);
     pipelineMetrics.addMetric(PipelineMetric.recordFailures, MetricUnit.Count, tally.failures);
     pipelineMetrics.addMetric(PipelineMetric.writeRetries, MetricUnit.Count, tally.writeRetries);
     pipelineMetrics.addMetric(PipelineMetric.parked, MetricUnit.Count, tally.parked);
@@ -108,10 +134,12 @@ export const makeHandler = (deps: ConsumerDeps) => {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     beginInvocation(logger, context);
+    idempotency.registerLambdaContext(context);
     pipelineMetrics.captureColdStartMetric();
 
     const tally: Tally = {
       stored: 0,
+      duplicates: 0,
       failures: 0,
       writeRetries: 0,
       parked: 0,
@@ -128,7 +156,15 @@ export const makeHandler = (deps: ConsumerDeps) => {
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
         const message = parseQueueMessage(record.body);
-        const answer = await storeMessage(message, write);
+        const answer = (await storeOnce(message, write)) as StoredAnswer & { [REPLAYED]?: true };
+        if (answer[REPLAYED]) {
+          tally.duplicates++;
+          logger.info('Duplicate delivery skipped', {
+            messageId: record.messageId,
+            batchId: message.batchId,
+          });
+          return;
+        }
         tally.stored += answer.stored;
         tally.parked += answer.parked.length;
         tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
@@ -159,6 +195,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
       logger.info('Batch processed', {
         records: event.Records.length,
         stored: tally.stored,
+        duplicates: tally.duplicates,
         failures: tally.failures,
         writeRetries: tally.writeRetries,
         parked: tally.parked,
@@ -181,6 +218,16 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
       requireEnv(topology.tables.sensorData.env, env),
       DEFAULT_WRITE_POLICY,
       { sleep, random: Math.random },
+    ),
+    idempotencyStore: new DynamoDBPersistenceLayer({
+      tableName: requireEnv(topology.tables.idempotency.env, env),
+      awsSdkV3Client: dynamo,
+    }),
+    idempotencyTtlSeconds: intEnv(
+      'IDEMPOTENCY_TTL_SECONDS',
+      86_400,
+      { min: 60, max: 30 * 86_400 },
+      env,
     ),
     retentionDays: intEnv('MEASUREMENT_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
     now: () => Date.now(),
