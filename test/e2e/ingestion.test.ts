@@ -521,6 +521,12 @@ describe('the simulator flow', () => {
       },
     );
     await waitForStored(runId, 1);
+    // Stored comes before the consumer deletes the message, and earlier tests' redeliveries may
+    // still be under way: wait until the queue is empty, or their deletes land in the counts.
+    await eventually(() => {
+      const { visible, inFlight, delayed } = stack.queues.measurements.queue.counts();
+      return visible + inFlight + delayed === 0 || undefined;
+    });
 
     stack.resetRequestCounts();
     const response = await api.post(

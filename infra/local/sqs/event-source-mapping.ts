@@ -60,8 +60,6 @@ const MAX_RECEIVE = 10;
 const LONG_POLL_SECONDS = 20;
 /** Pause after a failed ReceiveMessage so an unreachable queue is not hammered. */
 const RECEIVE_RETRY_DELAY_MS = 1_000;
-/** Pause between short polls in the last second of a batching window. */
-const SHORT_POLL_PAUSE_MS = 50;
 
 const toError = (error: unknown): Error =>
   error instanceof Error ? error : new Error(String(error));
@@ -138,29 +136,24 @@ export const startEventSourceMapping = async (
   const invocations = new Set<Promise<void>>();
 
   /**
-   * One ReceiveMessage waiting at most `waitMs`, ended early only by stop(). Never cut short by
-   * the window: an aborted receive may already have taken messages, which would then sit
-   * invisible until their visibility timeout. Within the window the wait is whole seconds
-   * rounded down; under a second, an empty answer is followed by a short pause.
+   * One ReceiveMessage waiting about `waitMs` (whole seconds, rounded up), ended early only by
+   * stop(). Never cut short at the window's end: an aborted receive may already have taken
+   * messages, which would then sit invisible until their visibility timeout. So a window may
+   * overrun by under a second, as a long poll's granularity is one second.
    */
   const receive = async (maxMessages: number, waitMs: number): Promise<Message[]> => {
-    const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(waitMs / 1000));
     try {
       const output = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: maxMessages,
-          WaitTimeSeconds: waitSeconds,
+          WaitTimeSeconds: Math.min(LONG_POLL_SECONDS, Math.ceil(waitMs / 1000)),
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
         { abortSignal: stopping.signal },
       );
-      const messages = output.Messages ?? [];
-      if (messages.length === 0 && waitSeconds === 0) {
-        await pause(Math.min(waitMs, SHORT_POLL_PAUSE_MS), stopping.signal);
-      }
-      return messages;
+      return output.Messages ?? [];
     } catch (error) {
       if (stopping.signal.aborted) return [];
       report(error, 'receive', []);
