@@ -15,8 +15,10 @@ let api: ApiClient;
 
 beforeAll(async () => {
   ({ stack, api } = await startTestStack({
-    // Redelivery after one second instead of three minutes; maxReceiveCount stays 5.
-    queues: { measurements: { visibilityTimeoutSeconds: 1 } },
+    // Redelivery after two seconds instead of three minutes; maxReceiveCount stays 5. Longer
+    // than the 1 s batching window, or a message received at the window's start is visible
+    // again, and received once more, before the window ends.
+    queues: { measurements: { visibilityTimeoutSeconds: 2 } },
     // Measurements for a finished run are refused at once (no grace) in these tests.
     functionEnv: { ingest: { RUN_GRACE_SECONDS: '0' } },
   }));
