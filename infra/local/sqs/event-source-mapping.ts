@@ -136,18 +136,17 @@ export const startEventSourceMapping = async (
   const invocations = new Set<Promise<void>>();
 
   /**
-   * One ReceiveMessage waiting about `waitMs` (whole seconds, rounded up), ended early only by
-   * stop(). Never cut short at the window's end: an aborted receive may already have taken
-   * messages, which would then sit invisible until their visibility timeout. So a window may
-   * overrun by under a second, as a long poll's granularity is one second.
+   * One ReceiveMessage, ended early only by stop(). Never cut short at a window's end: an
+   * aborted receive may already have taken messages, which would then sit invisible until
+   * their visibility timeout.
    */
-  const receive = async (maxMessages: number, waitMs: number): Promise<Message[]> => {
+  const receive = async (maxMessages: number, waitSeconds: number): Promise<Message[]> => {
     try {
       const output = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: maxMessages,
-          WaitTimeSeconds: Math.min(LONG_POLL_SECONDS, Math.ceil(waitMs / 1000)),
+          WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
@@ -164,22 +163,24 @@ export const startEventSourceMapping = async (
 
   /**
    * Long-polls until a first record arrives, then keeps receiving until the batch is full
-   * or the window since that first record has passed. On stop, what was gathered is still
-   * returned: those records were received (their receive count went up) and are invoked
-   * rather than left to time out.
+   * or the window since that first record has passed: long polls of whole seconds while they
+   * fit in the window, then a wait for its last fraction of a second and one receive that
+   * does not wait. On stop, what was gathered is still returned: those records were received
+   * (their receive count went up) and are invoked rather than left to time out.
    */
   const gather = async (): Promise<Message[]> => {
     const batch: Message[] = [];
     let windowEnd: number | undefined;
     while (batch.length < batchSize && !stopping.signal.aborted) {
-      const waitMs =
+      const remainingMs =
         windowEnd === undefined ? LONG_POLL_SECONDS * 1000 : windowEnd - performance.now();
-      if (waitMs <= 0) break;
-      batch.push(...(await receive(Math.min(MAX_RECEIVE, batchSize - batch.length), waitMs)));
+      const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(Math.max(0, remainingMs) / 1000));
+      if (waitSeconds === 0) await pause(Math.max(0, remainingMs), stopping.signal);
+      batch.push(...(await receive(Math.min(MAX_RECEIVE, batchSize - batch.length), waitSeconds)));
       if (batch.length > 0 && windowEnd === undefined) {
         if (windowMs === 0) break;
         windowEnd = performance.now() + windowMs;
-      }
+      } else if (waitSeconds === 0) break;
     }
     return batch;
   };
