@@ -15,8 +15,10 @@ let api: ApiClient;
 
 beforeAll(async () => {
   ({ stack, api } = await startTestStack({
-    // Redelivery after one second instead of three minutes; maxReceiveCount stays 5.
-    queues: { measurements: { visibilityTimeoutSeconds: 1 } },
+    // Redelivery after two seconds instead of three minutes; maxReceiveCount stays 5. Longer
+    // than the 1 s batching window, or a message received at the window's start is visible
+    // again, and received once more, before the window ends.
+    queues: { measurements: { visibilityTimeoutSeconds: 2 } },
     // Measurements for a finished run are refused at once (no grace) in these tests.
     functionEnv: { ingest: { RUN_GRACE_SECONDS: '0' } },
   }));
@@ -532,11 +534,11 @@ describe('the simulator flow', () => {
       },
     );
     await waitForStored(runId, 1);
-    // Its message is deleted after the rows are written: count from when it is gone.
-    const { queue } = stack.queues.measurements;
+    // Stored comes before the consumer deletes the message, and earlier tests' redeliveries may
+    // still be under way: wait until the queue is empty, or their deletes land in the counts.
     await eventually(() => {
-      const { visible, inFlight } = queue.counts();
-      return visible + inFlight === 0 ? true : undefined;
+      const { visible, inFlight, delayed } = stack.queues.measurements.queue.counts();
+      return visible + inFlight + delayed === 0 || undefined;
     });
 
     stack.resetRequestCounts();
