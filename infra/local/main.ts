@@ -11,7 +11,8 @@ infra/topology.ts, DynamoDB (dynalite) and the sweeper's schedule. No AWS accoun
 Options:
   --port <n>            port of the HTTP gateway (default 3000, or $PORT; 0 = any free port)
   --host <addr>         address to listen on (default 127.0.0.1)
-  --data-dir <path>     keep DynamoDB data in this folder across restarts (default: in memory)
+  --data-dir <path>     keep DynamoDB data and queued messages in this folder across
+                        restarts (default: in memory)
   --cors-origin <url>   allowed CORS origin; repeat for several (default: any origin)
   --max-runs <n>        MAX_CONCURRENT_RUNS for this stack (default ${topology.functions.runApi.environment.MAX_CONCURRENT_RUNS})
   --grace <seconds>     RUN_GRACE_SECONDS for this stack (default ${topology.functions.runApi.environment.RUN_GRACE_SECONDS})

@@ -3,6 +3,7 @@
  * and the schedules, wired from infra/topology.ts exactly as the CDK app wires AWS.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { listen } from './listen.ts';
 import {
   functionEnvironment as topologyEnvironment,
@@ -25,7 +26,7 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
-  /** Folder for DynamoDB data that survives restarts; in memory when absent. */
+  /** Folder for DynamoDB data and queued messages that survive restarts; in memory when absent. */
   dataDir?: string;
   /** Settings applied to every function, over the topology's (e.g. RUN_GRACE_SECONDS). */
   env?: Record<string, string>;
@@ -138,7 +139,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
   // Functions reach DynamoDB through the fault proxy, which also counts their requests.
   const dynamoProxy = await startDynamoFaultProxy({ target: dynamo.endpoint });
-  const queues = await startQueues(options.queues);
+  const queues = await startQueues(
+    options.queues,
+    options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs'),
+  );
   const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
   const metrics = new MetricsCollector();
   const shared = {

@@ -14,6 +14,7 @@ import { actions, type ActionContext } from './actions.ts';
 import { internalError, SqsError } from './errors.ts';
 import { SqsFaults } from './faults.ts';
 import { isJsonObject, type JsonObject } from './input.ts';
+import { MessageJournal, type JournalState } from './journal.ts';
 import type { Clock } from './queue.ts';
 import { QueueRegistry } from './registry.ts';
 
@@ -24,6 +25,11 @@ export interface SqsServerOptions {
   now?: Clock;
   accountId?: string;
   region?: string;
+  /**
+   * Folder that keeps every queued message, receipt state included, across restarts: an
+   * accepted message is on disk before the endpoint answers. In memory when absent.
+   */
+  dataDir?: string;
 }
 
 export interface SqsServer {
@@ -38,6 +44,11 @@ export interface SqsServer {
   resetStats(): void;
   /** Makes waiting long polls re-read the clock; call after moving an injected clock. */
   wakeLongPolls(): void;
+  /**
+   * Ends every long poll with an empty answer and answers later receives empty, handing out
+   * nothing: for shutting a stack down without leaving messages invisible to the next one.
+   */
+  stopReceives(): void;
   /** Ends pending long polls, closes every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -130,12 +141,25 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
   const server = createServer();
   const port = await listen(server, options.port);
   const endpoint = `http://127.0.0.1:${port}`;
-  const queues = new QueueRegistry({
+  let journal: MessageJournal | undefined;
+  let restored: JournalState | undefined;
+  if (options.dataDir !== undefined) {
+    ({ journal, restored } = MessageJournal.open(
+      options.dataDir,
+      () => queues.heldMessages(),
+      () => queues.heldCount(),
+    ));
+  }
+  const queues: QueueRegistry = new QueueRegistry({
     baseUrl: endpoint,
     accountId,
     region: options.region ?? 'us-east-1',
     clock,
+    ...(journal && { journal }),
+    ...(restored && { restored }),
   });
+  // Starts the journal afresh from what it held: drops a torn last line and old history.
+  journal?.compact();
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // A client that hangs up (an aborted long poll) ends its wait; so does close().
@@ -174,7 +198,13 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         signal: AbortSignal.any([disconnected.signal, shutdown.signal]),
         senderId: senderIdOf(request, accountId),
       };
-      const output = await run(parseInput(body), context);
+      let output: JsonObject;
+      try {
+        output = await run(parseInput(body), context);
+      } finally {
+        // What the answer reports as accepted is on disk before the answer leaves.
+        journal?.commit();
+      }
       if (!response.destroyed) send(response, 200, output);
     } catch (error) {
       if (response.destroyed) return;
@@ -205,6 +235,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
       requestsPerAction = {};
     },
     wakeLongPolls: () => queues.wakeAll(),
+    stopReceives: () => shutdown.abort(),
     close: async () => {
       shutdown.abort();
       const closed = new Promise<void>((resolve, reject) =>
@@ -214,6 +245,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
       await new Promise((resolve) => setImmediate(resolve));
       server.closeAllConnections();
       await closed;
+      journal?.close();
     },
   };
 };
