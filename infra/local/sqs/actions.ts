@@ -238,7 +238,11 @@ const receiveMessage: Action = async (input, context) => {
 
   const deadline = context.clock() + waitSeconds * 1000;
   const realDeadline = performance.now() + waitSeconds * 1000;
-  let messages = queue.receive({ maxMessages, visibilityTimeoutSeconds });
+  // A caller that hung up (or a server shutting down) is handed nothing: what it would be
+  // handed could not reach it and would stay invisible for the whole visibility timeout.
+  const take = () =>
+    context.signal.aborted ? [] : queue.receive({ maxMessages, visibilityTimeoutSeconds });
+  let messages = take();
   while (
     messages.length === 0 &&
     !context.signal.aborted &&
@@ -246,7 +250,7 @@ const receiveMessage: Action = async (input, context) => {
     performance.now() < realDeadline
   ) {
     await queue.waitForMessages(deadline, context.signal);
-    messages = queue.receive({ maxMessages, visibilityTimeoutSeconds });
+    messages = take();
   }
   if (messages.length === 0) return {};
   return {

@@ -58,6 +58,8 @@ export interface EventSourceMapping {
 
 const MAX_RECEIVE = 10;
 const LONG_POLL_SECONDS = 20;
+/** Pause after an empty short poll inside a batching window. */
+const SHORT_POLL_PAUSE_MS = 50;
 /** Pause after a failed ReceiveMessage so an unreachable queue is not hammered. */
 const RECEIVE_RETRY_DELAY_MS = 1_000;
 
@@ -135,26 +137,34 @@ export const startEventSourceMapping = async (
   );
   const invocations = new Set<Promise<void>>();
 
-  /** One ReceiveMessage, ended early by stop() or when `waitMs` (the window) runs out. */
+  /**
+   * One ReceiveMessage waiting at most `waitMs`, rounded down to whole seconds (a short poll
+   * under one second). It is never aborted when the window ends: the endpoint may already
+   * have handed messages to it, and an answer dropped on the floor leaves them invisible for
+   * the whole visibility timeout. Only stop() aborts it (the local stack ends the endpoint's
+   * receives first, so nothing is handed out then).
+   */
   const receive = async (maxMessages: number, waitMs: number): Promise<Message[]> => {
-    const signal =
-      waitMs >= LONG_POLL_SECONDS * 1000
-        ? stopping.signal
-        : AbortSignal.any([stopping.signal, AbortSignal.timeout(Math.ceil(waitMs))]);
+    const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(waitMs / 1000));
     try {
       const output = await options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: maxMessages,
-          WaitTimeSeconds: Math.min(LONG_POLL_SECONDS, Math.ceil(waitMs / 1000)),
+          WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['All'],
           MessageAttributeNames: ['All'],
         }),
-        { abortSignal: signal },
+        { abortSignal: stopping.signal },
       );
-      return output.Messages ?? [];
+      const messages = output.Messages ?? [];
+      // A short poll that found nothing: wait a little before the next, not spin.
+      if (messages.length === 0 && waitSeconds === 0) {
+        await pause(Math.min(waitMs, SHORT_POLL_PAUSE_MS), stopping.signal);
+      }
+      return messages;
     } catch (error) {
-      if (signal.aborted) return [];
+      if (stopping.signal.aborted) return [];
       report(error, 'receive', []);
       await pause(RECEIVE_RETRY_DELAY_MS, stopping.signal);
       return [];
