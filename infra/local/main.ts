@@ -27,6 +27,9 @@ Local-only endpoints:
   GET    /local/stats      AWS requests made (SQS per action, DynamoDB per operation) and
                            queue depths, dead-letter queues included
   DELETE /local/stats      reset the request counts
+  GET    /local/resources  the SQS endpoint and each queue's URL, ARN, consumer and
+                           dead-letter queue (what npm run redrive -- --url reads)
+  GET    /local/logs       a function's last log lines (?function=ingestConsumer)
   POST   /local/faults     plan failures, e.g. {"sendBatchEntryFailures": 2,
                            "dynamoDbThrottle": {"operation": "BatchWriteItem", "count": 3},
                            "unprocessedBatchWrites": 1, "consumerFailures": 1}

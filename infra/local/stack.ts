@@ -17,6 +17,7 @@ import { bundleFunction, bundleWorker } from './bundle.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from './dynamo-faults/proxy.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
+import { FunctionLogs } from './function-logs.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
@@ -145,6 +146,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   );
   const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
   const metrics = new MetricsCollector();
+  const functionLogs = new FunctionLogs();
   const shared = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
     AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
@@ -166,8 +168,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     {
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
-        if (emf) metrics.record(emf);
-        else log(`[${functionName}] ${line}`);
+        if (emf) {
+          metrics.record(emf);
+        } else {
+          functionLogs.record(functionName, line);
+          log(`[${functionName}] ${line}`);
+        }
       },
     },
     options.maxEnvironmentsPerFunction,
@@ -201,7 +207,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     queues.server.resetStats();
     dynamoProxy.resetStats();
   };
-  const controls = localControls({ metrics, faults, queues, requestCounts, resetRequestCounts });
+  const controls = localControls({
+    metrics,
+    faults,
+    queues,
+    functionLogs,
+    requestCounts,
+    resetRequestCounts,
+  });
   const server = createServer((request, response) => {
     const handled = controls(request, response) ?? gateway(request, response);
     handled.catch((error: unknown) => {
@@ -256,6 +269,7 @@ interface Controls {
   metrics: MetricsCollector;
   faults: LocalFaults;
   queues: LocalQueues;
+  functionLogs: FunctionLogs;
   requestCounts: LocalStack['requestCounts'];
   resetRequestCounts: () => void;
 }
@@ -299,7 +313,7 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, requestCounts, resetRequestCounts }: Controls) =>
+  ({ metrics, faults, queues, functionLogs, requestCounts, resetRequestCounts }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -332,6 +346,25 @@ const localControls =
             ]),
           ),
         });
+        break;
+      case 'GET /local/resources':
+        send(200, {
+          sqsEndpoint: queues.server.endpoint,
+          queues: Object.fromEntries(
+            Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
+              name,
+              {
+                url: queue.url,
+                arn: queue.arn,
+                consumer: topology.queues[name as QueueName].consumer.function,
+                deadLetters: { url: deadLetters.url, arn: deadLetters.arn },
+              },
+            ]),
+          ),
+        });
+        break;
+      case 'GET /local/logs':
+        send(200, { lines: functionLogs.of(url.searchParams.get('function') ?? '') });
         break;
       case 'DELETE /local/stats':
         resetRequestCounts();

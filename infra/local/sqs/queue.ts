@@ -315,6 +315,31 @@ export class Queue {
     this.wake();
   }
 
+  /** A message held here, or undefined; for reading only. */
+  peek(messageId: string): Readonly<StoredMessage> | undefined {
+    return this.messages.get(messageId);
+  }
+
+  /**
+   * Moves a visible message to `destination` for a message move task. It arrives there as
+   * if sent anew (new SentTimestamp, never received), so the destination's retention and
+   * maxReceiveCount start over; it keeps its id, body and attributes. Added there before
+   * removed here, so a crash in between keeps a copy rather than none.
+   */
+  moveTo(messageId: string, destination: Queue): 'moved' | 'gone' | 'inFlight' {
+    const message = this.messages.get(messageId);
+    if (message === undefined) return 'gone';
+    if (message.visibleAt > this.clock()) return 'inFlight';
+    const { deadLetterQueueSourceArn: _source, firstReceiveTimestamp: _first, ...kept } = message;
+    const now = destination.clock();
+    const moved: StoredMessage = { ...kept, sentTimestamp: now, visibleAt: now, receiveCount: 0 };
+    destination.messages.set(moved.messageId, moved);
+    destination.journal.put(destination.name, moved);
+    destination.wake();
+    this.remove(messageId);
+    return 'moved';
+  }
+
   /** Takes back messages a journal kept across a restart, in their original order. */
   restore(messages: Iterable<StoredMessage>): void {
     for (const message of messages) this.messages.set(message.messageId, message);

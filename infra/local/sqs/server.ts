@@ -15,6 +15,7 @@ import { internalError, SqsError } from './errors.ts';
 import { SqsFaults } from './faults.ts';
 import { isJsonObject, type JsonObject } from './input.ts';
 import { MessageJournal, type JournalState } from './journal.ts';
+import { MessageMoveTasks } from './move-tasks.ts';
 import type { Clock } from './queue.ts';
 import { QueueRegistry } from './registry.ts';
 
@@ -160,6 +161,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
   });
   // Starts the journal afresh from what it held: drops a torn last line and old history.
   journal?.compact();
+  const moveTasks = new MessageMoveTasks(queues, clock);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // A client that hangs up (an aborted long poll) ends its wait; so does close().
@@ -197,6 +199,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         clock,
         signal: AbortSignal.any([disconnected.signal, shutdown.signal]),
         senderId: senderIdOf(request, accountId),
+        moveTasks,
       };
       let output: JsonObject;
       try {
@@ -238,6 +241,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
     stopReceives: () => shutdown.abort(),
     close: async () => {
       shutdown.abort();
+      moveTasks.stopAll();
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
