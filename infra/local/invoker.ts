@@ -40,6 +40,8 @@ export class FunctionTimeoutError extends FunctionError {
 export interface InvokerEvents {
   /** A line the function printed (logs, and EMF metrics documents). */
   onLine(functionName: string, stream: 'stdout' | 'stderr', line: string): void;
+  /** An invocation ended (either way) after running `durationMs` in its environment. */
+  onInvocation?(functionName: string, durationMs: number): void;
 }
 
 interface Environment {
@@ -158,7 +160,9 @@ class FunctionPool {
   private run(environment: Environment, event: unknown): Promise<unknown> {
     const { timeoutMs, name } = this.runtime;
     const id = nextInvocationId++;
-    return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const ended = () => this.events.onInvocation?.(name, performance.now() - started);
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Like Lambda, a timed-out environment is ended; the next invocation starts cold.
         this.discard(environment, new FunctionTimeoutError(name, timeoutMs));
@@ -167,7 +171,7 @@ class FunctionPool {
       environment.pending = { id, resolve, reject, timer };
       const message: ToWorker = { type: 'invoke', id, event, deadline: Date.now() + timeoutMs };
       environment.worker.postMessage(message);
-    });
+    }).finally(ended);
   }
 
   private settle(environment: Environment, message: Extract<FromWorker, { type: 'result' }>) {

@@ -22,6 +22,7 @@ import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
+import { UsageCounters, type UsageTotals } from './usage.ts';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -56,6 +57,8 @@ export interface LocalStack {
   /** AWS requests counted since start or the last reset: SQS per action, DynamoDB per operation. */
   requestCounts(): { sqs: Record<string, number>; dynamodb: Record<string, number> };
   resetRequestCounts(): void;
+  /** What AWS would bill beyond SQS requests (API, Lambda, DynamoDB units, logs); reset with the counts. */
+  usage(): UsageTotals;
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   /** Fires a function's schedule now, as EventBridge would. */
   runSchedule(functionName: FunctionName): Promise<unknown>;
@@ -139,7 +142,19 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const log = options.log ?? (() => undefined);
   const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
   // Functions reach DynamoDB through the fault proxy, which also counts their requests.
-  const dynamoProxy = await startDynamoFaultProxy({ target: dynamo.endpoint });
+  const usage = new UsageCounters(
+    Object.fromEntries(
+      tableNames.map((name) => [
+        localTableName(name),
+        topology.tables[name].indexes.map((index) => index.partitionKey.name),
+      ]),
+    ),
+  );
+  const dynamoProxy = await startDynamoFaultProxy({
+    target: dynamo.endpoint,
+    onExchange: (operation, request, response) =>
+      usage.dynamoDbRequest(operation, request, response),
+  });
   const queues = await startQueues(
     options.queues,
     options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs'),
@@ -168,6 +183,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     {
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
+        usage.logLine(line, emf !== undefined);
         if (emf) {
           metrics.record(emf);
         } else {
@@ -175,6 +191,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           log(`[${functionName}] ${line}`);
         }
       },
+      onInvocation: (functionName, durationMs) =>
+        usage.invocation(
+          functionName,
+          durationMs,
+          topology.functions[functionName as FunctionName].memoryMb,
+        ),
     },
     options.maxEnvironmentsPerFunction,
   );
@@ -206,6 +228,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const resetRequestCounts = () => {
     queues.server.resetStats();
     dynamoProxy.resetStats();
+    usage.reset();
   };
   const controls = localControls({
     metrics,
@@ -214,9 +237,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     functionLogs,
     requestCounts,
     resetRequestCounts,
+    usage: () => usage.snapshot(),
   });
+  const apiRequest = (request: IncomingMessage, response: ServerResponse) => {
+    usage.apiRequest();
+    return gateway(request, response);
+  };
   const server = createServer((request, response) => {
-    const handled = controls(request, response) ?? gateway(request, response);
+    const handled = controls(request, response) ?? apiRequest(request, response);
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -251,6 +279,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     faults,
     requestCounts,
     resetRequestCounts,
+    usage: () => usage.snapshot(),
     invoke: (name, event) => invoker.invoke(name, event),
     runSchedule,
     stop: async () => {
@@ -272,6 +301,7 @@ interface Controls {
   functionLogs: FunctionLogs;
   requestCounts: LocalStack['requestCounts'];
   resetRequestCounts: () => void;
+  usage: LocalStack['usage'];
 }
 
 /** A fault plan as `POST /local/faults` takes it; every field optional. */
@@ -313,7 +343,7 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, functionLogs, requestCounts, resetRequestCounts }: Controls) =>
+  ({ metrics, faults, queues, functionLogs, requestCounts, resetRequestCounts, usage }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -339,6 +369,7 @@ const localControls =
       case 'GET /local/stats':
         send(200, {
           requests: requestCounts(),
+          usage: usage(),
           queues: Object.fromEntries(
             Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
               name,

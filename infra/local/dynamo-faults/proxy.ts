@@ -29,6 +29,8 @@ export interface DynamoFaultProxyOptions {
   target: string;
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
+  /** Told about every answered request (the local stack counts read and write units). */
+  onExchange?: (operation: string, request: Buffer, response: Buffer) => void;
 }
 
 export interface DynamoFaultProxy {
@@ -91,7 +93,11 @@ export const startDynamoFaultProxy = async (
   const agent = new Agent({ keepAlive: true });
   const faults = new DynamoFaults();
 
-  const forward = (request: IncomingMessage, body: Buffer): Promise<UpstreamResponse> =>
+  const forward = (
+    request: IncomingMessage,
+    body: Buffer,
+    retried = false,
+  ): Promise<UpstreamResponse> =>
     new Promise((resolve, reject) => {
       const upstream = httpRequest(
         {
@@ -115,7 +121,13 @@ export const startDynamoFaultProxy = async (
           );
         },
       );
-      upstream.on('error', reject);
+      upstream.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the target closed while idle fails on reuse; Node's documented
+        // remedy is to send again on a fresh one (the request never reached DynamoDB).
+        if (upstream.reusedSocket && error.code === 'ECONNRESET' && !retried) {
+          forward(request, body, true).then(resolve, reject);
+        } else reject(error);
+      });
       upstream.end(body);
     });
 
@@ -177,7 +189,9 @@ export const startDynamoFaultProxy = async (
       if (operation === 'BatchWriteItem' && faults.takeUnprocessed()) {
         if (await partialBatchWrite(request, response, body)) return;
       }
-      relay(response, await forward(request, body));
+      const upstream = await forward(request, body);
+      options.onExchange?.(operation, body, upstream.body);
+      relay(response, upstream);
     } catch (error) {
       console.error('DynamoDB fault proxy: request failed', error);
       if (!response.headersSent) {

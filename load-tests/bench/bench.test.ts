@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { runBench } from './bench.ts';
+import { capacityOf } from './capacity.ts';
+import { costTable, formatBench, formatComparison } from './report.ts';
+import { topology } from '#infra/topology.ts';
+
+describe('npm run bench (tiny numbers: checks it runs and what it reports, never its speed)', () => {
+  it('measures every batch size, stores every accepted reading once, and prices the counts', async () => {
+    const result = await runBench({
+      requests: 3,
+      maxReadings: 300,
+      concurrency: 2,
+      sensors: 2,
+      loadSamples: 1,
+    });
+
+    expect(result.scenarios.map((s) => [s.batch, s.accepted])).toEqual([
+      [1, 3],
+      [10, 30],
+      [100, 300],
+    ]);
+    for (const scenario of result.scenarios) {
+      expect(scenario).toMatchObject({ lost: 0, duplicated: 0, refused: 0 });
+      expect(scenario.stored).toBe(scenario.accepted);
+      const counts = scenario.per1000Readings;
+      // One API request and one ingest invocation per request: 1,000 / batch per 1,000 readings.
+      expect(counts.apiRequests).toBeGreaterThanOrEqual(1000 / scenario.batch);
+      expect(counts.lambdaInvocations.ingest).toBe(1000 / scenario.batch);
+      expect(counts.sqs.SendMessageBatch).toBe(1000 / scenario.batch);
+      // Each reading is one table row and one index row, at least.
+      expect(counts.dynamoDbWriteUnits).toBeGreaterThanOrEqual(2000);
+      expect(counts.emfBytes).toBeGreaterThan(0);
+      expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
+    }
+    expect(result.bundles.map((b) => b.function).sort()).toEqual(
+      Object.keys(topology.functions).sort(),
+    );
+    expect(result.bundles.every((b) => b.bytes > 10_000 && b.coldLoadMsMedian > 0)).toBe(true);
+    expect(formatBench(result)).toContain('| 100 | 300 |');
+    expect(formatComparison(result, result)).toContain('| 10 | 1.00 | 1.00 |');
+    expect(costTable(result)).toMatch(/\*\*total\*\*/);
+  }, 240_000);
+});
+
+describe('capacity arithmetic', () => {
+  it('takes the smallest of the API throttle, the consumers and one run partition', () => {
+    const { rateLimit } = topology.api.throttle;
+    const { maxConcurrency, batchSize } = topology.queues.measurements.consumer;
+    const capacity = capacityOf({
+      batch: 10,
+      readingsPerMessage: 10,
+      consumerMsPerInvocation: 100,
+      tableWriteUnitsPerReading: 1,
+    });
+    expect(capacity.apiThrottleReadingsPerSecond).toBe(rateLimit * 10);
+    // concurrency × (1,000 ms / 100 ms) invocations × batch size messages × 10 readings each
+    expect(capacity.consumerReadingsPerSecond).toBe(maxConcurrency * 10 * batchSize * 10);
+    expect(capacity.perRunPartitionReadingsPerSecond).toBe(1000);
+    expect(capacity.limit).toEqual({ readingsPerSecond: 1000, by: 'run partition' });
+
+    expect(
+      capacityOf({
+        batch: 1,
+        readingsPerMessage: 1,
+        consumerMsPerInvocation: 1000,
+        tableWriteUnitsPerReading: 1,
+      }).limit,
+    ).toEqual({ readingsPerSecond: maxConcurrency * batchSize, by: 'consumers' });
+  });
+});

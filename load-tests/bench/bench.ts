@@ -1,0 +1,235 @@
+/**
+ * The benchmark: starts the local stack, drives it with the simulator's engine at batch sizes
+ * 1, 10 and 100, checks every accepted reading is stored once, and turns the stack's counters
+ * into AWS requests per 1,000 readings and a modeled cost per million at list prices.
+ */
+import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
+import type { UsageTotals } from '#infra/local/usage.ts';
+import { topology } from '#infra/topology.ts';
+import { costOf, type BilledUsage, type CostBreakdown } from '#shared/prices.ts';
+import { runSimulation } from '../simulator/engine.ts';
+import { verifyStored } from '../simulator/verify.ts';
+import { measureBundles, type BundleFigures } from './bundles.ts';
+import { capacityOf, type Capacity } from './capacity.ts';
+
+export const BATCH_SIZES = [1, 10, 100] as const;
+
+export interface BenchOptions {
+  /** Requests per scenario (the readings are requests × batch, at most `maxReadings`). */
+  requests: number;
+  maxReadings: number;
+  concurrency: number;
+  sensors: number;
+  /** Fresh processes per bundle for the cold module-load median. */
+  loadSamples: number;
+  batches?: readonly number[];
+  log?: (line: string) => void;
+}
+
+export const QUICK: BenchOptions = {
+  requests: 80,
+  maxReadings: 4000,
+  concurrency: 16,
+  sensors: 10,
+  loadSamples: 3,
+};
+export const FULL: BenchOptions = {
+  requests: 1000,
+  maxReadings: 50_000,
+  concurrency: 32,
+  sensors: 20,
+  loadSamples: 7,
+};
+
+export interface ScenarioResult {
+  batch: number;
+  readings: number;
+  acceptedPerSecond: number;
+  /** Readings stored per second, from the first request until the last reading was stored. */
+  storedPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  accepted: number;
+  refused: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  /** AWS requests and billed units per 1,000 readings, by service and action. */
+  per1000Readings: {
+    apiRequests: number;
+    lambdaInvocations: Record<string, number>;
+    lambdaGbSeconds: number;
+    sqs: Record<string, number>;
+    dynamoDb: Record<string, number>;
+    dynamoDbWriteUnits: number;
+    dynamoDbReadUnits: number;
+    emfBytes: number;
+    otherLogBytes: number;
+  };
+  costPerMillionUsd: number;
+  costPerMillionByService: CostBreakdown;
+  capacity: Capacity;
+}
+
+export interface BenchResult {
+  kind: 'iot-playground-bench';
+  startedAt: string;
+  machine: { cpus: number; node: string; platform: string };
+  options: BenchOptions;
+  scenarios: ScenarioResult[];
+  bundles: BundleFigures[];
+}
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+const per1000 = (value: number, readings: number) => Math.round((value * 1e6) / readings) / 1000;
+const scale = (values: Record<string, number>, readings: number) =>
+  Object.fromEntries(Object.entries(values).map(([key, v]) => [key, per1000(v, readings)]));
+
+/** Billed usage per million readings, from a scenario's counts per 1,000 (all the cost needs). */
+export const billedPerMillion = (p: ScenarioResult['per1000Readings']): BilledUsage => ({
+  apiRequests: p.apiRequests * 1000,
+  lambdaRequests: sum(p.lambdaInvocations) * 1000,
+  lambdaGbSeconds: p.lambdaGbSeconds * 1000,
+  sqsRequests: sum(p.sqs) * 1000,
+  dynamoDbWriteUnits: p.dynamoDbWriteUnits * 1000,
+  dynamoDbReadUnits: p.dynamoDbReadUnits * 1000,
+  logBytes: (p.emfBytes + p.otherLogBytes) * 1000,
+});
+
+/** What AWS would bill for the traffic the counters saw. */
+export const billedUsage = (
+  usage: UsageTotals,
+  sqs: Record<string, number>,
+  readLoad: { apiRequests: number; readUnits: number; queryInvocations: number },
+): BilledUsage => {
+  const lambda = Object.values(usage.lambda);
+  return {
+    // The read-back of the verification is not ingestion traffic; it is left out.
+    apiRequests: usage.apiRequests - readLoad.apiRequests,
+    lambdaRequests: lambda.reduce((n, f) => n + f.invocations, 0) - readLoad.queryInvocations,
+    lambdaGbSeconds: Object.entries(usage.lambda)
+      .filter(([name]) => name !== 'sensorQuery')
+      .reduce((n, [, f]) => n + f.gbSeconds, 0),
+    // Each request here stays under 64 KiB (the ingest packs messages to ≤ 64 KiB).
+    sqsRequests: sum(sqs),
+    dynamoDbWriteUnits: usage.dynamodb.writeUnits,
+    dynamoDbReadUnits: usage.dynamodb.readUnits - readLoad.readUnits,
+    logBytes: usage.logs.emfBytes + usage.logs.otherBytes,
+  };
+};
+
+const runScenario = async (
+  stack: LocalStack,
+  batch: number,
+  options: BenchOptions,
+): Promise<ScenarioResult> => {
+  const readings = Math.min(options.requests * batch, options.maxReadings);
+  stack.resetRequestCounts();
+  const { report, acceptedReadings } = await runSimulation({
+    url: stack.url,
+    readings,
+    batch,
+    concurrency: options.concurrency,
+    sensors: options.sensors,
+    user: 'bench',
+  });
+  // Counted before the read-back so the verification's own traffic is known exactly.
+  const beforeVerify = stack.usage();
+  const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 120_000 });
+  // Let the consumers finish deleting and logging before the counters are read.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const usage = stack.usage();
+  const counts = stack.requestCounts();
+  const readBack = {
+    apiRequests: usage.apiRequests - beforeVerify.apiRequests,
+    readUnits: usage.dynamodb.readUnits - beforeVerify.dynamodb.readUnits,
+    queryInvocations:
+      (usage.lambda.sensorQuery?.invocations ?? 0) -
+      (beforeVerify.lambda.sensorQuery?.invocations ?? 0),
+  };
+  // The run API's start/finish, per scenario, is counted too: it is part of a run's cost.
+  const { Query: queries = 0, ...dynamoDb } = counts.dynamodb;
+  const dynamoOps = { ...dynamoDb, Query: queries - verified.pagesRead };
+  const billed = billedUsage(usage, counts.sqs, readBack);
+  const consumer = usage.lambda[topology.queues.measurements.consumer.function];
+  const sendBatches = counts.sqs.SendMessageBatch ?? 0;
+  const lambdaInvocations = Object.fromEntries(
+    Object.entries(usage.lambda)
+      .filter(([name]) => name !== 'sensorQuery')
+      .map(([name, f]) => [name, per1000(f.invocations, report.accepted)]),
+  );
+  const messages = consumer ? consumer.invocations : 0;
+  const per1000Readings: ScenarioResult['per1000Readings'] = {
+    apiRequests: per1000(billed.apiRequests, report.accepted),
+    lambdaInvocations,
+    lambdaGbSeconds: per1000(billed.lambdaGbSeconds, report.accepted),
+    sqs: scale(counts.sqs, report.accepted),
+    dynamoDb: scale(dynamoOps, report.accepted),
+    dynamoDbWriteUnits: per1000(billed.dynamoDbWriteUnits, report.accepted),
+    dynamoDbReadUnits: per1000(billed.dynamoDbReadUnits, report.accepted),
+    emfBytes: per1000(usage.logs.emfBytes, report.accepted),
+    otherLogBytes: per1000(usage.logs.otherBytes, report.accepted),
+  };
+  const cost = costOf(billedPerMillion(per1000Readings));
+  return {
+    batch,
+    readings,
+    acceptedPerSecond: report.achievedRate,
+    storedPerSecond:
+      Math.round((verified.stored * 10_000) / (report.sendingMs + verified.catchUpMs)) / 10,
+    latencyMs: report.latencyMs,
+    accepted: report.accepted,
+    refused: report.refused,
+    stored: verified.stored,
+    lost: verified.lost,
+    duplicated: verified.duplicated,
+    per1000Readings,
+    costPerMillionUsd: Math.round(cost.total * 1000) / 1000,
+    costPerMillionByService: cost,
+    capacity: capacityOf({
+      batch,
+      readingsPerMessage: report.accepted / Math.max(1, sendBatches),
+      consumerMsPerInvocation: consumer ? consumer.durationMs / Math.max(1, messages) : 0,
+      // sensorData rows are under 1 KB: one write unit on the run's partition per reading.
+      tableWriteUnitsPerReading: 1,
+    }),
+  };
+};
+
+export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
+  // The SDK's notice about Node 20 support says nothing about the benchmark.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const log = options.log ?? (() => undefined);
+  const startedAt = new Date().toISOString();
+  const { cpus } = await import('node:os');
+  log('Starting the local stack…');
+  const stack = await startLocalStack({ port: 0, schedules: false });
+  const scenarios: ScenarioResult[] = [];
+  try {
+    log('Warming up (cold starts are measured separately)…');
+    const warmUp = await runSimulation({
+      url: stack.url,
+      readings: 200,
+      batch: 10,
+      concurrency: 8,
+      user: 'bench',
+    });
+    // Stored before the counters are reset, so no scenario pays for the warm-up.
+    await verifyStored({ url: stack.url, acceptedReadings: warmUp.acceptedReadings });
+    for (const batch of options.batches ?? BATCH_SIZES) {
+      log(`Batch ${batch}…`);
+      scenarios.push(await runScenario(stack, batch, options));
+    }
+  } finally {
+    await stack.stop();
+  }
+  log('Bundles and cold module loads…');
+  const bundles = await measureBundles(options.loadSamples);
+  return {
+    kind: 'iot-playground-bench',
+    startedAt,
+    machine: { cpus: cpus().length, node: process.version, platform: process.platform },
+    options: { ...options, log: undefined },
+    scenarios,
+    bundles,
+  };
+};
