@@ -32,7 +32,11 @@ Local-only endpoints:
   GET    /local/logs       a function's last log lines (?function=ingestConsumer)
   POST   /local/faults     plan failures, e.g. {"sendBatchEntryFailures": 2,
                            "dynamoDbThrottle": {"operation": "BatchWriteItem", "count": 3},
-                           "unprocessedBatchWrites": 1, "consumerFailures": 1}
+                           "unprocessedBatchWrites": 1, "consumerFailures": 1,
+                           "sendBatchFailures": 1, "consumerCrashesMidBatch": 1,
+                           "functionTimeouts": {"function": "ingest", "count": 1},
+                           "workerKills": {"function": "ingestConsumer", "count": 1}}
+                           (timeouts and kills strike within "withinMs", default 300)
   DELETE /local/faults     cancel planned failures
 Stop with Ctrl+C.`;
 

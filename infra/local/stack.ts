@@ -19,6 +19,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from '
 import { makeGateway } from './gateway.ts';
 import { FunctionLogs } from './function-logs.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
+import type { SQSEvent } from 'aws-lambda';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
@@ -39,6 +40,8 @@ export interface LocalStackOptions {
   schedules?: boolean;
   /** Shorter visibility timeouts or receive counts, so tests see redelivery in seconds. */
   queues?: Partial<Record<QueueName, QueueOverrides>>;
+  /** Shorter function timeouts (seconds), e.g. to keep a shortened visibility timeout above them. */
+  functionTimeoutSeconds?: Partial<Record<FunctionName, number>>;
   /** Execution environments per function, like Lambda's concurrency. */
   maxEnvironmentsPerFunction?: number;
   /** Where the gateway's access log and the functions' log lines go. */
@@ -69,36 +72,83 @@ export interface LocalStack {
 export interface LocalFaults {
   /** The next `count` SendMessageBatch entries fail (SQS answers them in `Failed`). */
   failSendBatchEntries(count: number): void;
+  /** The next `count` SendMessageBatch calls fail as a whole (500 InternalError). */
+  failSendBatchCalls(count: number): void;
   /** The next `count` requests of a DynamoDB operation are throttled. */
   throttleDynamoDb(operation: string, count: number): void;
   /** The next `count` BatchWriteItem requests leave half their items unprocessed. */
   leaveWritesUnprocessed(count: number): void;
   /** The next `count` consumer invocations fail before the function runs (a crash). */
   failConsumerInvocations(count: number): void;
+  /**
+   * The next `count` consumer invocations crash mid-batch: the function processes the first
+   * half of the records, then the invocation fails as a whole (nothing is deleted).
+   */
+  crashConsumerMidBatch(count: number): void;
+  /** The next `count` invocations of a function time out within `withinMs` (default 300). */
+  timeOutInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
+  /** The next `count` invocations of a function have their thread killed within `withinMs`. */
+  killInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
   clear(): void;
 }
 
+/** Planned faults of invocations, taken one per invocation in the order planned. */
+type PlannedInvocationFault =
+  { kind: 'fail' | 'crashMidBatch' } | { kind: 'timeout' | 'kill'; withinMs: number };
+
+const DEFAULT_FAULT_WINDOW_MS = 300;
+
 const makeFaults = (queues: LocalQueues, dynamo: DynamoFaultProxy) => {
-  let consumerFailures = 0;
+  const planned = new Map<FunctionName, PlannedInvocationFault[]>();
+  const plan = (name: FunctionName, fault: PlannedInvocationFault, count: number) => {
+    const list = planned.get(name) ?? [];
+    for (let i = 0; i < count; i++) list.push(fault);
+    planned.set(name, list);
+  };
+  const consumer = topology.queues.measurements.consumer.function;
   const faults: LocalFaults = {
     failSendBatchEntries: (count) => queues.server.faults.failSendBatchEntries({ count }),
+    failSendBatchCalls: (count) => queues.server.faults.failNextRequests('SendMessageBatch', count),
     throttleDynamoDb: (operation, count) => dynamo.throttle(operation, count),
     leaveWritesUnprocessed: (count) => dynamo.unprocessed(count),
-    failConsumerInvocations: (count) => {
-      consumerFailures += count;
-    },
+    failConsumerInvocations: (count) => plan(consumer, { kind: 'fail' }, count),
+    crashConsumerMidBatch: (count) => plan(consumer, { kind: 'crashMidBatch' }, count),
+    timeOutInvocations: (name, count, withinMs = DEFAULT_FAULT_WINDOW_MS) =>
+      plan(name, { kind: 'timeout', withinMs }, count),
+    killInvocations: (name, count, withinMs = DEFAULT_FAULT_WINDOW_MS) =>
+      plan(name, { kind: 'kill', withinMs }, count),
     clear: () => {
       queues.server.faults.clear();
       dynamo.clearFaults();
-      consumerFailures = 0;
+      planned.clear();
     },
   };
-  const takeConsumerFailure = (): boolean => {
-    if (consumerFailures === 0) return false;
-    consumerFailures--;
-    return true;
-  };
-  return { faults, takeConsumerFailure };
+  const takeInvocationFault = (name: FunctionName) => planned.get(name)?.shift();
+  return { faults, takeInvocationFault };
+};
+
+/** Runs an invocation under the fault planned for it, if any. */
+const invokeUnderFault = async (
+  invoker: LambdaInvoker,
+  name: FunctionName,
+  event: unknown,
+  fault: PlannedInvocationFault | undefined,
+): Promise<unknown> => {
+  switch (fault?.kind) {
+    case undefined:
+      return invoker.invoke(name, event);
+    case 'fail':
+      throw new Error(`${name}: injected invocation failure`);
+    case 'crashMidBatch': {
+      const records = (event as SQSEvent).Records;
+      await invoker.invoke(name, { Records: records.slice(0, Math.ceil(records.length / 2)) });
+      throw new Error(`${name}: injected crash after ${Math.ceil(records.length / 2)} record(s)`);
+    }
+    case 'timeout':
+      return invoker.invoke(name, event, { timeoutMs: 1 + Math.random() * fault.withinMs });
+    case 'kill':
+      return invoker.invoke(name, event, { killAfterMs: Math.random() * fault.withinMs });
+  }
 };
 
 const functionEnvironment = (
@@ -159,7 +209,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     options.queues,
     options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs'),
   );
-  const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
+  const { faults, takeInvocationFault } = makeFaults(queues, dynamoProxy);
   const metrics = new MetricsCollector();
   const functionLogs = new FunctionLogs();
   const shared = {
@@ -174,7 +224,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     name,
     bundle: () => bundleFunction(name),
     memoryMb: topology.functions[name].memoryMb,
-    timeoutMs: topology.functions[name].timeoutSeconds * 1000,
+    timeoutMs:
+      (options.functionTimeoutSeconds?.[name] ?? topology.functions[name].timeoutSeconds) * 1000,
     env: functionEnvironment(name, shared, queueUrls, options),
   }));
   const invoker = new LambdaInvoker(
@@ -212,13 +263,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       exposeHeaders: topology.api.corsExposedHeaders,
       maxAgeSeconds: topology.api.corsMaxAgeSeconds,
     },
-    invoke: (name, event) => invoker.invoke(name, event),
+    invoke: (name, event) =>
+      invokeUnderFault(
+        invoker,
+        name as FunctionName,
+        event,
+        takeInvocationFault(name as FunctionName),
+      ),
     log,
   });
 
   await queues.startConsumers(async (name, event) => {
-    if (takeConsumerFailure()) throw new Error(`${name}: injected invocation failure`);
-    return invoker.invoke(name, event);
+    return invokeUnderFault(invoker, name, event, takeInvocationFault(name));
   }, log);
 
   const requestCounts = () => ({
@@ -307,9 +363,13 @@ interface Controls {
 /** A fault plan as `POST /local/faults` takes it; every field optional. */
 interface FaultPlan {
   sendBatchEntryFailures?: number;
+  sendBatchFailures?: number;
   dynamoDbThrottle?: { operation: string; count: number };
   unprocessedBatchWrites?: number;
   consumerFailures?: number;
+  consumerCrashesMidBatch?: number;
+  functionTimeouts?: { function: string; count: number; withinMs?: number };
+  workerKills?: { function: string; count: number; withinMs?: number };
 }
 
 const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
@@ -329,6 +389,26 @@ const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
     faults.leaveWritesUnprocessed(count(plan.unprocessedBatchWrites, 'unprocessedBatchWrites'));
   if (plan.consumerFailures !== undefined)
     faults.failConsumerInvocations(count(plan.consumerFailures, 'consumerFailures'));
+  if (plan.sendBatchFailures !== undefined)
+    faults.failSendBatchCalls(count(plan.sendBatchFailures, 'sendBatchFailures'));
+  if (plan.consumerCrashesMidBatch !== undefined)
+    faults.crashConsumerMidBatch(count(plan.consumerCrashesMidBatch, 'consumerCrashesMidBatch'));
+  const invocationFaults = [
+    ['functionTimeouts', faults.timeOutInvocations],
+    ['workerKills', faults.killInvocations],
+  ] as const;
+  for (const [field, inject] of invocationFaults) {
+    const planned = plan[field];
+    if (planned === undefined) continue;
+    if (!(functionNames as readonly unknown[]).includes(planned.function)) {
+      throw new Error(`${field}.function must be one of ${functionNames.join(', ')}`);
+    }
+    inject(
+      planned.function as FunctionName,
+      count(planned.count, `${field}.count`),
+      planned.withinMs === undefined ? undefined : count(planned.withinMs, `${field}.withinMs`),
+    );
+  }
 };
 
 const readJson = async (request: IncomingMessage): Promise<unknown> => {
