@@ -17,6 +17,8 @@ import { tableNames, topology, type TableName, type TableSpec } from '../topolog
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';
+/** How long a closing dynalite lets requests in flight finish before cutting them off. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** Physical table name of a topology table in the local stack. */
 export const localTableName = (name: TableName): string => `iot-playground-${name}`;
@@ -88,9 +90,15 @@ export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise
     client,
     close: async () => {
       client.destroy();
+      // Requests being served finish first: dynalite throws (an uncaught exception that ends
+      // the process) when an operation of a request it is still serving meets a closed database,
+      // which a stack restart with requests in flight did.
+      const closed = once(server, 'close');
       server.close();
-      server.closeAllConnections?.();
-      await once(server, 'close');
+      server.closeIdleConnections?.();
+      const forced = setTimeout(() => server.closeAllConnections?.(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(forced);
     },
   };
 };
