@@ -36,6 +36,7 @@ export const OUTPUTS = {
   grafanaAdminSecret: 'GrafanaAdminSecretArn',
   queueName: 'MeasurementQueueName',
   deadLetterQueueName: 'MeasurementDeadLetterQueueName',
+  consumerLogGroupName: 'MeasurementConsumerLogGroupName',
   tableName: (table: string) => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`,
 } as const;
 
@@ -162,6 +163,10 @@ export class IotPlaygroundStack extends Stack {
     new CfnOutput(this, OUTPUTS.queueName, { value: measurements.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, {
       value: measurements.deadLetterQueue.queueName,
+    });
+    // Where `npm run redrive` reads why messages failed.
+    new CfnOutput(this, OUTPUTS.consumerLogGroupName, {
+      value: this.functions[topology.queues.measurements.consumer.function].logGroup.logGroupName,
     });
     for (const [name, table] of Object.entries(tables.tables)) {
       new CfnOutput(this, OUTPUTS.tableName(name), { value: table.tableName });

@@ -3,7 +3,7 @@
  * topology's tables created on start. dynalite does not expire items, so TTL is not applied
  * locally.
  */
-import { once } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { listen } from './listen.ts';
 import {
   CreateTableCommand,
@@ -17,6 +17,8 @@ import { tableNames, topology, type TableName, type TableSpec } from '../topolog
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 export const LOCAL_REGION = 'us-east-1';
+/** How long a closing dynalite lets requests in flight finish before cutting them off. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** Physical table name of a topology table in the local stack. */
 export const localTableName = (name: TableName): string => `iot-playground-${name}`;
@@ -53,6 +55,37 @@ export const createTableInput = (tableName: string, spec: TableSpec): CreateTabl
   };
 };
 
+/**
+ * Resolves, once asked, when every request dynalite is serving has been answered (or after
+ * `graceMs`). dynalite throws an uncaught exception, ending the process, when an operation of
+ * a request it is still serving meets a closed database — even when the caller hung up, so
+ * waiting for connections to end is not enough: the stack waits for the answers before closing
+ * (a restart of the stack with requests in flight did this).
+ */
+const trackAnswers = (server: Server) => {
+  let serving = 0;
+  let idle: (() => void) | undefined;
+  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
+    serving += 1;
+    const end = response.end.bind(response);
+    response.end = ((...args: Parameters<typeof end>) => {
+      serving -= 1;
+      if (serving === 0) idle?.();
+      return end(...args);
+    }) as typeof response.end;
+  });
+  return (graceMs: number): Promise<void> =>
+    serving === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(resolve, graceMs);
+          idle = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+};
+
 export interface LocalDynamoDb {
   endpoint: string;
   client: DynamoDBClient;
@@ -66,6 +99,7 @@ export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  const answered = trackAnswers(server);
   const port = await listen(server);
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
@@ -88,9 +122,11 @@ export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise
     client,
     close: async () => {
       client.destroy();
-      server.close();
+      // The stack's functions are stopped by now; what dynalite still serves is answered first.
+      await answered(CLOSE_GRACE_MS);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
-      await once(server, 'close');
+      await closed;
     },
   };
 };

@@ -57,6 +57,14 @@ interface Environment {
 
 let nextInvocationId = 1;
 
+/** Injected failures of one invocation (fault experiments); both end its environment. */
+export interface InvocationFault {
+  /** The invocation times out after this long instead of the function's timeout. */
+  timeoutMs?: number;
+  /** The environment's thread is killed this long into the invocation (a crash). */
+  killAfterMs?: number;
+}
+
 class FunctionPool {
   private readonly environments = new Set<Environment>();
   private readonly waiting: (() => void)[] = [];
@@ -71,7 +79,7 @@ class FunctionPool {
     private readonly events: InvokerEvents,
   ) {}
 
-  async invoke(event: unknown): Promise<unknown> {
+  async invoke(event: unknown, fault: InvocationFault = {}): Promise<unknown> {
     const size = Buffer.byteLength(JSON.stringify(event) ?? '');
     if (size > SYNC_PAYLOAD_LIMIT_BYTES) {
       throw new InvocationRejectedError(
@@ -82,7 +90,7 @@ class FunctionPool {
     }
     const environment = await this.acquire();
     try {
-      return await this.run(environment, event);
+      return await this.run(environment, event, fault);
     } finally {
       environment.busy = false;
       this.waiting.shift()?.();
@@ -157,17 +165,24 @@ class FunctionPool {
     });
   }
 
-  private run(environment: Environment, event: unknown): Promise<unknown> {
+  private run(environment: Environment, event: unknown, fault: InvocationFault): Promise<unknown> {
     const { timeoutMs, name } = this.runtime;
     const id = nextInvocationId++;
     const started = performance.now();
     const ended = () => this.events.onInvocation?.(name, performance.now() - started);
     return new Promise<unknown>((resolve, reject) => {
+      const limitMs = fault.timeoutMs ?? timeoutMs;
       const timer = setTimeout(() => {
         // Like Lambda, a timed-out environment is ended; the next invocation starts cold.
-        this.discard(environment, new FunctionTimeoutError(name, timeoutMs));
+        this.discard(environment, new FunctionTimeoutError(name, limitMs));
         void environment.worker.terminate();
-      }, timeoutMs);
+      }, limitMs);
+      if (fault.killAfterMs !== undefined) {
+        // The exit handler rejects the invocation with Runtime.ExitError, as a crash would.
+        setTimeout(() => {
+          if (environment.pending?.id === id) void environment.worker.terminate();
+        }, fault.killAfterMs).unref();
+      }
       environment.pending = { id, resolve, reject, timer };
       const message: ToWorker = { type: 'invoke', id, event, deadline: Date.now() + timeoutMs };
       environment.worker.postMessage(message);
@@ -225,10 +240,10 @@ export class LambdaInvoker {
     }
   }
 
-  invoke(functionName: string, event: unknown): Promise<unknown> {
+  invoke(functionName: string, event: unknown, fault?: InvocationFault): Promise<unknown> {
     const pool = this.pools.get(functionName);
     if (!pool) return Promise.reject(new Error(`Unknown function ${functionName}`));
-    return pool.invoke(event);
+    return pool.invoke(event, fault);
   }
 
   async close(): Promise<void> {

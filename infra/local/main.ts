@@ -11,7 +11,8 @@ infra/topology.ts, DynamoDB (dynalite) and the sweeper's schedule. No AWS accoun
 Options:
   --port <n>            port of the HTTP gateway (default 3000, or $PORT; 0 = any free port)
   --host <addr>         address to listen on (default 127.0.0.1)
-  --data-dir <path>     keep DynamoDB data in this folder across restarts (default: in memory)
+  --data-dir <path>     keep DynamoDB data and queued messages in this folder across
+                        restarts (default: in memory)
   --cors-origin <url>   allowed CORS origin; repeat for several (default: any origin)
   --max-runs <n>        MAX_CONCURRENT_RUNS for this stack (default ${topology.functions.runApi.environment.MAX_CONCURRENT_RUNS})
   --grace <seconds>     RUN_GRACE_SECONDS for this stack (default ${topology.functions.runApi.environment.RUN_GRACE_SECONDS})
@@ -29,9 +30,16 @@ Local-only endpoints:
   GET    /local/stats      AWS requests made (SQS per action, DynamoDB per operation) and
                            queue depths, dead-letter queues included
   DELETE /local/stats      reset the request counts
+  GET    /local/resources  the SQS endpoint and each queue's URL, ARN, consumer and
+                           dead-letter queue (what npm run redrive -- --url reads)
+  GET    /local/logs       a function's last log lines (?function=ingestConsumer)
   POST   /local/faults     plan failures, e.g. {"sendBatchEntryFailures": 2,
                            "dynamoDbThrottle": {"operation": "BatchWriteItem", "count": 3},
-                           "unprocessedBatchWrites": 1, "consumerFailures": 1}
+                           "unprocessedBatchWrites": 1, "consumerFailures": 1,
+                           "sendBatchFailures": 1, "consumerCrashesMidBatch": 1,
+                           "functionTimeouts": {"function": "ingest", "count": 1},
+                           "workerKills": {"function": "ingestConsumer", "count": 1}}
+                           (timeouts and kills strike within "withinMs", default 300)
   DELETE /local/faults     cancel planned failures
 Stop with Ctrl+C.`;
 

@@ -32,8 +32,13 @@ export interface LocalQueues {
 export const startQueues = async (
   overrides: Partial<Record<QueueName, QueueOverrides>> = {},
   onAction?: SqsServerOptions['onAction'],
+  /** Keeps queued messages in this folder across restarts; in memory when absent. */
+  dataDir?: string,
 ): Promise<LocalQueues> => {
-  const server = await startSqsServer(onAction ? { onAction } : {});
+  const server = await startSqsServer({
+    ...(onAction ? { onAction } : {}),
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
   const queues = Object.fromEntries(
     queueNames.map((name) => {
       const spec = topology.queues[name];
@@ -90,6 +95,8 @@ export const startQueues = async (
       }
     },
     close: async () => {
+      // Receives end first, so a poller being stopped is handed nothing it cannot deliver.
+      server.stopReceives();
       await Promise.all(mappings.map((mapping) => mapping.stop()));
       client.destroy();
       await server.close();

@@ -3,6 +3,7 @@
  * and the schedules, wired from infra/topology.ts exactly as the CDK app wires AWS.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { listen } from './listen.ts';
 import {
   functionEnvironment as topologyEnvironment,
@@ -16,9 +17,11 @@ import { bundleFunction, bundleWorker } from './bundle.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from './dynamo-faults/proxy.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
+import { FunctionLogs } from './function-logs.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
 import { grafanaPages } from './grafana/pages.ts';
 import { LocalRecorder } from './grafana/recorder.ts';
+import type { SQSEvent } from 'aws-lambda';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
@@ -28,7 +31,7 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
-  /** Folder for DynamoDB data that survives restarts; in memory when absent. */
+  /** Folder for DynamoDB data and queued messages that survive restarts; in memory when absent. */
   dataDir?: string;
   /** Settings applied to every function, over the topology's (e.g. RUN_GRACE_SECONDS). */
   env?: Record<string, string>;
@@ -39,6 +42,8 @@ export interface LocalStackOptions {
   schedules?: boolean;
   /** Shorter visibility timeouts or receive counts, so tests see redelivery in seconds. */
   queues?: Partial<Record<QueueName, QueueOverrides>>;
+  /** Shorter function timeouts (seconds), e.g. to keep a shortened visibility timeout above them. */
+  functionTimeoutSeconds?: Partial<Record<FunctionName, number>>;
   /** Execution environments per function, like Lambda's concurrency. */
   maxEnvironmentsPerFunction?: number;
   /** Where the gateway's access log and the functions' log lines go. */
@@ -71,36 +76,83 @@ export interface LocalStack {
 export interface LocalFaults {
   /** The next `count` SendMessageBatch entries fail (SQS answers them in `Failed`). */
   failSendBatchEntries(count: number): void;
+  /** The next `count` SendMessageBatch calls fail as a whole (500 InternalError). */
+  failSendBatchCalls(count: number): void;
   /** The next `count` requests of a DynamoDB operation are throttled. */
   throttleDynamoDb(operation: string, count: number): void;
   /** The next `count` BatchWriteItem requests leave half their items unprocessed. */
   leaveWritesUnprocessed(count: number): void;
   /** The next `count` consumer invocations fail before the function runs (a crash). */
   failConsumerInvocations(count: number): void;
+  /**
+   * The next `count` consumer invocations crash mid-batch: the function processes the first
+   * half of the records, then the invocation fails as a whole (nothing is deleted).
+   */
+  crashConsumerMidBatch(count: number): void;
+  /** The next `count` invocations of a function time out within `withinMs` (default 300). */
+  timeOutInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
+  /** The next `count` invocations of a function have their thread killed within `withinMs`. */
+  killInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
   clear(): void;
 }
 
+/** Planned faults of invocations, taken one per invocation in the order planned. */
+type PlannedInvocationFault =
+  { kind: 'fail' | 'crashMidBatch' } | { kind: 'timeout' | 'kill'; withinMs: number };
+
+const DEFAULT_FAULT_WINDOW_MS = 300;
+
 const makeFaults = (queues: LocalQueues, dynamo: DynamoFaultProxy) => {
-  let consumerFailures = 0;
+  const planned = new Map<FunctionName, PlannedInvocationFault[]>();
+  const plan = (name: FunctionName, fault: PlannedInvocationFault, count: number) => {
+    const list = planned.get(name) ?? [];
+    for (let i = 0; i < count; i++) list.push(fault);
+    planned.set(name, list);
+  };
+  const consumer = topology.queues.measurements.consumer.function;
   const faults: LocalFaults = {
     failSendBatchEntries: (count) => queues.server.faults.failSendBatchEntries({ count }),
+    failSendBatchCalls: (count) => queues.server.faults.failNextRequests('SendMessageBatch', count),
     throttleDynamoDb: (operation, count) => dynamo.throttle(operation, count),
     leaveWritesUnprocessed: (count) => dynamo.unprocessed(count),
-    failConsumerInvocations: (count) => {
-      consumerFailures += count;
-    },
+    failConsumerInvocations: (count) => plan(consumer, { kind: 'fail' }, count),
+    crashConsumerMidBatch: (count) => plan(consumer, { kind: 'crashMidBatch' }, count),
+    timeOutInvocations: (name, count, withinMs = DEFAULT_FAULT_WINDOW_MS) =>
+      plan(name, { kind: 'timeout', withinMs }, count),
+    killInvocations: (name, count, withinMs = DEFAULT_FAULT_WINDOW_MS) =>
+      plan(name, { kind: 'kill', withinMs }, count),
     clear: () => {
       queues.server.faults.clear();
       dynamo.clearFaults();
-      consumerFailures = 0;
+      planned.clear();
     },
   };
-  const takeConsumerFailure = (): boolean => {
-    if (consumerFailures === 0) return false;
-    consumerFailures--;
-    return true;
-  };
-  return { faults, takeConsumerFailure };
+  const takeInvocationFault = (name: FunctionName) => planned.get(name)?.shift();
+  return { faults, takeInvocationFault };
+};
+
+/** Runs an invocation under the fault planned for it, if any. */
+const invokeUnderFault = async (
+  invoker: LambdaInvoker,
+  name: FunctionName,
+  event: unknown,
+  fault: PlannedInvocationFault | undefined,
+): Promise<unknown> => {
+  switch (fault?.kind) {
+    case undefined:
+      return invoker.invoke(name, event);
+    case 'fail':
+      throw new Error(`${name}: injected invocation failure`);
+    case 'crashMidBatch': {
+      const records = (event as SQSEvent).Records;
+      await invoker.invoke(name, { Records: records.slice(0, Math.ceil(records.length / 2)) });
+      throw new Error(`${name}: injected crash after ${Math.ceil(records.length / 2)} record(s)`);
+    }
+    case 'timeout':
+      return invoker.invoke(name, event, { timeoutMs: 1 + Math.random() * fault.withinMs });
+    case 'kill':
+      return invoker.invoke(name, event, { killAfterMs: Math.random() * fault.withinMs });
+  }
 };
 
 const functionEnvironment = (
@@ -160,12 +212,17 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       if (response) usage.dynamoDbRequest(operation, body, response);
     },
   });
-  const queues = await startQueues(options.queues, recorder.sqsAction);
+  const queues = await startQueues(
+    options.queues,
+    recorder.sqsAction,
+    options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs'),
+  );
   const stopSampling = recorder.sampleQueues(
     Object.values(queues.queues).flatMap(({ queue, deadLetters }) => [queue, deadLetters]),
   );
-  const { faults, takeConsumerFailure } = makeFaults(queues, dynamoProxy);
+  const { faults, takeInvocationFault } = makeFaults(queues, dynamoProxy);
   const metrics = new MetricsCollector(recorder.emf);
+  const functionLogs = new FunctionLogs();
   const shared = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
     AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
@@ -178,7 +235,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     name,
     bundle: () => bundleFunction(name),
     memoryMb: topology.functions[name].memoryMb,
-    timeoutMs: topology.functions[name].timeoutSeconds * 1000,
+    timeoutMs:
+      (options.functionTimeoutSeconds?.[name] ?? topology.functions[name].timeoutSeconds) * 1000,
     env: functionEnvironment(name, shared, queueUrls, options),
   }));
   const invoker = new LambdaInvoker(
@@ -189,8 +247,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         const emf = parseEmf(line);
         recorder.functionLine(functionName, line, emf !== undefined);
         usage.logLine(line, emf !== undefined);
-        if (emf) metrics.record(emf);
-        else log(`[${functionName}] ${line}`);
+        if (emf) {
+          metrics.record(emf);
+        } else {
+          functionLogs.record(functionName, line);
+          log(`[${functionName}] ${line}`);
+        }
       },
       onInvocation: (functionName, durationMs) =>
         usage.invocation(
@@ -201,7 +263,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     },
     options.maxEnvironmentsPerFunction,
   );
-  const invoke = recorder.instrumentInvoke((name, event: unknown) => invoker.invoke(name, event));
+  const invoke = recorder.instrumentInvoke((name, event: unknown) =>
+    invokeUnderFault(
+      invoker,
+      name as FunctionName,
+      event,
+      takeInvocationFault(name as FunctionName),
+    ),
+  );
 
   const gateway = makeGateway({
     routes: topology.routes,
@@ -219,7 +288,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   });
 
   await queues.startConsumers(async (name, event) => {
-    if (takeConsumerFailure()) throw new Error(`${name}: injected invocation failure`);
     return invoke(name, event);
   }, log);
 
@@ -236,6 +304,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     metrics,
     faults,
     queues,
+    functionLogs,
     requestCounts,
     resetRequestCounts,
     usage: () => usage.snapshot(),
@@ -326,6 +395,7 @@ interface Controls {
   metrics: MetricsCollector;
   faults: LocalFaults;
   queues: LocalQueues;
+  functionLogs: FunctionLogs;
   requestCounts: LocalStack['requestCounts'];
   resetRequestCounts: () => void;
   usage: LocalStack['usage'];
@@ -334,9 +404,13 @@ interface Controls {
 /** A fault plan as `POST /local/faults` takes it; every field optional. */
 interface FaultPlan {
   sendBatchEntryFailures?: number;
+  sendBatchFailures?: number;
   dynamoDbThrottle?: { operation: string; count: number };
   unprocessedBatchWrites?: number;
   consumerFailures?: number;
+  consumerCrashesMidBatch?: number;
+  functionTimeouts?: { function: string; count: number; withinMs?: number };
+  workerKills?: { function: string; count: number; withinMs?: number };
 }
 
 const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
@@ -356,6 +430,26 @@ const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
     faults.leaveWritesUnprocessed(count(plan.unprocessedBatchWrites, 'unprocessedBatchWrites'));
   if (plan.consumerFailures !== undefined)
     faults.failConsumerInvocations(count(plan.consumerFailures, 'consumerFailures'));
+  if (plan.sendBatchFailures !== undefined)
+    faults.failSendBatchCalls(count(plan.sendBatchFailures, 'sendBatchFailures'));
+  if (plan.consumerCrashesMidBatch !== undefined)
+    faults.crashConsumerMidBatch(count(plan.consumerCrashesMidBatch, 'consumerCrashesMidBatch'));
+  const invocationFaults = [
+    ['functionTimeouts', faults.timeOutInvocations],
+    ['workerKills', faults.killInvocations],
+  ] as const;
+  for (const [field, inject] of invocationFaults) {
+    const planned = plan[field];
+    if (planned === undefined) continue;
+    if (!(functionNames as readonly unknown[]).includes(planned.function)) {
+      throw new Error(`${field}.function must be one of ${functionNames.join(', ')}`);
+    }
+    inject(
+      planned.function as FunctionName,
+      count(planned.count, `${field}.count`),
+      planned.withinMs === undefined ? undefined : count(planned.withinMs, `${field}.withinMs`),
+    );
+  }
 };
 
 const readJson = async (request: IncomingMessage): Promise<unknown> => {
@@ -370,7 +464,7 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, requestCounts, resetRequestCounts, usage }: Controls) =>
+  ({ metrics, faults, queues, functionLogs, requestCounts, resetRequestCounts, usage }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -404,6 +498,25 @@ const localControls =
             ]),
           ),
         });
+        break;
+      case 'GET /local/resources':
+        send(200, {
+          sqsEndpoint: queues.server.endpoint,
+          queues: Object.fromEntries(
+            Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
+              name,
+              {
+                url: queue.url,
+                arn: queue.arn,
+                consumer: topology.queues[name as QueueName].consumer.function,
+                deadLetters: { url: deadLetters.url, arn: deadLetters.arn },
+              },
+            ]),
+          ),
+        });
+        break;
+      case 'GET /local/logs':
+        send(200, { lines: functionLogs.of(url.searchParams.get('function') ?? '') });
         break;
       case 'DELETE /local/stats':
         resetRequestCounts();

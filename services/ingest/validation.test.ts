@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, type ErrorDetail } from '#shared/errors.ts';
+import { BadRequestError, NotFoundError, type ErrorDetail } from '#shared/errors.ts';
 import { MEASUREMENT_LIMITS } from '#shared/measurement.ts';
 import { parseIngestBody, resolveRunId } from './validation.ts';
 
@@ -283,11 +283,16 @@ describe('resolveRunId', () => {
     expect(resolveRunId(RUN, { runId: RUN })).toBe(RUN);
   });
 
-  it('refuses both-and-different, neither, and malformed ids', () => {
+  it('refuses both-and-different, neither, and ids that are not strings', () => {
     expect(fields(() => resolveRunId(RUN, { runId: OTHER_RUN }))).toEqual(['runId']);
     expect(fields(() => resolveRunId(undefined, {}))).toEqual(['runId']);
-    expect(fields(() => resolveRunId('not-a-uuid', {}))).toEqual(['X-Run-Id']);
     expect(fields(() => resolveRunId(undefined, { runId: 12 }))).toEqual(['runId']);
-    expect(fields(() => resolveRunId(undefined, [{ runId: 'x' }]))).toEqual(['[0].runId']);
+  });
+
+  it('answers a string that is not a run id as an unknown run (404), header or body', () => {
+    expect(() => resolveRunId('not-a-uuid', {})).toThrow(NotFoundError);
+    expect(() => resolveRunId(undefined, { runId: 'x' })).toThrow(NotFoundError);
+    expect(() => resolveRunId(undefined, [{ runId: 'x' }])).toThrow(NotFoundError);
+    expect(() => resolveRunId('0F8FAD5B-D9CB-469F-A165-70867728950E', {})).toThrow(NotFoundError);
   });
 });

@@ -4,8 +4,8 @@
  * header and the time. Every problem names its field and index (`measurements[3].reading`); one
  * bad item refuses the whole request, so nothing is enqueued.
  */
-import { BadRequestError, type ErrorDetail } from '#shared/errors.ts';
-import { isSafeId, requireRunId } from '#shared/identity.ts';
+import { BadRequestError, NotFoundError, type ErrorDetail } from '#shared/errors.ts';
+import { isSafeId, requireRunId, RUN_ID } from '#shared/identity.ts';
 import {
   DEFAULT_MEASUREMENT_TYPE,
   MEASUREMENT_LIMITS,
@@ -212,18 +212,27 @@ const refuse = (issues: ErrorDetail[]): never => {
 };
 
 /**
+ * A run id given as text: a string that is not a UUID names no run, so it is unknown (404),
+ * as on every route; a value of another type is a malformed request (400).
+ */
+const knownRunId = (value: unknown, field: string): string => {
+  if (typeof value === 'string' && !RUN_ID.test(value)) throw new NotFoundError('Run not found');
+  return requireRunId(value, field);
+};
+
+/**
  * The run of a request: the `X-Run-Id` header or `runId` in the body (top level). Both given
- * and different, neither given, or malformed → 400.
+ * and different, neither given, or not a string → 400; a string that is not a run id → 404.
  */
 export const resolveRunId = (headerValue: string | undefined, body: unknown): string => {
-  const fromHeader = headerValue === undefined ? undefined : requireRunId(headerValue, 'X-Run-Id');
+  const fromHeader = headerValue === undefined ? undefined : knownRunId(headerValue, 'X-Run-Id');
   // A bare array has no top level: its first item may name the run (the others must agree).
   const [raw, field] = isObject(body)
     ? [body.runId, 'runId']
     : Array.isArray(body) && isObject(body[0])
       ? [body[0].runId, '[0].runId']
       : [undefined, 'runId'];
-  const fromBody = raw === undefined || raw === null ? undefined : requireRunId(raw, field);
+  const fromBody = raw === undefined || raw === null ? undefined : knownRunId(raw, field);
   if (fromHeader !== undefined && fromBody !== undefined && fromHeader !== fromBody) {
     throw new BadRequestError('runId in the body differs from the X-Run-Id header', [
       { field: 'runId', message: 'differs from the X-Run-Id header' },

@@ -33,6 +33,7 @@ import {
   toWireAttributes,
 } from './message.ts';
 import { isKnownAttributeName, renderSettings } from './queue-attributes.ts';
+import { MAX_MOVE_RATE, type MessageMoveTasks, type MoveTask } from './move-tasks.ts';
 import type { Clock, NewMessage, Queue, ReceivedMessage } from './queue.ts';
 import type { QueueRegistry } from './registry.ts';
 
@@ -44,6 +45,7 @@ export interface ActionContext {
   signal: AbortSignal;
   /** The SenderId of messages sent by this request (the caller's access key id). */
   senderId: string;
+  moveTasks: MessageMoveTasks;
 }
 
 export type Action = (
@@ -238,7 +240,11 @@ const receiveMessage: Action = async (input, context) => {
 
   const deadline = context.clock() + waitSeconds * 1000;
   const realDeadline = performance.now() + waitSeconds * 1000;
-  let messages = queue.receive({ maxMessages, visibilityTimeoutSeconds });
+  // A caller that hung up (or a server shutting down) is handed nothing: what it would be
+  // handed could not reach it and would stay invisible for the whole visibility timeout.
+  const take = () =>
+    context.signal.aborted ? [] : queue.receive({ maxMessages, visibilityTimeoutSeconds });
+  let messages = take();
   while (
     messages.length === 0 &&
     !context.signal.aborted &&
@@ -246,7 +252,7 @@ const receiveMessage: Action = async (input, context) => {
     performance.now() < realDeadline
   ) {
     await queue.waitForMessages(deadline, context.signal);
-    messages = queue.receive({ maxMessages, visibilityTimeoutSeconds });
+    messages = take();
   }
   if (messages.length === 0) return {};
   return {
@@ -302,7 +308,52 @@ const listQueues: Action = (input, context) => {
   };
 };
 
+// --- Message move tasks (dead-letter queue redrive) ---------------------------------------
+
+const renderTask = (task: MoveTask): JsonObject => ({
+  TaskHandle: task.taskHandle,
+  Status: task.status,
+  SourceArn: task.sourceArn,
+  ...(task.destinationArn !== undefined && { DestinationArn: task.destinationArn }),
+  ...(task.maxNumberOfMessagesPerSecond !== undefined && {
+    MaxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond,
+  }),
+  ApproximateNumberOfMessagesMoved: task.approximateNumberOfMessagesMoved,
+  ApproximateNumberOfMessagesToMove: task.approximateNumberOfMessagesToMove,
+  ...(task.failureReason !== undefined && { FailureReason: task.failureReason }),
+  StartedTimestamp: task.startedTimestamp,
+});
+
+const moveTaskActions: Readonly<Record<string, Action>> = {
+  StartMessageMoveTask: (input, context) => {
+    const destinationArn = optionalString(input, 'DestinationArn');
+    const rate = optionalInteger(input, 'MaxNumberOfMessagesPerSecond', {
+      min: 1,
+      max: MAX_MOVE_RATE,
+    });
+    const task = context.moveTasks.start({
+      sourceArn: requiredString(input, 'SourceArn'),
+      ...(destinationArn !== undefined && { destinationArn }),
+      ...(rate !== undefined && { maxNumberOfMessagesPerSecond: rate }),
+    });
+    return { TaskHandle: task.taskHandle };
+  },
+  ListMessageMoveTasks: (input, context) => ({
+    Results: context.moveTasks
+      .list(
+        requiredString(input, 'SourceArn'),
+        optionalInteger(input, 'MaxResults', { min: 1, max: 10 }) ?? 1,
+      )
+      .map(renderTask),
+  }),
+  CancelMessageMoveTask: (input, context) => ({
+    ApproximateNumberOfMessagesMoved: context.moveTasks.cancel(requiredString(input, 'TaskHandle'))
+      .approximateNumberOfMessagesMoved,
+  }),
+};
+
 export const actions: Readonly<Record<string, Action>> = {
+  ...moveTaskActions,
   CreateQueue: (input, context) => {
     const queue = context.queues.create(
       requiredString(input, 'QueueName'),

@@ -7,6 +7,7 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +27,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((mapping) => mapping.stop()));
 });
 
-type MappingOptions = Omit<EventSourceMappingOptions, 'sqs' | 'queueUrl'> & { queueUrl: string };
+type MappingOptions = Omit<EventSourceMappingOptions, 'sqs' | 'queueUrl'> & {
+  queueUrl: string;
+  sqs?: SQSClient;
+};
 
 /** Starts a mapping that is stopped after the test; errors are collected, not printed. */
 const startMapping = async (options: MappingOptions) => {
@@ -117,6 +121,39 @@ describe('batching', () => {
     const waited = (invokedAt[0] ?? 0) - firstSentAt;
     expect(waited).toBeGreaterThanOrEqual(550);
     expect(waited).toBeLessThan(1_500);
+  });
+
+  it('never strands a message handed to a receive still open when the window ends', async () => {
+    // Prepare: a client whose aborted requests still reach the endpoint, as on a real network
+    // (the answer is lost, the messages in it were handed out); the clock is frozen, so a
+    // stranded message would stay invisible for the rest of the test.
+    const queueUrl = await local.createQueue('esm-strand', { VisibilityTimeout: '600' });
+    const network = {
+      send: (command: never, options?: { abortSignal?: AbortSignal }) => {
+        const answered = local.sqs.send(command);
+        const signal = options?.abortSignal;
+        if (signal === undefined) return answered;
+        const dropped = new Promise<never>((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        );
+        return Promise.race([answered, dropped]);
+      },
+    } as unknown as SQSClient;
+    const events: SQSEvent[] = [];
+    await startMapping({
+      sqs: network,
+      queueUrl,
+      batchSize: 10,
+      maxBatchingWindowMs: 1_200,
+      invoke: async (event) => void events.push(event),
+    });
+    // Act: the first record opens a 1.2 s window; the second arrives after the window ended
+    await sendBodies(queueUrl, ['first']);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sendBodies(queueUrl, ['second']);
+    // Assess
+    await eventually(() => events[1], 4_000, 'the second record to be invoked');
+    expect(events.flatMap(bodiesOf)).toEqual(['first', 'second']);
   });
 
   it('invokes as soon as the batch is full, without waiting out the window', async () => {

@@ -18,6 +18,7 @@ import {
   validateSize,
   validateSystemAttributes,
 } from './message.ts';
+import { inMemoryOnly, type MessageState, type QueueJournal } from './journal.ts';
 import type { QueueSettings } from './queue-attributes.ts';
 
 /** Milliseconds since the epoch, like `Date.now`. */
@@ -64,19 +65,7 @@ export interface QueueCounts {
   delayed: number;
 }
 
-interface StoredMessage {
-  readonly messageId: string;
-  readonly body: string;
-  readonly md5OfBody: string;
-  readonly messageAttributes: Record<string, StoredAttribute>;
-  readonly systemAttributes: Record<string, StoredAttribute>;
-  readonly sentTimestamp: number;
-  readonly senderId: string;
-  readonly deadLetterQueueSourceArn?: string;
-  visibleAt: number;
-  receiveCount: number;
-  firstReceiveTimestamp?: number;
-}
+type StoredMessage = MessageState;
 
 interface ReceiptHandleParts {
   queueName: string;
@@ -125,6 +114,8 @@ export class Queue {
     private readonly clock: Clock,
     /** Finds the dead-letter queue named by the redrive policy when a message must move. */
     private readonly queueByArn: (arn: string) => Queue | undefined,
+    /** Where every change of a message goes, so a restart finds the queue as it was. */
+    private readonly journal: QueueJournal = inMemoryOnly,
   ) {
     this.createdTimestamp = clock();
     this.lastModifiedTimestamp = this.createdTimestamp;
@@ -167,6 +158,7 @@ export class Queue {
       receiveCount: 0,
     };
     this.messages.set(stored.messageId, stored);
+    this.journal.put(this.name, stored);
     this.wake();
     const md5OfMessageAttributes = md5OfAttributes(messageAttributes);
     const md5OfMessageSystemAttributes = md5OfAttributes(systemAttributes);
@@ -197,6 +189,7 @@ export class Queue {
       message.receiveCount += 1;
       message.firstReceiveTimestamp ??= now;
       message.visibleAt = now + visibilityMs;
+      this.journal.update(this.name, message);
       this.receiveSequence += 1;
       received.push(this.snapshot(message, this.receiveSequence));
     }
@@ -210,7 +203,7 @@ export class Queue {
    */
   delete(receiptHandle: string): void {
     const parts = this.decodeHandle(receiptHandle);
-    this.messages.delete(parts.messageId);
+    this.remove(parts.messageId);
   }
 
   changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): void {
@@ -225,6 +218,7 @@ export class Queue {
     const now = this.clock();
     if (message.receiveCount === 0 || message.visibleAt <= now) throw messageNotInflight();
     message.visibleAt = now + visibilityTimeoutSeconds * 1000;
+    this.journal.update(this.name, message);
     this.wake();
   }
 
@@ -235,7 +229,7 @@ export class Queue {
       throw purgeQueueInProgress(this.name);
     }
     this.lastPurgeAt = now;
-    this.messages.clear();
+    for (const messageId of [...this.messages.keys()]) this.remove(messageId);
   }
 
   counts(): QueueCounts {
@@ -314,8 +308,9 @@ export class Queue {
     const deadLetterQueue = this.queueByArn(policy.deadLetterTargetArn);
     // SQS keeps delivering when the dead-letter queue was deleted; so do we.
     if (deadLetterQueue === undefined || deadLetterQueue === this) return false;
-    this.messages.delete(message.messageId);
+    // Added there before removed here: a crash in between keeps a copy, never none.
     deadLetterQueue.acceptRedriven(message, this.arn);
+    this.remove(message.messageId);
     return true;
   }
 
@@ -324,12 +319,54 @@ export class Queue {
    * original SentTimestamp, which also drives retention, as in SQS.
    */
   private acceptRedriven(message: StoredMessage, sourceArn: string): void {
-    this.messages.set(message.messageId, {
-      ...message,
-      deadLetterQueueSourceArn: sourceArn,
-      visibleAt: this.clock(),
-    });
+    const moved = { ...message, deadLetterQueueSourceArn: sourceArn, visibleAt: this.clock() };
+    this.messages.set(moved.messageId, moved);
+    this.journal.put(this.name, moved);
     this.wake();
+  }
+
+  /** A message held here, or undefined; for reading only. */
+  peek(messageId: string): Readonly<StoredMessage> | undefined {
+    return this.messages.get(messageId);
+  }
+
+  /**
+   * Moves a visible message to `destination` for a message move task. It arrives there as
+   * if sent anew (new SentTimestamp, never received), so the destination's retention and
+   * maxReceiveCount start over; it keeps its id, body and attributes. Added there before
+   * removed here, so a crash in between keeps a copy rather than none.
+   */
+  moveTo(messageId: string, destination: Queue): 'moved' | 'gone' | 'inFlight' {
+    const message = this.messages.get(messageId);
+    if (message === undefined) return 'gone';
+    if (message.visibleAt > this.clock()) return 'inFlight';
+    const { deadLetterQueueSourceArn: _source, firstReceiveTimestamp: _first, ...kept } = message;
+    const now = destination.clock();
+    const moved: StoredMessage = { ...kept, sentTimestamp: now, visibleAt: now, receiveCount: 0 };
+    destination.messages.set(moved.messageId, moved);
+    destination.journal.put(destination.name, moved);
+    destination.wake();
+    this.remove(messageId);
+    return 'moved';
+  }
+
+  /** Takes back messages a journal kept across a restart, in their original order. */
+  restore(messages: Iterable<StoredMessage>): void {
+    for (const message of messages) this.messages.set(message.messageId, message);
+    this.wake();
+  }
+
+  /** Every message held, in flight or not, oldest first: what a snapshot must keep. */
+  held(): IterableIterator<StoredMessage> {
+    return this.messages.values();
+  }
+
+  get size(): number {
+    return this.messages.size;
+  }
+
+  private remove(messageId: string): void {
+    if (this.messages.delete(messageId)) this.journal.remove(this.name, messageId);
   }
 
   private decodeHandle(receiptHandle: string): ReceiptHandleParts {
@@ -352,7 +389,7 @@ export class Queue {
   private dropExpired(): void {
     const oldestKept = this.clock() - this.settings.retentionSeconds * 1000;
     for (const message of this.messages.values()) {
-      if (message.sentTimestamp <= oldestKept) this.messages.delete(message.messageId);
+      if (message.sentTimestamp <= oldestKept) this.remove(message.messageId);
     }
   }
 }

@@ -13,6 +13,12 @@ import {
   DEFAULT_QUEUE_SETTINGS,
   renderSettings,
 } from './queue-attributes.ts';
+import {
+  inMemoryOnly,
+  type JournalState,
+  type MessageState,
+  type QueueJournal,
+} from './journal.ts';
 import { Queue, type Clock } from './queue.ts';
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -23,12 +29,19 @@ export interface QueueRegistryOptions {
   accountId: string;
   region: string;
   clock: Clock;
+  /** Where queues record their messages' changes (in memory only when absent). */
+  journal?: QueueJournal;
+  /** Messages a journal kept across a restart; each queue takes its own when created. */
+  restored?: JournalState;
 }
 
 export class QueueRegistry {
   private readonly queues = new Map<string, Queue>();
+  private readonly unclaimed: JournalState;
 
-  constructor(private readonly options: QueueRegistryOptions) {}
+  constructor(private readonly options: QueueRegistryOptions) {
+    this.unclaimed = options.restored ?? new Map();
+  }
 
   urlOf(name: string): string {
     return `${this.options.baseUrl}/${this.options.accountId}/${name}`;
@@ -71,8 +84,14 @@ export class QueueRegistry {
       settings,
       this.options.clock,
       (arn) => this.findByArn(arn),
+      this.options.journal ?? inMemoryOnly,
     );
     this.queues.set(name, queue);
+    const restored = this.unclaimed.get(name);
+    if (restored !== undefined) {
+      queue.restore(restored.values());
+      this.unclaimed.delete(name);
+    }
     return queue;
   }
 
@@ -132,7 +151,28 @@ export class QueueRegistry {
   delete(name: string): void {
     const queue = this.get(name);
     this.queues.delete(name);
+    for (const message of queue.held()) this.options.journal?.remove(name, message.messageId);
     queue.wake();
+  }
+
+  /**
+   * Every message held, by queue name: the queues' and those restored for a queue not
+   * created (yet) since the restart, which are kept rather than dropped.
+   */
+  *heldMessages(): Generator<[string, MessageState]> {
+    for (const queue of this.queues.values()) {
+      for (const message of queue.held()) yield [queue.name, message];
+    }
+    for (const [name, messages] of this.unclaimed) {
+      for (const message of messages.values()) yield [name, message];
+    }
+  }
+
+  heldCount(): number {
+    let count = 0;
+    for (const queue of this.queues.values()) count += queue.size;
+    for (const messages of this.unclaimed.values()) count += messages.size;
+    return count;
   }
 
   /** Wakes every long poll so it re-reads the clock (call after moving an injected clock). */

@@ -14,6 +14,8 @@ import { actions, type ActionContext } from './actions.ts';
 import { internalError, SqsError } from './errors.ts';
 import { SqsFaults } from './faults.ts';
 import { isJsonObject, type JsonObject } from './input.ts';
+import { MessageJournal, type JournalState } from './journal.ts';
+import { MessageMoveTasks } from './move-tasks.ts';
 import type { Clock } from './queue.ts';
 import { QueueRegistry } from './registry.ts';
 
@@ -30,6 +32,11 @@ export interface SqsServerOptions {
     input: Record<string, unknown>,
     output: Record<string, unknown>,
   ) => void;
+  /**
+   * Folder that keeps every queued message, receipt state included, across restarts: an
+   * accepted message is on disk before the endpoint answers. In memory when absent.
+   */
+  dataDir?: string;
 }
 
 export interface SqsServer {
@@ -44,6 +51,11 @@ export interface SqsServer {
   resetStats(): void;
   /** Makes waiting long polls re-read the clock; call after moving an injected clock. */
   wakeLongPolls(): void;
+  /**
+   * Ends every long poll with an empty answer and answers later receives empty, handing out
+   * nothing: for shutting a stack down without leaving messages invisible to the next one.
+   */
+  stopReceives(): void;
   /** Ends pending long polls, closes every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -136,12 +148,26 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
   const server = createServer();
   const port = await listen(server, options.port);
   const endpoint = `http://127.0.0.1:${port}`;
-  const queues = new QueueRegistry({
+  let journal: MessageJournal | undefined;
+  let restored: JournalState | undefined;
+  if (options.dataDir !== undefined) {
+    ({ journal, restored } = MessageJournal.open(
+      options.dataDir,
+      () => queues.heldMessages(),
+      () => queues.heldCount(),
+    ));
+  }
+  const queues: QueueRegistry = new QueueRegistry({
     baseUrl: endpoint,
     accountId,
     region: options.region ?? 'us-east-1',
     clock,
+    ...(journal && { journal }),
+    ...(restored && { restored }),
   });
+  // Starts the journal afresh from what it held: drops a torn last line and old history.
+  journal?.compact();
+  const moveTasks = new MessageMoveTasks(queues, clock);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // A client that hangs up (an aborted long poll) ends its wait; so does close().
@@ -179,9 +205,16 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         clock,
         signal: AbortSignal.any([disconnected.signal, shutdown.signal]),
         senderId: senderIdOf(request, accountId),
+        moveTasks,
       };
       const input = parseInput(body);
-      const output = await run(input, context);
+      let output: JsonObject;
+      try {
+        output = await run(input, context);
+      } finally {
+        // What the answer reports as accepted is on disk before the answer leaves.
+        journal?.commit();
+      }
       options.onAction?.(action, input, output);
       if (!response.destroyed) send(response, 200, output);
     } catch (error) {
@@ -213,8 +246,10 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
       requestsPerAction = {};
     },
     wakeLongPolls: () => queues.wakeAll(),
+    stopReceives: () => shutdown.abort(),
     close: async () => {
       shutdown.abort();
+      moveTasks.stopAll();
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
@@ -222,6 +257,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
       await new Promise((resolve) => setImmediate(resolve));
       server.closeAllConnections();
       await closed;
+      journal?.close();
     },
   };
 };
