@@ -32,10 +32,17 @@ const type = fc.oneof(fc.constantFrom(...KNOWN_TYPES), fc.stringMatching(/^[a-z]
 const reading = fc.oneof(
   { arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }), weight: 1 },
   {
-    arbitrary: fc.double({
-      min: -MEASUREMENT_LIMITS.maxAbsReading,
-      max: MEASUREMENT_LIMITS.maxAbsReading,
-    }),
+    // Within the accepted magnitudes (fast-check favours tiny doubles, which the edge refuses).
+    arbitrary: fc
+      .tuple(
+        fc.boolean(),
+        fc.double({
+          min: MEASUREMENT_LIMITS.minAbsReading,
+          max: MEASUREMENT_LIMITS.maxAbsReading,
+          noNaN: true,
+        }),
+      )
+      .map(([negative, magnitude]) => (negative ? -magnitude : magnitude)),
     weight: 6,
   },
   {
