@@ -66,6 +66,16 @@ const message = (
   ...overrides,
 });
 
+/** The readings as the edge sends those it timestamped itself: server ids, the acceptance time. */
+const serverTimestamped = (m: QueueMessage): QueueMessage => ({
+  ...m,
+  measurements: m.measurements.map((reading, i) => ({
+    ...reading,
+    timestamp: m.acceptedAt,
+    id: `@${m.batchId.split('.')[0]}.${i}`,
+  })),
+});
+
 const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => ({
   messageId,
   receiptHandle: `rh-${messageId}`,
@@ -142,10 +152,10 @@ describe('ingest consumer', () => {
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
   });
 
-  it('skips a redelivered record through idempotency: no second write', async () => {
+  it('skips a redelivered server-timestamped record through idempotency: no second write', async () => {
     const { handler, counts } = consumer();
     const runId = randomUUID();
-    const body = message(runId, 10);
+    const body = serverTimestamped(message(runId, 10));
     await handler(sqsEvent(record(body)), lambdaContext());
     counts.clear();
     emf.clear();
@@ -158,6 +168,17 @@ describe('ingest consumer', () => {
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.duplicatesSkipped)).toEqual([2]);
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([0]);
     expect(emf.blobs(SENSOR_NAMESPACE)).toEqual([]);
+  });
+
+  it('rewrites a redelivered client-timestamped record onto the same rows, with no record', async () => {
+    const { handler, counts } = consumer();
+    const runId = randomUUID();
+    const body = message(runId, 10);
+    await handler(sqsEvent(record(body)), lambdaContext());
+    await handler(sqsEvent(record(body), record(body)), lambdaContext());
+    // Its identity is the client's: the rows are the same, so no idempotency record is kept.
+    expect(await rowsOf(runId)).toHaveLength(10);
+    expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
   });
 
   it('retries UnprocessedItems and counts the retries', async () => {
@@ -263,10 +284,17 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem and two idempotency writes for a message of 10 readings', async () => {
-    const { handler, counts } = consumer();
-    await handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
-    expect(Object.fromEntries(counts)).toEqual({
+  it('costs one BatchWriteItem for 10 client-timestamped readings, two idempotency writes more for server-timestamped ones', async () => {
+    const client = consumer();
+    await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
+    expect(Object.fromEntries(client.counts)).toEqual({ BatchWriteItemCommand: 1 });
+
+    const server = consumer();
+    await server.handler(
+      sqsEvent(record(serverTimestamped(message(randomUUID(), 10)))),
+      lambdaContext(),
+    );
+    expect(Object.fromEntries(server.counts)).toEqual({
       BatchWriteItemCommand: 1,
       PutItemCommand: 1,
       UpdateItemCommand: 1,

@@ -50,15 +50,20 @@ interface StoredAnswer {
   parked: string[];
 }
 
-/**
- * Powertools key prefix; fixed so keys survive a function rename or redeploy.
- *
- * Why this layer, when rows are keyed by identity: a reading whose timestamp the server assigned
- * gets a new one when a request is retried after a partial 503, so only the batch id (reused
- * with the Idempotency-Key) tells the re-sent message from a new one. Without this record such a
- * retry stores those readings twice (the e2e test of that retry failed when it was removed).
- */
+/** Powertools key prefix; fixed so keys survive a function rename or redeploy. */
 const IDEMPOTENCY_KEY_PREFIX = 'ingest-consumer';
+
+/**
+ * Whether a message needs its idempotency record. Rows are keyed by a reading's identity, so a
+ * redelivered or re-sent message whose readings carry the client's timestamps lands on the same
+ * rows by itself: a record would cost two writes per message (at one reading per request, as
+ * much as the reading) to protect only the pipeline's counts. A reading whose timestamp the
+ * server assigned (server id `@…`) gets a new timestamp when its request is retried after a
+ * partial 503; only the batch id, reused with the Idempotency-Key, tells that re-sent message
+ * from new readings (the e2e test of that retry stores them twice without the record).
+ */
+export const needsIdempotencyRecord = (message: Pick<QueueMessage, 'measurements'>): boolean =>
+  message.measurements.some((m) => m.id?.startsWith('@') === true);
 const REPLAYED = '__replayed';
 
 /** Counters of one invocation; records only add to them, so parallel records don't interfere. */
@@ -156,7 +161,11 @@ export const makeHandler = (deps: ConsumerDeps) => {
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
         const message = parseQueueMessage(record.body);
-        const answer = (await storeOnce(message, write)) as StoredAnswer & { [REPLAYED]?: true };
+        const answer = (
+          needsIdempotencyRecord(message)
+            ? await storeOnce(message, write)
+            : await storeMessage(message, write)
+        ) as StoredAnswer & { [REPLAYED]?: true };
         if (answer[REPLAYED]) {
           tally.duplicates++;
           logger.info('Duplicate delivery skipped', {
