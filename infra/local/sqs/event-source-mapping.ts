@@ -58,8 +58,6 @@ export interface EventSourceMapping {
 
 const MAX_RECEIVE = 10;
 const LONG_POLL_SECONDS = 20;
-/** Pause after an empty short poll inside a batching window. */
-const SHORT_POLL_PAUSE_MS = 50;
 /** Pause after a failed ReceiveMessage so an unreachable queue is not hammered. */
 const RECEIVE_RETRY_DELAY_MS = 1_000;
 
@@ -138,14 +136,11 @@ export const startEventSourceMapping = async (
   const invocations = new Set<Promise<void>>();
 
   /**
-   * One ReceiveMessage waiting at most `waitMs`, rounded down to whole seconds (a short poll
-   * under one second). It is never aborted when the window ends: the endpoint may already
-   * have handed messages to it, and an answer dropped on the floor leaves them invisible for
-   * the whole visibility timeout. Only stop() aborts it (the local stack ends the endpoint's
-   * receives first, so nothing is handed out then).
+   * One ReceiveMessage, ended early only by stop(). Never cut short at a window's end: an
+   * aborted receive may already have taken messages, which would then sit invisible until
+   * their visibility timeout.
    */
-  const receive = async (maxMessages: number, waitMs: number): Promise<Message[]> => {
-    const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(waitMs / 1000));
+  const receive = async (maxMessages: number, waitSeconds: number): Promise<Message[]> => {
     try {
       const output = await options.sqs.send(
         new ReceiveMessageCommand({
@@ -157,12 +152,7 @@ export const startEventSourceMapping = async (
         }),
         { abortSignal: stopping.signal },
       );
-      const messages = output.Messages ?? [];
-      // A short poll that found nothing: wait a little before the next, not spin.
-      if (messages.length === 0 && waitSeconds === 0) {
-        await pause(Math.min(waitMs, SHORT_POLL_PAUSE_MS), stopping.signal);
-      }
-      return messages;
+      return output.Messages ?? [];
     } catch (error) {
       if (stopping.signal.aborted) return [];
       report(error, 'receive', []);
@@ -173,22 +163,24 @@ export const startEventSourceMapping = async (
 
   /**
    * Long-polls until a first record arrives, then keeps receiving until the batch is full
-   * or the window since that first record has passed. On stop, what was gathered is still
-   * returned: those records were received (their receive count went up) and are invoked
-   * rather than left to time out.
+   * or the window since that first record has passed: long polls of whole seconds while they
+   * fit in the window, then a wait for its last fraction of a second and one receive that
+   * does not wait. On stop, what was gathered is still returned: those records were received
+   * (their receive count went up) and are invoked rather than left to time out.
    */
   const gather = async (): Promise<Message[]> => {
     const batch: Message[] = [];
     let windowEnd: number | undefined;
     while (batch.length < batchSize && !stopping.signal.aborted) {
-      const waitMs =
+      const remainingMs =
         windowEnd === undefined ? LONG_POLL_SECONDS * 1000 : windowEnd - performance.now();
-      if (waitMs <= 0) break;
-      batch.push(...(await receive(Math.min(MAX_RECEIVE, batchSize - batch.length), waitMs)));
+      const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(Math.max(0, remainingMs) / 1000));
+      if (waitSeconds === 0) await pause(Math.max(0, remainingMs), stopping.signal);
+      batch.push(...(await receive(Math.min(MAX_RECEIVE, batchSize - batch.length), waitSeconds)));
       if (batch.length > 0 && windowEnd === undefined) {
         if (windowMs === 0) break;
         windowEnd = performance.now() + windowMs;
-      }
+      } else if (waitSeconds === 0) break;
     }
     return batch;
   };
