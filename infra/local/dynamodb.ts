@@ -1,10 +1,9 @@
 /**
- * DynamoDB for the local stack: dynalite, in memory unless a data folder is given, with the
- * topology's tables created on start. dynalite does not expire items, so TTL is not applied
- * locally.
+ * DynamoDB for the local stack: dynalite and the fault proxy in their own thread
+ * (dynamodb-worker.ts), in memory unless a data folder is given, with the topology's tables
+ * created on start. dynalite does not expire items, so TTL is not applied locally.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { listen } from './listen.ts';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -12,7 +11,14 @@ import {
   type AttributeDefinition,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { bundleModule, repoRoot } from './bundle.ts';
+import { DynamoFaults } from './dynamo-faults/faults.ts';
+import type {
+  DynamoDbWorkerSetup,
+  FromDynamoDbWorker,
+  ToDynamoDbWorker,
+} from './dynamodb-worker.ts';
+import type { DynamoDbExchange, TableIndexes } from './usage.ts';
 import { tableNames, topology, type TableName, type TableSpec } from '../topology.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -55,53 +61,59 @@ export const createTableInput = (tableName: string, spec: TableSpec): CreateTabl
   };
 };
 
-/**
- * Resolves, once asked, when every request dynalite is serving has been answered (or after
- * `graceMs`). dynalite throws an uncaught exception, ending the process, when an operation of
- * a request it is still serving meets a closed database — even when the caller hung up, so
- * waiting for connections to end is not enough: the stack waits for the answers before closing
- * (a restart of the stack with requests in flight did this).
- */
-const trackAnswers = (server: Server) => {
-  let serving = 0;
-  let idle: (() => void) | undefined;
-  server.on('request', (_request: IncomingMessage, response: ServerResponse) => {
-    serving += 1;
-    const end = response.end.bind(response);
-    response.end = ((...args: Parameters<typeof end>) => {
-      serving -= 1;
-      if (serving === 0) idle?.();
-      return end(...args);
-    }) as typeof response.end;
-  });
-  return (graceMs: number): Promise<void> =>
-    serving === 0
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const timer = setTimeout(resolve, graceMs);
-          idle = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-};
-
 export interface LocalDynamoDb {
+  /** dynalite itself, without faults or metering (for tests and tools that read tables). */
   endpoint: string;
+  /** The fault proxy in front of dynalite: the endpoint the functions use. */
+  proxyEndpoint: string;
+  /** The proxy's planned faults and request counters, shared with its thread. */
+  faults: DynamoFaults;
   client: DynamoDBClient;
   close(): Promise<void>;
 }
 
-export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise<LocalDynamoDb> => {
-  const server = dynalite({
-    ...(options.dataDir ? { path: options.dataDir } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
+export interface DynamoDbOptions {
+  dataDir?: string;
+  /** Told the billed units of every request that passed the proxy. */
+  onRequest?: (operation: string, exchange: DynamoDbExchange) => void;
+}
+
+/** Index names and partition keys of the local tables, for metering writes. */
+const localIndexes = (): TableIndexes =>
+  Object.fromEntries(
+    tableNames.map((name) => [
+      localTableName(name),
+      topology.tables[name].indexes.map((index) => ({
+        name: index.name,
+        partitionKey: index.partitionKey.name,
+      })),
+    ]),
+  );
+
+export const startDynamoDb = async (options: DynamoDbOptions = {}): Promise<LocalDynamoDb> => {
+  const faults = new DynamoFaults();
+  const setup: DynamoDbWorkerSetup = {
+    resolveFrom: `${repoRoot}/package.json`,
+    closeGraceMs: CLOSE_GRACE_MS,
+    faults: faults.shared,
+    indexes: localIndexes(),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+  };
+  const worker = new Worker(await bundleModule('infra/local/dynamodb-worker.ts', 'dynamodb'), {
+    workerData: setup,
   });
-  const answered = trackAnswers(server);
-  const port = await listen(server);
-  const endpoint = `http://127.0.0.1:${port}`;
+  let listening: (ports: { port: number; proxyPort: number }) => void = () => undefined;
+  let closed: () => void = () => undefined;
+  worker.on('message', (message: FromDynamoDbWorker) => {
+    if (message.type === 'request') options.onRequest?.(message.operation, message.exchange);
+    else if (message.type === 'listening') listening(message);
+    else closed();
+  });
+  const ports = await new Promise<{ port: number; proxyPort: number }>((resolve, reject) => {
+    listening = resolve;
+    worker.once('error', reject);
+  });
+  const endpoint = `http://127.0.0.1:${ports.port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: LOCAL_REGION,
@@ -119,14 +131,16 @@ export const startDynamoDb = async (options: { dataDir?: string } = {}): Promise
 
   return {
     endpoint,
+    proxyEndpoint: `http://127.0.0.1:${ports.proxyPort}`,
+    faults,
     client,
     close: async () => {
       client.destroy();
-      // The stack's functions are stopped by now; what dynalite still serves is answered first.
-      await answered(CLOSE_GRACE_MS);
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
-      await closed;
+      await new Promise<void>((resolve) => {
+        closed = resolve;
+        worker.postMessage({ type: 'close' } satisfies ToDynamoDbWorker);
+      });
+      await worker.terminate();
     },
   };
 };

@@ -14,7 +14,7 @@ import {
   type QueueName,
 } from '../topology.ts';
 import { bundleFunction, bundleWorker } from './bundle.ts';
-import { startDynamoFaultProxy, type DynamoFaultProxy } from './dynamo-faults/proxy.ts';
+import type { DynamoFaults } from './dynamo-faults/faults.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
 import { FunctionLogs } from './function-logs.ts';
@@ -102,7 +102,7 @@ type PlannedInvocationFault =
 
 const DEFAULT_FAULT_WINDOW_MS = 300;
 
-const makeFaults = (queues: LocalQueues, dynamo: DynamoFaultProxy) => {
+const makeFaults = (queues: LocalQueues, dynamo: DynamoFaults) => {
   const planned = new Map<FunctionName, PlannedInvocationFault[]>();
   const plan = (name: FunctionName, fault: PlannedInvocationFault, count: number) => {
     const list = planned.get(name) ?? [];
@@ -123,7 +123,7 @@ const makeFaults = (queues: LocalQueues, dynamo: DynamoFaultProxy) => {
       plan(name, { kind: 'kill', withinMs }, count),
     clear: () => {
       queues.server.faults.clear();
-      dynamo.clearFaults();
+      dynamo.clear();
       planned.clear();
     },
   };
@@ -195,21 +195,13 @@ const functionEnvironment = (
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const recorder = new LocalRecorder();
-  const dynamo = await startDynamoDb(options.dataDir ? { dataDir: options.dataDir } : {});
-  // Functions reach DynamoDB through the fault proxy, which also counts their requests.
-  const usage = new UsageCounters(
-    Object.fromEntries(
-      tableNames.map((name) => [
-        localTableName(name),
-        topology.tables[name].indexes.map((index) => index.partitionKey.name),
-      ]),
-    ),
-  );
-  const dynamoProxy = await startDynamoFaultProxy({
-    target: dynamo.endpoint,
-    onRequest: (operation, body, statusCode, response) => {
-      recorder.dynamoRequest(operation, body, statusCode, response);
-      if (response) usage.dynamoDbRequest(operation, body, response);
+  const usage = new UsageCounters();
+  // Functions reach DynamoDB through the fault proxy, which also meters their requests.
+  const dynamo = await startDynamoDb({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    onRequest: (operation, exchange) => {
+      recorder.dynamoDb(operation, exchange);
+      usage.dynamoDb(exchange.charges);
     },
   });
   const queues = await startQueues(
@@ -220,11 +212,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const stopSampling = recorder.sampleQueues(
     Object.values(queues.queues).flatMap(({ queue, deadLetters }) => [queue, deadLetters]),
   );
-  const { faults, takeInvocationFault } = makeFaults(queues, dynamoProxy);
+  const { faults, takeInvocationFault } = makeFaults(queues, dynamo.faults);
   const metrics = new MetricsCollector(recorder.emf);
   const functionLogs = new FunctionLogs();
   const shared = {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoProxy.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.proxyEndpoint,
     AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
   };
   const queueUrls = Object.fromEntries(
@@ -293,11 +285,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   const requestCounts = () => ({
     sqs: { ...queues.server.stats() },
-    dynamodb: { ...dynamoProxy.stats().requests },
+    dynamodb: { ...dynamo.faults.stats().requests },
   });
   const resetRequestCounts = () => {
     queues.server.resetStats();
-    dynamoProxy.resetStats();
+    dynamo.faults.resetStats();
     usage.reset();
   };
   const controls = localControls({
@@ -379,7 +371,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       server.closeAllConnections();
       await queues.close();
       await invoker.close();
-      await dynamoProxy.close();
       await dynamo.close();
     },
   };

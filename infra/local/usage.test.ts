@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributeSize, itemSize, UsageCounters } from './usage.ts';
+import { attributeSize, DynamoDbMeter, itemSize, UsageCounters } from './usage.ts';
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -12,39 +12,80 @@ describe('DynamoDB capacity units of the local stack', () => {
   });
 
   it('counts a write unit per KB per row, once more per index that holds the row', () => {
-    const usage = new UsageCounters({ data: ['sensorId'] });
+    const meter = new DynamoDbMeter({ data: [{ name: 'bySensor', partitionKey: 'sensorId' }] });
     const row = (size: number) => ({
       runId: { S: 'r' },
       sensorId: { S: 's' },
       pad: { S: 'x'.repeat(size) },
     });
-    usage.dynamoDbRequest(
+    const batch = meter.measure(
       'BatchWriteItem',
       json({
         RequestItems: {
-          data: [{ PutRequest: { Item: row(10) } }, { PutRequest: { Item: row(1500) } }],
+          data: [
+            { PutRequest: { Item: row(10) } },
+            { PutRequest: { Item: row(1500) } },
+            { PutRequest: { Item: row(10) } },
+          ],
         },
       }),
-      json({ UnprocessedItems: {} }),
+      200,
+      json({ UnprocessedItems: { data: [{ PutRequest: { Item: row(10) } }] } }),
     );
-    // 1 + 1 (index) for the small row; 2 + 2 for the 1.5 KB row.
-    expect(usage.snapshot().dynamodb.writeUnits).toBe(6);
+    // 1 for the small row, 2 for the 1.5 KB row, each once more for the index; the third row
+    // came back unprocessed.
+    expect(batch?.charges).toEqual([
+      { table: 'data', writeUnits: 3, readUnits: 0 },
+      { table: 'data', index: 'bySensor', writeUnits: 3, readUnits: 0 },
+    ]);
+    const put = meter.measure(
+      'PutItem',
+      json({ TableName: 'other', Item: row(10) }),
+      200,
+      json({}),
+    );
+    expect(put?.charges).toEqual([{ table: 'other', writeUnits: 1, readUnits: 0 }]);
 
-    usage.dynamoDbRequest('PutItem', json({ TableName: 'other', Item: row(10) }), json({}));
+    const usage = new UsageCounters();
+    usage.dynamoDb([...batch!.charges, ...put!.charges]);
     expect(usage.snapshot().dynamodb.writeUnits).toBe(7);
   });
 
   it('counts read units per 4 KB, half for eventually consistent reads, and nothing for errors', () => {
-    const usage = new UsageCounters({});
+    const meter = new DynamoDbMeter({});
+    const usage = new UsageCounters();
     const item = { pad: { S: 'x'.repeat(5000) } };
-    usage.dynamoDbRequest('Query', json({}), json({ Items: [item, item] }));
-    usage.dynamoDbRequest('GetItem', json({ ConsistentRead: true }), json({ Item: item }));
-    usage.dynamoDbRequest('GetItem', json({}), json({ __type: 'x#ThrottlingException' }));
+    const exchanges = [
+      meter.measure('Query', json({ TableName: 't' }), 200, json({ Items: [item, item] })),
+      meter.measure(
+        'GetItem',
+        json({ TableName: 't', ConsistentRead: true }),
+        200,
+        json({ Item: item }),
+      ),
+      meter.measure(
+        'GetItem',
+        json({ TableName: 't' }),
+        400,
+        json({ __type: 'x#ThrottlingException' }),
+      ),
+    ];
+    for (const exchange of exchanges) usage.dynamoDb(exchange!.charges);
     expect(usage.snapshot().dynamodb.readUnits).toBe(3 * 0.5 + 2);
   });
 
+  it('tells a throttle of the proxy (no answer body) from an answer, and ignores bodies that are not JSON', () => {
+    const meter = new DynamoDbMeter({});
+    expect(meter.measure('PutItem', json({ TableName: 't', Item: {} }), 400, undefined)).toEqual({
+      tables: ['t'],
+      throttled: true,
+      charges: [],
+    });
+    expect(meter.measure('PutItem', Buffer.from('{'), 200, json({}))).toBeUndefined();
+  });
+
   it('adds GB-seconds from duration and memory, and log bytes by kind', () => {
-    const usage = new UsageCounters({});
+    const usage = new UsageCounters();
     usage.invocation('ingest', 99.2, 512);
     usage.invocation('ingest', 1000, 512);
     usage.logLine('{"_aws":{}}', true);

@@ -5,8 +5,8 @@
  * read the totals. SQS requests are counted by the SQS endpoint itself.
  */
 
-/** Partition key attribute of each global secondary index, per physical table name. */
-export type IndexKeys = Record<string, string[]>;
+/** Name and partition key attribute of each global secondary index, per physical table name. */
+export type TableIndexes = Record<string, { name: string; partitionKey: string }[]>;
 
 export interface UsageTotals {
   apiRequests: number;
@@ -59,20 +59,148 @@ export const itemSize = (item: Item): number =>
     0,
   );
 
-/** Write units of one item: 1 per KB, once for the table and once per index holding it. */
-const writeUnits = (item: Item, indexKeys: string[]): number =>
-  Math.max(1, Math.ceil(itemSize(item) / 1024)) *
-  (1 + indexKeys.filter((key) => key in item).length);
+/** Units one DynamoDB request is billed for a table, or for one of its indexes. */
+export interface DynamoDbCharge {
+  table: string;
+  /** The global secondary index the units are billed for; the table's own when absent. */
+  index?: string;
+  writeUnits: number;
+  readUnits: number;
+}
+
+/** One DynamoDB exchange as billed: the tables it named, throttled or charged. */
+export interface DynamoDbExchange {
+  tables: string[];
+  /** Refused before DynamoDB did any work (a fault of the local proxy): nothing billed. */
+  throttled: boolean;
+  charges: DynamoDbCharge[];
+}
+
+/** Write units of one item: 1 per KB. */
+const itemWriteUnits = (item: Item): number => Math.max(1, Math.ceil(itemSize(item) / 1024));
 
 /** Read units of items read together: 1 per 4 KB strongly consistent, half eventually. */
 const readUnits = (items: Item[], consistent: boolean): number =>
   Math.max(1, Math.ceil(items.reduce((sum, item) => sum + itemSize(item), 0) / 4096)) *
   (consistent ? 1 : 0.5);
 
+/**
+ * Prices DynamoDB requests from their JSON bodies, parsed once for the usage totals and the
+ * local dashboards alike: a write unit per KB per row, once more per index that holds the row;
+ * a read unit per 4 KB read.
+ */
+export class DynamoDbMeter {
+  constructor(private readonly indexes: TableIndexes) {}
+
+  /** Undefined for an exchange whose bodies are not JSON (an error DynamoDB does not bill). */
+  measure(
+    operation: string,
+    requestBody: Buffer,
+    statusCode: number,
+    responseBody: Buffer | undefined,
+  ): DynamoDbExchange | undefined {
+    let input: Record<string, unknown>;
+    let output: Record<string, unknown> | undefined;
+    try {
+      input = JSON.parse(requestBody.toString('utf8')) as Record<string, unknown>;
+      output =
+        responseBody === undefined
+          ? undefined
+          : (JSON.parse(responseBody.toString('utf8')) as Record<string, unknown>);
+    } catch {
+      return undefined;
+    }
+    const tables =
+      typeof input.TableName === 'string'
+        ? [input.TableName]
+        : Object.keys((input.RequestItems as object | undefined) ?? {});
+    const failed =
+      statusCode !== 200 &&
+      !(typeof output?.__type === 'string' && /ConditionalCheckFailed/.test(output.__type));
+    return {
+      tables,
+      throttled: output === undefined,
+      charges: failed || output === undefined ? [] : this.charges(operation, input, output),
+    };
+  }
+
+  private charges(
+    operation: string,
+    input: Record<string, unknown>,
+    output: Record<string, unknown>,
+  ): DynamoDbCharge[] {
+    const charges = new Map<string, DynamoDbCharge>();
+    const charge = (table: string, index: string | undefined, write: number, read: number) => {
+      const key = `${table}\n${index ?? ''}`;
+      const entry = charges.get(key) ?? { table, writeUnits: 0, readUnits: 0 };
+      if (index !== undefined) entry.index = index;
+      entry.writeUnits += write;
+      entry.readUnits += read;
+      charges.set(key, entry);
+    };
+    const write = (table: string, item: Item | undefined) => {
+      // UpdateItem and DeleteItem: the item's size is not in the request; these items are small.
+      const units = item === undefined ? 1 : itemWriteUnits(item);
+      charge(table, undefined, units, 0);
+      for (const index of this.indexes[table] ?? []) {
+        if (item !== undefined && index.partitionKey in item) charge(table, index.name, units, 0);
+      }
+    };
+    const table = String(input.TableName);
+    switch (operation) {
+      case 'PutItem':
+        write(table, input.Item as Item);
+        break;
+      case 'UpdateItem':
+      case 'DeleteItem':
+        write(table, undefined);
+        break;
+      case 'BatchWriteItem': {
+        const unprocessed = (output.UnprocessedItems ?? {}) as Record<string, unknown[]>;
+        for (const [name, requests] of Object.entries(
+          input.RequestItems as Record<string, { PutRequest?: { Item: Item } }[]>,
+        )) {
+          const written = requests.length - (unprocessed[name]?.length ?? 0);
+          // Which ones stayed unprocessed does not matter: these rows are alike in size.
+          for (const request of requests.slice(0, written)) write(name, request.PutRequest?.Item);
+        }
+        break;
+      }
+      case 'GetItem':
+        charge(
+          table,
+          undefined,
+          0,
+          readUnits(output.Item ? [output.Item as Item] : [], input.ConsistentRead === true),
+        );
+        break;
+      case 'BatchGetItem':
+        for (const [name, items] of Object.entries(
+          (output.Responses ?? {}) as Record<string, Item[]>,
+        )) {
+          charge(
+            name,
+            undefined,
+            0,
+            items.reduce((sum, item) => sum + readUnits([item], false), 0),
+          );
+        }
+        break;
+      case 'Query':
+        charge(
+          table,
+          typeof input.IndexName === 'string' ? input.IndexName : undefined,
+          0,
+          readUnits((output.Items ?? []) as Item[], input.ConsistentRead === true),
+        );
+        break;
+    }
+    return [...charges.values()];
+  }
+}
+
 export class UsageCounters {
   private totals: UsageTotals = UsageCounters.empty();
-
-  constructor(private readonly indexKeys: IndexKeys) {}
 
   private static empty(): UsageTotals {
     return {
@@ -105,65 +233,10 @@ export class UsageCounters {
     else this.totals.logs.otherBytes += bytes;
   }
 
-  /** One DynamoDB request and its answer, as JSON bodies; unreadable bodies count nothing. */
-  dynamoDbRequest(operation: string, requestBody: Buffer, responseBody: Buffer): void {
-    try {
-      this.countCapacity(
-        operation,
-        JSON.parse(requestBody.toString('utf8')) as Record<string, unknown>,
-        JSON.parse(responseBody.toString('utf8')) as Record<string, unknown>,
-      );
-    } catch {
-      // A malformed exchange is an error DynamoDB does not bill.
-    }
-  }
-
-  private countCapacity(
-    operation: string,
-    input: Record<string, unknown>,
-    output: Record<string, unknown>,
-  ): void {
-    if (typeof output.__type === 'string' && !/ConditionalCheckFailed/.test(output.__type)) return;
-    const keysOf = (table: unknown) => this.indexKeys[String(table)] ?? [];
-    const units = this.totals.dynamodb;
-    switch (operation) {
-      case 'PutItem':
-        units.writeUnits += writeUnits(input.Item as Item, keysOf(input.TableName));
-        break;
-      case 'UpdateItem':
-      case 'DeleteItem':
-        // The item's size after the write is not in the request; these items are small.
-        units.writeUnits += 1;
-        break;
-      case 'BatchWriteItem': {
-        const unprocessed = (output.UnprocessedItems ?? {}) as Record<string, unknown[]>;
-        for (const [table, requests] of Object.entries(
-          input.RequestItems as Record<string, { PutRequest?: { Item: Item } }[]>,
-        )) {
-          const written = requests.length - (unprocessed[table]?.length ?? 0);
-          // Which ones stayed unprocessed does not matter: these rows are alike in size.
-          for (const request of requests.slice(0, written)) {
-            units.writeUnits += request.PutRequest
-              ? writeUnits(request.PutRequest.Item, keysOf(table))
-              : 1;
-          }
-        }
-        break;
-      }
-      case 'GetItem':
-        units.readUnits += readUnits(
-          output.Item ? [output.Item as Item] : [],
-          input.ConsistentRead === true,
-        );
-        break;
-      case 'BatchGetItem':
-        for (const items of Object.values((output.Responses ?? {}) as Record<string, Item[]>)) {
-          units.readUnits += items.reduce((sum, item) => sum + readUnits([item], false), 0);
-        }
-        break;
-      case 'Query':
-        units.readUnits += readUnits((output.Items ?? []) as Item[], input.ConsistentRead === true);
-        break;
+  dynamoDb(charges: readonly DynamoDbCharge[]): void {
+    for (const { writeUnits, readUnits } of charges) {
+      this.totals.dynamodb.writeUnits += writeUnits;
+      this.totals.dynamodb.readUnits += readUnits;
     }
   }
 

@@ -11,6 +11,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '50' },
     concurrency: { type: 'string', default: '16' },
     restarts: { type: 'string', default: '1' },
+    'catch-up-seconds': { type: 'string', default: '180' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -29,6 +30,8 @@ of the whole stack; then compares accepted with stored readings by identity.
   --batch <n>        readings per request (default 50)
   --concurrency <n>  requests in flight (default 16)
   --restarts <n>     whole-stack restarts while readings are in flight (default 1)
+  --catch-up-seconds <n>
+                     how long stored readings may take to catch up after sending (default 180)
   --json             print the report as JSON on the last line`);
   process.exit(0);
 }
@@ -48,6 +51,7 @@ const report = await runChaos({
   batch: whole('batch', values.batch, 1),
   concurrency: whole('concurrency', values.concurrency, 1),
   restarts: whole('restarts', values.restarts, 0),
+  catchUpTimeoutMs: whole('catch-up-seconds', values['catch-up-seconds'], 1) * 1000,
   log: (line) => console.error(line),
 });
 const { accepted, stored, lost, duplicated, faultsInjected } = report;

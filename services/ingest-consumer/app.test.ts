@@ -21,6 +21,7 @@ import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
 import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
+import { SharedWritesStore } from './shared-writes.ts';
 import { DynamoMeasurementStore, type SendBatchWrite } from './store.ts';
 
 const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
@@ -116,11 +117,13 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
     logger: new Logger({ serviceName: 'ingest-consumer', logLevel: 'SILENT' }),
     pipelineMetrics: createPipelineMetrics('ingest-consumer'),
     sensorMetrics: createSensorMetrics(),
-    store: new DynamoMeasurementStore(
-      wrap ? wrap(send) : send,
-      sensorTable,
-      { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
-      { sleep: async () => undefined, random: () => 0.5 },
+    store: new SharedWritesStore(
+      new DynamoMeasurementStore(
+        wrap ? wrap(send) : send,
+        sensorTable,
+        { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
+        { sleep: async () => undefined, random: () => 0.5 },
+      ),
     ),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: idempotencyTable,
@@ -179,6 +182,23 @@ describe('ingest consumer', () => {
     // Its identity is the client's: the rows are the same, so no idempotency record is kept.
     expect(await rowsOf(runId)).toHaveLength(10);
     expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
+  });
+
+  it('writes the rows of the records of a batch together: ten one-reading messages, one call', async () => {
+    const { handler, counts } = consumer();
+    const runId = randomUUID();
+    const messages = Array.from({ length: 10 }, (_, i) =>
+      message(runId, 1, {
+        measurements: [{ ...message(runId, 1).measurements[0]!, sensorId: `one-${i}` }],
+      }),
+    );
+    // A re-sent copy of one message in the same batch: its row is written once.
+    const records = [...messages, messages[3]].map((m) => record(m));
+    const result = await handler(sqsEvent(...records), lambdaContext());
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(counts.get('BatchWriteItemCommand')).toBe(1);
+    expect(await rowsOf(runId)).toHaveLength(10);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([11]);
   });
 
   it('retries UnprocessedItems and counts the retries', async () => {
@@ -315,11 +335,15 @@ describe('a reading the table refuses for good', () => {
       return send(command);
     });
     const body = message(runId, 30);
-    const result = await handler(sqsEvent(record(body)), lambdaContext());
+    // A neighbour in the same batch, written in the same calls, keeps all its rows.
+    const neighbour = message(runId, 5, {
+      measurements: message(runId, 5).measurements.map((m) => ({ ...m, sensorId: 'n' })),
+    });
+    const result = await handler(sqsEvent(record(body), record(neighbour)), lambdaContext());
 
     expect(result).toEqual({ batchItemFailures: [] });
     const rows = await rowsOf(runId);
-    expect(rows).toHaveLength(20);
+    expect(rows).toHaveLength(25);
     expect(rows.every((row) => row.sensorId !== 's-1')).toBe(true);
 
     const parked = await rowsOf(`parked#${runId}`);
@@ -327,8 +351,8 @@ describe('a reading the table refuses for good', () => {
     expect(parked[0]).toMatchObject({ reason: poisoned, batchId: body.batchId });
     expect(JSON.parse(parked[0]!.row as string)).toMatchObject({ runId, sensorId: 's-1' });
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.parked)).toEqual([10]);
-    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([20]);
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([25]);
     const ingested = emf.values(SENSOR_NAMESPACE, SensorMetric.ingested);
-    expect(ingested.reduce((a, b) => a + b, 0)).toBe(20);
+    expect(ingested.reduce((a, b) => a + b, 0)).toBe(25);
   });
 });

@@ -21,6 +21,7 @@ import { topology } from '#infra/topology.ts';
 import { itemsOf, toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
 import { SensorMetricsTally } from './sensor-metrics.ts';
+import { SharedWritesStore } from './shared-writes.ts';
 import {
   DEFAULT_WRITE_POLICY,
   DynamoMeasurementStore,
@@ -222,11 +223,13 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
     logger: createLogger(),
     pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
     sensorMetrics: createSensorMetrics(),
-    store: new DynamoMeasurementStore(
-      (command) => documents.send(command),
-      requireEnv(topology.tables.sensorData.env, env),
-      DEFAULT_WRITE_POLICY,
-      { sleep, random: Math.random },
+    store: new SharedWritesStore(
+      new DynamoMeasurementStore(
+        (command) => documents.send(command),
+        requireEnv(topology.tables.sensorData.env, env),
+        DEFAULT_WRITE_POLICY,
+        { sleep, random: Math.random },
+      ),
     ),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv(topology.tables.idempotency.env, env),

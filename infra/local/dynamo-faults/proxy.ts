@@ -34,6 +34,8 @@ export interface DynamoFaultProxyOptions {
    * (undefined when the proxy throttled it), for the local stack's DynamoDB metrics.
    */
   onRequest?: (operation: string, body: Buffer, statusCode: number, response?: Buffer) => void;
+  /** The planned faults and counters, e.g. shared with another thread; fresh ones when absent. */
+  faults?: DynamoFaults;
 }
 
 export interface DynamoFaultProxy {
@@ -94,7 +96,7 @@ export const startDynamoFaultProxy = async (
 ): Promise<DynamoFaultProxy> => {
   const target = new URL(options.target);
   const agent = new Agent({ keepAlive: true });
-  const faults = new DynamoFaults();
+  const faults = options.faults ?? new DynamoFaults();
 
   const forward = (
     request: IncomingMessage,

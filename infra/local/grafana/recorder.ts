@@ -7,9 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AWS_METRICS } from '../../../dashboards/aws-metrics.ts';
-import { topology, tableNames } from '../../topology.ts';
-import { localTableName } from '../dynamodb.ts';
 import type { Queue } from '../sqs/queue.ts';
+import type { DynamoDbExchange } from '../usage.ts';
 import { SeriesStore } from './series-store.ts';
 
 const { lambda, api, sqs, dynamodb, logs } = AWS_METRICS;
@@ -44,14 +43,6 @@ export class LogStore {
     return [...new Set(this.lines.map((line) => line.logGroup))].sort();
   }
 }
-
-/** DynamoDB bills a write unit per KB and a read unit per 4 KB (half for eventual reads). */
-const writeUnits = (item: unknown): number =>
-  Math.max(1, Math.ceil(Buffer.byteLength(JSON.stringify(item ?? {})) / 1024));
-
-const tableIndexes = new Map(
-  tableNames.map((name) => [localTableName(name), topology.tables[name].indexes]),
-);
 
 type Json = Record<string, unknown>;
 
@@ -127,72 +118,29 @@ export class LocalRecorder {
   }
 
   /** A DynamoDB request seen by the local endpoint: units per table (and index), throttles. */
-  readonly dynamoRequest = (
-    operation: string,
-    requestBody: Buffer,
-    statusCode: number,
-    responseBody: Buffer | undefined,
-  ): void => {
-    let input: Json;
-    try {
-      input = JSON.parse(requestBody.toString('utf8')) as Json;
-    } catch {
-      return;
-    }
-    const tables =
-      typeof input.TableName === 'string'
-        ? [input.TableName]
-        : Object.keys((input.RequestItems as Json | undefined) ?? {});
-    if (statusCode !== 200) {
-      if (responseBody === undefined) {
-        for (const table of tables)
-          this.series.record(
-            dynamodb.namespace,
-            dynamodb.metrics.throttled,
-            { TableName: table, Operation: operation },
-            [1],
-          );
-      }
-      return;
-    }
-    const write = (table: string, item: unknown) => {
-      const units = writeUnits(item);
-      this.series.record(dynamodb.namespace, dynamodb.metrics.writeUnits, { TableName: table }, [
-        units,
-      ]);
-      for (const index of tableIndexes.get(table) ?? []) {
-        if ((item as Json | undefined)?.[index.partitionKey.name] === undefined) continue;
+  readonly dynamoDb = (operation: string, exchange: DynamoDbExchange): void => {
+    if (exchange.throttled) {
+      for (const table of exchange.tables) {
         this.series.record(
           dynamodb.namespace,
-          dynamodb.metrics.writeUnits,
-          { TableName: table, GlobalSecondaryIndexName: index.name },
-          [units],
+          dynamodb.metrics.throttled,
+          { TableName: table, Operation: operation },
+          [1],
         );
       }
-    };
-    switch (operation) {
-      case 'BatchWriteItem':
-        for (const [table, requests] of Object.entries((input.RequestItems as Json) ?? {})) {
-          for (const request of requests as { PutRequest?: { Item: unknown } }[])
-            write(table, request.PutRequest?.Item);
-        }
-        break;
-      case 'PutItem':
-      case 'UpdateItem':
-      case 'DeleteItem':
-        write(tables[0] as string, input.Item);
-        break;
-      case 'GetItem':
-      case 'Query':
-      case 'Scan':
-      case 'BatchGetItem': {
-        const bytes = responseBody?.length ?? 0;
-        const units = Math.max(1, Math.ceil(bytes / 4096)) * (input.ConsistentRead ? 1 : 0.5);
-        for (const table of tables)
-          this.series.record(dynamodb.namespace, dynamodb.metrics.readUnits, { TableName: table }, [
-            units,
-          ]);
-        break;
+    }
+    for (const { table, index, writeUnits, readUnits } of exchange.charges) {
+      const dimensions = {
+        TableName: table,
+        ...(index === undefined ? {} : { GlobalSecondaryIndexName: index }),
+      };
+      if (writeUnits > 0) {
+        this.series.record(dynamodb.namespace, dynamodb.metrics.writeUnits, dimensions, [
+          writeUnits,
+        ]);
+      }
+      if (readUnits > 0) {
+        this.series.record(dynamodb.namespace, dynamodb.metrics.readUnits, dimensions, [readUnits]);
       }
     }
   };
