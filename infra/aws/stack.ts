@@ -94,7 +94,7 @@ export class IotPlaygroundStack extends Stack {
 
     for (const name of queueNames) {
       const consumer = topology.queues[name].consumer.function;
-      queues[name].connectConsumer(this.functions[consumer].fn);
+      queues[name].connectConsumer(this.functions[consumer].fn, settings.throughput.consumer);
     }
 
     for (const schedule of topology.schedules) {
@@ -107,6 +107,7 @@ export class IotPlaygroundStack extends Stack {
 
     this.api = new PublicApi(this, 'Api', {
       functions: handlers,
+      throttle: settings.throughput.apiThrottle,
       corsOrigins: config.corsOrigins,
       jwt: config.jwt,
       customDomain:

@@ -5,6 +5,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { STAGE_THROUGHPUT, type ThroughputSettings } from '../throughput.ts';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -32,6 +33,7 @@ export interface StageSettings {
   deletionProtection: boolean;
   logRetention: RetentionDays;
   alarms: AlarmThresholds;
+  throughput: ThroughputSettings;
 }
 
 export const STAGE_SETTINGS: Record<StageName, StageSettings> = {
@@ -39,6 +41,7 @@ export const STAGE_SETTINGS: Record<StageName, StageSettings> = {
     removalPolicy: RemovalPolicy.DESTROY,
     deletionProtection: false,
     logRetention: RetentionDays.ONE_WEEK,
+    throughput: STAGE_THROUGHPUT.dev,
     // Low thresholds: in dev every error is worth a look.
     alarms: {
       oldestMessageAge: Duration.minutes(5),
@@ -52,6 +55,7 @@ export const STAGE_SETTINGS: Record<StageName, StageSettings> = {
     removalPolicy: RemovalPolicy.RETAIN,
     deletionProtection: true,
     logRetention: RetentionDays.THREE_MONTHS,
+    throughput: STAGE_THROUGHPUT.prod,
     alarms: {
       oldestMessageAge: Duration.minutes(10),
       functionErrors: 5,

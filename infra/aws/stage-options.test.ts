@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
 import { tableNames, topology } from '#infra/topology.ts';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { readDeploymentConfig, type ContextKey } from './stage-config.ts';
@@ -43,6 +44,22 @@ describe('stage prod', () => {
         DeletionProtectionEnabled: true,
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       },
+    });
+  });
+
+  it('is sized for its throughput: a wider API throttle and a consumer of larger batches', () => {
+    const { apiThrottle, consumer } = STAGE_THROUGHPUT.prod;
+    expect(apiThrottle.rateLimit).toBeGreaterThan(topology.api.throttle.rateLimit);
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: apiThrottle.rateLimit,
+        ThrottlingBurstLimit: apiThrottle.burstLimit,
+      },
+    });
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: consumer.batchSize,
+      MaximumBatchingWindowInSeconds: consumer.maxBatchingWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: consumer.maxConcurrency },
     });
   });
 

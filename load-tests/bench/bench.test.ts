@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBench } from './bench.ts';
 import { capacityOf } from './capacity.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
+import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
 import { topology } from '#infra/topology.ts';
 
 describe('npm run bench (tiny numbers: checks it runs and what it reports, never its speed)', () => {
@@ -43,28 +44,32 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
 });
 
 describe('capacity arithmetic', () => {
-  it('takes the smallest of the API throttle, the consumers and one run partition', () => {
-    const { rateLimit } = topology.api.throttle;
-    const { maxConcurrency, batchSize } = topology.queues.measurements.consumer;
+  it('takes the smallest of the API throttle, the consumers and the table quota, as set for prod', () => {
+    const { apiThrottle, consumer } = STAGE_THROUGHPUT.prod;
     const capacity = capacityOf({
       batch: 10,
       readingsPerMessage: 10,
-      consumerMsPerInvocation: 100,
+      consumerMsPerMessage: 2,
       tableWriteUnitsPerReading: 1,
     });
-    expect(capacity.apiThrottleReadingsPerSecond).toBe(rateLimit * 10);
-    // concurrency × (1,000 ms / 100 ms) invocations × batch size messages × 10 readings each
-    expect(capacity.consumerReadingsPerSecond).toBe(maxConcurrency * 10 * batchSize * 10);
-    expect(capacity.perRunPartitionReadingsPerSecond).toBe(1000);
-    expect(capacity.limit).toEqual({ readingsPerSecond: 1000, by: 'run partition' });
+    expect(capacity.apiThrottleReadingsPerSecond).toBe(apiThrottle.rateLimit * 10);
+    // concurrency × (1,000 ms / 2 ms) messages a second × 10 readings each
+    expect(capacity.consumerReadingsPerSecond).toBe(consumer.maxConcurrency * 500 * 10);
+    expect(capacity.tableQuotaReadingsPerSecond).toBe(40_000);
+    expect(capacity.oneRunReadingsPerSecond).toBe(1000);
+    const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 40_000);
+    expect(capacity.stage.readingsPerSecond).toBe(smallest);
+    expect(capacity.stage.requestsPerSecond).toBe(smallest / 10);
 
-    expect(
-      capacityOf({
-        batch: 1,
-        readingsPerMessage: 1,
-        consumerMsPerInvocation: 1000,
-        tableWriteUnitsPerReading: 1,
-      }).limit,
-    ).toEqual({ readingsPerSecond: maxConcurrency * batchSize, by: 'consumers' });
+    const slowConsumer = capacityOf(
+      { batch: 1, readingsPerMessage: 1, consumerMsPerMessage: 100, tableWriteUnitsPerReading: 2 },
+      STAGE_THROUGHPUT.dev,
+    );
+    expect(slowConsumer.stage).toEqual({
+      readingsPerSecond: STAGE_THROUGHPUT.dev.consumer.maxConcurrency * 10,
+      requestsPerSecond: STAGE_THROUGHPUT.dev.consumer.maxConcurrency * 10,
+      by: 'consumers',
+    });
+    expect(slowConsumer.oneRunReadingsPerSecond).toBe(500);
   });
 });

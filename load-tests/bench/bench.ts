@@ -151,13 +151,14 @@ const runScenario = async (
   const dynamoOps = { ...dynamoDb, Query: queries - verified.pagesRead };
   const billed = billedUsage(usage, counts.sqs, readBack);
   const consumer = usage.lambda[topology.queues.measurements.consumer.function];
-  const sendBatches = counts.sqs.SendMessageBatch ?? 0;
+  // A request here is one message (every body packs into one of ≤ 64 KiB), sent in one call.
+  const messages = Math.max(1, counts.sqs.SendMessageBatch ?? 0);
+  const readingsPerMessage = report.accepted / messages;
   const lambdaInvocations = Object.fromEntries(
     Object.entries(usage.lambda)
       .filter(([name]) => name !== 'sensorQuery')
       .map(([name, f]) => [name, per1000(f.invocations, report.accepted)]),
   );
-  const messages = consumer ? consumer.invocations : 0;
   const per1000Readings: ScenarioResult['per1000Readings'] = {
     apiRequests: per1000(billed.apiRequests, report.accepted),
     lambdaInvocations,
@@ -187,8 +188,8 @@ const runScenario = async (
     costPerMillionByService: cost,
     capacity: capacityOf({
       batch,
-      readingsPerMessage: report.accepted / Math.max(1, sendBatches),
-      consumerMsPerInvocation: consumer ? consumer.durationMs / Math.max(1, messages) : 0,
+      readingsPerMessage,
+      consumerMsPerMessage: (consumer?.durationMs ?? 0) / messages,
       // sensorData rows are under 1 KB: one write unit on the run's partition per reading.
       tableWriteUnitsPerReading: 1,
     }),

@@ -1,47 +1,59 @@
 /**
- * What the topology's settings allow on AWS, by arithmetic: the API stage's throttle, the
- * event-source mapping's concurrency × batch size, and DynamoDB's per-partition write limit
- * for one run (all of a run's readings share its partition key).
+ * What a stage's settings allow on AWS, by arithmetic (as configured for `prod` unless told
+ * otherwise, infra/throughput.ts): the API stage's throttle, the event-source mapping's
+ * concurrency at the consumer time measured per message, DynamoDB's default table quota, and
+ * its per-partition write limit for one run (all of a run's readings share its partition key).
  */
-import { topology } from '#infra/topology.ts';
+import { STAGE_THROUGHPUT, type ThroughputSettings } from '#infra/throughput.ts';
 
 /** DynamoDB's documented ceiling per partition (on demand alike): 1,000 write units a second. */
 export const PARTITION_WRITE_UNITS_PER_SECOND = 1000;
+/** DynamoDB's default on-demand quota per table: 40,000 write request units a second. */
+export const TABLE_WRITE_UNITS_PER_SECOND = 40_000;
 
 export interface CapacityInput {
   /** Readings per API request. */
   batch: number;
   /** Readings per SQS message, as measured. */
   readingsPerMessage: number;
-  /** Mean consumer invocation duration in milliseconds, as measured locally. */
-  consumerMsPerInvocation: number;
+  /**
+   * Consumer time per message in milliseconds, as measured locally (invocation time over the
+   * messages delivered). Larger batches spread an invocation's fixed cost thinner, so this
+   * errs low.
+   */
+  consumerMsPerMessage: number;
   /** Write units per reading on the table's partition (index writes go to other partitions). */
   tableWriteUnitsPerReading: number;
 }
 
+type StageLimit = 'api throttle' | 'consumers' | 'table quota';
+
 export interface Capacity {
   /** Readings/s the API stage's steady rate limit lets in (burst aside). */
   apiThrottleReadingsPerSecond: number;
-  /** Readings/s the consumers drain at most: concurrency × batch size per invocation time. */
+  /** Readings/s the consumers drain at most: concurrency × messages per second each. */
   consumerReadingsPerSecond: number;
+  /** Readings/s the table's default write quota takes. */
+  tableQuotaReadingsPerSecond: number;
+  /** What the stage takes over all runs: the smallest of the three, and which it is. */
+  stage: { readingsPerSecond: number; requestsPerSecond: number; by: StageLimit };
   /** Readings/s one run can be written at, before its partition throttles. */
-  perRunPartitionReadingsPerSecond: number;
-  /** The smallest of the three, and which it is. */
-  limit: { readingsPerSecond: number; by: 'api throttle' | 'consumers' | 'run partition' };
+  oneRunReadingsPerSecond: number;
 }
 
-export const capacityOf = (input: CapacityInput, t = topology): Capacity => {
-  const { consumer } = t.queues.measurements;
-  const api = t.api.throttle.rateLimit * input.batch;
-  const invocationsPerSecond =
-    (consumer.maxConcurrency * 1000) / Math.max(1, input.consumerMsPerInvocation);
-  const consumers = invocationsPerSecond * consumer.batchSize * input.readingsPerMessage;
-  const partition =
-    PARTITION_WRITE_UNITS_PER_SECOND / Math.max(1e-9, input.tableWriteUnitsPerReading);
+export const capacityOf = (
+  input: CapacityInput,
+  throughput: ThroughputSettings = STAGE_THROUGHPUT.prod,
+): Capacity => {
+  const api = throughput.apiThrottle.rateLimit * input.batch;
+  const messagesPerSecond =
+    (throughput.consumer.maxConcurrency * 1000) / Math.max(1e-3, input.consumerMsPerMessage);
+  const consumers = messagesPerSecond * input.readingsPerMessage;
+  const perReading = Math.max(1e-9, input.tableWriteUnitsPerReading);
   const candidates = [
     { readingsPerSecond: api, by: 'api throttle' as const },
     { readingsPerSecond: consumers, by: 'consumers' as const },
-    { readingsPerSecond: partition, by: 'run partition' as const },
+    { readingsPerSecond: TABLE_WRITE_UNITS_PER_SECOND / perReading, by: 'table quota' as const },
   ];
   const limit = candidates.reduce((low, c) =>
     c.readingsPerSecond < low.readingsPerSecond ? c : low,
@@ -50,7 +62,12 @@ export const capacityOf = (input: CapacityInput, t = topology): Capacity => {
   return {
     apiThrottleReadingsPerSecond: round(api),
     consumerReadingsPerSecond: round(consumers),
-    perRunPartitionReadingsPerSecond: round(partition),
-    limit: { readingsPerSecond: round(limit.readingsPerSecond), by: limit.by },
+    tableQuotaReadingsPerSecond: round(TABLE_WRITE_UNITS_PER_SECOND / perReading),
+    stage: {
+      readingsPerSecond: round(limit.readingsPerSecond),
+      requestsPerSecond: round(limit.readingsPerSecond / input.batch),
+      by: limit.by,
+    },
+    oneRunReadingsPerSecond: round(PARTITION_WRITE_UNITS_PER_SECOND / perReading),
   };
 };

@@ -77,17 +77,25 @@ export const requestsTable = (scenarios: ScenarioResult[]): string => {
 };
 
 export const capacityTable = (scenarios: ScenarioResult[]): string => {
-  const header = ['batch', 'API throttle', 'consumers', 'one run partition', 'limit'];
+  const header = [
+    'batch',
+    'API throttle',
+    'consumers',
+    'table quota',
+    'stage: readings/s (requests/s)',
+    'one run',
+  ];
   return [
     row(header),
     rule(header.length),
-    ...scenarios.map((s) =>
+    ...scenarios.map(({ batch, capacity }) =>
       row([
-        s.batch,
-        s.capacity.apiThrottleReadingsPerSecond,
-        s.capacity.consumerReadingsPerSecond,
-        s.capacity.perRunPartitionReadingsPerSecond,
-        `${s.capacity.limit.readingsPerSecond} (${s.capacity.limit.by})`,
+        batch,
+        capacity.apiThrottleReadingsPerSecond,
+        capacity.consumerReadingsPerSecond,
+        capacity.tableQuotaReadingsPerSecond,
+        `${capacity.stage.readingsPerSecond} (${capacity.stage.requestsPerSecond}), ${capacity.stage.by}`,
+        capacity.oneRunReadingsPerSecond,
       ]),
     ),
   ].join('\n');

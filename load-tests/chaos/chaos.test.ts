@@ -21,5 +21,8 @@ describe('the chaos soak', () => {
     // The plan fired faults of several kinds, not only the restart
     const kinds = Object.values(report.faultsInjected).filter((count) => count > 0);
     expect(kinds.length).toBeGreaterThanOrEqual(5);
+    // Every batch reached the consumer at least once, through the stacks before and after the restart.
+    expect(report.consumerInvocations.total).toBeGreaterThanOrEqual(2_000 / 25 / 10);
+    expect(report.consumerInvocations.failed).toBeLessThan(report.consumerInvocations.total);
   }, 240_000);
 });

@@ -14,8 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import { AWS_METRICS } from '../../dashboards/aws-metrics.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/dynamodb.ts';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/stack.ts';
+import { topology } from '#infra/topology.ts';
 import { seededRandom } from '../payload.ts';
 import { runSimulation } from '../simulator/engine.ts';
 import { verifyStored } from '../simulator/verify.ts';
@@ -57,11 +59,19 @@ export interface ChaosReport {
   duplicated: number;
   /** Stored readings no request had been answered 202 for (a retried request's first try). */
   unexpected: number;
-  /** Readings the API refused for good (after the client's retries), by status. */
+  /** Readings the API refused for good (after the client's retries). */
   refused: number;
+  /** The same by the last status answered ('0': no answer). */
+  refusedByStatus: Record<string, number>;
   faultsInjected: Record<FaultKind, number>;
   /** Messages found in the dead-letter queue after sending, and redriven. */
   deadLettered: number;
+  /**
+   * Deliveries of batches to the consumer, and how many failed (injected faults included): a
+   * message dead-letters when all its `maxReceiveCount` deliveries fail, so with a share `p` of
+   * failed deliveries about `messages × p^maxReceiveCount` are expected in the DLQ.
+   */
+  consumerInvocations: { total: number; failed: number };
   seconds: { total: number; sending: number; catchUp: number };
 }
 
@@ -71,6 +81,8 @@ export interface ChaosReport {
  * so the idempotency record of a killed invocation has expired when its message returns).
  */
 const VISIBILITY_TIMEOUT_SECONDS = 6;
+const CONSUMER = topology.queues.measurements.consumer.function;
+const { lambda } = AWS_METRICS;
 const CONSUMER_TIMEOUT_SECONDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -138,11 +150,24 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   let stack = await startLocalStack({ port: 0, ...stackOptions });
   const url = stack.url;
   let restarting: Promise<void> | undefined;
+  const consumerInvocations = { total: 0, failed: 0 };
+  /** Adds the consumer's invocations (as the Lambda metrics count them) of a stack ending. */
+  const countConsumerInvocations = (ending: LocalStack) => {
+    const sum = (metric: string) =>
+      ending.recorder.series
+        .find(lambda.namespace, metric)
+        .filter((series) => series.dimensions.FunctionName === CONSUMER)
+        .flatMap((series) => [...series.points.values()])
+        .reduce((total, point) => total + point.sum, 0);
+    consumerInvocations.total += sum(lambda.metrics.invocations);
+    consumerInvocations.failed += sum(lambda.metrics.errors);
+  };
 
   /** Stops the whole stack and starts it again on the same port and data folder. */
   const restart = async () => {
     faultsInjected.stackRestarts += 1;
     log(`restart ${faultsInjected.stackRestarts}: stopping the stack`);
+    countConsumerInvocations(stack);
     await stack.stop();
     stack = await startLocalStack({ port: stack.port, ...stackOptions });
     log(`restart ${faultsInjected.stackRestarts}: the stack is back`);
@@ -215,6 +240,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     timeoutMs: Math.max(10_000, drainedBy - performance.now()),
   });
   const catchUpSeconds = (performance.now() - catchUpStarted) / 1000;
+  countConsumerInvocations(stack);
   await stack.stop();
   await rm(dataDir, { recursive: true, force: true });
   return {
@@ -225,8 +251,10 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
     duplicated: verified.duplicated,
     unexpected: verified.unexpected,
     refused: report.refused,
+    refusedByStatus: report.refusedByStatus,
     faultsInjected,
     deadLettered,
+    consumerInvocations,
     seconds: {
       total: round((performance.now() - started) / 1000),
       sending: round(sendingSeconds),

@@ -57,7 +57,9 @@ const report = await runChaos({
 const { accepted, stored, lost, duplicated, faultsInjected } = report;
 console.log(
   `accepted ${accepted}, stored ${stored}, lost ${lost}, duplicated ${duplicated}, ` +
-    `unexpected ${report.unexpected}, refused ${report.refused}, dead-lettered ${report.deadLettered}\n` +
+    `unexpected ${report.unexpected}, refused ${report.refused} ${JSON.stringify(report.refusedByStatus)}, ` +
+    `dead-lettered ${report.deadLettered}\n` +
+    `consumer invocations ${report.consumerInvocations.total}, failed ${report.consumerInvocations.failed}\n` +
     `faults injected: ${JSON.stringify(faultsInjected)}\n` +
     `time: ${report.seconds.total} s (sending ${report.seconds.sending} s, catch-up ${report.seconds.catchUp} s)`,
 );

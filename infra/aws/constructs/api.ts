@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import type { ThroughputSettings } from '#infra/throughput.ts';
 import { type FunctionName, topology } from '#infra/topology.ts';
 import type { JwtSettings } from '../stage-config.ts';
 
@@ -25,6 +26,8 @@ export interface ApiCustomDomain {
 
 export interface PublicApiProps {
   functions: Record<FunctionName, lambda.IFunction>;
+  /** The stage's steady request rate and burst (STAGE_THROUGHPUT). */
+  throttle: ThroughputSettings['apiThrottle'];
   corsOrigins: string[];
   jwt?: JwtSettings;
   customDomain?: ApiCustomDomain;
@@ -138,7 +141,7 @@ export class PublicApi extends Construct {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: api.throttle.rateLimit, burstLimit: api.throttle.burstLimit },
+      throttle: props.throttle,
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),

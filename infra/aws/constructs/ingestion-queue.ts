@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ThroughputSettings } from '#infra/throughput.ts';
 import { type QueueName, topology } from '#infra/topology.ts';
 
 /** AWS's guidance for SQS event sources: visibility timeout at least six times the function's. */
@@ -47,10 +48,9 @@ export class IngestionQueue extends Construct {
 
   /**
    * Connects the topology's consumer: partial batch responses (only failed records return to
-   * the queue), with batch size, batching window and concurrency cap from the topology.
+   * the queue), with the stage's batch size, batching window and concurrency cap.
    */
-  connectConsumer(fn: lambda.IFunction): void {
-    const { consumer } = topology.queues[this.name];
+  connectConsumer(fn: lambda.IFunction, consumer: ThroughputSettings['consumer']): void {
     fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: consumer.batchSize,

@@ -1,0 +1,31 @@
+/**
+ * The settings that bound a stage's throughput: the API stage's throttle and how the consumer
+ * drains the measurement queue. `dev` is the topology as the local stack runs it; `prod` is
+ * sized so the stage takes 5,000 single-reading requests a second (the bench prints the
+ * arithmetic: `npm run bench`). Past that, raise the API throttle (and the account's API Gateway
+ * quota, 10,000 requests/s by default), then the consumer's concurrency.
+ */
+import { topology } from './topology.ts';
+
+export interface ThroughputSettings {
+  apiThrottle: { rateLimit: number; burstLimit: number };
+  /** The measurement queue's event-source mapping. */
+  consumer: { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency: number };
+}
+
+const { batchSize, maxBatchingWindowSeconds, maxConcurrency } =
+  topology.queues.measurements.consumer;
+
+export const STAGE_THROUGHPUT = {
+  dev: {
+    apiThrottle: topology.api.throttle,
+    consumer: { batchSize, maxBatchingWindowSeconds, maxConcurrency },
+  },
+  prod: {
+    // At most the account's default API Gateway quota (10,000/s steady, 5,000 burst).
+    apiThrottle: { rateLimit: 6_000, burstLimit: 5_000 },
+    // A hundred messages an invocation, within a second, and up to 50 invocations at once:
+    // about 25,000 one-reading messages a second at 200 ms an invocation.
+    consumer: { batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 50 },
+  },
+} as const satisfies Record<'dev' | 'prod', ThroughputSettings>;
