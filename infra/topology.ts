@@ -199,7 +199,8 @@ const tables: Record<TableName, TableSpec> = {
   },
   sensorData: {
     env: 'SENSOR_DATA_TABLE_NAME',
-    partitionKey: { name: 'runId', type: 'S' },
+    // A run's readings over RUN_PARTITIONS partitions (shared/measurement.ts: key design).
+    partitionKey: { name: 'runPartition', type: 'S' },
     sortKey: { name: 'readingKey', type: 'S' },
     indexes: [
       {

@@ -129,11 +129,17 @@ export const MAX_KEY_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const toCanonicalTimestamp = (epochMs: number): string => new Date(epochMs).toISOString();
 
 /*
- * Item key design of the sensorData table (partition `runId`, sort `readingKey`; index
+ * Item key design of the sensorData table (partition `runPartition`, sort `readingKey`; index
  * `bySensor`: partition `sensorId`, sort `sensorKey`):
  *
- *   readingKey = <timestamp>#<sensorId>#<type>[#<id>]
- *   sensorKey  = <timestamp>#<runId>#<type>[#<id>]
+ *   runPartition = <runId>#<0…RUN_PARTITIONS-1>, from a hash of the readingKey
+ *   readingKey   = <timestamp>#<sensorId>#<type>[#<id>]
+ *   sensorKey    = <timestamp>#<runId>#<type>[#<id>]
+ *
+ * A run's readings are spread over RUN_PARTITIONS partitions: one DynamoDB partition takes
+ * 1,000 writes a second, so one run takes ten times that. Which partition a reading goes to
+ * follows from its identity, so a redelivered reading lands on its row again; a query by run
+ * reads the run's partitions and merges them by readingKey (services/sensor-query/query.ts).
  *
  * `<timestamp>` is the 24-character canonical ISO form, so lexical order is time order and a
  * from/to range is a key condition on either access path. `#` cannot occur in a sensor id, run
@@ -152,6 +158,26 @@ export const toCanonicalTimestamp = (epochMs: number): string => new Date(epochM
  */
 export const readingKey = (m: Pick<QueueMeasurement, 'timestamp' | 'sensorId' | 'type' | 'id'>) =>
   [m.timestamp, m.sensorId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
+
+/** Partitions one run's readings are spread over (see the key design above). */
+export const RUN_PARTITIONS = 10;
+
+/** FNV-1a: a small, stable string hash (the partition must never change for a reading). */
+const fnv1a = (text: string): number => {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+};
+
+export const runPartition = (runId: string, key: string): string =>
+  `${runId}#${fnv1a(key) % RUN_PARTITIONS}`;
+
+/** Every partition of a run, in order. */
+export const runPartitions = (runId: string): string[] =>
+  Array.from({ length: RUN_PARTITIONS }, (_, shard) => `${runId}#${shard}`);
 
 export const sensorKey = (
   runId: string,
@@ -173,6 +199,7 @@ export const timeKeyRange = (
 
 /** A stored row of the sensorData table. */
 export interface SensorDataItem {
+  runPartition: string;
   runId: string;
   readingKey: string;
   sensorId: string;
@@ -191,18 +218,22 @@ export const toSensorDataItem = (
   message: Pick<QueueMessage, 'runId' | 'user' | 'batchId'>,
   m: QueueMeasurement,
   retentionDays: number,
-): SensorDataItem => ({
-  runId: message.runId,
-  readingKey: readingKey(m),
-  sensorId: m.sensorId,
-  sensorKey: sensorKey(message.runId, m),
-  type: m.type,
-  reading: m.reading,
-  timestamp: m.timestamp,
-  user: message.user,
-  batchId: message.batchId,
-  expiresAt: Math.floor(Date.parse(m.timestamp) / 1000) + retentionDays * 24 * 60 * 60,
-});
+): SensorDataItem => {
+  const key = readingKey(m);
+  return {
+    runPartition: runPartition(message.runId, key),
+    runId: message.runId,
+    readingKey: key,
+    sensorId: m.sensorId,
+    sensorKey: sensorKey(message.runId, m),
+    type: m.type,
+    reading: m.reading,
+    timestamp: m.timestamp,
+    user: message.user,
+    batchId: message.batchId,
+    expiresAt: Math.floor(Date.parse(m.timestamp) / 1000) + retentionDays * 24 * 60 * 60,
+  };
+};
 
 /** What `GET /api/sensors/data` returns per reading. */
 export interface MeasurementView {

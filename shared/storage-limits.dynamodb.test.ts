@@ -94,7 +94,10 @@ describe('readings the edge accepts are storable', () => {
     }
     for (const item of items) {
       const stored = await docs.send(
-        new GetCommand({ TableName: table, Key: { runId: RUN, readingKey: item.readingKey } }),
+        new GetCommand({
+          TableName: table,
+          Key: { runPartition: item.runPartition, readingKey: item.readingKey },
+        }),
       );
       expect(stored.Item?.reading).toBe(item.reading);
     }
@@ -107,7 +110,7 @@ describe('readings the edge accepts are storable', () => {
       docs.send(
         new PutCommand({
           TableName: table,
-          Item: { runId: RUN, readingKey: 'u', reading: underflow },
+          Item: { runPartition: `${RUN}#0`, readingKey: 'u', reading: underflow },
         }),
       ),
     ).rejects.toThrow(/underflow/i);

@@ -3,6 +3,7 @@ import { runBench } from './bench.ts';
 import { capacityOf } from './capacity.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
+import { RUN_PARTITIONS } from '#shared/measurement.ts';
 import { topology } from '#infra/topology.ts';
 
 describe('npm run bench (tiny numbers: checks it runs and what it reports, never its speed)', () => {
@@ -56,7 +57,7 @@ describe('capacity arithmetic', () => {
     // concurrency × (1,000 ms / 2 ms) messages a second × 10 readings each
     expect(capacity.consumerReadingsPerSecond).toBe(consumer.maxConcurrency * 500 * 10);
     expect(capacity.tableQuotaReadingsPerSecond).toBe(40_000);
-    expect(capacity.oneRunReadingsPerSecond).toBe(1000);
+    expect(capacity.oneRunReadingsPerSecond).toBe(1000 * RUN_PARTITIONS);
     const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 40_000);
     expect(capacity.stage.readingsPerSecond).toBe(smallest);
     expect(capacity.stage.requestsPerSecond).toBe(smallest / 10);
@@ -70,6 +71,6 @@ describe('capacity arithmetic', () => {
       requestsPerSecond: STAGE_THROUGHPUT.dev.consumer.maxConcurrency * 10,
       by: 'consumers',
     });
-    expect(slowConsumer.oneRunReadingsPerSecond).toBe(500);
+    expect(slowConsumer.oneRunReadingsPerSecond).toBe(500 * RUN_PARTITIONS);
   });
 });

@@ -2,9 +2,11 @@
  * What a stage's settings allow on AWS, by arithmetic (as configured for `prod` unless told
  * otherwise, infra/throughput.ts): the API stage's throttle, the event-source mapping's
  * concurrency at the consumer time measured per message, DynamoDB's default table quota, and
- * its per-partition write limit for one run (all of a run's readings share its partition key).
+ * its per-partition write limit for one run (a run's readings are spread over RUN_PARTITIONS
+ * partitions by identity; they fill evenly, so a run takes that many partitions' writes).
  */
 import { STAGE_THROUGHPUT, type ThroughputSettings } from '#infra/throughput.ts';
+import { RUN_PARTITIONS } from '#shared/measurement.ts';
 
 /** DynamoDB's documented ceiling per partition (on demand alike): 1,000 write units a second. */
 export const PARTITION_WRITE_UNITS_PER_SECOND = 1000;
@@ -37,7 +39,7 @@ export interface Capacity {
   tableQuotaReadingsPerSecond: number;
   /** What the stage takes over all runs: the smallest of the three, and which it is. */
   stage: { readingsPerSecond: number; requestsPerSecond: number; by: StageLimit };
-  /** Readings/s one run can be written at, before its partition throttles. */
+  /** Readings/s one run can be written at, before its partitions throttle. */
   oneRunReadingsPerSecond: number;
 }
 
@@ -68,6 +70,8 @@ export const capacityOf = (
       requestsPerSecond: round(limit.readingsPerSecond / input.batch),
       by: limit.by,
     },
-    oneRunReadingsPerSecond: round(PARTITION_WRITE_UNITS_PER_SECOND / perReading),
+    oneRunReadingsPerSecond: round(
+      (PARTITION_WRITE_UNITS_PER_SECOND * RUN_PARTITIONS) / perReading,
+    ),
   };
 };

@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import {
-  BatchWriteCommand,
-  QueryCommand,
-  type BatchWriteCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { QueueMeasurement, QueueMessage } from '#shared/measurement.ts';
@@ -18,7 +14,12 @@ import {
   SensorMetric,
 } from '#shared/metrics-contract.ts';
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
-import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import {
+  countCommands,
+  rowsOfRun,
+  startTestDynamoDb,
+  type TestDynamoDb,
+} from '#test/support/dynamodb.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
 import { SharedWritesStore } from './shared-writes.ts';
@@ -96,16 +97,7 @@ const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => (
 
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
-const rowsOf = async (runId: string) => {
-  const out = await db.documents().send(
-    new QueryCommand({
-      TableName: sensorTable,
-      KeyConditionExpression: 'runId = :r',
-      ExpressionAttributeValues: { ':r': runId },
-    }),
-  );
-  return out.Items ?? [];
-};
+const rowsOf = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
 /** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
 const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {

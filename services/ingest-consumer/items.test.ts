@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueueMessage } from '#shared/measurement.ts';
+import { runPartitions, type QueueMessage } from '#shared/measurement.ts';
 import { chunk, itemsOf } from './items.ts';
 
 const RUN = '11111111-2222-4333-8444-555555555555';
@@ -20,6 +20,7 @@ describe('itemsOf', () => {
       30,
     );
     expect(item).toEqual({
+      runPartition: expect.stringMatching(new RegExp(`^${RUN}#\\d$`)),
       runId: RUN,
       readingKey: `${T}#s-1#temperature`,
       sensorId: 's-1',
@@ -31,6 +32,18 @@ describe('itemsOf', () => {
       batchId: 'AbCdEfGhIjKlMnOpQrStUv.0',
       expiresAt: Date.parse(T) / 1000 + 30 * 86_400,
     });
+  });
+
+  it('spreads a run over its partitions by reading, the same partition for the same reading', () => {
+    const readings = Array.from({ length: 200 }, (_, i) => ({
+      sensorId: `s-${i % 7}`,
+      type: 'temperature',
+      reading: i,
+      timestamp: new Date(Date.parse(T) - i).toISOString(),
+    }));
+    const partitions = itemsOf(message(readings), 1).map((i) => i.runPartition);
+    expect(new Set(partitions)).toEqual(new Set(runPartitions(RUN)));
+    expect(itemsOf(message(readings), 1).map((i) => i.runPartition)).toEqual(partitions);
   });
 
   it('removes readings with the same identity, keeping the last', () => {

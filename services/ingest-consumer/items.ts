@@ -23,11 +23,12 @@ export const itemsOf = (message: QueueMessage, retentionDays: number): SensorDat
 
 /**
  * A reading the table refused for good (e.g. a number DynamoDB cannot hold), kept in the same
- * table under the partition `parked#<runId>` — beside its run, out of every query path (`#` is
- * never in a run id, and without `sensorId` it stays out of the `bySensor` index). The refused
+ * table under the partition `parked#<runId>` — beside its run, out of every query path (no run
+ * partition starts with `parked#`, and without `sensorId` it stays out of the `bySensor` index). The refused
  * row is kept whole as text, so an operator can read, fix and re-send it.
  */
 export interface ParkedRow {
+  runPartition: string;
   runId: string;
   readingKey: string;
   row: string;
@@ -43,7 +44,8 @@ export const toParkedRow = (
   refused: { item: SensorDataItem; reason: string },
   parkedAtMs: number,
 ): ParkedRow => ({
-  runId: parkedPartition(refused.item.runId),
+  runPartition: parkedPartition(refused.item.runId),
+  runId: refused.item.runId,
   readingKey: refused.item.readingKey,
   row: JSON.stringify(refused.item),
   reason: refused.reason.slice(0, 1000),

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BatchWriteCommand,
-  QueryCommand,
-  type BatchWriteCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSensorDataItem, type SensorDataItem } from '#shared/measurement.ts';
-import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { rowsOfRun, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
 import {
   DynamoMeasurementStore,
   UnprocessedItemsError,
@@ -39,16 +35,8 @@ const items = (count: number, runId = randomUUID()): SensorDataItem[] =>
     ),
   );
 
-const rowsOf = async (runId: string): Promise<number> => {
-  const out = await db.documents().send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'runId = :r',
-      ExpressionAttributeValues: { ':r': runId },
-    }),
-  );
-  return out.Count ?? 0;
-};
+const rowsOf = async (runId: string): Promise<number> =>
+  (await rowsOfRun(db.documents(), table, runId)).length;
 
 const context = (remainingMs = 10_000): WriteContext & { retries: number[] } => {
   const retries: number[] = [];

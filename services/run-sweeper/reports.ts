@@ -5,6 +5,7 @@
  * invocation is saved half-built with its cursor and continued at the next sweep.
  */
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { runPartitions } from '#shared/measurement.ts';
 import type { ReportStore } from '#shared/report-store.ts';
 import { addReadings, type RunReport, type StoredReading } from '#shared/run-report.ts';
 
@@ -87,21 +88,32 @@ export class DynamoRunReadings implements RunReadings {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * A page of one of the run's partitions, read one after the other (the report only adds
+   * readings up, so their order does not matter). The cursor names the partition, and the
+   * readingKey to go on after unless the partition is to be read from its start.
+   */
   async page(runId: string, startKey?: Record<string, unknown>): Promise<ReadingPage> {
+    const partitions = runPartitions(runId);
+    const index = Math.max(0, partitions.indexOf(String(startKey?.runPartition)));
+    const partition = partitions[index]!;
     const out = await this.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'runId = :runId',
-        ExpressionAttributeValues: { ':runId': runId },
+        KeyConditionExpression: 'runPartition = :partition',
+        ExpressionAttributeValues: { ':partition': partition },
         // Only what the report needs: a page (1 MB) then holds several thousand readings.
         ProjectionExpression: 'sensorId, #type, reading, #timestamp',
         ExpressionAttributeNames: { '#type': 'type', '#timestamp': 'timestamp' },
-        ExclusiveStartKey: startKey,
+        ...(startKey?.readingKey === undefined ? {} : { ExclusiveStartKey: startKey }),
       }),
     );
+    const next = partitions[index + 1];
+    const lastKey =
+      out.LastEvaluatedKey ?? (next === undefined ? undefined : { runPartition: next });
     return {
       readings: (out.Items ?? []) as StoredReading[],
-      ...(out.LastEvaluatedKey ? { lastKey: out.LastEvaluatedKey } : {}),
+      ...(lastKey ? { lastKey } : {}),
     };
   }
 }

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toSensorDataItem, type MeasurementView } from '#shared/measurement.ts';
+import {
+  RUN_PARTITIONS,
+  runPartition,
+  toSensorDataItem,
+  type MeasurementView,
+} from '#shared/measurement.ts';
 import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
@@ -113,7 +118,8 @@ describe('GET /api/sensors/data', () => {
       timestamp: iso(0),
       user: 'ana',
     });
-    expect(counts.get('QueryCommand')).toBe(3);
+    // Each page reads each of the run's partitions once (they hold a few readings each).
+    expect(counts.get('QueryCommand')).toBe(3 * RUN_PARTITIONS);
     expect(counts.get('ScanCommand')).toBeUndefined();
   });
 
@@ -180,6 +186,53 @@ describe('GET /api/sensors/data', () => {
       Array.from({ length: 10 }, (_, i) => iso(i * 4000)),
     );
   });
+
+  it("merges a run's partitions exactly: every page size, range and filter gives each reading once, in order", async () => {
+    const runId = randomUUID();
+    // Readings of 7 sensors, several in the same millisecond, inserted out of order, and skewed:
+    // one partition holds every one of its readings, the others one in eight of theirs, so
+    // partitions run dry at different points of the merge.
+    const readings = Array.from({ length: 2400 }, (_, i) => ({
+      sensorId: `s-${(i * 5) % 7}`,
+      offsetMs: ((i * 389) % 2400) * 2.5 + (i % 3),
+    }))
+      .map((r) => ({ ...r, offsetMs: Math.floor(r.offsetMs) }))
+      .filter((r, i) => {
+        const partition = runPartition(runId, `${iso(r.offsetMs)}#${r.sensorId}#temperature`);
+        return partition.endsWith('#0') || i % 8 === 0;
+      })
+      .slice(0, 600);
+    await seed(runId, readings);
+    const key = (m: MeasurementView) => `${m.timestamp}#${m.sensorId}`;
+    const { get, allPages } = setup();
+    const everything = (await get({ runId, limit: '1000' })).body.items as MeasurementView[];
+    expect(everything).toHaveLength(readings.length);
+    const sorted = everything.map(key);
+    expect(sorted).toEqual([...sorted].sort());
+    expect(new Set(sorted).size).toBe(readings.length);
+
+    const queries: Record<string, string>[] = [
+      { limit: '1', to: iso(300) },
+      { limit: '7', from: iso(5000) },
+      { limit: '113', from: iso(1000), to: iso(4500) },
+      { limit: '9', sensorId: 's-3' },
+      { limit: '50', sensorId: 's-6', from: iso(2000) },
+    ];
+    for (const query of queries) {
+      const pages = await allPages({ runId, ...query });
+      const got = pages.flat().map(key);
+      const expected = everything
+        .filter((m) => query.sensorId === undefined || m.sensorId === query.sensorId)
+        .filter((m) => query.from === undefined || m.timestamp >= query.from)
+        .filter((m) => query.to === undefined || m.timestamp <= query.to)
+        .map(key);
+      expect(got, JSON.stringify(query)).toEqual(expected);
+      if (query.sensorId === undefined) {
+        // Without a filter every page but the last is full.
+        expect(pages.slice(0, -1).every((page) => page.length === Number(query.limit))).toBe(true);
+      }
+    }
+  }, 60_000);
 
   it('answers 400 without runId or sensorId, and never scans', async () => {
     const { get, counts } = setup();

@@ -5,7 +5,12 @@ import { decodeSensorCursor, encodeCursor } from './cursor.ts';
 const RUN = '11111111-2222-4333-8444-555555555555';
 const T = '2030-01-01T12:00:00.000Z';
 const runKey = { runId: RUN, readingKey: `${T}#s-1#temperature` };
-const sensorKey = { ...runKey, sensorId: 's-1', sensorKey: `${T}#${RUN}#temperature` };
+const sensorKey = {
+  runPartition: `${RUN}#3`,
+  readingKey: runKey.readingKey,
+  sensorId: 's-1',
+  sensorKey: `${T}#${RUN}#temperature`,
+};
 const byRun = { kind: 'run' as const, runId: RUN };
 const bySensor = { kind: 'sensor' as const, sensorId: 's-1' };
 
@@ -50,6 +55,9 @@ describe('sensor cursors', () => {
     );
     refused(() => decodeSensorCursor(encodeCursor({ ...sensorKey, sensorKey: 'x' }), bySensor, {}));
     refused(() => decodeSensorCursor(encodeCursor(runKey), bySensor, {}));
+    for (const runPartition of [RUN, `${RUN}#10`, `${RUN}#-1`, `${RUN}#01`, 'r#1']) {
+      refused(() => decodeSensorCursor(encodeCursor({ ...sensorKey, runPartition }), bySensor, {}));
+    }
   });
 
   it('refuse a key outside the time range of the query', () => {

@@ -8,18 +8,35 @@
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
 import { BadRequestError } from '#shared/errors.ts';
 import { isSafeId, RUN_ID } from '#shared/identity.ts';
-import { CANONICAL_TIMESTAMP, timeKeyRange } from '#shared/measurement.ts';
+import { CANONICAL_TIMESTAMP, RUN_PARTITIONS, timeKeyRange } from '#shared/measurement.ts';
 import type { AccessPath } from './params.ts';
 
 export { encodeCursor };
 
 export type StartKey = Record<string, string>;
 
-/** Key attributes of a LastEvaluatedKey per access path (an index key includes the table key). */
+/**
+ * Key attributes of a cursor per access path: by run, the last readingKey handed out (the run's
+ * partitions are merged); by sensor, the index's LastEvaluatedKey (it includes the table key).
+ */
 export const CURSOR_ATTRIBUTES = {
   run: ['runId', 'readingKey'],
-  sensor: ['sensorId', 'sensorKey', 'runId', 'readingKey'],
+  sensor: ['sensorId', 'sensorKey', 'runPartition', 'readingKey'],
 } as const;
+
+/** `<run id>#<partition>`, as runPartition() makes it. */
+const isRunPartition = (value: unknown): value is string => {
+  if (typeof value !== 'string') return false;
+  const hash = value.lastIndexOf('#');
+  const partition = Number(value.slice(hash + 1));
+  return (
+    RUN_ID.test(value.slice(0, hash)) &&
+    Number.isInteger(partition) &&
+    partition >= 0 &&
+    partition < RUN_PARTITIONS &&
+    value.slice(hash + 1) === String(partition)
+  );
+};
 
 const FIELD = 'nextKey';
 
@@ -42,15 +59,16 @@ export const decodeSensorCursor = (
   range: { from?: number; to?: number },
 ): StartKey => {
   const key = decodeCursor(cursor, CURSOR_ATTRIBUTES[path.kind], FIELD);
-  const { runId, readingKey } = key;
-  if (typeof runId !== 'string' || !RUN_ID.test(runId) || !isSortKey(readingKey)) return invalid();
+  const { readingKey } = key;
+  if (!isSortKey(readingKey)) return invalid();
 
   let sortKey: string;
   if (path.kind === 'run') {
-    if (runId !== path.runId) return invalid();
+    if (key.runId !== path.runId) return invalid();
     sortKey = readingKey;
   } else {
-    const { sensorId, sensorKey } = key;
+    const { sensorId, sensorKey, runPartition } = key;
+    if (!isRunPartition(runPartition)) return invalid();
     if (!isSafeId(sensorId) || sensorId !== path.sensorId || !isSortKey(sensorKey))
       return invalid();
     sortKey = sensorKey;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   createTableInput,
   LOCAL_CREDENTIALS,
@@ -14,6 +14,7 @@ import {
   type LocalDynamoDb,
 } from '#infra/local/dynamodb.ts';
 import { topology, type TableName } from '#infra/topology.ts';
+import { runPartitions } from '#shared/measurement.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -71,4 +72,33 @@ export const countCommands = (client: DynamoDBClient): Map<string, number> => {
     { step: 'initialize', name: `countCommands-${randomUUID()}` },
   );
   return counts;
+};
+
+/**
+ * Every row of a run in a sensorData table, over all its partitions; `parked#<runId>` reads the
+ * run's parked rows.
+ */
+export const rowsOfRun = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  runId: string,
+): Promise<Record<string, unknown>[]> => {
+  const partitions = runId.startsWith('parked#') ? [runId] : runPartitions(runId);
+  const rows: Record<string, unknown>[] = [];
+  for (const partition of partitions) {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await documents.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'runPartition = :p',
+          ExpressionAttributeValues: { ':p': partition },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      rows.push(...(out.Items ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+  }
+  return rows;
 };
