@@ -143,7 +143,7 @@ const spend: [id: string, expression: string, label: string][] = [
   ],
   [
     'c_logs',
-    hourly(`SUM(logb) / 1000000000 * ${price(PRICES.logsPerGbIngested)}`, 'logb'),
+    hourly(`SUM(logb) / ${1024 ** 3} * ${price(PRICES.logsPerGbIngested)}`, 'logb'),
     'Logs ingested',
   ],
 ];
