@@ -4,14 +4,13 @@
  * run API reads them.
  */
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { REPORT_DUE_PK } from './run-store.ts';
+import { batchGetAll, REPORT_DUE_PK } from './run-store.ts';
 import type { RunReport } from './run-report.ts';
 
 export interface ReportStore {
@@ -60,26 +59,9 @@ export class DynamoReportStore implements ReportStore {
   }
 
   async getReports(runIds: readonly string[]): Promise<Map<string, RunReport>> {
-    const reports = new Map<string, RunReport>();
-    for (let i = 0; i < runIds.length; i += 100) {
-      let keys: Record<string, unknown>[] = runIds
-        .slice(i, i + 100)
-        .map((id) => ({ id: reportId(id) }));
-      // Whatever DynamoDB leaves unprocessed is asked for again.
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        const out = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const report = toReport(item);
-          reports.set(report.runId, report);
-        }
-        keys = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return reports;
+    const keys = runIds.map((id) => ({ id: reportId(id) }));
+    const items = await batchGetAll(this.client, this.tableName, keys);
+    return new Map(items.map(toReport).map((report) => [report.runId, report]));
   }
 
   async putReport(report: RunReport, expiresAt: number): Promise<void> {

@@ -104,6 +104,33 @@ const toRun = (item: Record<string, unknown>): Run => {
   return run;
 };
 
+/**
+ * Every item of `keys` that exists, by BatchGetItem: 100 keys a call, and whatever DynamoDB
+ * leaves unprocessed asked for again with a growing pause.
+ */
+export const batchGetAll = async (
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  consistentRead = false,
+): Promise<Record<string, unknown>[]> => {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let pending = keys.slice(i, i + 100);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+      const out = await client.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistentRead } },
+        }),
+      );
+      items.push(...(out.Responses?.[tableName] ?? []));
+      pending = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return items;
+};
+
 export class DynamoRunStore implements RunStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -112,20 +139,12 @@ export class DynamoRunStore implements RunStore {
 
   async readSlots(count: number): Promise<SlotLease[]> {
     const keys = Array.from({ length: count }, (_, slot) => ({ id: slotId(slot) }));
-    const found = new Map<string, Record<string, unknown>>();
-    // BatchGet takes 100 keys; retry whatever DynamoDB leaves unprocessed.
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
-      };
-      for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-        const out = await this.client.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of out.Responses?.[this.tableName] ?? [])
-          found.set(item.id as string, item);
-        request = (out.UnprocessedKeys ?? {}) as typeof request;
-      }
-    }
+    const found = new Map(
+      (await batchGetAll(this.client, this.tableName, keys, true)).map((item) => [
+        item.id as string,
+        item,
+      ]),
+    );
     return keys.map(({ id }, slot) => {
       const item = found.get(id);
       return {
