@@ -233,7 +233,9 @@ const queues: Record<QueueName, QueueSpec> = {
       function: 'ingestConsumer',
       batchSize: 10,
       maxBatchingWindowSeconds: 1,
-      maxConcurrency: 5,
+      // Ten at once: on the 2-core bench, batches of 100 readings stored 1,689 → 2,420/s going
+      // from 5 to 10 (20 gave no more), batches of 1 and 10 the same.
+      maxConcurrency: 10,
     },
   },
 };
