@@ -86,9 +86,21 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
       : this.sensorPage(request, request.path);
   }
 
-  /** Key condition of a time range on sort key `sortKey`, for partition attribute `partition`. */
-  private keyCondition(request: MeasurementPageRequest, partition: string, sortKey: string) {
-    const { lower, upper } = timeKeyRange(request.from, request.to);
+  /**
+   * Key condition of a time range on sort key `sortKey`, for partition attribute `partition`;
+   * `after` (a sort key inside the range) moves the lower bound up to it, included: the caller
+   * drops the item at `after` itself. A bound rather than a made-up ExclusiveStartKey, which
+   * DynamoDB documents only as a LastEvaluatedKey handed back.
+   */
+  private keyCondition(
+    request: MeasurementPageRequest,
+    partition: string,
+    sortKey: string,
+    after?: string,
+  ) {
+    const range = timeKeyRange(request.from, request.to);
+    const { upper } = range;
+    const lower = after ?? range.lower;
     const names: Record<string, string> = {
       '#pk': partition,
       '#type': 'type',
@@ -145,15 +157,13 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
     request: MeasurementPageRequest,
     path: { runId: string; sensorId?: string },
   ): Promise<MeasurementPage> {
-    const base = this.keyCondition(request, 'runPartition', 'readingKey');
-    const filterSensor = path.sensorId !== undefined;
     const after = request.startKey?.readingKey;
+    const base = this.keyCondition(request, 'runPartition', 'readingKey', after);
+    const filterSensor = path.sensorId !== undefined;
     const streams: PartitionStream[] = runPartitions(path.runId).map((partition) => ({
       partition,
       buffered: [],
-      ...(after === undefined
-        ? {}
-        : { startKey: { runPartition: partition, readingKey: after }, readThrough: after }),
+      ...(after === undefined ? {} : { readThrough: after }),
       done: false,
     }));
     const handedOut: Record<string, unknown>[] = [];
@@ -179,7 +189,7 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
           ...(stream.startKey === undefined ? {} : { ExclusiveStartKey: stream.startKey }),
         }),
       );
-      stream.buffered.push(...(result.Items ?? []));
+      stream.buffered.push(...(result.Items ?? []).filter((item) => readingKeyOf(item) !== after));
       stream.startKey = result.LastEvaluatedKey;
       if (result.LastEvaluatedKey === undefined) stream.done = true;
       else stream.readThrough = readingKeyOf(result.LastEvaluatedKey);
