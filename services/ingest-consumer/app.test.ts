@@ -176,7 +176,7 @@ describe('ingest consumer', () => {
     expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
   });
 
-  it('writes the rows of the records of a batch together: ten one-reading messages, one call', async () => {
+  it('writes the rows of small records of a batch together: ten one-reading messages, one call', async () => {
     const { handler, counts } = consumer();
     const runId = randomUUID();
     const messages = Array.from({ length: 10 }, (_, i) =>
@@ -191,6 +191,25 @@ describe('ingest consumer', () => {
     expect(counts.get('BatchWriteItemCommand')).toBe(1);
     expect(await rowsOf(runId)).toHaveLength(10);
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([11]);
+  });
+
+  it('writes a record of a chunk or more on its own, beside the shared call of the small ones', async () => {
+    const { handler, counts } = consumer();
+    const runId = randomUUID();
+    const small = [1, 2, 3].map((i) =>
+      message(runId, 1, {
+        measurements: [{ ...message(runId, 1).measurements[0]!, sensorId: `small-${i}` }],
+      }),
+    );
+    const large = message(runId, 40);
+    const result = await handler(
+      sqsEvent(...[...small, large].map((m) => record(m))),
+      lambdaContext(),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    // One shared call of 3 rows, and the 40 rows in chunks of 25 and 15.
+    expect(counts.get('BatchWriteItemCommand')).toBe(3);
+    expect(await rowsOf(runId)).toHaveLength(43);
   });
 
   it('retries UnprocessedItems and counts the retries', async () => {
