@@ -16,6 +16,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { sleep } from './backoff.ts';
 import type { Run, RunStatus } from './run.ts';
 
 /** A page of runs and the key to continue from, as DynamoDB returned it. */
@@ -311,5 +312,3 @@ export class DynamoRunStore implements RunStore {
     };
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

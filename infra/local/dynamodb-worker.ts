@@ -22,9 +22,10 @@ export interface DynamoDbWorkerSetup {
   dataDir?: string;
   /** How long a closing dynalite lets requests in flight finish before cutting them off. */
   closeGraceMs: number;
-  /** The fault proxy's counters (DynamoFaults.shared), and what the meter needs to know. */
+  /** The fault proxy's counters (DynamoFaults.shared). */
   faults: SharedArrayBuffer;
-  indexes: TableIndexes;
+  /** What the meter needs to know; absent, requests are not metered (nobody is told). */
+  indexes?: TableIndexes;
 }
 
 export type ToDynamoDbWorker = { type: 'close' };
@@ -77,16 +78,18 @@ const server = dynalite({
   updateTableMs: 0,
 });
 const answered = trackAnswers(server);
-const meter = new DynamoDbMeter(setup.indexes);
+const meter = setup.indexes && new DynamoDbMeter(setup.indexes);
 server.listen(0, '127.0.0.1', () => {
   const { port: dynamoPort } = server.address() as AddressInfo;
   void startDynamoFaultProxy({
     target: `http://127.0.0.1:${dynamoPort}`,
     faults: new DynamoFaults(setup.faults),
-    onRequest: (operation, body, statusCode, response) => {
-      const exchange = meter.measure(operation, body, statusCode, response);
-      if (exchange) post({ type: 'request', operation, exchange });
-    },
+    ...(meter && {
+      onRequest: (operation, body, statusCode, response) => {
+        const exchange = meter.measure(operation, body, statusCode, response);
+        if (exchange) post({ type: 'request', operation, exchange });
+      },
+    }),
   }).then((proxy) => {
     port.on('message', (message: ToDynamoDbWorker) => {
       if (message.type !== 'close') return;

@@ -96,7 +96,7 @@ export const startDynamoDb = async (options: DynamoDbOptions = {}): Promise<Loca
     resolveFrom: `${repoRoot}/package.json`,
     closeGraceMs: CLOSE_GRACE_MS,
     faults: faults.shared,
-    indexes: localIndexes(),
+    ...(options.onRequest && { indexes: localIndexes() }),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
   };
   const worker = new Worker(await bundleModule('infra/local/dynamodb-worker.ts', 'dynamodb'), {

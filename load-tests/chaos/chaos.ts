@@ -81,9 +81,10 @@ export interface ChaosReport {
  * so the idempotency record of a killed invocation has expired when its message returns).
  */
 const VISIBILITY_TIMEOUT_SECONDS = 6;
+const CONSUMER_TIMEOUT_SECONDS = 3;
+
 const CONSUMER = topology.queues.measurements.consumer.function;
 const { lambda } = AWS_METRICS;
-const CONSUMER_TIMEOUT_SECONDS = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
