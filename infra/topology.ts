@@ -199,14 +199,14 @@ const tables: Record<TableName, TableSpec> = {
   },
   sensorData: {
     env: 'SENSOR_DATA_TABLE_NAME',
-    // A run's readings over RUN_PARTITIONS partitions (shared/measurement.ts: key design).
+    // Packs of readings, a run's over RUN_PARTITIONS partitions (shared/reading-pack.ts).
     partitionKey: { name: 'runPartition', type: 'S' },
-    sortKey: { name: 'readingKey', type: 'S' },
+    sortKey: { name: 'packKey', type: 'S' },
     indexes: [
       {
         name: 'bySensor',
         partitionKey: { name: 'sensorId', type: 'S' },
-        sortKey: { name: 'sensorKey', type: 'S' },
+        sortKey: { name: 'sensorPackKey', type: 'S' },
       },
     ],
     ttlAttribute: 'expiresAt',

@@ -20,7 +20,7 @@ const cursorText = fc.oneof(
   fc.jsonValue().map((value) => Buffer.from(JSON.stringify(value) ?? '').toString('base64url')),
   fc
     .dictionary(
-      fc.constantFrom('runId', 'readingKey', 'sensorId', 'sensorKey', 'x'),
+      fc.constantFrom('runId', 'readingKey', 'sensorId', 'sensorKey', 'packKey', 'x'),
       fc.jsonValue(),
     )
     .map((key) => encodeCursor(key)),
@@ -94,7 +94,11 @@ describe('decodeSensorCursor', () => {
         fc.date({ min: new Date(0), max: new Date(253_402_300_799_999), noInvalidDate: true }),
         (date) => {
           const time = date.toISOString();
-          const key = { runId: RUN, readingKey: `${time}#s-1#temperature` };
+          const key = {
+            runId: RUN,
+            readingKey: `${time}#s-1#temperature`,
+            packKey: `${time}#s-0#temperature!AbCdEfGhIjKl.0`,
+          };
           expect(decodeSensorCursor(encodeCursor(key), paths[0] as AccessPath, {})).toEqual(key);
         },
       ),

@@ -4,7 +4,6 @@ import {
   sensorKey,
   timeKeyRange,
   toCanonicalTimestamp,
-  toSensorDataItem,
   type QueueMeasurement,
 } from './measurement.ts';
 
@@ -67,19 +66,5 @@ describe('measurement identity keys', () => {
       expect(key >= lower! && key <= upper!).toBe(false);
     }
     expect(timeKeyRange(undefined, undefined)).toEqual({});
-  });
-
-  it('stores a row with a TTL counted from the reading time', () => {
-    const item = toSensorDataItem(
-      { runId: RUN, user: 'ana', batchId: 'b.0' },
-      m({ id: 'c-1' }),
-      30,
-    );
-    expect(item).toMatchObject({
-      runId: RUN,
-      readingKey: `${T}#s-1#temperature#c-1`,
-      sensorKey: `${T}#${RUN}#temperature#c-1`,
-      expiresAt: Date.parse(T) / 1000 + 30 * 86_400,
-    });
   });
 });

@@ -129,40 +129,37 @@ export const MAX_KEY_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 export const toCanonicalTimestamp = (epochMs: number): string => new Date(epochMs).toISOString();
 
 /*
- * Item key design of the sensorData table (partition `runPartition`, sort `readingKey`; index
- * `bySensor`: partition `sensorId`, sort `sensorKey`):
+ * Keys of a reading, from which the stored packs take theirs (shared/reading-pack.ts):
  *
- *   runPartition = <runId>#<0…RUN_PARTITIONS-1>, from a hash of the readingKey
- *   readingKey   = <timestamp>#<sensorId>#<type>[#<id>]
- *   sensorKey    = <timestamp>#<runId>#<type>[#<id>]
- *
- * A run's readings are spread over RUN_PARTITIONS partitions: one DynamoDB partition takes
- * 1,000 writes a second, so one run takes ten times that. Which partition a reading goes to
- * follows from its identity, so a redelivered reading lands on its row again; a query by run
- * reads the run's partitions and merges them by readingKey (services/sensor-query/query.ts).
+ *   readingKey = <timestamp>#<sensorId>#<type>[#<id>]     (orders a run's readings)
+ *   sensorKey  = <timestamp>#<runId>#<type>[#<id>]        (orders a sensor's readings)
  *
  * `<timestamp>` is the 24-character canonical ISO form, so lexical order is time order and a
  * from/to range is a key condition on either access path. `#` cannot occur in a sensor id, run
  * id, type or id, so the parts are unambiguous.
  *
- * Identity: (run, sensor, type, timestamp) — writing the same reading twice leaves one row.
+ * Identity: (run, sensor, type, timestamp) — the same reading sent twice is read back once.
  * `id` joins the identity when present:
  *  - a client id keeps two distinct readings of one sensor and type in the same millisecond
  *    apart. A client that sends an id must also send the timestamp (validated at the edge):
- *    were the server to assign it, a re-sent reading would get a new time and a new row, which
- *    defeats the id. With id and timestamp both from the client, a re-send lands on the same row.
+ *    were the server to assign it, a re-sent reading would get a new time and a new identity,
+ *    which defeats the id.
  *  - a reading whose timestamp the server assigned gets a server id `@<request>.<position>`:
  *    every reading of one request shares the acceptance time, and without it a batch of readings
- *    of one sensor and type would collapse into one row. The server id is fixed in the queue
- *    message, so SQS redeliveries still land on the same rows.
+ *    of one sensor and type would collapse into one. The server id is fixed in the queue
+ *    message, so SQS redeliveries keep it.
  */
 export const readingKey = (m: Pick<QueueMeasurement, 'timestamp' | 'sensorId' | 'type' | 'id'>) =>
   [m.timestamp, m.sensorId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
 
-/** Partitions one run's readings are spread over (see the key design above). */
+/**
+ * Partitions one run's packs are spread over: one DynamoDB partition takes 1,000 write units a
+ * second, so one run takes ten times that. A pack's partition follows from its key, so a
+ * redelivered message lands on its packs again.
+ */
 export const RUN_PARTITIONS = 10;
 
-/** FNV-1a: a small, stable string hash (the partition must never change for a reading). */
+/** FNV-1a: a small, stable string hash (the partition must never change for a pack). */
 const fnv1a = (text: string): number => {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -196,44 +193,6 @@ export const timeKeyRange = (
   ...(from === undefined ? {} : { lower: toCanonicalTimestamp(from) }),
   ...(to === undefined ? {} : { upper: `${toCanonicalTimestamp(to)}$` }),
 });
-
-/** A stored row of the sensorData table. */
-export interface SensorDataItem {
-  runPartition: string;
-  runId: string;
-  readingKey: string;
-  sensorId: string;
-  sensorKey: string;
-  type: string;
-  reading: number;
-  timestamp: string;
-  user: string;
-  batchId: string;
-  /** TTL attribute (epoch seconds). */
-  expiresAt: number;
-}
-
-/** The row for one reading of a message; `expiresAt` counts the retention from the reading's time. */
-export const toSensorDataItem = (
-  message: Pick<QueueMessage, 'runId' | 'user' | 'batchId'>,
-  m: QueueMeasurement,
-  retentionDays: number,
-): SensorDataItem => {
-  const key = readingKey(m);
-  return {
-    runPartition: runPartition(message.runId, key),
-    runId: message.runId,
-    readingKey: key,
-    sensorId: m.sensorId,
-    sensorKey: sensorKey(message.runId, m),
-    type: m.type,
-    reading: m.reading,
-    timestamp: m.timestamp,
-    user: message.user,
-    batchId: message.batchId,
-    expiresAt: Math.floor(Date.parse(m.timestamp) / 1000) + retentionDays * 24 * 60 * 60,
-  };
-};
 
 /** What `GET /api/sensors/data` returns per reading. */
 export interface MeasurementView {

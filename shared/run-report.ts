@@ -2,9 +2,9 @@
  * The report of a finished run: per sensor and type, how many readings were stored, their
  * min, max and mean, and the first and last timestamps. The sweeper builds it from the stored
  * readings once no more can arrive for the run (`reportDueAt`); the run API serves it as CSV
- * files in a ZIP (`GET /api/reports/download`). Building it from the stored rows, not counting
- * as they pass, makes it exact under SQS's at-least-once delivery: a row is stored once however
- * often its message is delivered. Pure.
+ * files in a ZIP (`GET /api/reports/download`). Building it from the stored readings, read back
+ * as queries read them (each reading once, shared/pack-merge.ts), not counting as they pass,
+ * makes it exact under SQS's at-least-once delivery and client re-sends. Pure.
  */
 
 /** Aggregates of one sensor and type. Timestamps are canonical ISO, so they compare as text. */

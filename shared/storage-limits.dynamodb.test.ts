@@ -1,16 +1,16 @@
 /**
  * The edge's reading rules against the local DynamoDB: whatever validation accepts goes through
- * packing, the consumer's message check and its item mapping, and is stored and read back
+ * packing, the consumer's message check and its packing, and is stored and read back
  * unchanged. The values just past the bounds show the bounds are DynamoDB's, not guesses.
  */
 import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIngestBody } from '#services/ingest/validation.ts';
 import { packMessages, toQueueMeasurements } from '#services/ingest/packing.ts';
-import { itemsOf } from '#services/ingest-consumer/items.ts';
 import { parseQueueMessage } from '#services/ingest-consumer/message.ts';
 import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
-import { MEASUREMENT_LIMITS, type SensorDataItem } from './measurement.ts';
+import { MEASUREMENT_LIMITS } from './measurement.ts';
+import { PACK_MAX_READINGS, packsOf, type ReadingPack } from './reading-pack.ts';
 import { DYNAMODB_LIMITS } from './storage-limits.ts';
 
 const RUN = '11111111-2222-4333-8444-555555555555';
@@ -55,7 +55,7 @@ describe('readings the edge accepts are storable', () => {
   });
   afterAll(() => db?.close());
 
-  const acceptedItems = (readings: number[]): SensorDataItem[] => {
+  const acceptedItems = (readings: number[]): ReadingPack[] => {
     const accepted = readings.filter((reading) => {
       try {
         parseIngestBody({ sensorId: 's', reading }, RUN, NOW);
@@ -73,7 +73,7 @@ describe('readings the edge accepts are storable', () => {
     }));
     const envelope = { runId: RUN, user: 'u', acceptedAt: new Date(NOW).toISOString() };
     return packMessages(envelope, 'storability', toQueueMeasurements(measurements, 'tag')).flatMap(
-      (packed) => itemsOf(parseQueueMessage(packed.body), 30),
+      (packed) => packsOf(parseQueueMessage(packed.body), 30),
     );
   };
 
@@ -96,10 +96,10 @@ describe('readings the edge accepts are storable', () => {
       const stored = await docs.send(
         new GetCommand({
           TableName: table,
-          Key: { runPartition: item.runPartition, readingKey: item.readingKey },
+          Key: { runPartition: item.runPartition, packKey: item.packKey },
         }),
       );
-      expect(stored.Item?.reading).toBe(item.reading);
+      expect(stored.Item?.values).toEqual(item.values);
     }
   });
 
@@ -110,33 +110,35 @@ describe('readings the edge accepts are storable', () => {
       docs.send(
         new PutCommand({
           TableName: table,
-          Item: { runPartition: `${RUN}#0`, readingKey: 'u', reading: underflow },
+          Item: { runPartition: `${RUN}#0`, packKey: 'u', values: [underflow] },
         }),
       ),
     ).rejects.toThrow(/underflow/i);
     expect(acceptedItems([underflow, 1e-320, -5e-324, maxAbsReading * 10])).toEqual([]);
   });
 
-  it('keeps the longest keys the edge allows within DynamoDB key and item sizes', async () => {
-    const longest = {
+  it('keeps the longest keys and the largest pack the edge allows within DynamoDB sizes', async () => {
+    // One sensor and type with the longest ids: readings up to a full pack, plus one more
+    const longest = Array.from({ length: PACK_MAX_READINGS + 1 }, (_, i) => ({
       sensorId: 'x'.repeat(64),
       type: 'a'.repeat(MEASUREMENT_LIMITS.maxTypeLength),
-      reading: -maxAbsReading,
-      timestamp: NOW,
-      id: 'i'.repeat(64),
-    };
-    const parsed = parseIngestBody(longest, RUN, NOW);
+      reading: -maxAbsReading * (1 - i / 1e6),
+      timestamp: NOW - i,
+      id: `${i}`.padStart(64, 'i'),
+    }));
+    const parsed = parseIngestBody({ measurements: longest }, RUN, NOW);
     const envelope = { runId: RUN, user: 'ü'.repeat(64), acceptedAt: new Date(NOW).toISOString() };
     const [packed] = packMessages(
       envelope,
       'longest-keys',
       toQueueMeasurements(parsed.measurements, 't'),
     );
-    const [item] = itemsOf(parseQueueMessage(packed!.body), 30);
-    expect(Buffer.byteLength(item!.readingKey)).toBeLessThanOrEqual(
+    const [item] = packsOf(parseQueueMessage(packed!.body), 30);
+    expect(item!.values).toHaveLength(PACK_MAX_READINGS);
+    expect(Buffer.byteLength(item!.packKey)).toBeLessThanOrEqual(DYNAMODB_LIMITS.sortKeyMaxBytes);
+    expect(Buffer.byteLength(item!.sensorPackKey)).toBeLessThanOrEqual(
       DYNAMODB_LIMITS.sortKeyMaxBytes,
     );
-    expect(Buffer.byteLength(item!.sensorKey)).toBeLessThanOrEqual(DYNAMODB_LIMITS.sortKeyMaxBytes);
     expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(DYNAMODB_LIMITS.itemMaxBytes);
     await db.documents().send(new PutCommand({ TableName: table, Item: item }));
   });

@@ -11,7 +11,12 @@ export type TableIndexes = Record<string, { name: string; partitionKey: string }
 export interface UsageTotals {
   apiRequests: number;
   lambda: Record<string, { invocations: number; gbSeconds: number; durationMs: number }>;
-  dynamodb: { writeUnits: number; readUnits: number };
+  dynamodb: {
+    writeUnits: number;
+    readUnits: number;
+    /** Write units by `<table>` or `<table>/<index>`: what each one's partitions take. */
+    writeUnitsBy: Record<string, number>;
+  };
   logs: { emfBytes: number; otherBytes: number };
 }
 
@@ -138,9 +143,10 @@ export class DynamoDbMeter {
       entry.readUnits += read;
       charges.set(key, entry);
     };
-    const write = (table: string, item: Item | undefined) => {
+    /** `sign` −1 takes back the units of a row BatchWriteItem left unprocessed. */
+    const write = (table: string, item: Item | undefined, sign = 1) => {
       // UpdateItem and DeleteItem: the item's size is not in the request; these items are small.
-      const units = item === undefined ? 1 : itemWriteUnits(item);
+      const units = sign * (item === undefined ? 1 : itemWriteUnits(item));
       charge(table, undefined, units, 0);
       for (const index of this.indexes[table] ?? []) {
         if (item !== undefined && index.partitionKey in item) charge(table, index.name, units, 0);
@@ -156,13 +162,15 @@ export class DynamoDbMeter {
         write(table, undefined);
         break;
       case 'BatchWriteItem': {
-        const unprocessed = (output.UnprocessedItems ?? {}) as Record<string, unknown[]>;
+        type Requests = Record<string, { PutRequest?: { Item: Item } }[]>;
+        for (const [name, requests] of Object.entries(input.RequestItems as Requests)) {
+          for (const request of requests) write(name, request.PutRequest?.Item);
+        }
+        // Packs differ in size: what stayed unprocessed is taken back item by item.
         for (const [name, requests] of Object.entries(
-          input.RequestItems as Record<string, { PutRequest?: { Item: Item } }[]>,
+          (output.UnprocessedItems ?? {}) as Requests,
         )) {
-          const written = requests.length - (unprocessed[name]?.length ?? 0);
-          // Which ones stayed unprocessed does not matter: these rows are alike in size.
-          for (const request of requests.slice(0, written)) write(name, request.PutRequest?.Item);
+          for (const request of requests) write(name, request.PutRequest?.Item, -1);
         }
         break;
       }
@@ -206,7 +214,7 @@ export class UsageCounters {
     return {
       apiRequests: 0,
       lambda: {},
-      dynamodb: { writeUnits: 0, readUnits: 0 },
+      dynamodb: { writeUnits: 0, readUnits: 0, writeUnitsBy: {} },
       logs: { emfBytes: 0, otherBytes: 0 },
     };
   }
@@ -234,9 +242,13 @@ export class UsageCounters {
   }
 
   dynamoDb(charges: readonly DynamoDbCharge[]): void {
-    for (const { writeUnits, readUnits } of charges) {
-      this.totals.dynamodb.writeUnits += writeUnits;
-      this.totals.dynamodb.readUnits += readUnits;
+    const { dynamodb } = this.totals;
+    for (const { table, index, writeUnits, readUnits } of charges) {
+      dynamodb.writeUnits += writeUnits;
+      dynamodb.readUnits += readUnits;
+      if (writeUnits === 0) continue;
+      const target = index === undefined ? table : `${table}/${index}`;
+      dynamodb.writeUnitsBy[target] = (dynamodb.writeUnitsBy[target] ?? 0) + writeUnits;
     }
   }
 

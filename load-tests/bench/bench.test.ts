@@ -29,8 +29,11 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       expect(counts.apiRequests).toBeGreaterThanOrEqual(1000 / scenario.batch);
       expect(counts.lambdaInvocations.ingest).toBe(1000 / scenario.batch);
       expect(counts.sqs.SendMessageBatch).toBe(1000 / scenario.batch);
-      // Each reading is one table row and one index row, at least.
-      expect(counts.dynamoDbWriteUnits).toBeGreaterThanOrEqual(2000);
+      // A request's readings are packed per sensor (2 here): a pack is a table row and an index
+      // row, at least; at batch 100 that is far below a row per reading.
+      const packsPer1000 = (1000 / scenario.batch) * Math.min(scenario.batch, 2);
+      expect(counts.dynamoDbWriteUnits).toBeGreaterThanOrEqual(2 * packsPer1000);
+      if (scenario.batch === 100) expect(counts.dynamoDbWriteUnits).toBeLessThan(200);
       expect(counts.emfBytes).toBeGreaterThan(0);
       expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
     }
@@ -52,18 +55,26 @@ describe('capacity arithmetic', () => {
       readingsPerMessage: 10,
       consumerMsPerMessage: 2,
       tableWriteUnitsPerReading: 1,
+      indexWriteUnitsPerReading: 0.5,
     });
     expect(capacity.apiThrottleReadingsPerSecond).toBe(apiThrottle.rateLimit * 10);
     // concurrency × (1,000 ms / 2 ms) messages a second × 10 readings each
     expect(capacity.consumerReadingsPerSecond).toBe(consumer.maxConcurrency * 500 * 10);
     expect(capacity.tableQuotaReadingsPerSecond).toBe(40_000);
     expect(capacity.oneRunReadingsPerSecond).toBe(1000 * RUN_PARTITIONS);
+    expect(capacity.oneSensorReadingsPerSecond).toBe(2000);
     const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 40_000);
     expect(capacity.stage.readingsPerSecond).toBe(smallest);
     expect(capacity.stage.requestsPerSecond).toBe(smallest / 10);
 
     const slowConsumer = capacityOf(
-      { batch: 1, readingsPerMessage: 1, consumerMsPerMessage: 100, tableWriteUnitsPerReading: 2 },
+      {
+        batch: 1,
+        readingsPerMessage: 1,
+        consumerMsPerMessage: 100,
+        tableWriteUnitsPerReading: 2,
+        indexWriteUnitsPerReading: 4,
+      },
       STAGE_THROUGHPUT.dev,
     );
     expect(slowConsumer.stage).toEqual({
@@ -72,5 +83,8 @@ describe('capacity arithmetic', () => {
       by: 'consumers',
     });
     expect(slowConsumer.oneRunReadingsPerSecond).toBe(500 * RUN_PARTITIONS);
+    expect(slowConsumer.oneSensorReadingsPerSecond).toBe(250);
+    // The index, written more per reading, fills its quota first
+    expect(slowConsumer.tableQuotaReadingsPerSecond).toBe(10_000);
   });
 });

@@ -2,8 +2,9 @@
  * What a stage's settings allow on AWS, by arithmetic (as configured for `prod` unless told
  * otherwise, infra/throughput.ts): the API stage's throttle, the event-source mapping's
  * concurrency at the consumer time measured per message, DynamoDB's default table quota, and
- * its per-partition write limit for one run (a run's readings are spread over RUN_PARTITIONS
- * partitions by identity; they fill evenly, so a run takes that many partitions' writes).
+ * its per-partition write limit: for one run (a run's packs are spread over RUN_PARTITIONS
+ * partitions by key; they fill evenly, so a run takes that many partitions' writes) and for one
+ * sensor (the `bySensor` index keeps a sensor's packs on one partition).
  */
 import { STAGE_THROUGHPUT, type ThroughputSettings } from '#infra/throughput.ts';
 import { RUN_PARTITIONS } from '#shared/measurement.ts';
@@ -24,8 +25,10 @@ export interface CapacityInput {
    * errs low.
    */
   consumerMsPerMessage: number;
-  /** Write units per reading on the table's partition (index writes go to other partitions). */
+  /** Write units per reading on the table (as measured: a pack of readings costs one or two). */
   tableWriteUnitsPerReading: number;
+  /** Write units per reading on the `bySensor` index (its own partitions and quota). */
+  indexWriteUnitsPerReading: number;
 }
 
 type StageLimit = 'api throttle' | 'consumers' | 'table quota';
@@ -41,6 +44,8 @@ export interface Capacity {
   stage: { readingsPerSecond: number; requestsPerSecond: number; by: StageLimit };
   /** Readings/s one run can be written at, before its partitions throttle. */
   oneRunReadingsPerSecond: number;
+  /** Readings/s one sensor can send, before its index partition throttles. */
+  oneSensorReadingsPerSecond: number;
 }
 
 export const capacityOf = (
@@ -52,10 +57,13 @@ export const capacityOf = (
     (throughput.consumer.maxConcurrency * 1000) / Math.max(1e-3, input.consumerMsPerMessage);
   const consumers = messagesPerSecond * input.readingsPerMessage;
   const perReading = Math.max(1e-9, input.tableWriteUnitsPerReading);
+  const perIndexReading = Math.max(1e-9, input.indexWriteUnitsPerReading);
+  // The table and its index each have the quota: the one written more per reading fills first.
+  const quota = TABLE_WRITE_UNITS_PER_SECOND / Math.max(perReading, perIndexReading);
   const candidates = [
     { readingsPerSecond: api, by: 'api throttle' as const },
     { readingsPerSecond: consumers, by: 'consumers' as const },
-    { readingsPerSecond: TABLE_WRITE_UNITS_PER_SECOND / perReading, by: 'table quota' as const },
+    { readingsPerSecond: quota, by: 'table quota' as const },
   ];
   const limit = candidates.reduce((low, c) =>
     c.readingsPerSecond < low.readingsPerSecond ? c : low,
@@ -64,7 +72,7 @@ export const capacityOf = (
   return {
     apiThrottleReadingsPerSecond: round(api),
     consumerReadingsPerSecond: round(consumers),
-    tableQuotaReadingsPerSecond: round(TABLE_WRITE_UNITS_PER_SECOND / perReading),
+    tableQuotaReadingsPerSecond: round(quota),
     stage: {
       readingsPerSecond: round(limit.readingsPerSecond),
       requestsPerSecond: round(limit.readingsPerSecond / input.batch),
@@ -73,5 +81,6 @@ export const capacityOf = (
     oneRunReadingsPerSecond: round(
       (PARTITION_WRITE_UNITS_PER_SECOND * RUN_PARTITIONS) / perReading,
     ),
+    oneSensorReadingsPerSecond: round(PARTITION_WRITE_UNITS_PER_SECOND / perIndexReading),
   };
 };

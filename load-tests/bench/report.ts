@@ -84,6 +84,7 @@ export const capacityTable = (scenarios: ScenarioResult[]): string => {
     'table quota',
     'stage: readings/s (requests/s)',
     'one run',
+    'one sensor',
   ];
   return [
     row(header),
@@ -96,6 +97,7 @@ export const capacityTable = (scenarios: ScenarioResult[]): string => {
         capacity.tableQuotaReadingsPerSecond,
         `${capacity.stage.readingsPerSecond} (${capacity.stage.requestsPerSecond}), ${capacity.stage.by}`,
         capacity.oneRunReadingsPerSecond,
+        capacity.oneSensorReadingsPerSecond,
       ]),
     ),
   ].join('\n');

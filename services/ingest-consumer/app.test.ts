@@ -16,6 +16,7 @@ import {
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
 import {
   countCommands,
+  readingsOfRun,
   rowsOfRun,
   startTestDynamoDb,
   type TestDynamoDb,
@@ -97,7 +98,8 @@ const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => (
 
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
-const rowsOf = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
+const rowsOf = (runId: string) => readingsOfRun(db.documents(), sensorTable, runId);
+const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
 /** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
 const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
@@ -142,7 +144,11 @@ describe('ingest consumer', () => {
     expect(result).toEqual({ batchItemFailures: [] });
     const rows = await rowsOf(runId);
     expect(rows).toHaveLength(47);
-    expect(rows[0]).toMatchObject({ runId, user: 'ana', expiresAt: expect.any(Number) });
+    expect(rows[0]).toMatchObject({ runId, user: 'ana' });
+    // A pack per sensor of a message: 3 of the first, 1 ('other') of the second
+    const packs = await packsStored(runId);
+    expect(packs).toHaveLength(4);
+    expect(packs[0]).toMatchObject({ runId, expiresAt: expect.any(Number) });
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([47]);
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
   });
@@ -201,13 +207,16 @@ describe('ingest consumer', () => {
         measurements: [{ ...message(runId, 1).measurements[0]!, sensorId: `small-${i}` }],
       }),
     );
-    const large = message(runId, 40);
+    // 40 sensors: 40 packs
+    const large = message(runId, 40, {
+      measurements: message(runId, 40).measurements.map((m, i) => ({ ...m, sensorId: `l-${i}` })),
+    });
     const result = await handler(
       sqsEvent(...[...small, large].map((m) => record(m))),
       lambdaContext(),
     );
     expect(result).toEqual({ batchItemFailures: [] });
-    // One shared call of 3 rows, and the 40 rows in chunks of 25 and 15.
+    // One shared call of 3 packs, and the 40 packs in chunks of 25 and 15.
     expect(counts.get('BatchWriteItemCommand')).toBe(3);
     expect(await rowsOf(runId)).toHaveLength(43);
   });
@@ -218,9 +227,9 @@ describe('ingest consumer', () => {
       calls++;
       if (calls > 1) return send(command);
       const requests = command.input.RequestItems?.[sensorTable] ?? [];
-      await send(new BatchWriteCommand({ RequestItems: { [sensorTable]: requests.slice(0, 3) } }));
+      await send(new BatchWriteCommand({ RequestItems: { [sensorTable]: requests.slice(0, 1) } }));
       return {
-        UnprocessedItems: { [sensorTable]: requests.slice(3) },
+        UnprocessedItems: { [sensorTable]: requests.slice(1) },
         $metadata: {},
       } as BatchWriteCommandOutput;
     });
@@ -357,8 +366,9 @@ describe('a reading the table refuses for good', () => {
     expect(rows).toHaveLength(25);
     expect(rows.every((row) => row.sensorId !== 's-1')).toBe(true);
 
-    const parked = await rowsOf(`parked#${runId}`);
-    expect(parked).toHaveLength(10);
+    // s-1's 10 readings, in its one pack
+    const parked = await packsStored(`parked#${runId}`);
+    expect(parked).toHaveLength(1);
     expect(parked[0]).toMatchObject({ reason: poisoned, batchId: body.batchId });
     expect(JSON.parse(parked[0]!.row as string)).toMatchObject({ runId, sensorId: 's-1' });
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.parked)).toEqual([10]);

@@ -14,11 +14,12 @@ import { createDocumentClient, createDynamoDbClient } from '#shared/aws-clients.
 import { sleep } from '#shared/backoff.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
 import { readingKey, type QueueMessage } from '#shared/measurement.ts';
+import { packsOf, unpack } from '#shared/reading-pack.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { topology } from '#infra/topology.ts';
-import { itemsOf, toParkedRow } from './items.ts';
+import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
 import { SensorMetricsTally } from './sensor-metrics.ts';
 import { SharedWritesStore } from './shared-writes.ts';
@@ -94,29 +95,29 @@ export const makeHandler = (deps: ConsumerDeps) => {
     message: QueueMessage,
     write: WriteContext,
   ): Promise<StoredAnswer> => {
-    const items = itemsOf(message, deps.retentionDays);
-    const refused = await deps.store.putAll(items, write);
+    const packs = packsOf(message, deps.retentionDays);
+    const refused = await deps.store.putAll(packs, write);
+    const parked: string[] = [];
     if (refused.length > 0) {
-      // Retrying cannot change DynamoDB's answer: keep the rows for an operator and let the
+      // Retrying cannot change DynamoDB's answer: keep the packs for an operator and let the
       // rest of the message count as stored, rather than sending it all to the DLQ.
       await deps.store.park(
         refused.map((row) => toParkedRow(row, deps.now())),
         write,
       );
       for (const { item, reason } of refused) {
-        logger.error('Reading refused by the table; parked', {
+        logger.error('Readings refused by the table; parked', {
           batchId: message.batchId,
           runId: item.runId,
-          readingKey: item.readingKey,
+          packKey: item.packKey,
+          readings: item.values.length,
           reason,
         });
+        parked.push(...unpack(item).map((reading) => reading.readingKey));
       }
     }
-    return {
-      batchId: message.batchId,
-      stored: items.length - refused.length,
-      parked: refused.map(({ item }) => item.readingKey),
-    };
+    const readings = packs.reduce((sum, pack) => sum + pack.values.length, 0);
+    return { batchId: message.batchId, stored: readings - parked.length, parked };
   };
   const storeOnce = makeIdempotent(storeMessage, {
     persistenceStore: deps.idempotencyStore,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toSensorDataItem, type SensorDataItem } from '#shared/measurement.ts';
+import { packsOf, type ReadingPack } from '#shared/reading-pack.ts';
 import { rowsOfRun, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
 import {
   DynamoMeasurementStore,
@@ -21,18 +21,22 @@ afterAll(async () => {
   await db?.close();
 });
 
-const items = (count: number, runId = randomUUID()): SensorDataItem[] =>
-  Array.from({ length: count }, (_, i) =>
-    toSensorDataItem(
-      { runId, user: 'ana', batchId: 'AbCdEfGhIjKlMnOpQrStUv.0' },
-      {
+/** `count` packs of one reading each (one per sensor). */
+const items = (count: number, runId = randomUUID()): ReadingPack[] =>
+  packsOf(
+    {
+      runId,
+      user: 'ana',
+      batchId: 'AbCdEfGhIjKlMnOpQrStUv.0',
+      acceptedAt: '2030-01-01T12:00:01.000Z',
+      measurements: Array.from({ length: count }, (_, i) => ({
         sensorId: `s-${i}`,
         type: 'temperature',
         reading: i,
         timestamp: '2030-01-01T12:00:00.000Z',
-      },
-      30,
-    ),
+      })),
+    },
+    30,
   );
 
 const rowsOf = async (runId: string): Promise<number> =>
@@ -136,7 +140,7 @@ describe('DynamoMeasurementStore', () => {
   it('isolates the rows DynamoDB refuses and writes every other row of their chunk', async () => {
     // Built past the edge's checks: the table itself refuses these numbers ("Number underflow").
     const rows = items(25).map((row, i) =>
-      i === 3 || i === 17 ? { ...row, reading: 1e-320 } : row,
+      i === 3 || i === 17 ? { ...row, values: [1e-320] } : row,
     );
     const calls: number[] = [];
     const documents = db.documents();

@@ -1,5 +1,5 @@
 /**
- * Writing rows to the sensorData table: the port and its DynamoDB implementation. BatchWriteItem
+ * Writing packs to the sensorData table: the port and its DynamoDB implementation. BatchWriteItem
  * in chunks of 25; `UnprocessedItems` are retried with exponential backoff and full jitter, within
  * a bounded number of attempts and the invocation's remaining time. Rows still unprocessed make
  * the write fail, so the record fails and SQS delivers it again (writes are idempotent by key).
@@ -11,7 +11,7 @@
 import type { BatchWriteCommandInput, BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay } from '#shared/backoff.ts';
-import type { SensorDataItem } from '#shared/measurement.ts';
+import type { ReadingPack } from '#shared/reading-pack.ts';
 import { BATCH_WRITE_LIMIT, chunk, type ParkedRow } from './items.ts';
 
 export interface WriteContext {
@@ -23,7 +23,7 @@ export interface WriteContext {
 
 /** A row DynamoDB refused for good, and its answer. */
 export interface RefusedRow {
-  item: SensorDataItem;
+  item: ReadingPack;
   reason: string;
 }
 
@@ -32,7 +32,7 @@ export interface MeasurementStore {
    * Writes every row DynamoDB accepts and returns the ones it refuses for good; throws when
    * rows remain unwritten for a reason a later attempt may fix (throttling, time, a fault).
    */
-  putAll(items: readonly SensorDataItem[], context: WriteContext): Promise<RefusedRow[]>;
+  putAll(items: readonly ReadingPack[], context: WriteContext): Promise<RefusedRow[]>;
   /** Keeps refused rows where an operator finds them (see ParkedRow); throws if it cannot. */
   park(rows: readonly ParkedRow[], context: WriteContext): Promise<void>;
 }
@@ -81,7 +81,7 @@ export class DynamoMeasurementStore implements MeasurementStore {
     private readonly tools: { sleep: (ms: number) => Promise<void>; random: () => number },
   ) {}
 
-  async putAll(items: readonly SensorDataItem[], context: WriteContext): Promise<RefusedRow[]> {
+  async putAll(items: readonly ReadingPack[], context: WriteContext): Promise<RefusedRow[]> {
     const refused: RefusedRow[] = [];
     await this.writeAll(items, async (rows) => {
       refused.push(...(await this.writeOrIsolate(rows, context)));
@@ -125,7 +125,7 @@ export class DynamoMeasurementStore implements MeasurementStore {
 
   /** Writes a chunk; a refused chunk is halved until each refused row is alone. */
   private async writeOrIsolate(
-    rows: readonly SensorDataItem[],
+    rows: readonly ReadingPack[],
     context: WriteContext,
   ): Promise<RefusedRow[]> {
     try {

@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '#shared/errors.ts';
 import { KNOWN_TYPES, MEASUREMENT_LIMITS, readingKey } from '#shared/measurement.ts';
-import { itemsOf } from '#services/ingest-consumer/items.ts';
 import { parseQueueMessage } from '#services/ingest-consumer/message.ts';
+import { packsOf, supersedes, unpack, type PackedReading } from '#shared/reading-pack.ts';
 import { packMessages, toQueueMeasurements } from './packing.ts';
 import { parseIngestBody, type ParsedIngest } from './validation.ts';
 
@@ -128,12 +128,16 @@ describe('parseIngestBody', () => {
         const messages = packMessages(envelope, tag, queued);
         expect(messages.reduce((sum, m) => sum + m.count, 0)).toBe(queued.length);
 
-        // The rows the consumer writes, by key; a reading sent twice is one row (last wins)
-        const rows = new Map(
-          messages
-            .flatMap((message) => itemsOf(parseQueueMessage(message.body), 30))
-            .map((row) => [row.readingKey, row]),
-        );
+        // The readings of the packs the consumer writes, by key; of a reading sent twice, the
+        // later copy is the one read back
+        const rows = new Map<string, PackedReading>();
+        for (const reading of messages
+          .flatMap((message) => packsOf(parseQueueMessage(message.body), 30))
+          .flatMap(unpack)) {
+          const other = rows.get(reading.readingKey);
+          if (other === undefined || supersedes(reading, other))
+            rows.set(reading.readingKey, reading);
+        }
         const expected = new Map(queued.map((m, index) => [readingKey(m), index]));
         expect(rows.size).toBe(expected.size);
         for (const [key, index] of expected) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toSensorDataItem } from '#shared/measurement.ts';
+import { packsOf, type ReadingPack } from '#shared/reading-pack.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import type { StoredReading } from '#shared/run-report.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
@@ -11,6 +11,7 @@ import { aRun } from '#test/support/runs.ts';
 import {
   buildDueReports,
   DynamoRunReadings,
+  REPORT_PAGE_READINGS,
   REPORT_RESERVE_MS,
   type ReadingPage,
   type RunReadings,
@@ -115,10 +116,21 @@ describe('on DynamoDB', () => {
   });
   afterAll(() => db?.close());
 
-  it('finds the run through the reportDue index, reads its stored rows and clears the index', async () => {
+  const writePacks = async (packs: ReadingPack[]) => {
     const docs = db.documents();
-    const runs = new DynamoRunStore(docs, runsTable);
-    const reports = new DynamoReportStore(docs, runsTable);
+    for (let i = 0; i < packs.length; i += 25) {
+      await docs.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [sensorTable]: packs.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    }
+  };
+
+  /** A run ended with its report due at 500. */
+  const endedRun = async (runs: DynamoRunStore) => {
     const runId = randomUUID();
     await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
     await runs.endRun(
@@ -126,25 +138,29 @@ describe('on DynamoDB', () => {
       { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 500 },
       { liveAt: Date.now() },
     );
-    const rows = Array.from({ length: 60 }, (_, i) =>
-      toSensorDataItem(
-        { runId, user: 'ana', batchId: 'AbCdEfGhIjKl.0' },
+    return runId;
+  };
+
+  it('finds the run through the reportDue index, reads its stored packs and clears the index', async () => {
+    const docs = db.documents();
+    const runs = new DynamoRunStore(docs, runsTable);
+    const reports = new DynamoReportStore(docs, runsTable);
+    const runId = await endedRun(runs);
+    await writePacks(
+      packsOf(
         {
-          ...reading(`s-${i % 3}`, i, i % 60),
-          timestamp: new Date(1_900_000_000_000 + i).toISOString(),
+          runId,
+          user: 'ana',
+          batchId: 'AbCdEfGhIjKl.0',
+          acceptedAt: new Date(1_900_000_000_000).toISOString(),
+          measurements: Array.from({ length: 60 }, (_, i) => ({
+            ...reading(`s-${i % 3}`, i, i % 60),
+            timestamp: new Date(1_900_000_000_000 + i).toISOString(),
+          })),
         },
         30,
       ),
     );
-    for (let i = 0; i < rows.length; i += 25) {
-      await docs.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [sensorTable]: rows.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-          },
-        }),
-      );
-    }
 
     expect(await reports.listDue(499, 10)).toEqual([]);
     expect(await reports.listDue(500, 10)).toEqual([runId]);
@@ -168,4 +184,94 @@ describe('on DynamoDB', () => {
     // The run itself reads as before: no index attributes leak into it.
     expect(await runs.getRun(runId)).not.toHaveProperty('reportDuePk');
   });
+
+  it('counts a reading stored by two messages once, with the later value, across pages and sweeps', async () => {
+    const docs = db.documents();
+    const runs = new DynamoRunStore(docs, runsTable);
+    const reports = new DynamoReportStore(docs, runsTable);
+    const runId = await endedRun(runs);
+    const t0 = 1_900_000_000_000;
+    // 2,400 readings of 4 sensors, one every 5 ms, sent in messages of 150 (so pages end inside
+    // packs); every message after the first is sent again as one with values 1,000 higher (a
+    // retry without Idempotency-Key, accepted later): every reading but the first 150 is stored
+    // twice.
+    const sent = Array.from({ length: 2400 }, (_, i) => ({
+      sensorId: `s-${i % 4}`,
+      type: 'temperature',
+      reading: i,
+      timestamp: new Date(t0 + i * 5).toISOString(),
+    }));
+    const messages = Array.from({ length: 16 }, (_, m) => sent.slice(m * 150, (m + 1) * 150));
+    const packs = messages.flatMap((measurements, m) => [
+      ...packsOf(
+        {
+          runId,
+          user: 'ana',
+          batchId: `First${String(m).padStart(4, '0')}.0`,
+          acceptedAt: new Date(t0 + 60_000).toISOString(),
+          measurements,
+        },
+        30,
+      ),
+      ...(m === 0
+        ? []
+        : packsOf(
+            {
+              runId,
+              user: 'ana',
+              batchId: `Again${String(m).padStart(4, '0')}.0`,
+              acceptedAt: new Date(t0 + 61_000).toISOString(),
+              measurements: measurements.map((r) => ({ ...r, reading: r.reading + 1000 })),
+            },
+            30,
+          )),
+    ]);
+    await writePacks(packs);
+
+    const readings = new DynamoRunReadings((command) => docs.send(command), sensorTable);
+    let pages = 0;
+    const counted: RunReadings = {
+      page: (id, startKey) => {
+        pages++;
+        return readings.page(id, startKey);
+      },
+    };
+    // The first sweep has time for one page; the next finishes the report from its cursor.
+    let remaining = REPORT_RESERVE_MS + 1;
+    const deps = {
+      reports,
+      readings: counted,
+      now: () => 1_000,
+      remainingMs: () => (pages === 0 ? remaining : REPORT_RESERVE_MS - 1),
+      retentionDays: 30,
+    };
+    expect(await buildDueReports(deps)).toEqual({ ready: [], building: [runId] });
+    expect((await reports.getReport(runId))?.cursor).toEqual({
+      runId,
+      readingKey: expect.any(String),
+      packKey: expect.any(String),
+    });
+    remaining = 60_000;
+    deps.remainingMs = () => remaining;
+    expect(await buildDueReports(deps)).toEqual({ ready: [runId], building: [] });
+    expect(pages).toBeGreaterThanOrEqual(Math.ceil(2400 / REPORT_PAGE_READINGS));
+
+    const rows = (await reports.getReport(runId))?.rows ?? [];
+    const valueOf = (i: number) => (i < 150 ? i : i + 1000);
+    expect([...rows].sort((a, b) => (a.sensorId < b.sensorId ? -1 : 1))).toEqual(
+      [0, 1, 2, 3].map((s) => {
+        const mine = sent.map((_, i) => i).filter((i) => i % 4 === s);
+        return {
+          sensorId: `s-${s}`,
+          type: 'temperature',
+          count: 600,
+          min: valueOf(mine[0]!),
+          max: valueOf(mine.at(-1)!),
+          sum: mine.reduce((total, i) => total + valueOf(i), 0),
+          firstAt: sent[mine[0]!]!.timestamp,
+          lastAt: sent[mine.at(-1)!]!.timestamp,
+        };
+      }),
+    );
+  }, 60_000);
 });

@@ -4,8 +4,11 @@
  * stored readings page by page and keeps per (sensor, type) aggregates. A run too large for one
  * invocation is saved half-built with its cursor and continued at the next sweep.
  */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { runPartitions } from '#shared/measurement.ts';
+import {
+  DynamoMeasurementQuery,
+  type MeasurementQuery,
+  type SendQuery,
+} from '#shared/measurement-query.ts';
 import type { ReportStore } from '#shared/report-store.ts';
 import { addReadings, type RunReport, type StoredReading } from '#shared/run-report.ts';
 
@@ -79,41 +82,33 @@ export const buildDueReports = async (deps: ReportDeps): Promise<ReportProgress>
   return progress;
 };
 
-/** The one DynamoDB call of the readings reader; `(c) => documentClient.send(c)` in production. */
-export type SendQuery = (command: QueryCommand) => Promise<QueryCommandOutput>;
+/**
+ * Readings per page, the most a page of `GET /api/sensors/data` holds: the report only adds them
+ * up, so the size trades calls against the memory a page's packs take.
+ */
+export const REPORT_PAGE_READINGS = 1000;
 
+/**
+ * The run's readings through the same reader as `GET /api/sensors/data` by run: a reading stored
+ * in two packs (a retry without an Idempotency-Key) is counted once. The cursor is the reader's.
+ */
 export class DynamoRunReadings implements RunReadings {
-  constructor(
-    private readonly send: SendQuery,
-    private readonly tableName: string,
-  ) {}
+  private readonly query: MeasurementQuery;
 
-  /**
-   * A page of one of the run's partitions, read one after the other (the report only adds
-   * readings up, so their order does not matter). The cursor names the partition, and the
-   * readingKey to go on after unless the partition is to be read from its start.
-   */
+  constructor(send: SendQuery, tableName: string) {
+    this.query = new DynamoMeasurementQuery(send, tableName);
+  }
+
   async page(runId: string, startKey?: Record<string, unknown>): Promise<ReadingPage> {
-    const partitions = runPartitions(runId);
-    const index = Math.max(0, partitions.indexOf(String(startKey?.runPartition)));
-    const partition = partitions[index]!;
-    const out = await this.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'runPartition = :partition',
-        ExpressionAttributeValues: { ':partition': partition },
-        // Only what the report needs: a page (1 MB) then holds several thousand readings.
-        ProjectionExpression: 'sensorId, #type, reading, #timestamp',
-        ExpressionAttributeNames: { '#type': 'type', '#timestamp': 'timestamp' },
-        ...(startKey?.readingKey === undefined ? {} : { ExclusiveStartKey: startKey }),
-      }),
-    );
-    const next = partitions[index + 1];
-    const lastKey =
-      out.LastEvaluatedKey ?? (next === undefined ? undefined : { runPartition: next });
+    const page = await this.query.page({
+      path: { kind: 'run', runId },
+      limit: REPORT_PAGE_READINGS,
+      // The cursor a previous page handed back, saved with the half-built report.
+      ...(startKey === undefined ? {} : { startKey: startKey as Record<string, string> }),
+    });
     return {
-      readings: (out.Items ?? []) as StoredReading[],
-      ...(lastKey ? { lastKey } : {}),
+      readings: page.items,
+      ...(page.lastKey === undefined ? {} : { lastKey: page.lastKey }),
     };
   }
 }

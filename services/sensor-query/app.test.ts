@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_PARTITIONS, type MeasurementView, type QueueMessage } from '#shared/measurement.ts';
 import {
-  RUN_PARTITIONS,
-  runPartition,
-  toSensorDataItem,
-  type MeasurementView,
-} from '#shared/measurement.ts';
+  PACK_SPAN_MS,
+  packsOf,
+  supersedes,
+  unpack,
+  type PackedReading,
+  type ReadingPack,
+} from '#shared/reading-pack.ts';
 import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
@@ -28,41 +31,71 @@ afterAll(async () => {
   await db?.close();
 });
 
-/** Stores readings as the consumer does (same key functions). */
-const seed = async (
+interface Sent {
+  sensorId: string;
+  type?: string;
+  offsetMs: number;
+  reading?: number;
+}
+
+const newBatchId = () => `${randomUUID().replaceAll('-', '')}.0`;
+
+/** The message the edge would make of `readings`; a reading's value defaults to its position. */
+const message = (
   runId: string,
-  readings: { sensorId: string; type?: string; offsetMs: number; reading?: number }[],
-  user = 'ana',
-) => {
-  const items = readings.map((r, i) =>
-    toSensorDataItem(
-      { runId, user, batchId: 'AbCdEfGhIjKlMnOpQrStUv.0' },
-      {
-        sensorId: r.sensorId,
-        type: r.type ?? 'temperature',
-        reading: r.reading ?? i,
-        timestamp: iso(r.offsetMs),
-      },
-      30,
-    ),
-  );
+  readings: Sent[],
+  envelope: Partial<Pick<QueueMessage, 'user' | 'batchId' | 'acceptedAt'>> = {},
+) => ({
+  runId,
+  user: envelope.user ?? 'ana',
+  batchId: envelope.batchId ?? newBatchId(),
+  acceptedAt: envelope.acceptedAt ?? iso(-60_000),
+  measurements: readings.map((r, i) => ({
+    sensorId: r.sensorId,
+    type: r.type ?? 'temperature',
+    reading: r.reading ?? i,
+    timestamp: iso(r.offsetMs),
+  })),
+});
+
+const writePacks = async (packs: ReadingPack[]) => {
   const documents = db.documents();
-  for (let i = 0; i < items.length; i += 25) {
+  for (let i = 0; i < packs.length; i += 25) {
     await documents.send(
       new BatchWriteCommand({
-        RequestItems: { [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
+        RequestItems: { [table]: packs.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
       }),
     );
   }
+};
+
+/** Stores the readings of one message as the consumer does: in packs (shared/reading-pack.ts). */
+const seed = (runId: string, readings: Sent[], envelope: Parameters<typeof message>[2] = {}) =>
+  writePacks(packsOf(message(runId, readings, envelope), 30));
+
+/** What the API should hand out of these packs: each reading once, the superseding copy. */
+const readingsOf = (packs: ReadingPack[]): PackedReading[] => {
+  const best = new Map<string, PackedReading>();
+  for (const reading of packs.flatMap((pack) => unpack({ ...pack }))) {
+    const held = best.get(reading.readingKey);
+    if (held === undefined || supersedes(reading, held)) best.set(reading.readingKey, reading);
+  }
+  return [...best.values()].sort((a, b) => (a.readingKey < b.readingKey ? -1 : 1));
 };
 
 const setup = () => {
   const client = db.client();
   const counts = countCommands(client);
   const documents = db.documents(client);
+  /** Packs the Queries returned, so far. */
+  const packsRead = { count: 0 };
   const handler = makeHandler({
     logger: new Logger({ serviceName: 'sensor-query', logLevel: 'SILENT' }),
-    measurements: new DynamoMeasurementQuery((c) => documents.send(c), table),
+    measurements: new DynamoMeasurementQuery(async (c) => {
+      const out = await documents.send(c);
+      packsRead.count += out.Items?.length ?? 0;
+      return out;
+    }, table),
   });
   const get = async (params: Record<string, string>) => {
     const result = await handler(
@@ -79,26 +112,40 @@ const setup = () => {
       },
     };
   };
-  /** Follows nextKey until it is gone; returns every page. */
-  const allPages = async (params: Record<string, string>) => {
+  /** Follows nextKey until it is gone; returns every page, and the packs each page read. */
+  const paged = async (params: Record<string, string>) => {
     const pages: MeasurementView[][] = [];
+    const packsPerPage: number[] = [];
     let nextKey: string | undefined;
     do {
+      const before = packsRead.count;
       const { status, body } = await get({ ...params, ...(nextKey ? { nextKey } : {}) });
       expect(status).toBe(200);
       expect(body.count).toBe(body.items.length);
       pages.push(body.items);
+      packsPerPage.push(packsRead.count - before);
       nextKey = body.nextKey;
-    } while (nextKey !== undefined && pages.length < 50);
-    return pages;
+    } while (nextKey !== undefined && pages.length < 1000);
+    expect(nextKey, 'more pages than expected').toBeUndefined();
+    return { pages, packsPerPage };
   };
-  return { get, allPages, counts };
+  const allPages = async (params: Record<string, string>) => (await paged(params)).pages;
+  return { get, allPages, paged, counts };
 };
+
+/** Query parameters of the access paths: by run, by sensor, and by run filtered to the sensor. */
+const paths = (runId: string, sensorId: string): Record<string, string>[] => [
+  { runId },
+  { sensorId },
+  { runId, sensorId },
+];
+
+const timestampAndReading = (m: MeasurementView) => [m.timestamp, m.reading];
 
 describe('GET /api/sensors/data', () => {
   it('pages through a run in time order with a real cursor', async () => {
     const runId = randomUUID();
-    // Inserted out of time order, two sensors.
+    // Out of time order, two sensors.
     const readings = Array.from({ length: 25 }, (_, i) => ({
       sensorId: `s-${i % 2}`,
       offsetMs: ((i * 7) % 25) * 1000,
@@ -118,13 +165,14 @@ describe('GET /api/sensors/data', () => {
       timestamp: iso(0),
       user: 'ana',
     });
-    // Each page reads each of the run's partitions once (they hold a few readings each).
+    // Each page reads each of the run's partitions once (they hold a few packs each).
     expect(counts.get('QueryCommand')).toBe(3 * RUN_PARTITIONS);
     expect(counts.get('ScanCommand')).toBeUndefined();
   });
 
-  it('filters a run by from/to (inclusive) on the key', async () => {
+  it('filters a run by from/to (inclusive), also inside a pack', async () => {
     const runId = randomUUID();
+    // One message: packs of 0–5 s and 6–9 s.
     await seed(
       runId,
       Array.from({ length: 10 }, (_, i) => ({ sensorId: 's', offsetMs: i * 1000 })),
@@ -140,6 +188,24 @@ describe('GET /api/sensors/data', () => {
     expect(body.nextKey).toBeUndefined();
   });
 
+  it('finds readings of a range whose from and to fall inside packs, on both paths', async () => {
+    const runId = randomUUID();
+    const sensorId = `sensor-${randomUUID()}`;
+    // Packs of 0–4.9 s and 5–9.9 s, readings every 100 ms.
+    await seed(
+      runId,
+      Array.from({ length: 100 }, (_, i) => ({ sensorId, offsetMs: i * 100, reading: i })),
+    );
+    const expected = Array.from({ length: 58 - 21 + 1 }, (_, i) => [iso((21 + i) * 100), 21 + i]);
+    const { allPages } = setup();
+    for (const path of paths(runId, sensorId)) {
+      for (const limit of ['3', '1000']) {
+        const pages = await allPages({ ...path, from: iso(2050), to: iso(5820), limit });
+        expect(pages.flat().map(timestampAndReading), JSON.stringify(path)).toEqual(expected);
+      }
+    }
+  });
+
   it('reads a sensor across runs through the bySensor index, paging with its cursor', async () => {
     const sensorId = `sensor-${randomUUID()}`;
     const [runA, runB] = [randomUUID(), randomUUID()];
@@ -150,7 +216,7 @@ describe('GET /api/sensors/data', () => {
     await seed(
       runB,
       [1, 3, 5].map((s) => ({ sensorId, offsetMs: s * 1000 })),
-      'bo',
+      { user: 'bo' },
     );
     await seed(runB, [{ sensorId: 'someone-else', offsetMs: 500 }]);
     const { allPages } = setup();
@@ -187,46 +253,173 @@ describe('GET /api/sensors/data', () => {
     );
   });
 
+  it('hands out a reading stored by two messages once, with the later message value, on both paths', async () => {
+    const runId = randomUUID();
+    const sensorId = `sensor-${randomUUID()}`;
+    const series = (fromMs: number, toMs: number, value: number) =>
+      Array.from({ length: (toMs - fromMs) / 500 + 1 }, (_, i) => ({
+        sensorId,
+        offsetMs: fromMs + i * 500,
+        reading: value + i,
+      }));
+    // Four sends, each overlapping one before; the last one's pack starts with the same reading
+    // as the second one's. Batch ids do not follow the order the sends were accepted in, so
+    // neither the pack read last nor the greatest batch id picks the copy.
+    const sends = [
+      { readings: series(0, 4000, 100), batchId: 'MmmmmmmmMmmmmmmm.0', acceptedAt: iso(-4000) },
+      { readings: series(2000, 6000, 200), batchId: 'YyyyyyyyYyyyyyyy.0', acceptedAt: iso(-3000) },
+      {
+        readings: [...series(4000, 4000, 300), ...series(8000, 8000, 400)],
+        batchId: 'AaaaaaaaAaaaaaaa.0',
+        acceptedAt: iso(-2000),
+      },
+      { readings: series(2000, 2000, 500), batchId: 'ZzzzzzzzZzzzzzzz.0', acceptedAt: iso(-1000) },
+    ];
+    const packs = sends.flatMap(({ readings, ...envelope }) =>
+      packsOf(message(runId, readings, envelope), 30),
+    );
+    await writePacks(packs);
+    const expected = [
+      ...[0, 500, 1000, 1500].map((ms, i) => [iso(ms), 100 + i]),
+      [iso(2000), 500],
+      ...[2500, 3000, 3500].map((ms, i) => [iso(ms), 201 + i]),
+      [iso(4000), 300],
+      ...[4500, 5000, 5500, 6000].map((ms, i) => [iso(ms), 205 + i]),
+      [iso(8000), 400],
+    ];
+    expect(readingsOf(packs).map((r) => [r.timestamp, r.reading])).toEqual(expected);
+
+    const { allPages } = setup();
+    for (const path of paths(runId, sensorId)) {
+      for (const limit of ['1', '2', '5', '1000']) {
+        const items = (await allPages({ ...path, limit })).flat();
+        expect(items.map(timestampAndReading), `${JSON.stringify(path)} ${limit}`).toEqual(
+          expected,
+        );
+      }
+      // A range starting where two packs start with copies of one reading.
+      const items = (await allPages({ ...path, limit: '1', from: iso(2000) })).flat();
+      expect(items.map(timestampAndReading)).toEqual(expected.slice(4));
+    }
+  });
+
+  it('pages through packs of many readings with small pages, each reading once and in order', async () => {
+    const runId = randomUUID();
+    const tag = randomUUID().slice(0, 8);
+    const sensors = [0, 1, 2].map((s) => `pack-${tag}-${s}`);
+    // Five messages of 4 s each, 20 readings per sensor each: packs of 20 readings that overlap
+    // across sensors, and a page boundary inside nearly every pack.
+    const packs = Array.from({ length: 5 }, (_, m) =>
+      packsOf(
+        message(
+          runId,
+          sensors.flatMap((sensorId, s) =>
+            Array.from({ length: 20 }, (_, i) => ({
+              sensorId,
+              offsetMs: m * 4000 + i * 200 + s * 7,
+              reading: m * 1000 + s * 100 + i,
+            })),
+          ),
+        ),
+        30,
+      ),
+    ).flat();
+    expect(packs.every((pack) => pack.values.length === 20)).toBe(true);
+    await writePacks(packs);
+    const expected = readingsOf(packs).map((r) => [r.timestamp, r.reading]);
+    expect(expected).toHaveLength(300);
+
+    const { allPages } = setup();
+    for (const limit of ['2', '3', '7', '20']) {
+      const pages = await allPages({ runId, limit });
+      expect(pages.flat().map(timestampAndReading), limit).toEqual(expected);
+      expect(pages.slice(0, -1).every((page) => page.length === Number(limit))).toBe(true);
+    }
+    const ofSensor = readingsOf(packs)
+      .filter((r) => r.sensorId === sensors[1])
+      .map((r) => [r.timestamp, r.reading]);
+    for (const limit of ['1', '6']) {
+      const items = (await allPages({ sensorId: sensors[1]!, limit })).flat();
+      expect(items.map(timestampAndReading)).toEqual(ofSensor);
+    }
+  }, 30_000);
+
+  it('resumes a page from the packs it still needs, not a pack span before its last reading', async () => {
+    const runId = randomUUID();
+    const sensorId = `sensor-${randomUUID()}`;
+    // 500 readings within one pack span, each sent alone: 500 packs of one reading.
+    const packs = Array.from({ length: 500 }, (_, i) =>
+      packsOf(message(runId, [{ sensorId, offsetMs: i * 9, reading: i }]), 30),
+    ).flat();
+    expect(packs).toHaveLength(500);
+    expect(499 * 9).toBeLessThan(PACK_SPAN_MS);
+    await writePacks(packs);
+    const { paged } = setup();
+    for (const path of paths(runId, sensorId).slice(0, 2)) {
+      const { pages, packsPerPage } = await paged({ ...path, limit: '20' });
+      expect(pages.flat().map((m) => m.reading)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+      // Re-reading from `after − PACK_SPAN_MS` would read every earlier pack again: the 25th
+      // page some 500. A page reads what it hands out and what it holds back, wherever it is.
+      expect(Math.max(...packsPerPage), JSON.stringify(path)).toBeLessThanOrEqual(
+        2 * packsPerPage[0]!,
+      );
+      expect(packsPerPage[0]).toBeLessThan(150);
+    }
+  }, 30_000);
+
   it("merges a run's partitions exactly: every page size, range and filter gives each reading once, in order", async () => {
     const runId = randomUUID();
-    // Readings of 7 sensors, several in the same millisecond, inserted out of order, and skewed:
-    // one partition holds every one of its readings, the others one in eight of theirs, so
-    // partitions run dry at different points of the merge.
-    const readings = Array.from({ length: 2400 }, (_, i) => ({
-      sensorId: `s-${(i * 5) % 7}`,
-      offsetMs: ((i * 389) % 2400) * 2.5 + (i % 3),
-    }))
-      .map((r) => ({ ...r, offsetMs: Math.floor(r.offsetMs) }))
-      .filter((r, i) => {
-        const partition = runPartition(runId, `${iso(r.offsetMs)}#${r.sensorId}#temperature`);
-        return partition.endsWith('#0') || i % 8 === 0;
-      })
-      .slice(0, 600);
-    await seed(runId, readings);
-    const key = (m: MeasurementView) => `${m.timestamp}#${m.sensorId}`;
+    const tag = randomUUID().slice(0, 8);
+    const sensors = Array.from({ length: 7 }, (_, s) => `skew-${tag}-${s}`);
+    // Readings of 7 sensors, several in the same millisecond, in 40 messages that each cover
+    // the whole time: packs of a few readings, overlapping in time, and now and then one reading
+    // in two messages. Skewed: one partition holds every one of its packs, the others one in
+    // eight of theirs, so partitions run dry at different points of the merge.
+    const candidates = Array.from({ length: 2400 }, (_, i) => ({
+      sensorId: sensors[(i * 5) % 7]!,
+      offsetMs: Math.floor(((i * 389) % 2400) * 2.5 + (i % 3)),
+      reading: i,
+    }));
+    const packs = Array.from({ length: 40 }, (_, m) =>
+      packsOf(
+        message(
+          runId,
+          candidates.filter((_, i) => i % 40 === m),
+          { acceptedAt: iso(-60_000 + m * 10) },
+        ),
+        30,
+      ),
+    )
+      .flat()
+      .filter((pack, i) => pack.runPartition.endsWith('#0') || i % 8 === 0);
+    await writePacks(packs);
+    const key = (m: MeasurementView) => `${m.timestamp}#${m.sensorId}#${m.reading}`;
+    const expected = readingsOf(packs).map((r) => key(r));
+    expect(expected.length).toBeGreaterThan(300);
+    expect(packs.some((pack) => pack.values.length > 1)).toBe(true);
+
     const { get, allPages } = setup();
     const everything = (await get({ runId, limit: '1000' })).body.items as MeasurementView[];
-    expect(everything).toHaveLength(readings.length);
-    const sorted = everything.map(key);
-    expect(sorted).toEqual([...sorted].sort());
-    expect(new Set(sorted).size).toBe(readings.length);
+    expect(everything.map(key)).toEqual(expected);
 
     const queries: Record<string, string>[] = [
-      { limit: '1', to: iso(300) },
-      { limit: '7', from: iso(5000) },
-      { limit: '113', from: iso(1000), to: iso(4500) },
-      { limit: '9', sensorId: 's-3' },
-      { limit: '50', sensorId: 's-6', from: iso(2000) },
+      { runId, limit: '1', to: iso(300) },
+      { runId, limit: '7', from: iso(5000) },
+      { runId, limit: '113', from: iso(1000), to: iso(4500) },
+      { runId, limit: '9', sensorId: sensors[3]! },
+      { runId, limit: '50', sensorId: sensors[6]!, from: iso(2000) },
+      { sensorId: sensors[2]!, limit: '9' },
+      { sensorId: sensors[5]!, limit: '50', from: iso(1000), to: iso(4500) },
     ];
     for (const query of queries) {
-      const pages = await allPages({ runId, ...query });
+      const pages = await allPages(query);
       const got = pages.flat().map(key);
-      const expected = everything
+      const wanted = everything
         .filter((m) => query.sensorId === undefined || m.sensorId === query.sensorId)
         .filter((m) => query.from === undefined || m.timestamp >= query.from)
         .filter((m) => query.to === undefined || m.timestamp <= query.to)
         .map(key);
-      expect(got, JSON.stringify(query)).toEqual(expected);
+      expect(got, JSON.stringify(query)).toEqual(wanted);
       if (query.sensorId === undefined) {
         // Without a filter every page but the last is full.
         expect(pages.slice(0, -1).every((page) => page.length === Number(query.limit))).toBe(true);
@@ -255,9 +448,18 @@ describe('GET /api/sensors/data', () => {
       string,
       string
     >;
+    expect(Object.keys(key).sort()).toEqual(['packKey', 'readingKey', 'runId']);
+    const encode = (tampered: Record<string, string>) =>
+      Buffer.from(JSON.stringify(tampered)).toString('base64url');
 
-    const tampered = Buffer.from(JSON.stringify({ ...key, readingKey: 'x' })).toString('base64url');
-    expect((await get({ runId, nextKey: tampered })).status).toBe(400);
+    expect((await get({ runId, nextKey: encode({ ...key, readingKey: 'x' }) })).status).toBe(400);
+    expect((await get({ runId, nextKey: encode({ ...key, packKey: 'x' }) })).status).toBe(400);
+    // A pack key above the range would make DynamoDB refuse the key condition.
+    const late = { ...key, packKey: `${iso(60_000)}#s#temperature!AbCdEfGhIjKl.0` };
+    expect((await get({ runId, to: iso(10), nextKey: encode(late) })).status).toBe(400);
+    // One reaching back further than a pack span before its reading would re-read for nothing.
+    const early = { ...key, packKey: `${iso(-60_000)}#s#temperature!AbCdEfGhIjKl.0` };
+    expect((await get({ runId, nextKey: encode(early) })).status).toBe(400);
     expect((await get({ runId: randomUUID(), nextKey: body.nextKey! })).status).toBe(400);
     expect((await get({ sensorId: 's', nextKey: body.nextKey! })).status).toBe(400);
     expect((await get({ runId, from: iso(10), nextKey: body.nextKey! })).status).toBe(400);

@@ -1,42 +1,21 @@
 /**
  * The `nextKey` of sensor queries. #shared/cursor.ts checks the shape (base64url JSON with exactly
- * the key attributes of the access path); this adds what is specific to readings: id formats, the
- * timestamp-first sort keys, and that the key lies inside the query's partition and time range.
- * DynamoDB refuses a start key outside the key condition, so without these checks a cursor from
- * another query would be a 500 instead of a 400. Pure.
+ * the attributes of the access path, CURSOR_ATTRIBUTES); this adds what is specific to readings:
+ * id formats, the timestamp-first keys, and that the keys lie inside the query's run or sensor
+ * and time range. DynamoDB refuses a key condition whose lower bound lies above its upper, so
+ * without these checks a cursor from another query would be a 500 instead of a 400. Pure.
  */
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
 import { BadRequestError } from '#shared/errors.ts';
-import { isSafeId, RUN_ID } from '#shared/identity.ts';
-import { CANONICAL_TIMESTAMP, RUN_PARTITIONS, timeKeyRange } from '#shared/measurement.ts';
+import { isSafeId } from '#shared/identity.ts';
+import { BATCH_ID, CANONICAL_TIMESTAMP, timeKeyRange } from '#shared/measurement.ts';
+import { CURSOR_ATTRIBUTES } from '#shared/measurement-query.ts';
+import { firstReadingOf, packLowerBound } from '#shared/reading-pack.ts';
 import type { AccessPath } from './params.ts';
 
-export { encodeCursor };
+export { CURSOR_ATTRIBUTES, encodeCursor };
 
 export type StartKey = Record<string, string>;
-
-/**
- * Key attributes of a cursor per access path: by run, the last readingKey handed out (the run's
- * partitions are merged); by sensor, the index's LastEvaluatedKey (it includes the table key).
- */
-export const CURSOR_ATTRIBUTES = {
-  run: ['runId', 'readingKey'],
-  sensor: ['sensorId', 'sensorKey', 'runPartition', 'readingKey'],
-} as const;
-
-/** `<run id>#<partition>`, as runPartition() makes it. */
-const isRunPartition = (value: unknown): value is string => {
-  if (typeof value !== 'string') return false;
-  const hash = value.lastIndexOf('#');
-  const partition = Number(value.slice(hash + 1));
-  return (
-    RUN_ID.test(value.slice(0, hash)) &&
-    Number.isInteger(partition) &&
-    partition >= 0 &&
-    partition < RUN_PARTITIONS &&
-    value.slice(hash + 1) === String(partition)
-  );
-};
 
 const FIELD = 'nextKey';
 
@@ -49,9 +28,16 @@ const invalid = (): never => {
   ]);
 };
 
-/** `<24-character timestamp>#…`: the shape both sort keys share. */
+/** `<24-character timestamp>#…`: the shape of reading keys and sensor keys. */
 const isSortKey = (value: unknown): value is string =>
   typeof value === 'string' && CANONICAL_TIMESTAMP.test(value.slice(0, 24)) && value[24] === '#';
+
+/** `<sort key>!<batch id>`: the shape of pack keys and sensor pack keys. */
+const isPackKey = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  value.includes('!') &&
+  isSortKey(firstReadingOf(value)) &&
+  BATCH_ID.test(value.slice(value.lastIndexOf('!') + 1));
 
 export const decodeSensorCursor = (
   cursor: string,
@@ -59,23 +45,26 @@ export const decodeSensorCursor = (
   range: { from?: number; to?: number },
 ): StartKey => {
   const key = decodeCursor(cursor, CURSOR_ATTRIBUTES[path.kind], FIELD);
-  const { readingKey } = key;
-  if (!isSortKey(readingKey)) return invalid();
-
-  let sortKey: string;
+  let sortKey: unknown;
   if (path.kind === 'run') {
     if (key.runId !== path.runId) return invalid();
-    sortKey = readingKey;
+    sortKey = key.readingKey;
   } else {
-    const { sensorId, sensorKey, runPartition } = key;
-    if (!isRunPartition(runPartition)) return invalid();
-    if (!isSafeId(sensorId) || sensorId !== path.sensorId || !isSortKey(sensorKey))
-      return invalid();
-    sortKey = sensorKey;
+    if (!isSafeId(key.sensorId) || key.sensorId !== path.sensorId) return invalid();
+    sortKey = key.sensorKey;
   }
+  const { packKey } = key;
+  if (!isSortKey(sortKey) || !isPackKey(packKey)) return invalid();
+
   const { lower, upper } = timeKeyRange(range.from, range.to);
   if ((lower !== undefined && sortKey < lower) || (upper !== undefined && sortKey > upper)) {
     return invalid();
   }
+  // A page resumes from the pack of a reading it did not hand out, which starts at most
+  // PACK_SPAN_MS before that reading (so after the last key handed out, less the span), or from
+  // a stream's read position, which lies past that key. A cursor reaching back further would
+  // have the next page read again what is long handed out.
+  const lowest = packLowerBound(Date.parse(sortKey.slice(0, 24)));
+  if (packKey < lowest || (upper !== undefined && packKey > upper)) return invalid();
   return key as StartKey;
 };

@@ -85,7 +85,7 @@ describe('local dashboard data', () => {
     expect(total(pipeline['Invocations'], 'ingest')).toBe(2);
     expect(total(pipeline['Invocations'], 'runApi')).toBe(1);
     expect(total(pipeline['Errors and throttles'], 'ingest errors')).toBe(0);
-    // Each reading is written to the table and to its bySensor index: at least a unit each.
+    // Each pack (one per sensor here) is written to the table and to its bySensor index.
     expect(
       total(pipeline['Consumed write units'], 'iot-playground-sensorData'),
     ).toBeGreaterThanOrEqual(2);

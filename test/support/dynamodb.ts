@@ -15,6 +15,7 @@ import {
 } from '#infra/local/dynamodb.ts';
 import { topology, type TableName } from '#infra/topology.ts';
 import { runPartitions } from '#shared/measurement.ts';
+import { unpack, type PackedReading } from '#shared/reading-pack.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -75,8 +76,8 @@ export const countCommands = (client: DynamoDBClient): Map<string, number> => {
 };
 
 /**
- * Every row of a run in a sensorData table, over all its partitions; `parked#<runId>` reads the
- * run's parked rows.
+ * Every item of a run in a sensorData table (its packs), over all its partitions;
+ * `parked#<runId>` reads the run's parked rows.
  */
 export const rowsOfRun = async (
   documents: DynamoDBDocumentClient,
@@ -102,3 +103,13 @@ export const rowsOfRun = async (
   }
   return rows;
 };
+
+/**
+ * Every reading stored for a run, unpacked from its packs: a reading stored in two packs comes
+ * twice (readers keep one; a test of storage sees both).
+ */
+export const readingsOfRun = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  runId: string,
+): Promise<PackedReading[]> => (await rowsOfRun(documents, table, runId)).flatMap(unpack);

@@ -1,0 +1,159 @@
+/**
+ * Merging streams of reading packs into pages of readings: exact, in key order, each reading
+ * once. Both access paths of the reader (shared/measurement-query.ts) go through it: a run's
+ * partitions are its streams, ordered by readingKey; a sensor's partition of the bySensor index
+ * is one stream, ordered by sensorKey. Pure apart from the `read` it is given.
+ *
+ * The frontier: a stream's packs come in key order, and every reading of a pack sorts at or
+ * after its key's reading part, so a stream read through pack p holds no unread reading below
+ * firstReadingOf(p), but may hold one equal to it (another message's pack that starts with the
+ * same reading). A reading is handed out only once it lies strictly below that of every open
+ * stream: by then every copy of it has been read, and the one handed out is the superseding one.
+ *
+ * Resuming: a page that stops early names the last reading it handed out (the next page drops
+ * it and everything below) and the least pack key the next page must read from: that of any
+ * pack still holding a reading not handed out, and each open stream's read position. Resuming
+ * from `after − PACK_SPAN_MS` instead would re-read a whole span of packs on every page.
+ *
+ * Progress: a page ends at its bound on calls only once it has handed out a reading or moved
+ * the resume point past its own start. Otherwise the next page would start where it did and end
+ * where it did (a long pack read first, its readings in range only after many short packs whose
+ * readings are not, as at a range's `from`): past the bound it reads on, doubling its `Limit`.
+ */
+import { firstReadingOf, supersedes, unpack, type PackedReading } from './reading-pack.ts';
+
+/**
+ * One call on a stream: up to `limit` packs in key order, after `startKey` (a `lastKey` this
+ * returned before) or from the page's lower bound; no `lastKey` once the stream is exhausted.
+ */
+export type ReadPacks = (
+  stream: string,
+  limit: number,
+  startKey: Record<string, unknown> | undefined,
+) => Promise<{ packs: Record<string, unknown>[]; lastKey?: Record<string, unknown> }>;
+
+export interface MergeOptions {
+  streams: readonly string[];
+  read: ReadPacks;
+  /** The packs' sort key: `packKey` (a run's partitions) or `sensorPackKey` (bySensor). */
+  sortKey: 'packKey' | 'sensorPackKey';
+  /** The key readings are ordered and told apart by: readingKey in a run, sensorKey by sensor. */
+  keyOf: (reading: PackedReading) => string;
+  /** Whether a reading belongs on the page (the time range); the others are dropped. */
+  wanted: (reading: PackedReading) => boolean;
+  /** The last reading the previous page handed out: it and every reading below are dropped. */
+  after: string;
+  limit: number;
+  /** Calls of `read` for the page, unless it has made no progress by then (see above). */
+  maxCalls: number;
+  /** The pack key the page reads from (the key condition's lower bound), if any. */
+  lowerBound?: string;
+  /** `read` drops packs after counting them against its limit (a FilterExpression). */
+  filtered?: boolean;
+}
+
+export interface MergedPage {
+  /** At most `limit` readings in key order. */
+  readings: PackedReading[];
+  /** Where the next page resumes; absent once every stream and every reading is through. */
+  resume?: { after: string; packKey: string };
+}
+
+interface Stream {
+  name: string;
+  /** The next call's start key: the previous call's lastKey. */
+  startKey?: Record<string, unknown>;
+  /** Sort key of the last pack read; no unread pack sorts at or below it. */
+  readThrough?: string;
+  done: boolean;
+}
+
+/** A reading read and not handed out yet, with the key of the pack its copy came from. */
+interface Pending {
+  reading: PackedReading;
+  packKey: string;
+}
+
+const least = (keys: readonly string[]): string => keys.reduce((a, b) => (b < a ? b : a));
+
+export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => {
+  const { keyOf, limit, sortKey } = options;
+  const streams: Stream[] = options.streams.map((name) => ({ name, done: false }));
+  const pending = new Map<string, Pending>();
+  const out: PackedReading[] = [];
+  let calls = 0;
+  /** Doubles with every round past `maxCalls`. */
+  let boost = 1;
+  let packsRead = 0;
+  let readingsKept = 0;
+
+  /** Readings below it are all read on the stream; '' before its first read (nothing is). */
+  const frontierOf = (stream: Stream) =>
+    stream.readThrough === undefined ? '' : firstReadingOf(stream.readThrough);
+
+  const read = async (stream: Stream) => {
+    // `limit` counts packs. Ask a stream for its share of the readings still missing, with room
+    // for streams that hold more than their share, in packs of the size seen so far (each pack
+    // holds one reading at least); one more, as the last pack read only moves the frontier.
+    const missing = limit - out.length;
+    const share = Math.min(missing, Math.ceil((1.25 * missing) / streams.length) + 5);
+    const perPack = packsRead === 0 ? 1 : Math.max(1, readingsKept / packsRead);
+    const packLimit = boost * (options.filtered ? limit : Math.ceil(share / perPack) + 1);
+    const { packs, lastKey } = await options.read(stream.name, packLimit, stream.startKey);
+    for (const pack of packs) {
+      packsRead++;
+      const packKey = String(pack[sortKey]);
+      for (const reading of unpack(pack)) {
+        const key = keyOf(reading);
+        if (key <= options.after || !options.wanted(reading)) continue;
+        readingsKept++;
+        const held = pending.get(key);
+        if (held === undefined || supersedes(reading, held.reading)) {
+          pending.set(key, { reading, packKey });
+        }
+      }
+    }
+    stream.startKey = lastKey;
+    if (lastKey === undefined) stream.done = true;
+    else stream.readThrough = String(lastKey[sortKey]);
+  };
+
+  /** The least pack key the next page must read from. */
+  const resumeFrom = () =>
+    least([
+      ...[...pending.values()].map((held) => held.packKey),
+      // Every open stream has been read (the first round reads them all). Inclusive: the next
+      // page reads that pack again, as a key condition has no `>` within a range.
+      ...streams.filter((stream) => !stream.done).map((stream) => stream.readThrough!),
+    ]);
+
+  for (;;) {
+    const open = streams.filter((stream) => !stream.done);
+    const frontier = open.length === 0 ? undefined : least(open.map(frontierOf));
+    const ready = [...pending.keys()]
+      .filter((key) => frontier === undefined || key < frontier)
+      .sort()
+      .slice(0, limit - out.length);
+    for (const key of ready) {
+      out.push(pending.get(key)!.reading);
+      pending.delete(key);
+    }
+    if (out.length >= limit || open.length === 0) break;
+    // Every stream at the frontier holds it back, buffered readings or not: read them all.
+    const behind = open.filter((stream) => frontierOf(stream) === frontier);
+    // The first round reads every stream whatever the bound: it gives each a read position.
+    if (calls > 0 && calls + behind.length > options.maxCalls) {
+      if (out.length > 0 || resumeFrom() > (options.lowerBound ?? '')) break;
+      boost *= 2;
+    }
+    calls += behind.length;
+    await Promise.all(behind.map(read));
+  }
+
+  if (streams.every((stream) => stream.done) && pending.size === 0) return { readings: out };
+  const last = out.at(-1);
+  return {
+    readings: out,
+    resume: { after: last === undefined ? options.after : keyOf(last), packKey: resumeFrom() },
+  };
+};
