@@ -14,6 +14,7 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       concurrency: 2,
       sensors: 2,
       loadSamples: 1,
+      paced: [{ batch: 10, readingsPerSecond: 100, seconds: 1 }],
     });
 
     expect(result.scenarios.map((s) => [s.batch, s.accepted])).toEqual([
@@ -37,6 +38,10 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       expect(counts.emfBytes).toBeGreaterThan(0);
       expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
     }
+    const [paced] = result.paced;
+    expect(paced).toMatchObject({ batch: 10, readingsPerSecond: 100, lost: 0, duplicated: 0 });
+    expect(paced!.acceptedPerSecond).toBeGreaterThan(0);
+    expect(paced!.latencyMs.p99).toBeGreaterThan(0);
     expect(result.bundles.map((b) => b.function).sort()).toEqual(
       Object.keys(topology.functions).sort(),
     );

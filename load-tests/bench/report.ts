@@ -110,6 +110,24 @@ export const bundleTable = (result: BenchResult): string =>
     ...result.bundles.map((b) => row([b.function, kb(b.bytes), b.coldLoadMsMedian])),
   ].join('\n');
 
+export const pacedTable = (result: BenchResult): string =>
+  [
+    row(['batch', 'target readings/s', 'accepted/s', 'p50 ms', 'p95 ms', 'p99 ms', 'lost', 'dup']),
+    rule(8),
+    ...(result.paced ?? []).map((p) =>
+      row([
+        p.batch,
+        p.readingsPerSecond,
+        p.acceptedPerSecond,
+        p.latencyMs.p50,
+        p.latencyMs.p95,
+        p.latencyMs.p99,
+        p.lost,
+        p.duplicated,
+      ]),
+    ),
+  ].join('\n');
+
 export const formatBench = (result: BenchResult): string =>
   [
     `Benchmark ${result.startedAt} — ${result.machine.cpus} CPUs, Node ${result.machine.node}`,
@@ -123,6 +141,10 @@ export const formatBench = (result: BenchResult): string =>
     'Readings/s the topology allows on AWS (arithmetic):',
     '',
     capacityTable(result.scenarios),
+    '',
+    'Latency at a fixed rate (half the local targets), on the warm stack:',
+    '',
+    pacedTable(result),
     '',
     bundleTable(result),
   ].join('\n');
