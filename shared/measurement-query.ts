@@ -57,7 +57,7 @@ export interface MeasurementQuery {
   page(request: MeasurementPageRequest): Promise<MeasurementPage>;
 }
 
-export const BY_SENSOR_INDEX = 'bySensor';
+const BY_SENSOR_INDEX = 'bySensor';
 
 /** The one DynamoDB call the query makes; `(c) => documentClient.send(c)` in production. */
 export type SendQuery = (command: QueryCommand) => Promise<QueryCommandOutput>;

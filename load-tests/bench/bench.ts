@@ -23,6 +23,8 @@ export interface BenchOptions {
   /** Fresh processes per bundle for the cold module-load median. */
   loadSamples: number;
   batches?: readonly number[];
+  /** Worker environments per function in the local stack (its default when absent). */
+  environments?: number;
   /** Fixed-rate runs after the scenarios, for latency below saturation (none when absent). */
   paced?: readonly PacedRun[];
   log?: (line: string) => void;
@@ -282,7 +284,13 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
   const startedAt = new Date().toISOString();
   const { cpus } = await import('node:os');
   log('Starting the local stack…');
-  const stack = await startLocalStack({ port: 0, schedules: false });
+  const stack = await startLocalStack({
+    port: 0,
+    schedules: false,
+    ...(options.environments === undefined
+      ? {}
+      : { maxEnvironmentsPerFunction: options.environments }),
+  });
   const scenarios: ScenarioResult[] = [];
   const paced: PacedResult[] = [];
   try {

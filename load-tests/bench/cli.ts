@@ -16,6 +16,7 @@ modeled cost per million readings, bundle sizes, cold module loads and AWS capac
   --quick               fewer requests (finishes within 2 minutes on 2 cores)
   --requests <n>        requests per scenario (overrides the preset)
   --load-samples <n>    fresh processes per bundle for the cold-load median
+  --environments <n>    worker environments per function in the local stack (default 10)
   --out <file>          where to write the result (default load-tests/bench/results/<time>.json)
   --compare <file>      also print each figure as a ratio to an earlier result
   --cost-table <file>   print the README cost block computed from a result file, and exit
@@ -29,6 +30,7 @@ const parse = (argv: string[]) =>
       quick: { type: 'boolean' },
       requests: { type: 'string' },
       'load-samples': { type: 'string' },
+      environments: { type: 'string' },
       out: { type: 'string' },
       compare: { type: 'string' },
       'cost-table': { type: 'string' },
@@ -59,6 +61,7 @@ const main = async () => {
     ...(values['load-samples']
       ? { loadSamples: positive('load-samples', values['load-samples']) }
       : {}),
+    ...(values.environments ? { environments: positive('environments', values.environments) } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const result = await runBench(options);

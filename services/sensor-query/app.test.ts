@@ -15,7 +15,7 @@ import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/suppo
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
-import { DynamoMeasurementQuery } from './query.ts';
+import { DynamoMeasurementQuery } from '#shared/measurement-query.ts';
 
 const BASE = Date.UTC(2030, 0, 1, 12);
 const iso = (offsetMs: number) => new Date(BASE + offsetMs).toISOString();

@@ -7,7 +7,7 @@ import { createLogger } from '#shared/powertools.ts';
 import { topology } from '#infra/topology.ts';
 import { decodeSensorCursor, encodeCursor } from './cursor.ts';
 import { parseSensorDataQuery } from './params.ts';
-import { DynamoMeasurementQuery, type MeasurementQuery } from './query.ts';
+import { DynamoMeasurementQuery, type MeasurementQuery } from '#shared/measurement-query.ts';
 
 export interface SensorQueryDeps {
   logger: Logger;
