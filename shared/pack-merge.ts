@@ -76,6 +76,13 @@ interface Pending {
 
 const least = (keys: readonly string[]): string => keys.reduce((a, b) => (b < a ? b : a));
 
+/**
+ * Readings per pack assumed before the page has read one. Guessed high, a page of one-reading
+ * packs takes a second round of calls; guessed at 1, a page of packs of 5 read 6 times what it
+ * handed out (and the next page read most of it again).
+ */
+const FIRST_GUESS_READINGS_PER_PACK = 4;
+
 export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => {
   const { keyOf, limit, sortKey } = options;
   const streams: Stream[] = options.streams.map((name) => ({ name, done: false }));
@@ -97,7 +104,10 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
     // holds one reading at least); one more, as the last pack read only moves the frontier.
     const missing = limit - out.length;
     const share = Math.min(missing, Math.ceil((1.25 * missing) / streams.length) + 5);
-    const perPack = packsRead === 0 ? 1 : Math.max(1, readingsKept / packsRead);
+    // Until a pack is read their size is a guess; what a page reads and does not hand out, the
+    // next page reads again.
+    const perPack =
+      packsRead === 0 ? FIRST_GUESS_READINGS_PER_PACK : Math.max(1, readingsKept / packsRead);
     const packLimit = boost * (options.filtered ? limit : Math.ceil(share / perPack) + 1);
     const { packs, lastKey } = await options.read(stream.name, packLimit, stream.startKey);
     for (const pack of packs) {
@@ -130,17 +140,20 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
   for (;;) {
     const open = streams.filter((stream) => !stream.done);
     const frontier = open.length === 0 ? undefined : least(open.map(frontierOf));
-    const ready = [...pending.keys()]
+    const sorted = [...pending.keys()].sort();
+    const ready = sorted
       .filter((key) => frontier === undefined || key < frontier)
-      .sort()
       .slice(0, limit - out.length);
     for (const key of ready) {
       out.push(pending.get(key)!.reading);
       pending.delete(key);
     }
     if (out.length >= limit || open.length === 0) break;
-    // Every stream at the frontier holds it back, buffered readings or not: read them all.
-    const behind = open.filter((stream) => frontierOf(stream) === frontier);
+    // The streams that hold back the readings the page still needs, buffered readings or not:
+    // those read up to the last of them at most, or every open stream when fewer are pending.
+    // The streams at the frontier are among them (else those readings would be ready).
+    const needed = sorted[ready.length + limit - out.length - 1];
+    const behind = open.filter((stream) => needed === undefined || frontierOf(stream) <= needed);
     // The first round reads every stream whatever the bound: it gives each a read position.
     if (calls > 0 && calls + behind.length > options.maxCalls) {
       if (out.length > 0 || resumeFrom() > (options.lowerBound ?? '')) break;

@@ -25,6 +25,8 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
     for (const scenario of result.scenarios) {
       expect(scenario).toMatchObject({ lost: 0, duplicated: 0, refused: 0 });
       expect(scenario.stored).toBe(scenario.accepted);
+      expect(scenario.readBack.pages).toBeGreaterThan(0);
+      expect(scenario.readBack.readingsPerSecond).toBeGreaterThan(0);
       const counts = scenario.per1000Readings;
       // One API request and one ingest invocation per request: 1,000 / batch per 1,000 readings.
       expect(counts.apiRequests).toBeGreaterThanOrEqual(1000 / scenario.batch);

@@ -79,6 +79,11 @@ export interface ScenarioResult {
   stored: number;
   lost: number;
   duplicated: number;
+  /**
+   * Reading every reading back through \`GET /api/sensors/data?runId=\` (pages of 1,000), once
+   * storage is through: the pages it took and readings/s.
+   */
+  readBack: { pages: number; readingsPerSecond: number };
   /** AWS requests and billed units per 1,000 readings, by service and action. */
   per1000Readings: {
     apiRequests: number;
@@ -188,7 +193,9 @@ const runScenario = async (
   const beforeVerify = stack.usage();
   // Nothing else queries the table while the readings are read back (the runs are finished).
   const queriesBeforeVerify = stack.requestCounts().dynamodb.Query ?? 0;
+  const readBackStarted = performance.now();
   const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 120_000 });
+  const readBackMs = performance.now() - readBackStarted;
   // Let the consumers finish deleting and logging before the counters are read.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const usage = stack.usage();
@@ -236,6 +243,10 @@ const runScenario = async (
     stored: verified.stored,
     lost: verified.lost,
     duplicated: verified.duplicated,
+    readBack: {
+      pages: verified.pagesRead,
+      readingsPerSecond: Math.round((verified.stored * 1000) / readBackMs),
+    },
     per1000Readings,
     costPerMillionUsd: Math.round(cost.total * 1000) / 1000,
     costPerMillionByService: cost,

@@ -20,6 +20,7 @@ export const scenarioTable = (scenarios: ScenarioResult[]): string => {
     'p99 ms',
     'lost',
     'dup',
+    'read back/s',
     '$/M readings',
   ];
   return [
@@ -36,6 +37,7 @@ export const scenarioTable = (scenarios: ScenarioResult[]): string => {
         s.latencyMs.p99,
         s.lost,
         s.duplicated,
+        s.readBack?.readingsPerSecond ?? '–',
         money(s.costPerMillionUsd),
       ]),
     ),
