@@ -138,13 +138,13 @@ export const ingestBody = (readings: Reading[]): Reading | { measurements: Readi
 
 export const ingestHeaders = (
   runId: string,
-  idempotencyKey: string,
+  idempotencyKey: string | undefined,
   user: string,
 ): Record<string, string> => ({
   'Content-Type': 'application/json',
   'X-Run-Id': runId,
   'X-User': user,
-  'Idempotency-Key': idempotencyKey,
+  ...(idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey }),
 });
 
 /** Body of `POST /api/runs/start`; `duration` and `interval` in seconds. */

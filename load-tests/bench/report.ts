@@ -114,11 +114,22 @@ export const bundleTable = (result: BenchResult): string =>
 
 export const pacedTable = (result: BenchResult): string =>
   [
-    row(['batch', 'target readings/s', 'accepted/s', 'p50 ms', 'p95 ms', 'p99 ms', 'lost', 'dup']),
-    rule(8),
+    row([
+      'batch',
+      'keys',
+      'target readings/s',
+      'accepted/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'lost',
+      'dup',
+    ]),
+    rule(9),
     ...(result.paced ?? []).map((p) =>
       row([
         p.batch,
+        p.idempotencyKeys === false ? 'no' : 'yes',
         p.readingsPerSecond,
         p.acceptedPerSecond,
         p.latencyMs.p50,

@@ -56,6 +56,25 @@ describe('the simulator engine against the local stack', () => {
     expect(verified).toMatchObject({ stored: 25, lost: 0, duplicated: 0 });
   });
 
+  it('sends an Idempotency-Key with every request unless told not to', async () => {
+    const idempotencyWrites = async (idempotencyKeys: boolean) => {
+      stack.resetRequestCounts();
+      const { report } = await runSimulation({
+        url: stack.url,
+        readings: 10,
+        batch: 1,
+        concurrency: 2,
+        idempotencyKeys,
+      });
+      expect(report.accepted).toBe(10);
+      return stack.usage().dynamodb.writeUnitsBy[stack.tables.idempotency] ?? 0;
+    };
+    // The edge's record: a put and an update per request
+    expect(await idempotencyWrites(true)).toBeGreaterThanOrEqual(20);
+    // Client-timestamped readings: the consumer keeps none either
+    expect(await idempotencyWrites(false)).toBe(0);
+  });
+
   it('on abort stops sending, finishes its runs as FAILED and still reports', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 700);

@@ -36,6 +36,11 @@ export interface SimulationOptions {
   concurrency?: number;
   /** `X-User` (default `simulator`). */
   user?: string;
+  /**
+   * Send an `Idempotency-Key` with every request (default true). Off, a retried request may be
+   * stored twice unless its readings carry their timestamps (the simulator's always do).
+   */
+  idempotencyKeys?: boolean;
   /** Seed of the signals (default 1). */
   seed?: number;
   /** Aborting stops sending; the runs are finished as FAILED and the report still comes back. */
@@ -154,7 +159,11 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       `${settings.url}/api/sensors/data`,
       {
         method: 'POST',
-        headers: ingestHeaders(runId, key, settings.user),
+        headers: ingestHeaders(
+          runId,
+          options.idempotencyKeys === false ? undefined : key,
+          settings.user,
+        ),
         body: JSON.stringify(ingestBody(readings)),
       },
       policy,
