@@ -1,8 +1,9 @@
 /**
  * The measurement as it travels: validated at the edge (services/ingest), carried in SQS
  * messages, written by services/ingest-consumer and read by services/sensor-query. The
- * queue message format and the item key design live here so producer, consumer and reader
- * cannot drift apart. Pure: no AWS or Node-specific imports beyond types.
+ * queue message format and a reading's keys live here (the stored packs built on them in
+ * reading-pack.ts) so producer, consumer and reader cannot drift apart. Pure: no AWS or
+ * Node-specific imports beyond types.
  */
 import { SAFE_ID } from './identity.ts';
 import {
