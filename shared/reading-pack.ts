@@ -119,22 +119,27 @@ export const packsOf = (
       const { pack, startMs } = current;
       pack.offsets.push(ms - startMs);
       pack.values.push(m.reading);
-      addType(pack, m.type);
-      // The first id of a pack fills in '' for the readings before it.
-      if (m.id !== undefined) pack.ids ??= Array<string>(pack.values.length - 1).fill('');
-      if (pack.ids !== undefined) pack.ids.push(m.id ?? '');
+      let type = pack.types.indexOf(m.type);
+      if (type < 0) type = pack.types.push(m.type) - 1;
+      const typeIndex = pushSparse(pack.typeIndex, type, 0, pack.values.length - 1);
+      if (typeIndex) pack.typeIndex = typeIndex;
+      const ids = pushSparse(pack.ids, m.id ?? '', '', pack.values.length - 1);
+      if (ids) pack.ids = ids;
       pack.expiresAt = Math.floor(ms / 1000) + retentionDays * 86_400;
     }
   }
   return packs;
 };
 
-/** Records the type of the reading just added; a second type starts the per-reading index. */
-const addType = (pack: ReadingPack, type: string): void => {
-  let index = pack.types.indexOf(type);
-  if (index < 0) index = pack.types.push(type) - 1;
-  if (index > 0) pack.typeIndex ??= Array<number>(pack.values.length - 1).fill(0);
-  pack.typeIndex?.push(index);
+/**
+ * Appends a reading's entry to a per-reading list that is kept only once some reading differs
+ * from `usual` (the `before` readings already in the pack then get `usual`); absent till then.
+ */
+const pushSparse = <T>(list: T[] | undefined, value: T, usual: T, before: number) => {
+  if (list === undefined && value === usual) return undefined;
+  const entries = list ?? Array<T>(before).fill(usual);
+  entries.push(value);
+  return entries;
 };
 
 const newPack = (
