@@ -16,6 +16,7 @@ import {
 } from '#infra/topology.ts';
 import type { DeploymentConfig } from './stage-config.ts';
 import { OperationalAlarms } from './constructs/alarms.ts';
+import { STAGE_COST_TAG, StageBudget } from './constructs/budget.ts';
 import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
@@ -57,13 +58,17 @@ export class IotPlaygroundStack extends Stack {
     const { settings } = config;
     Tags.of(this).add('project', 'iot-playground');
     Tags.of(this).add('stage', config.stage);
+    Tags.of(this).add(STAGE_COST_TAG, config.stage);
 
     const domain = this.customDomain(config);
 
     const tables = new DataTables(this, 'Tables', { settings });
     this.tables = tables;
     const queues = Object.fromEntries(
-      queueNames.map((name) => [name, new IngestionQueue(this, `${name}Queue`, { name })]),
+      queueNames.map((name) => [
+        name,
+        new IngestionQueue(this, `${name}Queue`, { name, removalPolicy: settings.removalPolicy }),
+      ]),
     ) as Record<QueueName, IngestionQueue>;
     this.queues = queues;
 
@@ -108,6 +113,7 @@ export class IotPlaygroundStack extends Stack {
     this.api = new PublicApi(this, 'Api', {
       functions: handlers,
       throttle: settings.throughput.apiThrottle,
+      routeThrottles: settings.throughput.routeThrottles,
       corsOrigins: config.corsOrigins,
       jwt: config.jwt,
       customDomain:
@@ -131,6 +137,7 @@ export class IotPlaygroundStack extends Stack {
         queryableLogGroups: functionNames.map((name) => this.functions[name].logGroup),
         customDomain: grafanaDomain,
         anonymousViewer: config.grafanaAnonymousViewer,
+        access: config.grafanaAccess,
       });
     }
     const grafanaUrl = this.grafana?.url ?? config.grafanaUrl;
@@ -144,6 +151,12 @@ export class IotPlaygroundStack extends Stack {
       queue: measurements,
       httpApi: this.api.httpApi,
       thresholds: settings.alarms,
+      alarmEmail: config.alarmEmail,
+      grafanaTargets: this.grafana?.targetGroup,
+    });
+    new StageBudget(this, 'Budget', {
+      stage: config.stage,
+      monthlyLimitUsd: config.monthlyBudgetUsd,
       alarmEmail: config.alarmEmail,
     });
 
