@@ -35,6 +35,7 @@ export const OUTPUTS = {
   apiUrl: 'ApiUrl',
   grafanaUrl: 'GrafanaUrl',
   grafanaAdminSecret: 'GrafanaAdminSecretArn',
+  alarmTopic: 'AlarmTopicArn',
   queueName: 'MeasurementQueueName',
   deadLetterQueueName: 'MeasurementDeadLetterQueueName',
   consumerLogGroupName: 'MeasurementConsumerLogGroupName',
@@ -146,7 +147,7 @@ export class IotPlaygroundStack extends Stack {
     }
 
     const measurements = queues.measurements;
-    new OperationalAlarms(this, 'Alarms', {
+    const alarms = new OperationalAlarms(this, 'Alarms', {
       functions: handlers,
       queue: measurements,
       httpApi: this.api.httpApi,
@@ -173,6 +174,10 @@ export class IotPlaygroundStack extends Stack {
         value: this.grafana.adminPassword.secretArn,
         description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
       });
+    }
+    if (alarms.topic) {
+      // The smoke test reports whether the alarm e-mail has confirmed its subscription.
+      new CfnOutput(this, OUTPUTS.alarmTopic, { value: alarms.topic.topicArn });
     }
     new CfnOutput(this, OUTPUTS.queueName, { value: measurements.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, {

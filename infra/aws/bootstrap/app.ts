@@ -7,7 +7,7 @@
  * Context: githubRepository, devAccount / prodAccount (separate accounts, recommended),
  * devRegion / prodRegion, createOidcProvider=false when the account already has GitHub's.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, CliCredentialsStackSynthesizer, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { featureFlags } from '../create-app.ts';
 import { STAGES } from '../stage-config.ts';
@@ -27,7 +27,14 @@ const accounts = new Set<string | undefined>();
 for (const stage of STAGES) {
   const account = context(`${stage}Account`) ?? process.env.CDK_DEFAULT_ACCOUNT;
   const env = { account, region: context(`${stage}Region`) ?? process.env.CDK_DEFAULT_REGION };
-  new StagePoliciesStack(app, `IotPlayground-${stage}-cdk-policies`, { stage, env });
+  // Deployed with the administrator's own credentials: the policies exist before any
+  // bootstrap does (cdk bootstrap needs the execution policy's ARN).
+  const synthesizer = () => new CliCredentialsStackSynthesizer();
+  new StagePoliciesStack(app, `IotPlayground-${stage}-cdk-policies`, {
+    stage,
+    env,
+    synthesizer: synthesizer(),
+  });
   // One OIDC provider per account: the first stage of an account creates it.
   const createOidcProvider = context('createOidcProvider') !== 'false' && !accounts.has(account);
   accounts.add(account);
@@ -36,6 +43,7 @@ for (const stage of STAGES) {
     repository,
     createOidcProvider,
     env,
+    synthesizer: synthesizer(),
   });
 }
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -4,22 +4,33 @@
  * of the stage's GitHub environment can assume, and a fence on the stage's CDK bootstrap roles.
  *
  * The deploy role may assume only the bootstrap roles of its stage's qualifier (region and
- * account), and read its own stack's outputs. The bootstrap's deploy role may change *any*
+ * account); the plan role only the lookup role, and read its own stack's template and outputs. The bootstrap's deploy role may change *any*
  * stack (its policy allows CloudFormation on `*`, and a stack update reuses the role stored
  * with the stack), so the fence denies it every change to a stack but the stage's own, and
  * denies it and the lookup role (ReadOnlyAccess) reading data: the dev credentials can neither
  * update, delete nor unprotect IotPlayground-prod, nor read prod's tables.
  */
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { CDK_QUALIFIERS, type StageName, stackNameFor } from '../stage-config.ts';
+import { flattenForNag } from './stage-policies.ts';
 
 export const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 
 /** The roles as IAM names them; the README and the workflows refer to these names. */
 export const deployRoleName = (stage: StageName): string => `IotPlayground-github-deploy-${stage}`;
+export const planRoleName = (stage: StageName): string => `IotPlayground-github-plan-${stage}`;
+
+/**
+ * The GitHub environments whose jobs may use each role. `<stage>` (branch main only) holds the
+ * stage's settings and plans: it synthesizes, diffs and reads outputs, read-only. Only jobs of
+ * `<stage>-deploy` (main only; required reviewers for prod) may deploy, so a prod deployment
+ * is approved after its diff is in the job summary.
+ */
+export const planEnvironment = (stage: StageName): string => stage;
+export const deployEnvironment = (stage: StageName): string => `${stage}-deploy`;
 export const bootstrapFenceName = (stage: StageName): string =>
   `IotPlayground-${stage}-bootstrap-fence`;
 
@@ -80,6 +91,7 @@ export interface GitHubDeployProps extends StackProps {
 
 export class GitHubDeployStack extends Stack {
   readonly role: iam.Role;
+  readonly planRole: iam.Role;
   readonly fence: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: GitHubDeployProps) {
@@ -124,19 +136,27 @@ export class GitHubDeployStack extends Stack {
       resourceName: `${stackNameFor(stage)}/*`,
     });
 
-    // Trusted by exactly one GitHub environment (`sub` is repo:<owner>/<name>:environment:<stage>),
-    // so a workflow that names another environment, or none, cannot use it.
-    this.role = new iam.Role(this, 'DeployRole', {
-      roleName: deployRoleName(stage),
-      description: `GitHub Actions deployments of ${props.repository}, environment ${stage}`,
-      maxSessionDuration: Duration.hours(1),
-      assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
-        StringEquals: {
-          'token.actions.githubusercontent.com:aud': GITHUB_OIDC_AUDIENCE,
-          'token.actions.githubusercontent.com:sub': `repo:${props.repository}:environment:${stage}`,
-        },
-      }),
-    });
+    // Each role is trusted by exactly one GitHub environment (`sub` is
+    // repo:<owner>/<name>:environment:<name>), so a workflow naming another one, or none,
+    // cannot use it.
+    const githubRole = (id: string, roleName: string, environment: string, what: string) =>
+      new iam.Role(this, id, {
+        roleName,
+        description: `GitHub Actions ${what} of ${props.repository}, environment ${environment}`,
+        maxSessionDuration: Duration.hours(1),
+        assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': GITHUB_OIDC_AUDIENCE,
+            'token.actions.githubusercontent.com:sub': `repo:${props.repository}:environment:${environment}`,
+          },
+        }),
+      });
+    this.role = githubRole(
+      'DeployRole',
+      deployRoleName(stage),
+      deployEnvironment(stage),
+      'deployments',
+    );
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'AssumeTheStageBootstrapRoles',
@@ -144,14 +164,43 @@ export class GitHubDeployStack extends Stack {
         resources: BOOTSTRAP_ROLE_KINDS.map(roleArn),
       }),
     );
+    // The smoke test reports an alarm e-mail that has not confirmed its subscription.
+    const stageTopics = this.formatArn({ service: 'sns', resource: `${stackNameFor(stage)}-*` });
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        // The load test reads the stage's ApiUrl output with this alone.
-        sid: 'ReadTheStageStackOutputs',
-        actions: ['cloudformation:DescribeStacks'],
+        sid: 'ReadTheStageAlarmSubscriptions',
+        actions: ['sns:ListSubscriptionsByTopic'],
+        resources: [stageTopics],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenForNag(this.resolve(stageTopics))}]`,
+      reason:
+        'CloudFormation names the alarm topic under the stack name: the prefix scopes the read ' +
+        'of its subscriptions (no message, no attribute change) to the stage.',
+    });
+    // Plans (synth, diff) and the load test's ApiUrl: the lookup role and the stack, read-only.
+    this.planRole = githubRole('PlanRole', planRoleName(stage), planEnvironment(stage), 'plans');
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTheStageLookupRole',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [roleArn('lookup')],
+      }),
+    );
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheStageStack',
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
         resources: [ownStack],
       }),
     );
+    Validations.of(this.planRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenForNag(this.resolve(ownStack))}]`,
+      reason:
+        'A stack ARN ends in its id, assigned at creation: the wildcard stands for the id of ' +
+        "the stage's one stack, whose template and outputs plans read.",
+    });
 
     this.fence = new iam.ManagedPolicy(this, 'BootstrapFence', {
       managedPolicyName: bootstrapFenceName(stage),
@@ -181,11 +230,15 @@ export class GitHubDeployStack extends Stack {
 
     new CfnOutput(this, 'DeployRoleArn', {
       value: this.role.roleArn,
-      description: `Secret AWS_DEPLOY_ROLE_ARN of the GitHub environment ${stage}`,
+      description: `Secret AWS_DEPLOY_ROLE_ARN of the GitHub environment ${deployEnvironment(stage)}`,
+    });
+    new CfnOutput(this, 'PlanRoleArn', {
+      value: this.planRole.roleArn,
+      description: `Secret AWS_PLAN_ROLE_ARN of the GitHub environment ${planEnvironment(stage)}`,
     });
     new CfnOutput(this, 'Region', {
       value: this.region,
-      description: `Variable AWS_REGION of the GitHub environment ${stage}`,
+      description: `Variable AWS_REGION of the GitHub environments ${stage} and ${stage}-deploy`,
     });
   }
 }

@@ -482,7 +482,7 @@ const acknowledgeWildcards = (
 };
 
 /** A resolved value as cdk-nag names it in findings: `{Ref: X}` becomes `<X>`, joins are joined. */
-const flattenForNag = (value: unknown): string => {
+export const flattenForNag = (value: unknown): string => {
   if (typeof value === 'string') return value;
   const node = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
   if (node.Ref !== undefined) return `<${node.Ref}>`;
