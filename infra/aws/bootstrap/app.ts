@@ -1,9 +1,9 @@
 /**
  * CDK entry point of the one-time delivery set-up, per stage, with administrator credentials of
  * the stage's account (README, "Deploying from GitHub Actions"):
- *   1. npm run bootstrap:github -- deploy IotPlayground-<stage>-cdk-policies -c githubRepository=owner/name
+ *   1. npm run bootstrap:github -- IotPlayground-<stage>-cdk-policies -c githubRepository=owner/name
  *   2. cdk bootstrap --qualifier … --cloudformation-execution-policies … (printed by step 1)
- *   3. npm run bootstrap:github -- deploy IotPlayground-<stage>-github-deploy -c githubRepository=owner/name
+ *   3. npm run bootstrap:github -- IotPlayground-<stage>-github-deploy -c githubRepository=owner/name
  * Context: githubRepository, devAccount / prodAccount (separate accounts, recommended),
  * devRegion / prodRegion, createOidcProvider=false when the account already has GitHub's.
  */
