@@ -431,23 +431,20 @@ export class StagePoliciesStack extends Stack {
     super(scope, id, props);
     const arns = new StageArns(this, props.stage);
     const qualifier = CDK_QUALIFIERS[props.stage];
+    const boundary = boundaryStatements(arns);
+    const execution = executionStatements(arns, qualifier);
     this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       managedPolicyName: permissionsBoundaryName(props.stage),
       description: `Permissions boundary of every role of IotPlayground-${props.stage}`,
-      statements: boundaryStatements(arns),
+      statements: boundary,
     });
     this.executionPolicy = new iam.ManagedPolicy(this, 'CdkExecutionPolicy', {
       managedPolicyName: executionPolicyName(props.stage),
       description: `CloudFormation execution policy of IotPlayground-${props.stage} (cdk bootstrap --qualifier ${qualifier})`,
-      statements: executionStatements(arns, qualifier),
+      statements: execution,
     });
-    acknowledgeWildcards(this, this.boundary, boundaryStatements(arns), BOUNDARY_REASON);
-    acknowledgeWildcards(
-      this,
-      this.executionPolicy,
-      executionStatements(arns, qualifier),
-      EXECUTION_REASON,
-    );
+    acknowledgeWildcards(this, this.boundary, boundary, BOUNDARY_REASON);
+    acknowledgeWildcards(this, this.executionPolicy, execution, EXECUTION_REASON);
   }
 }
 
