@@ -1,7 +1,8 @@
 /**
  * The requests CloudFormation makes, with the execution role, to deploy a synthesized template:
- * per resource type, the create/update/delete/read calls of its handlers (the `handlers`
- * permissions of the CloudFormation resource type schemas, `aws cloudformation describe-type`),
+ * per resource type, the create/update/delete/read calls of its handlers, modelled on the
+ * `handlers.*.permissions` of the CloudFormation resource type schemas (`aws cloudformation
+ * describe-type`; e.g. aws-cloudformation-resource-providers-logs, aws-logs-loggroup.json),
  * on the resource's ARN as CloudFormation would name it (`<stack>-<logical id>-<suffix>`), plus
  * the roles it passes, the service-linked roles a first deployment creates, the dynamic
  * references it resolves and the custom resources it invokes. Test support: the execution policy
