@@ -287,7 +287,8 @@ export const executionStatements = (arns: StageArns, qualifier: string): iam.Pol
       ],
     }),
     new iam.PolicyStatement({
-      // Event source mappings are authorized on `*`, narrowed by the function they feed.
+      // Event source mappings, narrowed by the function they feed (`lambda:FunctionArn`,
+      // https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
       sid: 'StageEventSourceMappings',
       actions: [
         'lambda:CreateEventSourceMapping',
