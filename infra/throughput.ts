@@ -7,8 +7,18 @@
  */
 import { topology } from './topology.ts';
 
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
 export interface ThroughputSettings {
-  apiThrottle: { rateLimit: number; burstLimit: number };
+  apiThrottle: Throttle;
+  /**
+   * Per-route limits far below ingestion's: the run API's routes (a person starts a handful of
+   * runs), and `interrupt-all`, which touches every running run, lowest of all.
+   */
+  routeThrottles: { runApi: Throttle; interruptAll: Throttle };
   /** The measurement queue's event-source mapping. */
   consumer: { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency: number };
 }
@@ -19,11 +29,19 @@ const { batchSize, maxBatchingWindowSeconds, maxConcurrency } =
 export const STAGE_THROUGHPUT = {
   dev: {
     apiThrottle: topology.api.throttle,
+    routeThrottles: {
+      runApi: { rateLimit: 20, burstLimit: 40 },
+      interruptAll: { rateLimit: 1, burstLimit: 2 },
+    },
     consumer: { batchSize, maxBatchingWindowSeconds, maxConcurrency },
   },
   prod: {
     // At most the account's default API Gateway quota (10,000/s steady, 5,000 burst).
     apiThrottle: { rateLimit: 6_000, burstLimit: 5_000 },
+    routeThrottles: {
+      runApi: { rateLimit: 50, burstLimit: 100 },
+      interruptAll: { rateLimit: 1, burstLimit: 2 },
+    },
     // A hundred messages an invocation, within a second, and up to 100 invocations at once:
     // 5,000 one-reading messages a second even at the 2-core bench's 11 ms a message (Lambda
     // takes far less), within the account's default 1,000 concurrent executions.

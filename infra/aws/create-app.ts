@@ -4,11 +4,18 @@
  * entry (app.ts) and the tests, so both synthesize exactly the same thing.
  */
 import { readFileSync } from 'node:fs';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, DefaultStackSynthesizer, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { CodeProvider } from './constructs/function-factory.ts';
 import { IotPlaygroundStack } from './stack.ts';
-import { type DeploymentConfig, readDeploymentConfig, stackNameFor } from './stage-config.ts';
+import {
+  CDK_QUALIFIERS,
+  type DeploymentConfig,
+  permissionsBoundaryName,
+  readDeploymentConfig,
+  stackNameFor,
+} from './stage-config.ts';
 
 /**
  * Feature flags pinned in cdk.json (the set recommended when the project started). They are
@@ -46,13 +53,25 @@ export const createApp = (options: CreateAppOptions = {}): CreatedApp => {
     config,
     code: options.code,
     description: `IoT Playground serverless backend (${config.stage}, ${config.component})`,
-    // Account and region come from the CLI's credentials and profile, never from the code.
+    // Account and region come from context or the CLI's credentials, never from the code. With
+    // -c <stage>Account the CLI refuses to deploy with another account's credentials.
     env: {
-      account: process.env.CDK_DEFAULT_ACCOUNT,
+      account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
       region: process.env.CDK_DEFAULT_REGION,
     },
+    // The stage's own bootstrap: its roles cannot reach the other stage's.
+    synthesizer: new DefaultStackSynthesizer({ qualifier: CDK_QUALIFIERS[config.stage] }),
     terminationProtection: config.stage === 'prod',
   });
+  // Every role the stack creates, CDK's provider roles included, carries the stage's boundary,
+  // without which the execution policy may not create it (bootstrap/stage-policies.ts).
+  iam.PermissionsBoundary.of(stack).apply(
+    iam.ManagedPolicy.fromManagedPolicyName(
+      stack,
+      'PermissionsBoundary',
+      permissionsBoundaryName(config.stage),
+    ),
+  );
   const nag = new AwsSolutionsChecks(app);
   Validations.of(app).addPlugins(nag);
   return { app, stack, config, nag };

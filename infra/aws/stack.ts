@@ -16,6 +16,7 @@ import {
 } from '#infra/topology.ts';
 import type { DeploymentConfig } from './stage-config.ts';
 import { OperationalAlarms } from './constructs/alarms.ts';
+import { STAGE_COST_TAG, StageBudget } from './constructs/budget.ts';
 import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
@@ -34,6 +35,7 @@ export const OUTPUTS = {
   apiUrl: 'ApiUrl',
   grafanaUrl: 'GrafanaUrl',
   grafanaAdminSecret: 'GrafanaAdminSecretArn',
+  alarmTopic: 'AlarmTopicArn',
   queueName: 'MeasurementQueueName',
   deadLetterQueueName: 'MeasurementDeadLetterQueueName',
   consumerLogGroupName: 'MeasurementConsumerLogGroupName',
@@ -57,13 +59,17 @@ export class IotPlaygroundStack extends Stack {
     const { settings } = config;
     Tags.of(this).add('project', 'iot-playground');
     Tags.of(this).add('stage', config.stage);
+    Tags.of(this).add(STAGE_COST_TAG, config.stage);
 
     const domain = this.customDomain(config);
 
     const tables = new DataTables(this, 'Tables', { settings });
     this.tables = tables;
     const queues = Object.fromEntries(
-      queueNames.map((name) => [name, new IngestionQueue(this, `${name}Queue`, { name })]),
+      queueNames.map((name) => [
+        name,
+        new IngestionQueue(this, `${name}Queue`, { name, removalPolicy: settings.removalPolicy }),
+      ]),
     ) as Record<QueueName, IngestionQueue>;
     this.queues = queues;
 
@@ -108,6 +114,7 @@ export class IotPlaygroundStack extends Stack {
     this.api = new PublicApi(this, 'Api', {
       functions: handlers,
       throttle: settings.throughput.apiThrottle,
+      routeThrottles: settings.throughput.routeThrottles,
       corsOrigins: config.corsOrigins,
       jwt: config.jwt,
       customDomain:
@@ -131,6 +138,7 @@ export class IotPlaygroundStack extends Stack {
         queryableLogGroups: functionNames.map((name) => this.functions[name].logGroup),
         customDomain: grafanaDomain,
         anonymousViewer: config.grafanaAnonymousViewer,
+        access: config.grafanaAccess,
       });
     }
     const grafanaUrl = this.grafana?.url ?? config.grafanaUrl;
@@ -139,11 +147,17 @@ export class IotPlaygroundStack extends Stack {
     }
 
     const measurements = queues.measurements;
-    new OperationalAlarms(this, 'Alarms', {
+    const alarms = new OperationalAlarms(this, 'Alarms', {
       functions: handlers,
       queue: measurements,
       httpApi: this.api.httpApi,
       thresholds: settings.alarms,
+      alarmEmail: config.alarmEmail,
+      grafanaTargets: this.grafana?.targetGroup,
+    });
+    new StageBudget(this, 'Budget', {
+      stage: config.stage,
+      monthlyLimitUsd: config.monthlyBudgetUsd,
       alarmEmail: config.alarmEmail,
     });
 
@@ -160,6 +174,10 @@ export class IotPlaygroundStack extends Stack {
         value: this.grafana.adminPassword.secretArn,
         description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
       });
+    }
+    if (alarms.topic) {
+      // The smoke test reports whether the alarm e-mail has confirmed its subscription.
+      new CfnOutput(this, OUTPUTS.alarmTopic, { value: alarms.topic.topicArn });
     }
     new CfnOutput(this, OUTPUTS.queueName, { value: measurements.queue.queueName });
     new CfnOutput(this, OUTPUTS.deadLetterQueueName, {

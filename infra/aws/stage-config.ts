@@ -10,6 +10,25 @@ import { STAGE_THROUGHPUT, type ThroughputSettings } from '../throughput.ts';
 export const STAGES = ['dev', 'prod'] as const;
 export type StageName = (typeof STAGES)[number];
 
+/**
+ * Each stage has its own CDK bootstrap (qualifier): its own deploy, publishing and lookup roles,
+ * asset bucket and CloudFormation execution policy, so the credentials of one stage can never
+ * reach the bootstrap of the other. (`cdk bootstrap --qualifier`, at most 10 lowercase letters
+ * and digits.)
+ */
+export const CDK_QUALIFIERS: Record<StageName, string> = { dev: 'iotpgdev', prod: 'iotpgprod' };
+
+/** The CDK toolkit stack of a stage's bootstrap: two bootstraps in one region need two names. */
+export const toolkitStackName = (stage: StageName): string => `CDKToolkit-${CDK_QUALIFIERS[stage]}`;
+
+/** The managed policy every role of the stage's stack carries as its permissions boundary. */
+export const permissionsBoundaryName = (stage: StageName): string =>
+  `IotPlayground-${stage}-permissions-boundary`;
+
+/** The CloudFormation execution policy of the stage's bootstrap. */
+export const executionPolicyName = (stage: StageName): string =>
+  `IotPlayground-${stage}-cdk-execution`;
+
 /** `lambdas`: the serverless backend only. `full`: plus Grafana on ECS Fargate. */
 export const COMPONENTS = ['lambdas', 'full'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -84,8 +103,33 @@ export interface DomainSettings {
   certificateArn?: string;
 }
 
+/** ALB `authenticate-oidc` settings: the load balancer signs people in before Grafana sees them. */
+export interface GrafanaOidcSettings {
+  issuer: string;
+  authorizationEndpoint: string;
+  tokenEndpoint: string;
+  userInfoEndpoint: string;
+  clientId: string;
+  /** A Secrets Manager secret named under the stage's prefix, holding the client secret. */
+  clientSecretName: string;
+}
+
+/** Who may reach Grafana's load balancer besides Grafana's own login. */
+export interface GrafanaAccess {
+  /** Only these IPv4 CIDRs reach the load balancer; everyone when absent. */
+  allowedCidrs?: string[];
+  oidc?: GrafanaOidcSettings;
+}
+
+/** Monthly AWS Budgets limit per stage in USD, unless -c monthlyBudgetUsd says otherwise. */
+export const DEFAULT_MONTHLY_BUDGET_USD: Record<StageName, number> = { dev: 100, prod: 300 };
+
 export interface DeploymentConfig {
   stage: StageName;
+  /** The stage's own account when stages live in separate accounts (-c devAccount/prodAccount). */
+  account?: string;
+  monthlyBudgetUsd: number;
+  grafanaAccess: GrafanaAccess;
   component: Component;
   settings: StageSettings;
   /** Origins the browser may call the API from; `*` allows any. */
@@ -115,6 +159,16 @@ export const CONTEXT_KEYS = [
   'alarmEmail',
   'grafanaUrl',
   'grafanaAnonymousViewer',
+  'grafanaAllowedCidrs',
+  'grafanaOidcIssuer',
+  'grafanaOidcAuthorizationEndpoint',
+  'grafanaOidcTokenEndpoint',
+  'grafanaOidcUserInfoEndpoint',
+  'grafanaOidcClientId',
+  'grafanaOidcClientSecretName',
+  'devAccount',
+  'prodAccount',
+  'monthlyBudgetUsd',
   'destroying',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -240,12 +294,89 @@ const readDomain = (read: ContextReader): DomainSettings | undefined => {
   return { hostedZoneName, hostedZoneId, apiDomainName, grafanaDomainName, certificateArn };
 };
 
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+const readAccount = (read: ContextReader, stage: StageName): string | undefined => {
+  const account = text(read, `${stage}Account`);
+  if (account !== undefined && !/^\d{12}$/.test(account)) {
+    throw new ConfigurationError(`Context ${stage}Account=${account} is not a 12-digit account id`);
+  }
+  return account;
+};
+
+const readBudget = (read: ContextReader, stage: StageName): number => {
+  const value = text(read, 'monthlyBudgetUsd');
+  if (value === undefined) return DEFAULT_MONTHLY_BUDGET_USD[stage];
+  const amount = Number(value);
+  if (!Number.isFinite(amount) || amount <= 0) {
+    throw new ConfigurationError(`Context monthlyBudgetUsd=${value} must be a positive number`);
+  }
+  return amount;
+};
+
+const readGrafanaOidc = (
+  read: ContextReader,
+  stage: StageName,
+): GrafanaOidcSettings | undefined => {
+  const keys = {
+    issuer: 'grafanaOidcIssuer',
+    authorizationEndpoint: 'grafanaOidcAuthorizationEndpoint',
+    tokenEndpoint: 'grafanaOidcTokenEndpoint',
+    userInfoEndpoint: 'grafanaOidcUserInfoEndpoint',
+    clientId: 'grafanaOidcClientId',
+    clientSecretName: 'grafanaOidcClientSecretName',
+  } as const satisfies Record<keyof GrafanaOidcSettings, ContextKey>;
+  const values = Object.fromEntries(
+    Object.entries(keys).map(([field, key]) => [field, text(read, key)]),
+  ) as Record<keyof GrafanaOidcSettings, string | undefined>;
+  const given = Object.values(values).filter((value) => value !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length !== Object.keys(keys).length) {
+    throw new ConfigurationError(`Grafana OIDC needs all of ${Object.values(keys).join(', ')}`);
+  }
+  for (const field of [
+    'issuer',
+    'authorizationEndpoint',
+    'tokenEndpoint',
+    'userInfoEndpoint',
+  ] as const) {
+    if (!values[field]!.startsWith('https://')) {
+      throw new ConfigurationError(`Context ${keys[field]}=${values[field]} must be an https URL`);
+    }
+  }
+  // CloudFormation reads the secret with the stage's execution policy, which reads only these.
+  if (!values.clientSecretName!.startsWith(`${stackNameFor(stage)}-`)) {
+    throw new ConfigurationError(
+      `Context grafanaOidcClientSecretName must start with ${stackNameFor(stage)}-`,
+    );
+  }
+  return values as GrafanaOidcSettings;
+};
+
+const readGrafanaAccess = (read: ContextReader, stage: StageName): GrafanaAccess => {
+  const allowedCidrs = list(read, 'grafanaAllowedCidrs');
+  for (const cidr of allowedCidrs ?? []) {
+    const parts = CIDR.exec(cidr);
+    if (!parts || parts.slice(1, 5).some((octet) => Number(octet) > 255) || Number(parts[5]) > 32) {
+      throw new ConfigurationError(`Context grafanaAllowedCidrs: ${cidr} is not an IPv4 CIDR`);
+    }
+  }
+  return { allowedCidrs, oidc: readGrafanaOidc(read, stage) };
+};
+
 export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
   const stage = oneOf(read, 'stage', STAGES, 'dev');
   const component = oneOf(read, 'component', COMPONENTS, 'lambdas');
+  // `npm run destroy` sets this: deleting a stack needs only its name, none of the settings a
+  // deployment must get right.
+  const destroying = flag(read, 'destroying');
   const alarmEmail = text(read, 'alarmEmail');
   if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
     throw new ConfigurationError(`Context alarmEmail=${alarmEmail} is not an e-mail address`);
+  }
+  if (stage === 'prod' && alarmEmail === undefined && !destroying) {
+    // Alarms and the budget that reach no one protect nothing.
+    throw new ConfigurationError('Context alarmEmail is required for stage prod');
   }
   const grafanaUrl = text(read, 'grafanaUrl');
   if (grafanaUrl !== undefined && !/^https?:\/\/\S+$/.test(grafanaUrl)) {
@@ -255,10 +386,24 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
     // A link from AWS to the viewer's own machine leads nowhere.
     throw new ConfigurationError(`Context grafanaUrl=${grafanaUrl} points at this machine`);
   }
-  // `npm run destroy` sets this: deleting a stack needs only its name, none of the settings a
-  // deployment must get right.
-  const destroying = flag(read, 'destroying');
   const domain = readDomain(read);
+  const grafanaAccess = readGrafanaAccess(read, stage);
+  const grafanaAnonymousViewer = flag(read, 'grafanaAnonymousViewer');
+  if (grafanaAccess.oidc && domain?.grafanaDomainName === undefined) {
+    throw new ConfigurationError('Grafana OIDC sign-in needs HTTPS: give grafanaDomainName');
+  }
+  if (
+    stage === 'prod' &&
+    grafanaAnonymousViewer &&
+    grafanaAccess.allowedCidrs === undefined &&
+    grafanaAccess.oidc === undefined &&
+    !destroying
+  ) {
+    // An anonymous viewer can query account metrics and function logs through the datasource.
+    throw new ConfigurationError(
+      'Stage prod allows grafanaAnonymousViewer only behind grafanaAllowedCidrs or Grafana OIDC',
+    );
+  }
   if (
     stage === 'prod' &&
     component === 'full' &&
@@ -273,6 +418,9 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
   }
   return {
     stage,
+    account: readAccount(read, stage),
+    monthlyBudgetUsd: readBudget(read, stage),
+    grafanaAccess,
     component,
     settings: STAGE_SETTINGS[stage],
     corsOrigins: readCorsOrigins(read, stage, destroying),
@@ -280,7 +428,7 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
     domain,
     alarmEmail,
     grafanaUrl,
-    grafanaAnonymousViewer: flag(read, 'grafanaAnonymousViewer'),
+    grafanaAnonymousViewer,
   };
 };
 

@@ -97,13 +97,20 @@ describe('JWT authorizer', () => {
     });
   });
 
-  it('protects every route, $default included', () => {
+  it('protects every route, $default included, and leaves only the CORS preflight open', () => {
     const authorizerId = Object.keys(
       resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Authorizer'),
     )[0];
     const routes = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Route'));
-    expect(routes).toHaveLength(topology.routes.length + 1);
-    for (const route of routes) {
+    const preflight = routes.filter((route) => route.Properties?.RouteKey === 'OPTIONS /{proxy+}');
+    // AWS: with an authorizer on $default, "add an OPTIONS /{proxy+} route ... that doesn't
+    // require authorization" (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+    expect(preflight).toHaveLength(1);
+    expect(preflight[0]!.Properties).toMatchObject({ AuthorizationType: 'NONE' });
+    expect(preflight[0]!.Properties).not.toHaveProperty('AuthorizerId');
+    const others = routes.filter((route) => route !== preflight[0]);
+    expect(others).toHaveLength(topology.routes.length + 1);
+    for (const route of others) {
       expect(route.Properties).toMatchObject({
         AuthorizationType: 'JWT',
         AuthorizerId: { Ref: authorizerId },
@@ -258,7 +265,24 @@ describe('deployment configuration', () => {
   it.each([
     [{ stage: 'staging' }, /stage=staging must be one of dev, prod/],
     [{ component: 'grafana' }, /component=grafana must be one of lambdas, full/],
-    [{ stage: 'prod' }, /corsOrigins is required for stage prod/],
+    [{ stage: 'prod', alarmEmail: 'ops@example.com' }, /corsOrigins is required for stage prod/],
+    [{ stage: 'prod', corsOrigins: '*' }, /alarmEmail is required for stage prod/],
+    [
+      {
+        stage: 'prod',
+        corsOrigins: '*',
+        alarmEmail: 'a@example.com',
+        component: 'full',
+        grafanaDomainName: 'g.example.com',
+        hostedZoneName: 'example.com',
+        grafanaAnonymousViewer: 'true',
+      },
+      /grafanaAnonymousViewer only behind grafanaAllowedCidrs or Grafana OIDC/,
+    ],
+    [{ grafanaAllowedCidrs: '10.0.0.0/33' }, /not an IPv4 CIDR/],
+    [{ grafanaOidcIssuer: 'https://id.example.com' }, /Grafana OIDC needs all of/],
+    [{ monthlyBudgetUsd: '-5' }, /must be a positive number/],
+    [{ devAccount: '1234' }, /not a 12-digit account id/],
     [{ corsOrigins: 'https://ok.example.com/path' }, /without a path/],
     [{ jwtIssuer: 'https://auth.example.com' }, /jwtIssuer and jwtAudience must be given together/],
     [{ jwtIssuer: 'http://auth.example.com', jwtAudience: 'a' }, /must be an https URL/],
@@ -269,7 +293,10 @@ describe('deployment configuration', () => {
     [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
     [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
-    [{ stage: 'prod', corsOrigins: '*', component: 'full' }, /prod serves Grafana over HTTPS only/],
+    [
+      { stage: 'prod', corsOrigins: '*', component: 'full', alarmEmail: 'a@example.com' },
+      /prod serves Grafana over HTTPS only/,
+    ],
   ] as [Partial<Record<ContextKey, string>>, RegExp][])('refuses %o', (context, message) => {
     expect(() => read(context)).toThrow(message);
   });
@@ -278,6 +305,7 @@ describe('deployment configuration', () => {
     const config = read({
       stage: 'prod',
       corsOrigins: '*',
+      alarmEmail: 'ops@example.com',
       component: 'full',
       grafanaDomainName: 'grafana.example.com',
       hostedZoneName: 'example.com',

@@ -1,12 +1,14 @@
 /**
  * The local API Gateway (HTTP API): the topology's route table, CORS with preflight, the body
- * size limit, and payload-v2 events in and out, so handlers see what they see on AWS.
+ * size limit, the optional JWT authorizer, and payload-v2 events in and out, so handlers see
+ * what they see on AWS.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routeKey, type RouteSpec } from '../topology.ts';
 import { InvocationRejectedError } from './invoker.ts';
+import type { JwtAuthorizer } from './jwt-authorizer.ts';
 
 export interface GatewayConfig {
   routes: readonly RouteSpec[];
@@ -21,7 +23,16 @@ export interface GatewayConfig {
   };
   invoke: (functionName: string, event: APIGatewayProxyEventV2) => Promise<unknown>;
   log: (line: string) => void;
+  /**
+   * The JWT authorizer on every route and `$default`, as the CDK stack sets it up with
+   * jwtIssuer/jwtAudience: everything but OPTIONS, which the stack routes without it
+   * (`OPTIONS /{proxy+}`, PREFLIGHT_ROUTE_PATH in infra/aws/constructs/api.ts).
+   */
+  jwt?: JwtAuthorizer;
 }
+
+/** The unauthenticated route the stack adds for OPTIONS under a JWT authorizer. */
+export const JWT_PREFLIGHT_ROUTE_KEY = 'OPTIONS /{proxy+}';
 
 interface CompiledRoute {
   route: RouteSpec;
@@ -297,6 +308,24 @@ export const makeGateway = (config: GatewayConfig) => {
     const functionName = match.route?.function ?? config.defaultRouteFunction;
     const event = toEvent(request, body, match);
     const requestIdHeader = { 'apigw-requestid': event.requestContext.requestId };
+    if (config.jwt && method === 'OPTIONS') {
+      event.routeKey = JWT_PREFLIGHT_ROUTE_KEY;
+      event.requestContext.routeKey = JWT_PREFLIGHT_ROUTE_KEY;
+    } else if (config.jwt) {
+      const authorization = config.jwt(request.headers.authorization);
+      if (!authorization.ok) {
+        sendGatewayError(response, 401, 'Unauthorized', {
+          ...baseHeaders,
+          ...requestIdHeader,
+          'www-authenticate': `Bearer scope="" error="invalid_token" error_description="${authorization.description}"`,
+        });
+        config.log(`${method} ${path} -> 401 (JWT: ${authorization.description})`);
+        return;
+      }
+      Object.assign(event.requestContext, {
+        authorizer: { jwt: { claims: authorization.claims, scopes: authorization.scopes } },
+      });
+    }
     try {
       const result = fromResult(await config.invoke(functionName, event));
       response.writeHead(result.status, { ...result.headers, ...baseHeaders, ...requestIdHeader });

@@ -1,4 +1,6 @@
 /** `npm start`: the whole backend on this machine, from embedded defaults. */
+import { readFileSync } from 'node:fs';
+import type { JsonWebKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { topology } from '../topology.ts';
 import { startLocalStack } from './stack.ts';
@@ -18,6 +20,10 @@ Options:
   --grace <seconds>     RUN_GRACE_SECONDS for this stack (default ${topology.functions.runApi.environment.RUN_GRACE_SECONDS})
   --grafana-url <url>   base URL used for each run's grafanaUrl (default: this stack's own
                         dashboards, http://localhost:<port>/grafana)
+  --jwt-issuer <url> --jwt-audience <aud> --jwt-jwks <file>
+                        all three: API Gateway's JWT authorizer on every route but OPTIONS,
+                        as the stack's jwtIssuer/jwtAudience; <file> is the issuer's JWKS
+                        (its RSA public keys, {"keys": [...]}) — no network
   --quiet               do not print function logs and the access log
   -h, --help            show this help
 
@@ -55,6 +61,9 @@ const { values } = parseArgs({
     'max-runs': { type: 'string' },
     grace: { type: 'string' },
     'grafana-url': { type: 'string' },
+    'jwt-issuer': { type: 'string' },
+    'jwt-audience': { type: 'string', multiple: true },
+    'jwt-jwks': { type: 'string' },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -71,6 +80,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+const jwtFlags = [values['jwt-issuer'], values['jwt-audience'], values['jwt-jwks']];
+if (jwtFlags.some((flag) => flag !== undefined) && jwtFlags.some((flag) => flag === undefined)) {
+  console.error('--jwt-issuer, --jwt-audience and --jwt-jwks go together');
+  process.exit(2);
+}
+const jwt = values['jwt-jwks']
+  ? {
+      issuer: values['jwt-issuer']!,
+      audience: values['jwt-audience']!,
+      keys: (JSON.parse(readFileSync(values['jwt-jwks'], 'utf8')) as { keys: JsonWebKey[] }).keys,
+    }
+  : undefined;
+
 const env: Record<string, string> = {};
 if (values['max-runs'] !== undefined) env.MAX_CONCURRENT_RUNS = values['max-runs'];
 if (values.grace !== undefined) env.RUN_GRACE_SECONDS = values.grace;
@@ -81,6 +103,7 @@ const stack = await startLocalStack({
   ...(values.host ? { host: values.host } : {}),
   ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   ...(values['cors-origin'] ? { corsOrigins: values['cors-origin'] } : {}),
+  ...(jwt ? { jwt } : {}),
   env,
   log: values.quiet ? () => undefined : (line) => console.log(line),
 }).catch((error: NodeJS.ErrnoException) => {

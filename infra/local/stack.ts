@@ -17,6 +17,7 @@ import { bundleFunction, bundleWorker } from './bundle.ts';
 import type { DynamoFaults } from './dynamo-faults/faults.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway } from './gateway.ts';
+import { type JwtAuthorizerConfig, makeJwtAuthorizer } from './jwt-authorizer.ts';
 import { FunctionLogs } from './function-logs.ts';
 import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
 import { grafanaPages } from './grafana/pages.ts';
@@ -38,6 +39,8 @@ export interface LocalStackOptions {
   /** Settings for one function, over everything else. */
   functionEnv?: Partial<Record<FunctionName, Record<string, string>>>;
   corsOrigins?: string[];
+  /** API Gateway's JWT authorizer on every route but OPTIONS, as with jwtIssuer/jwtAudience. */
+  jwt?: JwtAuthorizerConfig;
   /** Run the topology's schedules on their rates (tests usually trigger them by hand). */
   schedules?: boolean;
   /** Shorter visibility timeouts or receive counts, so tests see redelivery in seconds. */
@@ -265,6 +268,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   );
 
   const gateway = makeGateway({
+    ...(options.jwt ? { jwt: makeJwtAuthorizer(options.jwt) } : {}),
     routes: topology.routes,
     defaultRouteFunction: topology.api.defaultRouteFunction,
     maxBodyBytes: topology.api.maxBodyBytes,

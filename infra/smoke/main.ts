@@ -2,7 +2,9 @@
  * `npm run smoke -- --url <ApiUrl>`: the smoke test (smoke.ts) as a command. Exit code 0 when
  * every step passed, 1 when one failed, 2 for a usage error.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { alarmSubscriptionWarnings, type TopicSubscriptions } from './alarm-subscriptions.ts';
 import { runSmoke } from './smoke.ts';
 
 const HELP = `Usage: npm run smoke -- --url <ApiUrl> [options]
@@ -15,6 +17,9 @@ read-back, finish, grafanaUrl. The run is finished even when a step fails.
                        sensors dashboard must exist (checked through Grafana's API with
                        GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD, or anonymously)
   --timeout <seconds>  how long the read-back may wait for the queue (default 60)
+  --alarm-subscriptions <file>
+                       output of aws sns list-subscriptions-by-topic for the AlarmTopicArn
+                       output: warns (without failing) while the alarm e-mail is unconfirmed
   -h, --help
 
 Environment: API_TOKEN (a JWT, when the API has the JWT authorizer), GRAFANA_TOKEN,
@@ -25,13 +30,20 @@ const usage = (message: string): never => {
   process.exit(2);
 };
 
-let values: { url?: string; 'expect-grafana': boolean; timeout?: string; help: boolean };
+let values: {
+  url?: string;
+  'expect-grafana': boolean;
+  timeout?: string;
+  'alarm-subscriptions'?: string;
+  help: boolean;
+};
 try {
   ({ values } = parseArgs({
     options: {
       url: { type: 'string' },
       'expect-grafana': { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      'alarm-subscriptions': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }));
@@ -63,4 +75,13 @@ const result = await runSmoke({
   readBackTimeoutMs: timeoutSeconds * 1000,
   log: (line) => console.log(line),
 });
+const subscriptionsFile = values!['alarm-subscriptions'];
+if (subscriptionsFile !== undefined) {
+  const listed = JSON.parse(readFileSync(subscriptionsFile, 'utf8')) as TopicSubscriptions;
+  for (const warning of alarmSubscriptionWarnings(listed)) {
+    console.log(
+      process.env.GITHUB_ACTIONS === 'true' ? `::warning::${warning}` : `WARN ${warning}`,
+    );
+  }
+}
 process.exitCode = result.ok ? 0 : 1;

@@ -110,6 +110,17 @@ describe('run metrics', () => {
   });
 });
 
+describe('CORS preflight under the JWT authorizer', () => {
+  it('answers OPTIONS reaching it through the unauthenticated OPTIONS /{proxy+} route with 204', async () => {
+    const { handler } = setup();
+    const event = httpEvent('OPTIONS /{proxy+}', { rawPath: '/api/runs/start' });
+    event.requestContext.http.path = '/api/runs/start';
+    const result = await handler(event, lambdaContext());
+    expect(result.statusCode).toBe(204);
+    expect(result.body).toBeUndefined();
+  });
+});
+
 describe('errors', () => {
   it('hides an unexpected failure behind a generic 500', async () => {
     const store = new InMemoryRunStore();

@@ -160,6 +160,10 @@ export const makeHandler = (deps: RunApiDeps) =>
   httpHandler(deps.logger, async (event) => {
     const route = routes[event.routeKey];
     try {
+      // Under the JWT authorizer, OPTIONS reaches this function through the stack's
+      // unauthenticated `OPTIONS /{proxy+}` route: a preflight answer, CORS headers are the
+      // gateway's to add.
+      if (!route && event.requestContext.http.method === 'OPTIONS') return { statusCode: 204 };
       // `$default` (no route matched at the gateway) lands here too: answer 404 or 405.
       return await (route ? route(event, deps) : unmatchedRoute(event, topology.routes));
     } finally {

@@ -1,71 +1,106 @@
 /**
- * One-time account setup for the delivery workflows: GitHub's OIDC identity provider, one
- * deploy role per stage that only jobs of that stage's GitHub environment can assume, and the
- * CloudFormation execution policy for `cdk bootstrap --cloudformation-execution-policies`.
+ * The GitHub side of one stage's delivery, deployed once per stage after `cdk bootstrap`:
+ * GitHub's OIDC identity provider (once per account), the stage's deploy role that only jobs
+ * of the stage's GitHub environment can assume, and a fence on the stage's CDK bootstrap roles.
  *
- * A deploy role may only assume the CDK bootstrap roles of its stage's region, so what a
- * deployment can do is decided by the bootstrap's execution policy: `CdkExecutionPolicy`
- * below, limited to the services this app deploys instead of AdministratorAccess.
+ * The deploy role may assume only the bootstrap roles of its stage's qualifier (region and
+ * account); the plan role only the lookup role, and read its own stack's template and outputs. The bootstrap's deploy role may change *any*
+ * stack (its policy allows CloudFormation on `*`, and a stack update reuses the role stored
+ * with the stack), so the fence denies it every change to a stack but the stage's own, and
+ * denies it and the lookup role (ReadOnlyAccess) reading data: the dev credentials can neither
+ * update, delete nor unprotect IotPlayground-prod, nor read prod's tables.
  */
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { STAGES, type StageName, stackNameFor } from '../stage-config.ts';
+import { CDK_QUALIFIERS, type StageName, stackNameFor } from '../stage-config.ts';
+import { flattenForNag } from './stage-policies.ts';
 
 export const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
-/** The CDK bootstrap default; change only together with `cdk bootstrap --qualifier`. */
-export const DEFAULT_CDK_QUALIFIER = 'hnb659fds';
 
 /** The roles as IAM names them; the README and the workflows refer to these names. */
 export const deployRoleName = (stage: StageName): string => `IotPlayground-github-deploy-${stage}`;
-export const EXECUTION_POLICY_NAME = 'IotPlayground-cdk-execution';
+export const planRoleName = (stage: StageName): string => `IotPlayground-github-plan-${stage}`;
 
 /**
- * Services whose resources the app's stacks contain (both components, every option), by IAM
- * prefix. CloudFormation acts with the execution policy, so it needs each of them and no other.
+ * The GitHub environments whose jobs may use each role. `<stage>` (branch main only) holds the
+ * stage's settings and plans: it synthesizes, diffs and reads outputs, read-only. Only jobs of
+ * `<stage>-deploy` (main only; required reviewers for prod) may deploy, so a prod deployment
+ * is approved after its diff is in the job summary.
  */
-export const DEPLOYED_SERVICES = [
-  'acm',
-  'apigateway',
-  'cloudwatch',
-  'dynamodb',
-  'ec2',
-  'ecs',
-  'elasticloadbalancing',
-  'events',
-  'lambda',
-  'logs',
-  'route53',
-  'secretsmanager',
-  'sns',
-  'sqs',
-] as const;
+export const planEnvironment = (stage: StageName): string => stage;
+export const deployEnvironment = (stage: StageName): string => `${stage}-deploy`;
+export const bootstrapFenceName = (stage: StageName): string =>
+  `IotPlayground-${stage}-bootstrap-fence`;
 
-/** AWS managed policies the app attaches to a role (CDK's default-SG provider function). */
-const ATTACHABLE_MANAGED_POLICIES = ['service-role/AWSLambdaBasicExecutionRole'];
+/** The roles `cdk bootstrap --qualifier` creates, by kind. */
+export const BOOTSTRAP_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing', 'lookup'];
+export const bootstrapRoleName = (
+  qualifier: string,
+  kind: string,
+  account: string,
+  region: string,
+): string => `cdk-${qualifier}-${kind}-role-${account}-${region}`;
 
-export interface GitHubDeployRoleProps extends StackProps {
+/**
+ * Every CloudFormation call that changes a stack. The bootstrap deploy role is allowed these
+ * on `*` (infra/aws/iam/bootstrap-template.test.ts reads its policy from the CDK CLI's own
+ * template and checks that each one it grants is fenced here).
+ */
+export const STACK_CHANGES = [
+  'cloudformation:CreateChangeSet',
+  'cloudformation:DeleteChangeSet',
+  'cloudformation:ExecuteChangeSet',
+  'cloudformation:CreateStack',
+  'cloudformation:UpdateStack',
+  'cloudformation:DeleteStack',
+  'cloudformation:RollbackStack',
+  'cloudformation:ContinueUpdateRollback',
+  'cloudformation:CancelUpdateStack',
+  'cloudformation:UpdateTerminationProtection',
+  'cloudformation:SetStackPolicy',
+  'cloudformation:SignalResource',
+  'cloudformation:CreateStackRefactor',
+  'cloudformation:ExecuteStackRefactor',
+];
+
+/** Reads of stored data that ReadOnlyAccess (the lookup role) grants on every resource. */
+export const DATA_READS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:GetRecords',
+  'dynamodb:PartiQLSelect',
+  'sqs:ReceiveMessage',
+  'logs:GetLogEvents',
+  'logs:FilterLogEvents',
+  'logs:StartQuery',
+  'logs:StartLiveTail',
+  'secretsmanager:GetSecretValue',
+];
+
+export interface GitHubDeployProps extends StackProps {
+  stage: StageName;
   /** `owner/name` of the repository whose workflows may deploy. */
   repository: string;
   /** An account has one provider per URL; pass false when it already exists. */
   createOidcProvider: boolean;
-  cdkQualifier?: string;
-  /** Region each stage deploys to; the bootstrap's own region by default. */
-  regions?: Partial<Record<StageName, string>>;
 }
 
-export class GitHubDeployRoleStack extends Stack {
-  readonly roles: Record<StageName, iam.Role>;
-  readonly executionPolicy: iam.ManagedPolicy;
+export class GitHubDeployStack extends Stack {
+  readonly role: iam.Role;
+  readonly planRole: iam.Role;
+  readonly fence: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, props: GitHubDeployRoleProps) {
+  constructor(scope: Construct, id: string, props: GitHubDeployProps) {
     super(scope, id, props);
     if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(props.repository)) {
       throw new Error(`githubRepository=${props.repository} must be owner/name`);
     }
-    const qualifier = props.cdkQualifier ?? DEFAULT_CDK_QUALIFIER;
-
+    const { stage } = props;
+    const qualifier = CDK_QUALIFIERS[stage];
     const provider = props.createOidcProvider
       ? new iam.OidcProviderNative(this, 'GitHubOidc', {
           url: GITHUB_OIDC_URL,
@@ -88,183 +123,122 @@ export class GitHubDeployRoleStack extends Stack {
           }),
         );
 
-    this.roles = Object.fromEntries(
-      STAGES.map((stage) => {
-        const region = props.regions?.[stage] ?? this.region;
-        const role = this.deployRole(stage, region, props.repository, provider, qualifier);
-        new CfnOutput(this, `DeployRoleArn${capitalized(stage)}`, {
-          value: role.roleArn,
-          description: `Secret AWS_DEPLOY_ROLE_ARN of the GitHub environment ${stage}`,
-        });
-        new CfnOutput(this, `Region${capitalized(stage)}`, {
-          value: region,
-          description: `Variable AWS_REGION of the GitHub environment ${stage}`,
-        });
-        return [stage, role];
-      }),
-    ) as Record<StageName, iam.Role>;
-
-    this.executionPolicy = this.cdkExecutionPolicy(qualifier);
-    new CfnOutput(this, 'CdkExecutionPolicyArn', {
-      value: this.executionPolicy.managedPolicyArn,
-      description: 'Give to cdk bootstrap --cloudformation-execution-policies in each region',
-    });
-  }
-
-  /**
-   * Trusted by exactly one GitHub environment (`sub` is `repo:<owner>/<name>:environment:<stage>`),
-   * so a workflow that names another environment, or none, cannot use it; and allowed only the
-   * CDK bootstrap roles of its stage's region.
-   */
-  private deployRole(
-    stage: StageName,
-    region: string,
-    repository: string,
-    provider: iam.IOidcProvider,
-    qualifier: string,
-  ): iam.Role {
-    const role = new iam.Role(this, `DeployRole${capitalized(stage)}`, {
-      roleName: deployRoleName(stage),
-      description: `GitHub Actions deployments of ${repository}, environment ${stage}`,
-      maxSessionDuration: Duration.hours(1),
-      assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
-        StringEquals: {
-          'token.actions.githubusercontent.com:aud': GITHUB_OIDC_AUDIENCE,
-          'token.actions.githubusercontent.com:sub': `repo:${repository}:environment:${stage}`,
-        },
-      }),
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'AssumeCdkBootstrapRoles',
-        actions: ['sts:AssumeRole', 'sts:TagSession'],
-        resources: ['deploy', 'file-publishing', 'image-publishing', 'lookup'].map((kind) =>
-          this.formatArn({
-            service: 'iam',
-            region: '',
-            resource: 'role',
-            resourceName: `cdk-${qualifier}-${kind}-role-${this.account}-${region}`,
-          }),
-        ),
-      }),
-    );
-    return role;
-  }
-
-  /**
-   * What CloudFormation may do when it deploys this app: the services of its resources, IAM
-   * only on the stacks' own roles, the CDK asset bucket and bootstrap version only. No IAM users
-   * or keys, no other S3 buckets, no KMS, no account settings.
-   */
-  private cdkExecutionPolicy(qualifier: string): iam.ManagedPolicy {
-    const stackRoles = STAGES.map((stage) =>
+    const roleArn = (kind: string) =>
       this.formatArn({
         service: 'iam',
         region: '',
         resource: 'role',
-        resourceName: `${stackNameFor(stage)}-*`,
+        resourceName: bootstrapRoleName(qualifier, kind, this.account, this.region),
+      });
+    const ownStack = this.formatArn({
+      service: 'cloudformation',
+      resource: 'stack',
+      resourceName: `${stackNameFor(stage)}/*`,
+    });
+
+    // Each role is trusted by exactly one GitHub environment (`sub` is
+    // repo:<owner>/<name>:environment:<name>), so a workflow naming another one, or none,
+    // cannot use it.
+    const githubRole = (id: string, roleName: string, environment: string, what: string) =>
+      new iam.Role(this, id, {
+        roleName,
+        description: `GitHub Actions ${what} of ${props.repository}, environment ${environment}`,
+        maxSessionDuration: Duration.hours(1),
+        assumedBy: new iam.WebIdentityPrincipal(provider.oidcProviderArn, {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': GITHUB_OIDC_AUDIENCE,
+            'token.actions.githubusercontent.com:sub': `repo:${props.repository}:environment:${environment}`,
+          },
+        }),
+      });
+    this.role = githubRole(
+      'DeployRole',
+      deployRoleName(stage),
+      deployEnvironment(stage),
+      'deployments',
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTheStageBootstrapRoles',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: BOOTSTRAP_ROLE_KINDS.map(roleArn),
       }),
     );
-    const statements = [
+    // The smoke test reports an alarm e-mail that has not confirmed its subscription.
+    const stageTopics = this.formatArn({ service: 'sns', resource: `${stackNameFor(stage)}-*` });
+    this.role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'DeployedServices',
-        actions: DEPLOYED_SERVICES.map((service) => `${service}:*`),
-        resources: ['*'],
+        sid: 'ReadTheStageAlarmSubscriptions',
+        actions: ['sns:ListSubscriptionsByTopic'],
+        resources: [stageTopics],
       }),
-      new iam.PolicyStatement({
-        sid: 'StackRoles',
-        actions: [
-          'iam:CreateRole',
-          'iam:DeleteRole',
-          'iam:GetRole',
-          'iam:UpdateRole',
-          'iam:UpdateRoleDescription',
-          'iam:UpdateAssumeRolePolicy',
-          'iam:TagRole',
-          'iam:UntagRole',
-          'iam:PutRolePolicy',
-          'iam:GetRolePolicy',
-          'iam:DeleteRolePolicy',
-          'iam:ListRolePolicies',
-          'iam:ListAttachedRolePolicies',
-          'iam:DetachRolePolicy',
-          'iam:PassRole',
-        ],
-        resources: stackRoles,
-      }),
-      new iam.PolicyStatement({
-        sid: 'AttachOnlyTheManagedPoliciesTheAppUses',
-        actions: ['iam:AttachRolePolicy'],
-        resources: stackRoles,
-        conditions: {
-          ArnEquals: {
-            'iam:PolicyARN': ATTACHABLE_MANAGED_POLICIES.map(
-              (name) => `arn:${this.partition}:iam::aws:policy/${name}`,
-            ),
-          },
-        },
-      }),
-      new iam.PolicyStatement({
-        sid: 'ServiceLinkedRolesOfEcsAndLoadBalancing',
-        actions: ['iam:CreateServiceLinkedRole'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: {
-            'iam:AWSServiceName': ['ecs.amazonaws.com', 'elasticloadbalancing.amazonaws.com'],
-          },
-        },
-      }),
-      new iam.PolicyStatement({
-        sid: 'CdkAssetsAndBootstrapVersion',
-        actions: ['s3:GetObject', 'ssm:GetParameter', 'ssm:GetParameters'],
-        resources: [
-          `arn:${this.partition}:s3:::cdk-${qualifier}-assets-${this.account}-*/*`,
-          this.formatArn({
-            service: 'ssm',
-            region: '*',
-            resource: 'parameter',
-            resourceName: `cdk-bootstrap/${qualifier}/version`,
-          }),
-        ],
-      }),
-    ];
-    const policy = new iam.ManagedPolicy(this, 'CdkExecutionPolicy', {
-      managedPolicyName: EXECUTION_POLICY_NAME,
-      description: 'CloudFormation execution policy for the IoT Playground stacks (cdk bootstrap)',
-      statements,
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenForNag(this.resolve(stageTopics))}]`,
+      reason:
+        'CloudFormation names the alarm topic under the stack name: the prefix scopes the read ' +
+        'of its subscriptions (no message, no attribute change) to the stage.',
     });
-    // cdk-nag reports each `*` action and each wildcard resource as its own IAM5 finding.
-    const findings = new Set<string>();
-    for (const statement of statements) {
-      for (const action of statement.actions.filter((a) => a.includes('*'))) {
-        findings.add(`Action::${action}`);
-      }
-      for (const resource of statement.resources.filter((r) => r.includes('*'))) {
-        findings.add(`Resource::${flattenForNag(this.resolve(resource))}`);
-      }
-    }
-    const reason =
-      'A CloudFormation execution policy: CloudFormation creates, updates and deletes every ' +
-      'resource of the stacks, whose physical names it generates, so it needs the full action ' +
-      'set of each service the app deploys. The policy narrows AdministratorAccess to those ' +
-      "services; IAM to the stacks' own roles; S3 and SSM to the CDK asset bucket and version.";
-    for (const finding of findings) {
-      Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    }
-    return policy;
+    // Plans (synth, diff) and the load test's ApiUrl: the lookup role and the stack, read-only.
+    this.planRole = githubRole('PlanRole', planRoleName(stage), planEnvironment(stage), 'plans');
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AssumeTheStageLookupRole',
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        resources: [roleArn('lookup')],
+      }),
+    );
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheStageStack',
+        actions: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+        resources: [ownStack],
+      }),
+    );
+    Validations.of(this.planRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${flattenForNag(this.resolve(ownStack))}]`,
+      reason:
+        'A stack ARN ends in its id, assigned at creation: the wildcard stands for the id of ' +
+        "the stage's one stack, whose template and outputs plans read.",
+    });
+
+    this.fence = new iam.ManagedPolicy(this, 'BootstrapFence', {
+      managedPolicyName: bootstrapFenceName(stage),
+      description: `Keeps the ${qualifier} bootstrap roles to IotPlayground-${stage} and away from data`,
+      roles: ['deploy', 'lookup'].map((kind) =>
+        iam.Role.fromRoleName(
+          this,
+          `Bootstrap${kind}Role`,
+          bootstrapRoleName(qualifier, kind, this.account, this.region),
+        ),
+      ),
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ChangeNoStackButTheStage',
+          effect: iam.Effect.DENY,
+          actions: STACK_CHANGES,
+          notResources: [ownStack],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadNoData',
+          effect: iam.Effect.DENY,
+          actions: DATA_READS,
+          resources: ['*'],
+        }),
+      ],
+    });
+
+    new CfnOutput(this, 'DeployRoleArn', {
+      value: this.role.roleArn,
+      description: `Secret AWS_DEPLOY_ROLE_ARN of the GitHub environment ${deployEnvironment(stage)}`,
+    });
+    new CfnOutput(this, 'PlanRoleArn', {
+      value: this.planRole.roleArn,
+      description: `Secret AWS_PLAN_ROLE_ARN of the GitHub environment ${planEnvironment(stage)}`,
+    });
+    new CfnOutput(this, 'Region', {
+      value: this.region,
+      description: `Variable AWS_REGION of the GitHub environments ${stage} and ${stage}-deploy`,
+    });
   }
 }
-
-const capitalized = (text: string): string => `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-
-/** A resolved value as cdk-nag names it in findings: `{Ref: X}` becomes `<X>`, joins are joined. */
-const flattenForNag = (value: unknown): string => {
-  if (typeof value === 'string') return value;
-  const node = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
-  if (node.Ref !== undefined) return `<${node.Ref}>`;
-  if (node['Fn::Join'] !== undefined) {
-    const [delimiter, parts] = node['Fn::Join'];
-    return parts.map(flattenForNag).join(delimiter);
-  }
-  return JSON.stringify(value);
-};

@@ -6,12 +6,14 @@ import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import type { FunctionName } from '#infra/topology.ts';
+import { PIPELINE_NAMESPACE, PipelineDimension, PipelineMetric } from '#shared/metrics-contract.ts';
+import { type FunctionName, topology } from '#infra/topology.ts';
 import type { AlarmThresholds } from '../stage-config.ts';
 import type { IngestionQueue } from './ingestion-queue.ts';
 
@@ -24,6 +26,8 @@ export interface OperationalAlarmsProps {
   httpApi: apigw.HttpApi;
   thresholds: AlarmThresholds;
   alarmEmail?: string;
+  /** Grafana's target group (component full): alarm when no healthy task serves it. */
+  grafanaTargets?: elbv2.ApplicationTargetGroup;
 }
 
 export class OperationalAlarms extends Construct {
@@ -78,6 +82,8 @@ export class OperationalAlarms extends Construct {
       metric: cloudwatch.IMetric,
       threshold: number,
       comparisonOperator: cloudwatch.ComparisonOperator,
+      // No data means no traffic, which is healthy for every traffic alarm here.
+      treatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ): void => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         alarmDescription: description,
@@ -85,8 +91,7 @@ export class OperationalAlarms extends Construct {
         threshold,
         comparisonOperator,
         evaluationPeriods: 1,
-        // No data means no traffic, which is healthy for every alarm here.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData,
       });
       if (this.topic) {
         created.addAlarmAction(new SnsAction(this.topic));
@@ -129,6 +134,36 @@ export class OperationalAlarms extends Construct {
         fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM }),
         thresholds.functionThrottles,
         cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      );
+    }
+    alarm(
+      'MeasurementsParked',
+      'The table refused readings for good; they are parked for an operator (README, redrive).',
+      new cloudwatch.Metric({
+        namespace: PIPELINE_NAMESPACE,
+        metricName: PipelineMetric.parked,
+        dimensionsMap: {
+          [PipelineDimension.service]:
+            topology.functions[topology.queues.measurements.consumer.function].service,
+        },
+        period,
+        statistic: cloudwatch.Stats.SUM,
+      }),
+      0,
+      cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    if (props.grafanaTargets) {
+      alarm(
+        'GrafanaUnhealthy',
+        'No healthy Grafana task behind the load balancer.',
+        props.grafanaTargets.metrics.healthyHostCount({
+          period: ONE_MINUTE,
+          statistic: cloudwatch.Stats.MINIMUM,
+        }),
+        1,
+        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // Without data the load balancer reports no healthy host at all.
+        cloudwatch.TreatMissingData.BREACHING,
       );
     }
     alarm(

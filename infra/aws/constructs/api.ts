@@ -15,7 +15,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { ThroughputSettings } from '#infra/throughput.ts';
-import { type FunctionName, topology } from '#infra/topology.ts';
+import { type FunctionName, routeKey, topology } from '#infra/topology.ts';
 import type { JwtSettings } from '../stage-config.ts';
 
 export interface ApiCustomDomain {
@@ -28,6 +28,7 @@ export interface PublicApiProps {
   functions: Record<FunctionName, lambda.IFunction>;
   /** The stage's steady request rate and burst (STAGE_THROUGHPUT). */
   throttle: ThroughputSettings['apiThrottle'];
+  routeThrottles: ThroughputSettings['routeThrottles'];
   corsOrigins: string[];
   jwt?: JwtSettings;
   customDomain?: ApiCustomDomain;
@@ -52,6 +53,25 @@ const ACCESS_LOG_FIELDS = {
   authorizerError: '$context.authorizer.error',
   userAgent: '$context.identity.userAgent',
 };
+
+/** The unauthenticated preflight route a JWT-protected API needs. */
+export const PREFLIGHT_ROUTE_PATH = '/{proxy+}';
+
+/** Per-route throttles: every run API route, interrupt-all lowest (stage RouteSettings). */
+export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
+  Object.fromEntries(
+    topology.routes
+      .filter((route) => route.function === 'runApi')
+      .map((route) => {
+        const key = routeKey(route);
+        const { rateLimit, burstLimit } =
+          key === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
+        // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
+        return [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }];
+      }),
+  );
+
+export const INTERRUPT_ALL_ROUTE = 'POST /api/runs/interrupt-all';
 
 const corsMethod = (method: string): apigw.CorsHttpMethod => {
   const value = apigw.CorsHttpMethod[method as keyof typeof apigw.CorsHttpMethod];
@@ -123,6 +143,26 @@ export class PublicApi extends Construct {
       });
     }
 
+    if (authorizer) {
+      // The authorizer on `$default` would catch browsers' CORS preflights (they carry no
+      // token) and answer 401. AWS: "add an OPTIONS /{proxy+} route ... that doesn't require
+      // authorization and attach an integration"; it outranks `$default`
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
+      const [preflight] = this.httpApi.addRoutes({
+        path: PREFLIGHT_ROUTE_PATH,
+        methods: [apigw.HttpMethod.OPTIONS],
+        integration: integrationFor(api.defaultRouteFunction),
+        authorizer: new apigw.HttpNoneAuthorizer(),
+      });
+      Validations.of(preflight!).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'CORS preflight: browsers send OPTIONS without credentials, so this route must not ' +
+          'require the JWT; the run API answers it with 204 and no data, every other route ' +
+          'stays behind the authorizer.',
+      });
+    }
+
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -148,6 +188,9 @@ export class PublicApi extends Construct {
       },
       domainMapping: domainName ? { domainName } : undefined,
     });
+    (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = routeSettings(
+      props.routeThrottles,
+    );
 
     if (props.customDomain && domainName) {
       new route53.ARecord(this, 'AliasRecord', {

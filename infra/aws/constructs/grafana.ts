@@ -16,6 +16,7 @@ import {
   Duration,
   IgnoreMode,
   type RemovalPolicy,
+  SecretValue,
   Stack,
   Validations,
 } from 'aws-cdk-lib';
@@ -30,6 +31,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { GrafanaAccess } from '../stage-config.ts';
 import { REPO_ROOT } from './function-factory.ts';
 
 const GRAFANA_PORT = 3000;
@@ -85,6 +87,8 @@ export interface GrafanaProps {
   queryableLogGroups: logs.ILogGroup[];
   customDomain?: GrafanaDomain;
   anonymousViewer: boolean;
+  /** CIDR allow-list and/or OIDC sign-in at the load balancer. */
+  access?: GrafanaAccess;
 }
 
 export class Grafana extends Construct {
@@ -92,6 +96,7 @@ export class Grafana extends Construct {
   readonly vpc: ec2.Vpc;
   readonly service: ecs.FargateService;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
   readonly adminPassword: secretsmanager.Secret;
   readonly taskRole: iam.IRole;
 
@@ -127,6 +132,9 @@ export class Grafana extends Construct {
     });
 
     this.adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
+      // Named under the stack's prefix: the only secrets the stage's execution policy and
+      // permissions boundary let anyone read (CloudFormation would name it by logical id).
+      secretName: `${Stack.of(this).stackName}-grafana-admin`,
       description: 'Grafana admin password (user admin)',
       generateSecretString: { passwordLength: 32, excludePunctuation: true },
       removalPolicy: props.removalPolicy,
@@ -213,6 +221,10 @@ export class Grafana extends Construct {
         GF_SECURITY_COOKIE_SECURE: String(https),
         GF_AUTH_ANONYMOUS_ENABLED: String(props.anonymousViewer),
         GF_AUTH_ANONYMOUS_ORG_ROLE: 'Viewer',
+        // Over plain HTTP nobody signs in: the admin password would cross the internet in
+        // clear. Dashboards and the datasource are provisioned from code, so dev needs no admin;
+        // to administer, deploy with grafanaDomainName (HTTPS).
+        ...(https ? {} : { GF_AUTH_DISABLE_LOGIN_FORM: 'true', GF_AUTH_BASIC_ENABLED: 'false' }),
       },
       secrets: {
         GF_SECURITY_ADMIN_PASSWORD: ecs.Secret.fromSecretsManager(this.adminPassword),
@@ -239,22 +251,59 @@ export class Grafana extends Construct {
       circuitBreaker: { rollback: true },
     });
 
+    const allowedCidrs = props.access?.allowedCidrs;
     const listener = domain
       ? this.loadBalancer.addListener('Https', {
           port: 443,
           certificates: [domain.certificate],
           sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
-          open: true,
+          open: allowedCidrs === undefined,
         })
-      : this.loadBalancer.addListener('Http', { port: 80, open: true });
-    if (https) this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      : this.loadBalancer.addListener('Http', { port: 80, open: allowedCidrs === undefined });
+    if (https) {
+      this.loadBalancer.addRedirect({
+        sourcePort: 80,
+        targetPort: 443,
+        open: allowedCidrs === undefined,
+      });
+    }
+    for (const cidr of allowedCidrs ?? []) {
+      for (const port of https ? [80, 443] : [80]) {
+        securityGroup.addIngressRule(
+          ec2.Peer.ipv4(cidr),
+          ec2.Port.tcp(port),
+          `Grafana from ${cidr}`,
+        );
+      }
+    }
 
-    listener.addTargets('Grafana', {
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'Targets', {
+      vpc: this.vpc,
       port: GRAFANA_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName })],
       healthCheck: { ...GRAFANA_TASK.healthCheck, healthyHttpCodes: '200' },
       deregistrationDelay: Duration.seconds(15),
+    });
+    const forward = elbv2.ListenerAction.forward([this.targetGroup]);
+    const oidc = props.access?.oidc;
+    if (oidc) {
+      // The load balancer signs people in with the identity provider before Grafana sees a
+      // request; it calls the provider's token endpoint itself, hence HTTPS out.
+      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'OIDC token endpoint');
+    }
+    listener.addAction('Default', {
+      action: oidc
+        ? elbv2.ListenerAction.authenticateOidc({
+            issuer: oidc.issuer,
+            authorizationEndpoint: oidc.authorizationEndpoint,
+            tokenEndpoint: oidc.tokenEndpoint,
+            userInfoEndpoint: oidc.userInfoEndpoint,
+            clientId: oidc.clientId,
+            clientSecret: SecretValue.secretsManager(oidc.clientSecretName),
+            next: forward,
+          })
+        : forward,
     });
 
     if (domain) {

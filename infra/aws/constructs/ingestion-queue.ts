@@ -1,5 +1,5 @@
 /** A topology queue: the queue, its dead-letter queue, and the consumer's event source mapping. */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +12,11 @@ export const VISIBILITY_TO_TIMEOUT_RATIO = 6;
 
 export interface IngestionQueueProps {
   name: QueueName;
+  /**
+   * The stage's removal policy for both queues: they hold accepted readings not stored yet (the
+   * DLQ for up to its retention), which a prod stack deletion must not take with it.
+   */
+  removalPolicy: RemovalPolicy;
 }
 
 export class IngestionQueue extends Construct {
@@ -35,6 +40,7 @@ export class IngestionQueue extends Construct {
       retentionPeriod: Duration.seconds(spec.deadLetterRetentionSeconds),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      removalPolicy: props.removalPolicy,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
@@ -43,6 +49,7 @@ export class IngestionQueue extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: spec.maxReceiveCount },
+      removalPolicy: props.removalPolicy,
     });
   }
 

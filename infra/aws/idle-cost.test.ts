@@ -1,0 +1,55 @@
+/** The README's idle costs are this code's output for the synthesized stacks, not hand sums. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './constructs/function-factory.ts';
+import {
+  IDLE_COST_END,
+  IDLE_COST_START,
+  idleCostBlock,
+  idleCostLines,
+  idleFootprint,
+} from './idle-cost.ts';
+import { useSynth } from './test-support.ts';
+
+const lambdas = useSynth({ stage: 'dev', component: 'lambdas' });
+const full = useSynth({ stage: 'dev', component: 'full' });
+const footprint = (synth: typeof lambdas) =>
+  idleFootprint(synth.template.toJSON() as Parameters<typeof idleFootprint>[0]);
+
+describe('idle cost', () => {
+  it('counts what idles: alarms, the load balancer, its addresses and the task, the secret', () => {
+    expect(footprint(lambdas)).toEqual({
+      alarms: 14,
+      publicIpv4: 0,
+      grafanaTask: undefined,
+      loadBalancers: 0,
+      secrets: 0,
+    });
+    // Two public subnets for the load balancer, one public address for the task.
+    expect(footprint(full)).toEqual({
+      alarms: 15,
+      publicIpv4: 3,
+      grafanaTask: { vcpu: 0.5, memoryGb: 1 },
+      loadBalancers: 1,
+      secrets: 1,
+    });
+  });
+
+  it('includes the sweeper’s two custom metrics', () => {
+    const metrics = idleCostLines(footprint(lambdas)).find((line) =>
+      line.item.includes('custom metrics'),
+    );
+    expect(metrics?.usd).toBeCloseTo(0.6, 10);
+  });
+
+  it('is what the README says, regenerated from shared/prices.ts', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf(IDLE_COST_START);
+    const end = readme.indexOf(IDLE_COST_END);
+    expect(start, 'README idle-cost block').toBeGreaterThan(-1);
+    expect(readme.slice(start, end + IDLE_COST_END.length)).toBe(
+      idleCostBlock(footprint(lambdas), footprint(full)),
+    );
+  });
+});
