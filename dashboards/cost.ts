@@ -203,21 +203,21 @@ export const costDashboard = () =>
         [
           stat(
             'Estimated spend per hour (last)',
-            { w: 12, h: 6 },
+            { w: 12, h: 8 },
             [resultsOf(BY_SERVICE)],
             'lastNotNull',
             'currencyUSD',
           ),
           stat(
             `${PER_MILLION} (last)`,
-            { w: 4, h: 6 },
+            { w: 4, h: 8 },
             [resultsOf(PER_MILLION)],
             'lastNotNull',
             'currencyUSD',
           ),
           timeseries(
             PER_MILLION,
-            { w: 8, h: 6 },
+            { w: 8, h: 8 },
             [
               ...usage,
               ...spendQueries().map((q) => q.hide(true)),

@@ -19,7 +19,9 @@ import {
   statementsOfRole,
   useSynth,
 } from '#infra/aws/test-support.ts';
+import { GRAFANA_MIN_REFRESH } from '#infra/aws/constructs/grafana.ts';
 import { dashboards } from './index.ts';
+import { refreshSeconds } from './open-tab-cost.ts';
 import type { DashboardJson } from './model.ts';
 
 const STAGE = 'dev';
@@ -71,5 +73,22 @@ describe("the run API's link names its stage", () => {
       ?.Environment as { Variables: Record<string, unknown> };
     expect(environment.Variables.GRAFANA_STAGE).toBe(STAGE);
     expect(environment.Variables.GRAFANA_URL).toBeDefined();
+  });
+});
+
+describe("Grafana's minimum refresh", () => {
+  it('is the fastest default refresh of the dashboards, set on the Grafana container', () => {
+    const fastest = Math.min(
+      ...Object.values(dashboards()).map((d) => refreshSeconds(String(d.refresh))),
+    );
+    expect(refreshSeconds(GRAFANA_MIN_REFRESH)).toBe(fastest);
+    const task = Object.values(resourcesOfType(synth.template, 'AWS::ECS::TaskDefinition'))[0];
+    const [container] = task?.Properties?.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    expect(container?.Environment).toContainEqual({
+      Name: 'GF_DASHBOARDS_MIN_REFRESH_INTERVAL',
+      Value: GRAFANA_MIN_REFRESH,
+    });
   });
 });

@@ -87,7 +87,7 @@ describe('the Sensors dashboard of a run, in Chromium', () => {
     await page.goto(grafanaUrl);
     await page.waitForSelector('body[data-updated]');
 
-    // The page refreshes every 5 s (refresh=5s in the link): wait for the second batch's metrics.
+    // The local page refreshes every 5 s: wait for the second batch's metrics.
     const temperature = await eventually(
       async () => {
         const frames = (await panelData(page, 'Temperature', 'data-frames')) as
