@@ -21,6 +21,7 @@ import {
   type Dashboard,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as BarGaugeBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
+import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
 import { PanelBuilder as LogsPanelBuilder } from '@grafana/grafana-foundation-sdk/logs';
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
@@ -229,27 +230,33 @@ export const buildDashboard = (spec: DashboardSpec): Dashboard => {
   return dashboard;
 };
 
+const RESULTS_OF = 'results-of:';
+
 /** Points each panel that reuses another panel's results at that panel's id. */
 const linkPanelResults = (dashboard: Dashboard) => {
   const panels = (dashboard.panels ?? []) as { id?: number; title?: string; targets?: unknown[] }[];
   for (const panel of panels) {
-    for (const target of (panel.targets ?? []) as { panelId?: unknown }[]) {
-      if (typeof target.panelId !== 'string') continue;
-      const source = panels.find((p) => p.title === target.panelId);
-      if (!source?.id) throw new Error(`No panel titled ${target.panelId} to reuse`);
+    for (const target of (panel.targets ?? []) as { panelId?: number; refId?: string }[]) {
+      if (!target.refId?.startsWith(RESULTS_OF)) continue;
+      const title = target.refId.slice(RESULTS_OF.length);
+      const source = panels.find((p) => p.title === title);
+      if (!source?.id) throw new Error(`No panel titled ${title} to reuse`);
       target.panelId = source.id;
+      target.refId = 'A';
     }
   }
 };
 
 /**
- * A target of Grafana's Dashboard datasource: the panel shows the results of the panel with this
- * title, without querying CloudWatch again (its metrics are billed once).
+ * A query of Grafana's Dashboard datasource: the panel shows the results of the panel with this
+ * title, without querying CloudWatch again (its metrics are billed once). The title rides in the
+ * refId until buildDashboard has numbered the panels.
  */
 export const resultsOf = (title: string): Query =>
-  ({
-    build: () => ({ refId: 'A', datasource: { ...DASHBOARD_DATASOURCE }, panelId: title }),
-  }) as unknown as Query;
+  new DataqueryBuilder()
+    .datasource({ ...DASHBOARD_DATASOURCE })
+    .panelId(0)
+    .refId(`${RESULTS_OF}${title}`);
 
 /**
  * The ARN regex that keeps the functions' log groups of a stack (`prefix` may hold `$stage`,

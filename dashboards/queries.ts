@@ -11,11 +11,13 @@ import {
   MetricsQueryBuilder,
   QueryMode,
 } from '@grafana/grafana-foundation-sdk/cloudwatch';
+import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
 import { CLOUDWATCH_DATASOURCE, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
 import { insightsIdentifier, insightsValue, METRIC_DATA_ID } from './cloudwatch.ts';
 
-export type Query = MetricsQueryBuilder | LogsQueryBuilder;
+/** A panel's query: CloudWatch metrics or logs, or another panel's results. */
+export type Query = MetricsQueryBuilder | LogsQueryBuilder | DataqueryBuilder;
 
 export interface MetricSpec {
   namespace: string;

@@ -44,6 +44,7 @@ const FILTER = `${DS} src/utils/utils.ts (filterMetricsQuery)`;
 const LOG_GROUPS = `${DS} src/utils/templateVariableUtils.ts (interpolateStringArrayUsingSingleOrMultiValuedVariable)`;
 const VARIABLES = `${DS} src/variables.ts, src/types.ts (VariableQueryType)`;
 const SCENES = 'grafana/scenes packages/scenes/src/variables/variants/MultiValueVariable.ts';
+const SCENES_REGEX = 'grafana/scenes packages/scenes/src/variables/variants/query/utils.ts';
 
 const T0 = 1_700_000_000_000;
 /** Two periods of 5 s. */
@@ -744,11 +745,11 @@ describe('variables as Grafana resolves them', () => {
     expect(withoutAllValue.sensor?.options.map((o) => o.value)).toEqual(['r1', 'r2']);
   });
 
-  it('a regex keeps the options whose value matches, and a capture group renames them', () => {
+  it(`a regex keeps the options whose value matches, a capture group renames them (${SCENES_REGEX})`, () => {
     const resolved = resolveVariables(
       [queryVariable('run', { regex: '/^r(\\d)$/' })],
       params(''),
-      listing(['r1', 'x2', 'r3']),
+      listing(['r1', 'x2', 'r3', 'r1']),
       'load',
     );
     expect(resolved.run?.options).toEqual([

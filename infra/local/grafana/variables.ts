@@ -17,6 +17,10 @@
  */
 import { VariableQueryType } from '../../../dashboards/cloudwatch.ts';
 import type { VariableJson } from '../../../dashboards/model.ts';
+import { DEPLOYMENT_VARIABLES } from '../../../shared/grafana.ts';
+
+/** A filter on the stage: not applied locally (see above). */
+const STAGE_REFERENCE = new RegExp(`\\$\\{?${DEPLOYMENT_VARIABLES.stage}\\b`);
 
 export const ALL_VALUE = '$__all';
 export const ALL_TEXT = 'All';
@@ -165,18 +169,25 @@ const listOptions = (
   }
 };
 
-/** Grafana's regex on option values: a match keeps the option, a capture group renames it. */
+/**
+ * Grafana's regex on option values (metricNamesToVariableValues, grafana/scenes
+ * packages/scenes/src/variables/variants/query/utils.ts): a match keeps the option, named groups
+ * `text`/`value` or the first capture group rename it, and options are unique by value.
+ */
 const applyRegex = (options: VariableOption[], regex: string | undefined): VariableOption[] => {
   const source = /^\/(.*)\/([gimsuy]*)$/.exec(regex ?? '');
-  if (!source || /\$\{?stage\b/.test(source[1] as string)) return options;
+  if (!source || STAGE_REFERENCE.test(source[1] as string)) return options;
   const pattern = new RegExp(source[1] as string, source[2]);
-  return options.flatMap((option) => {
+  const kept = options.flatMap((option) => {
     const match = pattern.exec(option.value);
     if (!match) return [];
-    const named = match.groups?.value ?? match.groups?.text;
-    const captured = named ?? match[1];
+    const { text, value } = match.groups ?? {};
+    if (text !== undefined || value !== undefined)
+      return [{ text: text ?? value ?? '', value: value ?? text ?? '' }];
+    const captured = match[1];
     return [captured === undefined ? option : { text: captured, value: captured }];
   });
+  return kept.filter((option, i) => kept.findIndex((o) => o.value === option.value) === i);
 };
 
 /** getStateUpdateGivenNewOptions of MultiValueVariable, for a value not kept from the URL. */
