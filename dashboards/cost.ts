@@ -3,7 +3,13 @@
  * price table (shared/prices.ts), with metric math; and the running cost per million stored
  * measurements. Fixed monthly items (alarms, Grafana's load balancer and task) are left out:
  * they do not move with traffic (see the README's "What it costs").
+ *
+ * Metric math is typed: SUM of an array of series (a search: all the stage's functions, queues,
+ * tables, log groups) is a series, SUM of one metric a number. So arrays are summed and single
+ * metrics (the one HTTP API, the consumer's stored count) are used as they are; the resource
+ * variables here are hidden and always All, so no selection turns an array into one metric.
  */
+import { VariableHide } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DASHBOARDS, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import {
   PIPELINE_NAMESPACE,
@@ -16,9 +22,17 @@ import {
 import { PRICES } from '#shared/prices.ts';
 import { functionNames, topology } from '#infra/topology.ts';
 import { AWS_METRICS } from './aws-metrics.ts';
-import { buildDashboard, stat, timeseries } from './panels.ts';
+import { PERIOD_AUTO } from './cloudwatch.ts';
+import { buildDashboard, resultsOf, stat, timeseries } from './panels.ts';
 import { math, metric, ref, type MetricSpec, type Query } from './queries.ts';
-import { deploymentVariables } from './variables.ts';
+import {
+  apiVariable,
+  functionVariable,
+  logGroupNamesVariable,
+  queueVariable,
+  stageVariable,
+  tableVariable,
+} from './variables.ts';
 
 const { api, lambda, sqs, dynamodb, logs } = AWS_METRICS;
 const V = DEPLOYMENT_VARIABLES;
@@ -79,39 +93,33 @@ const usage: Query[] = [
     metricName: dynamodb.metrics.readUnits,
     dimensions: { TableName: ref(V.table) },
   }),
-  ...Object.values(SensorMetric).map((name, index) =>
-    hidden(`sm${index}`, {
-      namespace: SENSOR_NAMESPACE,
-      metricName: name,
-      dimensions: Object.fromEntries(Object.values(SensorDimension).map((key) => [key, '*'])),
-    }),
-  ),
+  // Both sensor metrics exist for every (run, sensor, type, user): DataIngested counts them.
+  hidden('sm', {
+    namespace: SENSOR_NAMESPACE,
+    metricName: SensorMetric.ingested,
+    dimensions: Object.fromEntries(Object.values(SensorDimension).map((key) => [key, '*'])),
+  }),
   hidden('logb', {
     namespace: logs.namespace,
     metricName: logs.metrics.incomingBytes,
-    dimensions: { LogGroupName: ref(V.logGroups) },
+    dimensions: { LogGroupName: ref(V.logGroupNames) },
   }),
 ];
 
-/** `x` per period, as dollars per hour. */
-const hourly = (sum: string, id: string) => `(${sum}) * 3600 / PERIOD(${id})`;
+/** Dollars per period as dollars per hour (PERIOD takes one metric, so the period macro). */
+const hourly = (dollars: string) => `(${dollars}) * 3600 / ${PERIOD_AUTO}`;
 
 const spend: [id: string, expression: string, label: string][] = [
-  [
-    'c_api',
-    hourly(`SUM(api) * ${price(PRICES.apiPerMillionRequests / 1e6)}`, 'api'),
-    'API requests',
-  ],
+  ['c_api', hourly(`api * ${price(PRICES.apiPerMillionRequests / 1e6)}`), 'API requests'],
   [
     'c_lreq',
-    hourly(`SUM(inv) * ${price(PRICES.lambdaPerMillionRequests / 1e6)}`, 'inv'),
+    hourly(`SUM(inv) * ${price(PRICES.lambdaPerMillionRequests / 1e6)}`),
     'Lambda requests',
   ],
   [
     'c_lgbs',
     hourly(
       `SUM(dur) / 1000 * ${price(LAMBDA_MEMORY_MB / 1024)} * ${price(PRICES.lambdaArmPerGbSecond)}`,
-      'dur',
     ),
     `Lambda GB-s (at ${LAMBDA_MEMORY_MB} MB)`,
   ],
@@ -119,31 +127,28 @@ const spend: [id: string, expression: string, label: string][] = [
     'c_sqs',
     hourly(
       `(SUM(sqs_sent) + SUM(sqs_received) + SUM(sqs_deleted) + SUM(sqs_emptyReceives)) * ${price(PRICES.sqsPerMillionRequests / 1e6)}`,
-      'sqs_sent',
     ),
     'SQS requests',
   ],
   [
     'c_ddbw',
-    hourly(`(SUM(wcu) + SUM(gsi)) * ${price(PRICES.dynamoDbPerMillionWriteUnits / 1e6)}`, 'wcu'),
+    hourly(`(SUM(wcu) + SUM(gsi)) * ${price(PRICES.dynamoDbPerMillionWriteUnits / 1e6)}`),
     'DynamoDB write units (table + index)',
   ],
   [
     'c_ddbr',
-    hourly(`SUM(rcu) * ${price(PRICES.dynamoDbPerMillionReadUnits / 1e6)}`, 'rcu'),
+    hourly(`SUM(rcu) * ${price(PRICES.dynamoDbPerMillionReadUnits / 1e6)}`),
     'DynamoDB read units',
   ],
   [
     'c_metrics',
     // A series with data in a period is a custom metric billed for that hour.
-    `(${Object.values(SensorMetric)
-      .map((_, index) => `SUM(sm${index} * 0 + 1)`)
-      .join(' + ')}) * ${price(PRICES.customMetricPerMonth / PRICES.hoursPerMonth)}`,
+    `SUM(sm * 0 + 1) * ${Object.values(SensorMetric).length} * ${price(PRICES.customMetricPerMonth / PRICES.hoursPerMonth)}`,
     'Custom metrics (per-run sensor metrics)',
   ],
   [
     'c_logs',
-    hourly(`SUM(logb) / ${1024 ** 3} * ${price(PRICES.logsPerGbIngested)}`, 'logb'),
+    hourly(`SUM(logb) / ${1024 ** 3} * ${price(PRICES.logsPerGbIngested)}`),
     'Logs ingested',
   ],
 ];
@@ -151,7 +156,7 @@ const spend: [id: string, expression: string, label: string][] = [
 const spendQueries = (): Query[] =>
   spend.map(([id, expression, label]) => math(id, expression, label));
 
-const total = `${spend.map(([id]) => id).join(' + ')}`;
+const total = () => math('c_total', spend.map(([id]) => id).join(' + '), 'Total');
 
 const stored = () =>
   metric('stored', {
@@ -166,54 +171,69 @@ const stored = () =>
 const perMillion = () =>
   math(
     'c_permillion',
-    `(${total}) * PERIOD(api) / 3600 / SUM(stored) * 1000000`,
+    `c_total * ${PERIOD_AUTO} / 3600 / stored * 1000000`,
     '$ per million stored',
   );
+
+/**
+ * The resources of the stage, always all of them: hidden, so the arrays the spend math sums
+ * stay arrays.
+ */
+const costVariables = () => [
+  stageVariable(),
+  apiVariable(),
+  ...[functionVariable(), queueVariable(), tableVariable(), logGroupNamesVariable()].map((v) =>
+    v.hide(VariableHide.HideVariable),
+  ),
+];
+
+const BY_SERVICE = 'Estimated spend per hour by service';
+const PER_MILLION = 'Cost per million stored measurements';
 
 export const costDashboard = () =>
   buildDashboard({
     identity: DASHBOARDS.cost,
     description:
       'Estimated spend from usage metrics and list prices (us-east-1, shared/prices.ts); fixed monthly items excluded.',
-    variables: deploymentVariables(),
+    refresh: '15m',
+    variables: costVariables(),
     rows: [
       [
         'Spend',
         [
           stat(
             'Estimated spend per hour (last)',
-            { w: 6, h: 6 },
-            [...usage, ...spendQueries(), math('c_total', total, 'Total $/h')].map((q) =>
-              hideAllBut(q, 'c_total'),
-            ),
+            { w: 12, h: 8 },
+            [resultsOf(BY_SERVICE)],
             'lastNotNull',
             'currencyUSD',
           ),
           stat(
-            'Cost per million stored measurements (last)',
-            { w: 6, h: 6 },
-            [...usage, ...spendQueries().map((q) => q.hide(true)), stored(), perMillion()],
+            `${PER_MILLION} (last)`,
+            { w: 4, h: 8 },
+            [resultsOf(PER_MILLION)],
             'lastNotNull',
             'currencyUSD',
           ),
           timeseries(
-            'Cost per million stored measurements',
-            { w: 12, h: 6 },
-            [...usage, ...spendQueries().map((q) => q.hide(true)), stored(), perMillion()],
+            PER_MILLION,
+            { w: 8, h: 8 },
+            [
+              ...usage,
+              ...spendQueries().map((q) => q.hide(true)),
+              total().hide(true),
+              stored(),
+              perMillion(),
+            ],
             'currencyUSD',
           ),
           timeseries(
-            'Estimated spend per hour by service',
+            BY_SERVICE,
             { w: 24, h: 10 },
-            [...usage, ...spendQueries()],
+            [...usage, ...spendQueries(), total()],
             'currencyUSD',
           ),
         ],
       ],
     ],
   });
-
-const hideAllBut = (query: Query, id: string): Query => {
-  const built = query.build() as { id?: string };
-  return built.id === id ? query : query.hide(true);
-};

@@ -19,7 +19,9 @@ import {
 } from '#shared/metrics-contract.ts';
 import { AWS_EXTRA_DIMENSIONS, AWS_METRICS } from './aws-metrics.ts';
 import { dashboardJson, dashboards, GENERATED_DIR } from './index.ts';
+import type { DimensionValuesQuery } from './cloudwatch.ts';
 import {
+  DASHBOARD_DATASOURCE,
   mathReferences,
   parseInsights,
   queryKind,
@@ -68,8 +70,7 @@ const namedMetric = (target: Target): NamedMetric | undefined => {
       };
     case 'insights': {
       const sql = parseInsights(target.sqlExpression ?? '');
-      if (!sql) throw new Error(`unparsed Metrics Insights query: ${target.sqlExpression}`);
-      return { namespace: sql.namespace, metricName: sql.metricName, dimensions: sql.schema };
+      return { namespace: sql.namespace, metricName: sql.metricName, dimensions: sql.schema ?? [] };
     }
     default:
       return undefined;
@@ -109,8 +110,10 @@ describe('generated dashboards', () => {
     );
     expect(provisioning).toMatch(new RegExp(`^\\s+uid: ${CLOUDWATCH_DATASOURCE.uid}$`, 'm'));
     for (const { panel, target } of allTargets) {
-      expect(panel.datasource).toEqual(CLOUDWATCH_DATASOURCE);
-      expect(target.datasource).toEqual(CLOUDWATCH_DATASOURCE);
+      // A panel either queries CloudWatch or shows another panel's results (no second query).
+      const source = queryKind(target) === 'panel' ? DASHBOARD_DATASOURCE : CLOUDWATCH_DATASOURCE;
+      expect(panel.datasource).toEqual(source);
+      expect(target.datasource).toEqual(source);
     }
   });
 
@@ -140,7 +143,7 @@ describe('metrics contract on the dashboards', () => {
     }
   });
 
-  it('metric math refers only to queries of its own panel; logs read the stage log groups', () => {
+  it('metric math refers only to queries of its own panel; logs read the function log groups', () => {
     for (const { panel, target } of allTargets) {
       if (queryKind(target) === 'math') {
         const ids = new Set((panel.targets ?? []).map((t) => t.id));
@@ -148,7 +151,8 @@ describe('metrics contract on the dashboards', () => {
           expect(ids, `${panel.title}: ${reference}`).toContain(reference);
         }
       }
-      if (queryKind(target) === 'logs') expect(target.logGroupNames).toEqual(['$logGroups']);
+      if (queryKind(target) === 'logs')
+        expect(target.logGroups).toEqual([{ arn: '$logGroups', name: '$logGroups' }]);
     }
   });
 
@@ -169,11 +173,11 @@ describe('metrics contract on the dashboards', () => {
 
   it("grafanaUrl's dashboard uid and variables exist on the Sensors dashboard", () => {
     const url = new URL(
-      runDashboardUrl('http://grafana.example/', {
-        id: 'run-1',
-        username: 'alice',
-        startedAt: '2026-01-01T00:00:00Z',
-      }),
+      runDashboardUrl(
+        'http://grafana.example/',
+        { id: 'run-1', startedAt: '2026-01-01T00:00:00Z' },
+        'prod',
+      ),
     );
     const [, d, uid, slug] = url.pathname.split('/');
     expect([d, slug]).toEqual(['d', SENSORS_DASHBOARD.slug]);
@@ -183,9 +187,28 @@ describe('metrics contract on the dashboards', () => {
     const linked = [...url.searchParams.keys()]
       .filter((key) => key.startsWith('var-'))
       .map((key) => key.slice(4));
-    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.sort()).toEqual(['runId', 'stage']);
+    expect(url.searchParams.get('var-stage')).toBe('prod');
+    // No refresh in the link: the dashboard's own refresh is what an open tab costs.
+    expect(url.searchParams.has('refresh')).toBe(false);
     for (const name of [...linked, ...Object.values(SENSORS_DASHBOARD.variables)]) {
       expect(names).toContain(name);
     }
+  });
+});
+
+describe('typed CloudWatch variable queries', () => {
+  it('a misspelt queryType does not compile (tsc checks this file)', () => {
+    const query: DimensionValuesQuery = {
+      refId: 'CloudWatchVariableQueryEditor-VariableQuery',
+      // @ts-expect-error Grafana's VariableQueryType is lower camel case: `dimensionValues`.
+      queryType: 'DimensionValues',
+      region: 'default',
+      namespace: SENSOR_NAMESPACE,
+      metricName: SensorMetric.ingested,
+      dimensionKey: SensorDimension.runId,
+      dimensionFilters: {},
+    };
+    expect(query.queryType).toBe('DimensionValues');
   });
 });

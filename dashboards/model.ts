@@ -2,6 +2,8 @@
  * The generated dashboard JSON as its two readers see it (the contract test and the local
  * stack's renderer): panels, their CloudWatch targets, and the small query languages they use.
  */
+import { needsQuotes } from './cloudwatch.ts';
+
 export interface GridPos {
   x: number;
   y: number;
@@ -9,10 +11,21 @@ export interface GridPos {
   h: number;
 }
 
+export interface DataSourceRef {
+  type?: string;
+  uid?: string;
+}
+
+export interface LogGroupRef {
+  arn: string;
+  name: string;
+}
+
 export interface Target {
   refId: string;
   id?: string;
   queryMode?: 'Metrics' | 'Logs';
+  region?: string;
   metricQueryType?: 0 | 1;
   metricEditorMode?: 0 | 1;
   namespace?: string;
@@ -20,12 +33,16 @@ export interface Target {
   dimensions?: Record<string, string | string[]>;
   matchExact?: boolean;
   statistic?: string;
+  period?: string;
   label?: string;
   expression?: string;
   sqlExpression?: string;
+  logGroups?: LogGroupRef[];
   logGroupNames?: string[];
   hide?: boolean;
-  datasource?: { type?: string; uid?: string };
+  datasource?: DataSourceRef;
+  /** Dashboard datasource: the panel whose results this target reuses. */
+  panelId?: number;
 }
 
 export interface PanelJson {
@@ -35,9 +52,17 @@ export interface PanelJson {
   gridPos: GridPos;
   unit?: string;
   targets?: Target[];
-  datasource?: { type?: string; uid?: string };
+  datasource?: DataSourceRef;
+  /** Relative time override (`1h`): the panel queries the last hour whatever the dashboard's range. */
+  timeFrom?: string;
   options?: { reduceOptions?: { calcs?: string[] } };
   fieldConfig?: { defaults?: { unit?: string } };
+}
+
+export interface VariableOptionJson {
+  text: string | string[];
+  value: string | string[];
+  selected?: boolean;
 }
 
 export interface VariableJson {
@@ -48,7 +73,12 @@ export interface VariableJson {
   includeAll?: boolean;
   allValue?: string;
   current?: { text?: unknown; value?: unknown };
+  options?: VariableOptionJson[];
   query?: unknown;
+  /** 0 never, 1 on dashboard load, 2 on time range change (Grafana's VariableRefresh). */
+  refresh?: 0 | 1 | 2;
+  regex?: string;
+  hide?: 0 | 1 | 2;
 }
 
 export interface DashboardJson {
@@ -61,63 +91,179 @@ export interface DashboardJson {
   templating: { list: VariableJson[] };
 }
 
-export type QueryKind = 'search' | 'insights' | 'math' | 'logs';
+/** Grafana's built-in datasource that hands a panel another panel's results (no new query). */
+export const DASHBOARD_DATASOURCE = { type: 'datasource', uid: '-- Dashboard --' } as const;
+
+export type QueryKind = 'search' | 'insights' | 'math' | 'logs' | 'panel';
 
 export const queryKind = (target: Target): QueryKind => {
+  if (target.datasource?.uid === DASHBOARD_DATASOURCE.uid) return 'panel';
   if (target.queryMode === 'Logs') return 'logs';
   if (target.metricQueryType === 1) return 'insights';
   if (target.metricEditorMode === 1) return 'math';
   return 'search';
 };
 
-/** `SELECT SUM(Metric) FROM SCHEMA("ns", A, B) [WHERE A = 'x' [AND …]] [GROUP BY A] [ORDER BY …] [LIMIT n]` */
+/** `SELECT FN(metric) FROM ns | SCHEMA(ns, keys…) [WHERE k = 'v' [AND …]] [GROUP BY k, …] [ORDER BY FN() ASC|DESC] [LIMIT n]` */
 export interface InsightsQuery {
   statistic: string;
   metricName: string;
   namespace: string;
-  schema: string[];
-  where: Record<string, string>;
+  /** Undefined: `FROM namespace` (any dimension set); else the exact dimension keys. */
+  schema?: string[];
+  where: { key: string; operator: '=' | '!='; value: string }[];
   groupBy: string[];
+  orderBy?: { statistic: string; descending: boolean };
   limit?: number;
 }
 
-const INSIGHTS =
-  /^SELECT\s+(\w+)\((\w+)\)\s+FROM\s+SCHEMA\(\s*"([^"]+)"\s*((?:,\s*\w+\s*)*)\)(?:\s+WHERE\s+(.+?))?(?:\s+GROUP BY\s+([\w\s,]+?))?(?:\s+ORDER BY\s+\w+\(\)\s+(?:ASC|DESC))?(?:\s+LIMIT\s+(\d+))?\s*$/i;
+/** A query CloudWatch refuses, with its reason. */
+export class InsightsSyntaxError extends Error {}
 
-/** Parses the Metrics Insights subset the dashboards use; undefined for anything else. */
-export const parseInsights = (sql: string): InsightsQuery | undefined => {
-  const match = INSIGHTS.exec(sql.trim());
-  if (!match) return undefined;
-  const [, statistic, metricName, namespace, schema, where, groupBy, limit] = match;
-  const conditions = (where ?? '').split(/\s+AND\s+/i).filter((c) => c.trim() !== '');
-  const parsedWhere: Record<string, string> = {};
-  for (const condition of conditions) {
-    const equality = /^(\w+)\s*=\s*'([^']*)'$/.exec(condition.trim());
-    if (!equality) return undefined;
-    parsedWhere[equality[1] as string] = equality[2] as string;
+const INSIGHTS_FUNCTIONS = ['AVG', 'COUNT', 'MAX', 'MIN', 'SUM'];
+
+/** Splits SQL into quoted identifiers, quoted values, words, numbers and punctuation. */
+const tokenize = (sql: string): string[] => {
+  const tokens: string[] = [];
+  const pattern = /\s+|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[A-Za-z_][\w]*|\d+|!=|<>|[=(),*]/gy;
+  let match: RegExpExecArray | null;
+  let at = 0;
+  while (at < sql.length && (match = pattern.exec(sql)) !== null) {
+    if (match[0].trim() !== '') tokens.push(match[0]);
+    at = pattern.lastIndex;
   }
+  if (at < sql.length) throw new InsightsSyntaxError(`unexpected character at ${at}: ${sql[at]}`);
+  return tokens;
+};
+
+const unquote = (token: string) => token.slice(1, -1).replace(/\\(.)/g, '$1');
+
+/**
+ * Parses Metrics Insights SQL by the rules of
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html:
+ * keywords are case-insensitive; a namespace, metric name or label key that is a reserved keyword
+ * or holds other characters than letters, digits and `_` must be double-quoted; values are
+ * single-quoted. Throws InsightsSyntaxError where CloudWatch would refuse the query.
+ */
+export const parseInsights = (sql: string): InsightsQuery => {
+  const tokens = tokenize(sql.trim());
+  let position = 0;
+  const peek = () => tokens[position];
+  const isKeyword = (word: string) => peek()?.toUpperCase() === word;
+  const expect = (word: string) => {
+    const token = tokens[position++];
+    if (token?.toUpperCase() !== word)
+      throw new InsightsSyntaxError(`expected ${word}, found ${token ?? 'end of query'}`);
+  };
+  const identifier = (what: string): string => {
+    const token = tokens[position++];
+    if (token === undefined) throw new InsightsSyntaxError(`expected ${what}, found end of query`);
+    if (token.startsWith('"')) return unquote(token);
+    if (/^[A-Za-z_]\w*$/.test(token) && !needsQuotes(token)) return token;
+    if (/^[A-Za-z_]\w*$/.test(token))
+      throw new InsightsSyntaxError(
+        `${token} is a reserved keyword: as ${what} it must be double-quoted ("${token}")`,
+      );
+    throw new InsightsSyntaxError(`expected ${what}, found ${token}`);
+  };
+  const fn = () => {
+    const name = (tokens[position++] ?? '').toUpperCase();
+    if (!INSIGHTS_FUNCTIONS.includes(name))
+      throw new InsightsSyntaxError(
+        `${name || 'end of query'} is not one of ${INSIGHTS_FUNCTIONS.join(', ')}`,
+      );
+    return name;
+  };
+
+  expect('SELECT');
+  const statistic = fn();
+  expect('(');
+  const metricName = identifier('a metric name');
+  expect(')');
+  expect('FROM');
+  let namespace: string;
+  let schema: string[] | undefined;
+  if (isKeyword('SCHEMA')) {
+    position++;
+    expect('(');
+    namespace = identifier('a namespace');
+    schema = [];
+    while (peek() === ',') {
+      position++;
+      schema.push(identifier('a label key'));
+    }
+    expect(')');
+  } else namespace = identifier('a namespace');
+
+  const where: InsightsQuery['where'] = [];
+  if (isKeyword('WHERE')) {
+    position++;
+    do {
+      if (where.length > 0) position++;
+      const key = identifier('a label key');
+      const operator = tokens[position++];
+      if (operator !== '=' && operator !== '!=' && operator !== '<>')
+        throw new InsightsSyntaxError(
+          `expected = or != after ${key}, found ${operator ?? 'end of query'}`,
+        );
+      const value = tokens[position++] ?? '';
+      if (!value.startsWith("'"))
+        throw new InsightsSyntaxError(
+          `the value of ${key} must be in single quotes, found ${value}`,
+        );
+      where.push({ key, operator: operator === '=' ? '=' : '!=', value: unquote(value) });
+    } while (isKeyword('AND'));
+  }
+  const groupBy: string[] = [];
+  if (isKeyword('GROUP')) {
+    position++;
+    expect('BY');
+    groupBy.push(identifier('a label key'));
+    while (peek() === ',') {
+      position++;
+      groupBy.push(identifier('a label key'));
+    }
+  }
+  let orderBy: InsightsQuery['orderBy'];
+  if (isKeyword('ORDER')) {
+    position++;
+    expect('BY');
+    const orderStatistic = fn();
+    expect('(');
+    expect(')');
+    const direction =
+      isKeyword('ASC') || isKeyword('DESC') ? tokens[position++]!.toUpperCase() : 'ASC';
+    orderBy = { statistic: orderStatistic, descending: direction === 'DESC' };
+  }
+  let limit: number | undefined;
+  if (isKeyword('LIMIT')) {
+    position++;
+    limit = Number(tokens[position++]);
+    if (!Number.isInteger(limit)) throw new InsightsSyntaxError('LIMIT takes a whole number');
+  }
+  if (position !== tokens.length) throw new InsightsSyntaxError(`unexpected ${peek()}`);
   return {
-    statistic: (statistic as string).toUpperCase(),
-    metricName: metricName as string,
-    namespace: namespace as string,
-    schema: (schema ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    where: parsedWhere,
-    groupBy: (groupBy ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    ...(limit ? { limit: Number(limit) } : {}),
+    statistic,
+    metricName,
+    namespace,
+    ...(schema ? { schema } : {}),
+    where,
+    groupBy,
+    ...(orderBy ? { orderBy } : {}),
+    ...(limit === undefined ? {} : { limit }),
   };
 };
 
-/** Functions metric math may call in these dashboards. */
-export const MATH_FUNCTIONS = ['SUM', 'PERIOD'] as const;
-
-/** The query ids a metric math expression refers to. */
+/**
+ * The query ids a metric math expression refers to: every identifier that is not a function
+ * call, a quoted string or a `$__` macro.
+ */
 export const mathReferences = (expression: string): string[] =>
-  [...expression.matchAll(/\b([a-z][A-Za-z0-9_]*)\b/g)]
+  [
+    ...expression
+      .replace(/'[^']*'|"[^"]*"/g, ' ')
+      .replace(/\$__\w+/g, ' ')
+      .matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()/g),
+  ]
     .map((match) => match[1] as string)
-    .filter((name) => !(MATH_FUNCTIONS as readonly string[]).includes(name.toUpperCase()));
+    .filter((name) => !/^(REPEAT|LINEAR|ASC|DESC|AND|OR|NOT)$/.test(name));

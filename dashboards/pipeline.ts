@@ -78,6 +78,7 @@ export const pipelineDashboard = () =>
   buildDashboard({
     identity: DASHBOARDS.pipeline,
     description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
+    refresh: '1m',
     variables: deploymentVariables(),
     rows: [
       [

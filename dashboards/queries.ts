@@ -4,15 +4,20 @@
  * the provisioned uid.
  */
 import {
+  LogGroupBuilder,
   LogsQueryBuilder,
   MetricEditorMode,
   MetricQueryType,
   MetricsQueryBuilder,
   QueryMode,
 } from '@grafana/grafana-foundation-sdk/cloudwatch';
+import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
 import { CLOUDWATCH_DATASOURCE, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
+import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
+import { insightsIdentifier, insightsValue, METRIC_DATA_ID } from './cloudwatch.ts';
 
-export type Query = MetricsQueryBuilder | LogsQueryBuilder;
+/** A panel's query: CloudWatch metrics or logs, or another panel's results. */
+export type Query = MetricsQueryBuilder | LogsQueryBuilder | DataqueryBuilder;
 
 export interface MetricSpec {
   namespace: string;
@@ -26,15 +31,20 @@ export interface MetricSpec {
   hide?: boolean;
 }
 
-/** A CloudWatch metric id: metric math refers to a query by it. */
-const metricsQuery = (id: string) =>
-  new MetricsQueryBuilder()
+/**
+ * A CloudWatch metric id: metric math refers to a query by it. GetMetricData refuses an id that
+ * does not start with a lowercase letter, so a bad one fails here, at generation.
+ */
+const metricsQuery = (id: string) => {
+  if (!METRIC_DATA_ID.test(id)) throw new Error(`${id} is not a GetMetricData id`);
+  return new MetricsQueryBuilder()
     .datasource(CLOUDWATCH_DATASOURCE)
     .queryMode(QueryMode.Metrics)
     .region('default')
     .refId(id.toUpperCase())
     .id(id)
     .period('');
+};
 
 export const metric = (id: string, spec: MetricSpec): MetricsQueryBuilder => {
   const query = metricsQuery(id)
@@ -50,34 +60,98 @@ export const metric = (id: string, spec: MetricSpec): MetricsQueryBuilder => {
   return query;
 };
 
-/** Metrics Insights (`SELECT SUM(m) FROM SCHEMA(...) GROUP BY d`): one series per group. */
-export const insights = (id: string, sql: string, label?: string): MetricsQueryBuilder => {
+export interface InsightsSpec {
+  statistic: 'SUM' | 'AVG' | 'MAX' | 'MIN' | 'COUNT';
+  metricName: string;
+  namespace: string;
+  /** The exact dimension keys of the metrics to read (`SCHEMA(namespace, keys…)`). */
+  schema: readonly string[];
+  /** `key = 'value'` conditions, ANDed; a value may be a `$variable`. */
+  where?: Record<string, string>;
+  groupBy: readonly string[];
+  /** `ORDER BY <statistic>() DESC LIMIT <n>`: the largest groups. */
+  top?: number;
+}
+
+/**
+ * Metrics Insights SQL with every identifier written as CloudWatch needs it: a reserved keyword
+ * (`User`, `Type`, …) or a name with other characters than letters, digits and `_` is quoted.
+ */
+export const insightsSql = (spec: InsightsSpec): string => {
+  const keys = (names: readonly string[]) => names.map(insightsIdentifier).join(', ');
+  const conditions = Object.entries(spec.where ?? {}).map(
+    ([key, value]) => `${insightsIdentifier(key)} = ${insightsValue(value)}`,
+  );
+  return [
+    `SELECT ${spec.statistic}(${insightsIdentifier(spec.metricName)})`,
+    `FROM SCHEMA(${insightsIdentifier(spec.namespace)}, ${keys(spec.schema)})`,
+    conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '',
+    spec.groupBy.length > 0 ? `GROUP BY ${keys(spec.groupBy)}` : '',
+    spec.top === undefined ? '' : `ORDER BY ${spec.statistic}() DESC LIMIT ${spec.top}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+};
+
+/** Metrics Insights: one series per group. Grafana needs a statistic on every metrics query. */
+export const insights = (id: string, spec: InsightsSpec, label?: string): MetricsQueryBuilder => {
   const query = metricsQuery(id)
     .metricQueryType(MetricQueryType.Insights)
     .metricEditorMode(MetricEditorMode.Code)
-    .sqlExpression(sql);
+    .sqlExpression(insightsSql(spec))
+    .statistic('Average');
   if (label) query.label(label);
   return query;
 };
 
-/** Metric math over the ids of other queries of the same panel. */
+/**
+ * Metric math over the ids of other queries of the same panel. Mind CloudWatch's types: SUM, AVG,
+ * MAX and MIN of an array (a search) are a series, of one metric a number; PERIOD takes one
+ * metric only, so a rate divides by `$__period_auto` (cloudwatch.ts PERIOD_AUTO).
+ */
 export const math = (id: string, expression: string, label: string): MetricsQueryBuilder =>
   metricsQuery(id)
     .metricQueryType(MetricQueryType.Search)
     .metricEditorMode(MetricEditorMode.Code)
     .expression(expression)
+    .statistic('Average')
     .label(label);
 
-/** Logs Insights over the stage's log groups (the `logGroups` variable). */
-export const logs = (id: string, expression: string): LogsQueryBuilder =>
-  new LogsQueryBuilder()
+/**
+ * Logs Insights over the stage's function log groups: the `logGroups` variable's values are
+ * their ARNs, which the datasource reads from `logGroups` (the legacy `logGroupNames` would get
+ * the variable's display text, "All" when All is selected).
+ */
+export const logs = (id: string, expression: string): LogsQueryBuilder => {
+  const variable = `$${DEPLOYMENT_VARIABLES.logGroups}`;
+  return new LogsQueryBuilder()
     .datasource(CLOUDWATCH_DATASOURCE)
     .queryMode(QueryMode.Logs)
     .region('default')
     .refId(id.toUpperCase())
     .id(id)
-    .logGroupNames([`$${DEPLOYMENT_VARIABLES.logGroups}`])
+    .logGroups([new LogGroupBuilder().arn(variable).name(variable)])
     .expression(expression);
+};
+
+/**
+ * Readings stored (DataIngested) over the sensor metrics' one dimension set, summed per
+ * `groupBy`, the 20 largest groups; `where` narrows it (a run).
+ */
+export const ingestedBy = (groupBy: string, where: Record<string, string> = {}) =>
+  insights(
+    'g',
+    {
+      statistic: 'SUM',
+      metricName: SensorMetric.ingested,
+      namespace: SENSOR_NAMESPACE,
+      schema: Object.values(SensorDimension),
+      where,
+      groupBy: [groupBy],
+      top: 20,
+    },
+    dimLabel(groupBy),
+  );
 
 /** `${PROP('Dim.<key>')}`: CloudWatch's dynamic label for a dimension's value. */
 export const dimLabel = (...keys: string[]): string =>

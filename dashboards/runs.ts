@@ -1,13 +1,19 @@
 /**
- * Runs: how many runs start, how they end, how often the concurrency limit turns one away, and
- * the recent runs themselves (from the run API's structured logs).
+ * Runs: how many runs start, how they end, how often the concurrency limit turns one away, what
+ * each user and run posted in the last hour, and the recent runs themselves (from the run API's
+ * structured logs).
  */
 import { DASHBOARDS } from '#shared/grafana.ts';
-import { RUN_NAMESPACE, RunDimension, RunMetric } from '#shared/metrics-contract.ts';
+import {
+  RUN_NAMESPACE,
+  RunDimension,
+  RunMetric,
+  SensorDimension,
+} from '#shared/metrics-contract.ts';
 import { RUN_STATUSES } from '#shared/run.ts';
 import { topology } from '#infra/topology.ts';
 import { barGauge, buildDashboard, stat, table, timeseries } from './panels.ts';
-import { dimLabel, insights, logs, metric } from './queries.ts';
+import { dimLabel, ingestedBy, insights, logs, metric } from './queries.ts';
 import { logGroupsVariable, stageVariable } from './variables.ts';
 
 const runApi = { [RunDimension.service]: topology.functions.runApi.service };
@@ -26,9 +32,24 @@ const count = (id: string, metricName: string, label: string) =>
 const finishedByStatus = (label: string) =>
   insights(
     'f',
-    `SELECT SUM(${RunMetric.finished}) FROM SCHEMA("${RUN_NAMESPACE}", ${RunDimension.service}, ${RunDimension.status}) GROUP BY ${RunDimension.status}`,
+    {
+      statistic: 'SUM',
+      metricName: RunMetric.finished,
+      namespace: RUN_NAMESPACE,
+      schema: [RunDimension.service, RunDimension.status],
+      groupBy: [RunDimension.status],
+    },
     label,
   );
+
+const INGESTED_WINDOW = '1h';
+
+/**
+ * Readings stored in the last hour per user or per run, over every run's sensor metrics. The
+ * panel's own time range keeps the metrics Metrics Insights analyses (and bills) to one hour.
+ */
+const ingestedIn = (title: string, groupBy: string) =>
+  barGauge(title, { w: 12, h: 8 }, [ingestedBy(groupBy)], 'sum').timeFrom(INGESTED_WINDOW);
 
 const sampled = (id: string, metricName: string, label: string) =>
   metric(id, {
@@ -45,6 +66,7 @@ export const runsDashboard = () =>
     description: `Run lifecycle: starts, ends by status (${RUN_STATUSES.filter((s) => s !== 'RUNNING').join(', ')}), the concurrency limit.`,
     variables: [stageVariable(), logGroupsVariable()],
     time: { from: 'now-6h', to: 'now' },
+    refresh: '5m',
     rows: [
       [
         'Runs',
@@ -77,6 +99,13 @@ export const runsDashboard = () =>
             count('x', RunMetric.refused, 'Refused'),
             finishedByStatus(`Finished ${dimLabel(RunDimension.status)}`),
           ]),
+        ],
+      ],
+      [
+        'Readings posted (last hour)',
+        [
+          ingestedIn('Data ingested by user (last hour)', SensorDimension.user),
+          ingestedIn('Data ingested by run (last hour)', SensorDimension.runId),
         ],
       ],
       [

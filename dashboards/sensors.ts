@@ -1,30 +1,32 @@
 /**
- * Sensors: what a run's readings look like, live. `grafanaUrl` lands here with the run and
- * its user selected. Covers every panel of the earlier `iot-serverless-cloudwatch` dashboard
- * (temperature/humidity/pressure evolution, data ingested by sensor/user/run, Lambda
- * invocations and errors, Lambda logs).
+ * Sensors: what a run's readings look like, live. `grafanaUrl` lands here with the run and its
+ * stage selected. Temperature, humidity and pressure per sensor, what was stored and how fast,
+ * and the functions' logs. Every panel reads one run's metrics, so an open tab costs the same
+ * whatever else the stage holds (see open-tab-cost.ts); the readings of all runs by user and by
+ * run are on the Runs dashboard.
  */
-import { DEPLOYMENT_VARIABLES, SENSORS_DASHBOARD } from '#shared/grafana.ts';
+import { SENSORS_DASHBOARD } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
+import { PERIOD_AUTO } from './cloudwatch.ts';
 import {
   barGauge,
   buildDashboard,
   dimensionValues,
   logsPanel,
+  resultsOf,
   stat,
   timeseries,
 } from './panels.ts';
-import { dimLabel, insights, logs, math, metric, ref } from './queries.ts';
-import { functionVariable, logGroupsVariable, stageVariable } from './variables.ts';
+import { dimLabel, ingestedBy, logs, math, metric, ref } from './queries.ts';
+import { logGroupsVariable, stageVariable } from './variables.ts';
 
 const { variables } = SENSORS_DASHBOARD;
-const { lambda } = AWS_METRICS;
 
 /**
  * The run and sensors the variables select, for one reading type (or all: `*`). A run id names
  * one run, so its readings are not filtered by user: the readings carry the X-User of whoever
- * posted them, which need not be the run's owner.
+ * posted them, which need not be the run's owner. The `*` makes every query a search (an array
+ * of series), whatever the sensor selection.
  */
 const selected = (type: string) => ({
   [SensorDimension.runId]: ref(variables.runId),
@@ -58,43 +60,22 @@ const ingested = (id: string) =>
     hide: true,
   });
 
-const readingsPerSecond = () => [ingested('m'), math('rate', 'SUM(m) / PERIOD(m)', 'Readings/s')];
-
-/** Metrics Insights over the sensor metrics' one dimension set, summed per `groupBy`. */
-const ingestedBy = (groupBy: string, where = '') =>
-  insights(
-    'g',
-    `SELECT SUM(${SensorMetric.ingested}) FROM SCHEMA("${SENSOR_NAMESPACE}", ${Object.values(
-      SensorDimension,
-    ).join(', ')})${where} GROUP BY ${groupBy} ORDER BY SUM() DESC LIMIT 20`,
-    dimLabel(groupBy),
-  );
-
-const perFunction = (id: string, metricName: string) =>
-  metric(id, {
-    namespace: lambda.namespace,
-    metricName,
-    dimensions: { FunctionName: ref(DEPLOYMENT_VARIABLES.function) },
-    statistic: 'Sum',
-    label: dimLabel('FunctionName'),
-  });
+const RATE_TITLE = 'Readings per second';
 
 export const sensorsDashboard = () =>
   buildDashboard({
     identity: SENSORS_DASHBOARD,
-    description: 'Readings of a run per sensor, what was ingested, and the functions behind it.',
+    description: "Readings of a run per sensor, what was stored, and the functions' logs.",
+    refresh: '1m',
     variables: [
       stageVariable(),
+      // Listed once, when the dashboard opens: the run a link names stays selected even while
+      // ListMetrics does not list it yet (a new metric takes minutes to be listed).
       dimensionValues(variables.runId, 'Run', {
         namespace: SENSOR_NAMESPACE,
         metricName: SensorMetric.ingested,
         dimensionKey: SensorDimension.runId,
-      }),
-      dimensionValues(variables.user, 'User', {
-        namespace: SENSOR_NAMESPACE,
-        metricName: SensorMetric.ingested,
-        dimensionKey: SensorDimension.user,
-        dimensionFilters: { [SensorDimension.runId]: ref(variables.runId) },
+        relisting: 'load',
       }),
       dimensionValues(variables.sensorId, 'Sensor', {
         namespace: SENSOR_NAMESPACE,
@@ -103,8 +84,8 @@ export const sensorsDashboard = () =>
         dimensionFilters: { [SensorDimension.runId]: ref(variables.runId) },
         multi: true,
         allValue: '*',
+        relisting: 'timeRange',
       }),
-      functionVariable(),
       logGroupsVariable(),
     ],
     rows: [
@@ -117,8 +98,13 @@ export const sensorsDashboard = () =>
             [ingested('m'), math('total', 'SUM(m)', 'Readings stored')],
             'sum',
           ),
-          stat('Readings per second (last)', { w: 4, h: 7 }, readingsPerSecond(), 'lastNotNull'),
-          timeseries('Readings per second', { w: 8, h: 7 }, readingsPerSecond(), 'reqps'),
+          stat(`${RATE_TITLE} (last)`, { w: 4, h: 7 }, [resultsOf(RATE_TITLE)], 'lastNotNull'),
+          timeseries(
+            RATE_TITLE,
+            { w: 8, h: 7 },
+            [ingested('m'), math('rate', `SUM(m) / ${PERIOD_AUTO}`, 'Readings/s')],
+            'reqps',
+          ),
           barGauge(
             'Latest value per sensor',
             { w: 8, h: 7 },
@@ -144,46 +130,19 @@ export const sensorsDashboard = () =>
         ],
       ],
       [
-        'Data ingested',
+        'Data ingested and logs',
         [
           barGauge(
             'Data ingested by sensor (this run)',
             { w: 8, h: 8 },
             [
-              ingestedBy(
-                SensorDimension.sensorId,
-                ` WHERE ${SensorDimension.runId} = '${ref(variables.runId)}'`,
-              ),
+              ingestedBy(SensorDimension.sensorId, {
+                [SensorDimension.runId]: ref(variables.runId),
+              }),
             ],
             'sum',
           ),
-          barGauge(
-            'Data ingested by user',
-            { w: 8, h: 8 },
-            [ingestedBy(SensorDimension.user)],
-            'sum',
-          ),
-          barGauge(
-            'Data ingested by run (readings the user posted)',
-            { w: 8, h: 8 },
-            [
-              ingestedBy(
-                SensorDimension.runId,
-                ` WHERE ${SensorDimension.user} = '${ref(variables.user)}'`,
-              ),
-            ],
-            'sum',
-          ),
-        ],
-      ],
-      [
-        'Functions',
-        [
-          timeseries('Lambda invocations', { w: 8, h: 8 }, [
-            perFunction('i', lambda.metrics.invocations),
-          ]),
-          timeseries('Lambda errors', { w: 8, h: 8 }, [perFunction('e', lambda.metrics.errors)]),
-          logsPanel('Lambda logs', { w: 8, h: 8 }, [
+          logsPanel('Lambda logs', { w: 16, h: 8 }, [
             logs('logs', 'fields @timestamp, @message, @log | sort @timestamp desc | limit 100'),
           ]),
         ],

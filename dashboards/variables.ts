@@ -3,7 +3,7 @@ import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { AWS_METRICS } from './aws-metrics.ts';
 import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
 
-const { lambda, sqs, dynamodb, api } = AWS_METRICS;
+const { lambda, sqs, dynamodb, api, logs } = AWS_METRICS;
 
 export const functionVariable = () =>
   dimensionValues(DEPLOYMENT_VARIABLES.function, 'Function', {
@@ -12,6 +12,7 @@ export const functionVariable = () =>
     dimensionKey: 'FunctionName',
     ofStage: true,
     multi: true,
+    relisting: 'load',
   });
 
 export const queueVariable = () =>
@@ -21,6 +22,7 @@ export const queueVariable = () =>
     dimensionKey: 'QueueName',
     ofStage: true,
     multi: true,
+    relisting: 'load',
   });
 
 export const tableVariable = () =>
@@ -30,6 +32,7 @@ export const tableVariable = () =>
     dimensionKey: 'TableName',
     ofStage: true,
     multi: true,
+    relisting: 'load',
   });
 
 /** HTTP API ids carry no stage, so the API is picked from the region's list. */
@@ -38,6 +41,21 @@ export const apiVariable = () =>
     namespace: api.namespace,
     metricName: api.metrics.count,
     dimensionKey: 'ApiId',
+    relisting: 'load',
+  });
+
+/**
+ * Every log group of the stage by name (functions, API access logs, Grafana): AWS/Logs metrics
+ * such as IncomingBytes are keyed by `LogGroupName`, not by the ARN the logGroups variable holds.
+ */
+export const logGroupNamesVariable = () =>
+  dimensionValues(DEPLOYMENT_VARIABLES.logGroupNames, 'Log group names', {
+    namespace: logs.namespace,
+    metricName: logs.metrics.incomingBytes,
+    dimensionKey: 'LogGroupName',
+    ofStage: true,
+    multi: true,
+    relisting: 'load',
   });
 
 export { logGroupsVariable, stageVariable };

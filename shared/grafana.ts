@@ -9,26 +9,31 @@ export const SENSORS_DASHBOARD = {
   slug: 'iot-playground-sensors',
   title: 'IoT Playground — Sensors',
   variables: {
+    stage: 'stage',
     runId: 'runId',
-    user: 'user',
     sensorId: 'sensorId',
   },
 } as const;
 
-/** Link to the sensors dashboard with the run (and its user) pre-selected. */
+/**
+ * Link to the sensors dashboard with the run, and the stage it ran on, selected. The run is a
+ * variable listed only when the dashboard opens, so Grafana keeps the link's run even before
+ * ListMetrics lists it. No `refresh`: the dashboard's own refresh is what an open tab costs
+ * (dashboards/open-tab-cost.ts); the local page refreshes faster by itself.
+ */
 export const runDashboardUrl = (
   grafanaBaseUrl: string,
-  run: { id: string; username: string; startedAt: string },
+  run: { id: string; startedAt: string },
+  stage?: string,
 ): string => {
   const base = grafanaBaseUrl.replace(/\/+$/, '');
   const { uid, slug, variables } = SENSORS_DASHBOARD;
   const query = new URLSearchParams({
+    ...(stage ? { [`var-${variables.stage}`]: stage } : {}),
     [`var-${variables.runId}`]: run.id,
-    [`var-${variables.user}`]: run.username,
     // Start a minute early so the first readings are on screen; `now` keeps it live.
     from: String(Date.parse(run.startedAt) - 60_000),
     to: 'now',
-    refresh: '5s',
   });
   return `${base}/d/${uid}/${slug}?${query.toString()}`;
 };
@@ -65,6 +70,8 @@ export const DEPLOYMENT_VARIABLES = {
   table: 'table',
   api: 'api',
   logGroups: 'logGroups',
+  /** Every log group of the stage by name, as AWS/Logs metrics are keyed (the Cost dashboard). */
+  logGroupNames: 'logGroupNames',
 } as const;
 
 /** Path of a dashboard under a Grafana base URL (`<base>/d/<uid>/<slug>`). */

@@ -19,6 +19,14 @@ export const PRICES = {
   logsPerGbIngested: 0.5,
   customMetricPerMonth: 0.3,
   alarmPerMonth: 0.1,
+  /**
+   * CloudWatch API: GetMetricData per 1,000 metrics requested (a Metrics Insights query counts
+   * the metrics it analyses); ListMetrics and most other requests per 1,000 requests; Logs
+   * Insights per GB of log data scanned.
+   */
+  getMetricDataPerThousandMetrics: 0.01,
+  cloudWatchApiPerThousandRequests: 0.01,
+  logsInsightsPerGbScanned: 0.005,
   /** Grafana's share (`full` component): load balancer, Fargate ARM, public IPv4, a secret. */
   albPerHour: 0.0225,
   fargateArmPerVcpuHour: 0.03238,

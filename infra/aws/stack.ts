@@ -144,6 +144,8 @@ export class IotPlaygroundStack extends Stack {
     const grafanaUrl = this.grafana?.url ?? config.grafanaUrl;
     if (grafanaUrl !== undefined) {
       this.functions.runApi.fn.addEnvironment('GRAFANA_URL', grafanaUrl);
+      // The link selects the stage too, or a prod run would open on dev's functions and logs.
+      this.functions.runApi.fn.addEnvironment('GRAFANA_STAGE', config.stage);
     }
 
     const measurements = queues.measurements;

@@ -192,4 +192,6 @@ export const runSettingsFromEnv = (env: NodeJS.ProcessEnv = process.env): runs.R
   retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
   // Unset or empty: no Grafana in this stage, runs carry `grafanaUrl: null`.
   grafanaUrl: optionalEnv('GRAFANA_URL', env),
+  // The deployment's stage (var-stage in the link); unset locally, where there is one.
+  grafanaStage: optionalEnv('GRAFANA_STAGE', env),
 });

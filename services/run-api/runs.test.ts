@@ -23,6 +23,7 @@ const setup = (maxConcurrentRuns = 2) => {
       graceMs: 120_000,
       retentionDays: 30,
       grafanaUrl: 'https://g.example/',
+      grafanaStage: 'prod',
     },
     now: () => clock,
     newId: () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`,
@@ -48,6 +49,8 @@ describe('starting runs', () => {
     expect(run).not.toHaveProperty('deadlineAt');
     expect(run.grafanaUrl).toMatch(/^https:\/\/g\.example\/d\/iot-playground-sensors\//);
     expect(run.grafanaUrl).toContain(`var-runId=${run.id}`);
+    // The stage too: a prod run must not open on dev's functions and logs.
+    expect(run.grafanaUrl).toContain('var-stage=prod');
   });
 
   it('keeps the client params beside the run fields, which win', async () => {

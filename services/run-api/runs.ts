@@ -14,6 +14,8 @@ export interface RunSettings {
   retentionDays: number;
   /** Base URL of the Grafana that shows runs; undefined where the stage runs no Grafana. */
   grafanaUrl?: string;
+  /** The stage this API belongs to, so a run's link opens the dashboard on its stage. */
+  grafanaStage?: string;
 }
 
 export interface RunDeps {
@@ -30,13 +32,17 @@ export interface RunView extends Omit<Run, 'deadlineAt' | 'slot'> {
   grafanaUrl: string | null;
 }
 
-export const toView = (run: Run, now: number, grafanaUrl: string | undefined): RunView => {
+export const toView = (
+  run: Run,
+  now: number,
+  { grafanaUrl, grafanaStage }: Pick<RunSettings, 'grafanaUrl' | 'grafanaStage'>,
+): RunView => {
   const { deadlineAt: _d, slot: _s, ...visible } = run;
   return {
     ...visible,
     runId: run.id,
     status: effectiveStatus(run, now),
-    grafanaUrl: grafanaUrl === undefined ? null : runDashboardUrl(grafanaUrl, run),
+    grafanaUrl: grafanaUrl === undefined ? null : runDashboardUrl(grafanaUrl, run, grafanaStage),
   };
 };
 
@@ -128,18 +134,18 @@ export const startRun = async (
     // The write may have landed with only its answer lost (the SDK's retry then fails the
     // attribute_not_exists check): keep the slot for a run that exists, free it otherwise.
     if (await store.getRun(id).catch(() => undefined)) {
-      return toView(run, startedAtMs, settings.grafanaUrl);
+      return toView(run, startedAtMs, settings);
     }
     await store.releaseSlot(claimed, id);
     throw error;
   }
-  return toView(run, startedAtMs, settings.grafanaUrl);
+  return toView(run, startedAtMs, settings);
 };
 
 export const getRun = async ({ store, settings, now }: RunDeps, id: string): Promise<RunView> => {
   const run = await store.getRun(id);
   if (!run) throw new NotFoundError(`Run ${id} not found`);
-  return toView(run, now(), settings.grafanaUrl);
+  return toView(run, now(), settings);
 };
 
 export const finishRun = async (
@@ -162,7 +168,7 @@ export const finishRun = async (
     throw new ConflictError(`Run ${id} is not running (status ${status})`, { status });
   }
   await store.releaseSlot(ended.slot, ended.id);
-  return toView(ended, at, settings.grafanaUrl);
+  return toView(ended, at, settings);
 };
 
 export interface InterruptReport {
@@ -202,7 +208,7 @@ export const listRunning = async ({ store, settings, now }: RunDeps): Promise<Ru
   const runs = await store.listRunning();
   return runs
     .filter((run) => effectiveStatus(run, at) === 'RUNNING')
-    .map((run) => toView(run, at, settings.grafanaUrl));
+    .map((run) => toView(run, at, settings));
 };
 
 /** Upper bound of `GET /api/runs/all`; the paginated listing reaches everything. */
@@ -217,7 +223,7 @@ export const listAll = async ({ store, settings, now }: RunDeps): Promise<RunVie
     runs.push(...page.runs);
     startKey = page.lastKey;
   } while (startKey && runs.length < ALL_RUNS_CAP);
-  return runs.map((run) => toView(run, at, settings.grafanaUrl));
+  return runs.map((run) => toView(run, at, settings));
 };
 
 export const listPage = async (
@@ -228,7 +234,7 @@ export const listPage = async (
   const at = now();
   const page = await store.listPage(limit, startKey);
   return {
-    items: page.runs.map((run) => toView(run, at, settings.grafanaUrl)),
+    items: page.runs.map((run) => toView(run, at, settings)),
     ...(page.lastKey ? { lastKey: page.lastKey } : {}),
   };
 };

@@ -87,7 +87,7 @@ describe('the Sensors dashboard of a run, in Chromium', () => {
     await page.goto(grafanaUrl);
     await page.waitForSelector('body[data-updated]');
 
-    // The page refreshes every 5 s (refresh=5s in the link): wait for the second batch's metrics.
+    // The local page refreshes every 5 s: wait for the second batch's metrics.
     const temperature = await eventually(
       async () => {
         const frames = (await panelData(page, 'Temperature', 'data-frames')) as
@@ -116,6 +116,13 @@ describe('the Sensors dashboard of a run, in Chromium', () => {
       page.locator('section[data-title="Readings stored"] .value').textContent(),
     ).resolves.toBe(String(stored));
     await expect(page.locator('[data-variable="runId"]').textContent()).resolves.toContain(runId);
+    // Several refreshes later the page still shows its run (as Grafana keeps a variable that is
+    // listed only on load), and no panel shows an error Grafana would show.
+    expect(new URL(page.url()).searchParams.get('var-runId')).toBe(runId);
+    const refused = await page
+      .locator('section .body')
+      .evaluateAll((bodies) => bodies.map((b) => b.getAttribute('data-errors')));
+    expect(refused.filter((errors) => errors !== null && errors !== '[]')).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
   }, 90_000);

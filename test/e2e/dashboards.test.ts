@@ -26,6 +26,7 @@ interface Frame {
 interface PanelResult {
   frames?: Frame[];
   table?: { fields: string[]; rows: string[][] };
+  errors: string[];
   notes: string[];
 }
 
@@ -95,7 +96,10 @@ describe('local dashboard data', () => {
         .sort(),
     ).toEqual(['iot-playground-measurements', 'iot-playground-measurements-dlq']);
     expect(pipeline['Throttled requests']?.frames).toEqual([]);
-    for (const result of Object.values(pipeline)) expect(result.notes).toEqual([]);
+    for (const result of Object.values(pipeline)) {
+      expect(result.errors).toEqual([]);
+      expect(result.notes).toEqual([]);
+    }
   }, 60_000);
 
   it('counts starts, refusals and ends, and lists started runs from the run API logs', async () => {
@@ -120,5 +124,6 @@ describe('local dashboard data', () => {
     const recent = runs['Recent runs (run API logs)']?.table;
     expect(recent?.fields).toEqual(['@timestamp', 'runId', 'user', 'duration', 'sensors']);
     expect(recent?.rows[0]?.slice(1, 3)).toEqual([started.body.id, 'erin']);
+    for (const result of Object.values(runs)) expect(result.errors).toEqual([]);
   }, 60_000);
 });

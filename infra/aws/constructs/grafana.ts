@@ -36,6 +36,9 @@ import { REPO_ROOT } from './function-factory.ts';
 
 const GRAFANA_PORT = 3000;
 
+/** The shortest refresh Grafana lets a viewer choose (`min_refresh_interval`). */
+export const GRAFANA_MIN_REFRESH = '1m';
+
 /**
  * Sizing and start-up allowance: Grafana's first start runs several hundred database
  * migrations on an empty SQLite (every start, as it is stateless), which on 0.25 vCPU can take
@@ -225,6 +228,9 @@ export class Grafana extends Construct {
         // clear. Dashboards and the datasource are provisioned from code, so dev needs no admin;
         // to administer, deploy with grafanaDomainName (HTTPS).
         ...(https ? {} : { GF_AUTH_DISABLE_LOGIN_FORM: 'true', GF_AUTH_BASIC_ENABLED: 'false' }),
+        // Every refresh is billed per metric: no tab may refresh faster than the dashboards'
+        // fastest default (dashboards/open-tab-cost.ts holds each to $0.05 an hour there).
+        GF_DASHBOARDS_MIN_REFRESH_INTERVAL: GRAFANA_MIN_REFRESH,
       },
       secrets: {
         GF_SECURITY_ADMIN_PASSWORD: ecs.Secret.fromSecretsManager(this.adminPassword),

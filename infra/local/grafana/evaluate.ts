@@ -1,11 +1,22 @@
 /**
- * Evaluates a generated panel's CloudWatch queries against what the local stack recorded, as
- * Grafana's CloudWatch datasource would against AWS: metric searches (builder mode), the Metrics
- * Insights subset of dashboards/model.ts, metric math (+ - * /, SUM, PERIOD), and Logs Insights
- * (`fields`, `filter`, `sort`, `limit`). What it cannot answer comes back as a note, which the
- * page shows on the panel.
+ * Evaluates a generated panel's CloudWatch queries against what the local stack recorded, by the
+ * rules Grafana's CloudWatch datasource and CloudWatch apply, and refuses what they refuse with
+ * the error Grafana would show on the panel (conformance.test.ts cites each rule's source):
+ * - which queries Grafana sends (filterMetricsQuery, src/utils/utils.ts) and how it builds them
+ *   (pkg/cloudwatch/metric_data_query_builder.go): a builder query with a `*` or several values
+ *   in a dimension becomes a SEARCH (an array of series), otherwise one metric (MetricStat);
+ * - GetMetricData: ids start with a lowercase letter; math refers only to ids of the request; one
+ *   expression error fails the whole request; PERIOD takes one metric; SUM/AVG/MAX/MIN of one
+ *   series is a number, of an array a series; an expression that returns a number is refused;
+ * - Metrics Insights syntax (reserved keywords quoted, dashboards/model.ts) and one Insights query
+ *   per GetMetricData (Grafana batches the others apart, get_metric_query_batches.go);
+ * - Logs Insights over the log groups the query resolves, as the datasource resolves them
+ *   (`logGroups` by variable value, legacy `logGroupNames` by variable text).
+ * What the stand-in cannot answer (a function it does not implement) is a note, not an error.
  */
+import { METRIC_DATA_ID, PERIOD_AUTO } from '../../../dashboards/cloudwatch.ts';
 import {
+  InsightsSyntaxError,
   mathReferences,
   parseInsights,
   queryKind,
@@ -14,6 +25,15 @@ import {
 } from '../../../dashboards/model.ts';
 import type { LogLine, LogStore } from './recorder.ts';
 import type { SecondPoint, Series, SeriesStore } from './series-store.ts';
+import {
+  expand,
+  interpolate,
+  isAll,
+  texts,
+  variableNamed,
+  type VariableOption,
+  type Variables,
+} from './variables.ts';
 
 export interface QueryWindow {
   fromMs: number;
@@ -33,35 +53,36 @@ export interface PanelResult {
   times?: number[];
   frames?: Frame[];
   table?: { fields: string[]; rows: string[][] };
+  /** What Grafana would show on the panel: the query was refused. */
+  errors: string[];
+  /** What the local stack cannot answer (not a Grafana error). */
   notes: string[];
 }
-
-/** Resolved variable values; `['*']` matches any value. */
-export type VariableValues = Record<string, string[]>;
 
 export interface Sources {
   series: SeriesStore;
   logs: LogStore;
 }
 
-class Unanswerable extends Error {}
+/** The stand-in does not implement this; real CloudWatch might answer it. */
+export class Unanswerable extends Error {}
 
-/** Grafana's `$name` / `${name}` interpolation; multi-values joined by `,`. */
-export const interpolate = (text: string, variables: VariableValues): string =>
-  text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced?: string, bare?: string) => {
-    const values = variables[(braced ?? bare) as string];
-    return values === undefined ? whole : values.join(',');
-  });
+/** CloudWatch or Grafana refuses this; the message is what the panel shows. */
+export class QueryRefused extends Error {}
 
-/** Values a dimension may take: undefined = any. */
-const allowedValues = (value: string | string[], variables: VariableValues) => {
-  const raw = Array.isArray(value) ? value : [value];
-  const resolved = raw.flatMap((v) => {
-    const name = /^\$\{?(\w+)\}?$/.exec(v)?.[1];
-    return name !== undefined && variables[name] ? variables[name] : [v];
-  });
-  return resolved.includes('*') ? undefined : new Set(resolved);
-};
+/** A GetMetricData expression error, as CloudWatch words its prefix. */
+const expressionError = (id: string, reason: string) =>
+  new QueryRefused(`ValidationError: Error in expression '${id}': ${reason}`);
+
+/** A series with the dimensions it came from, for dynamic labels. */
+interface LabelledFrame extends Frame {
+  dimensions: Record<string, string>;
+}
+
+type Value =
+  | { kind: 'scalar'; value: number }
+  | { kind: 'series'; frame: LabelledFrame; metric: boolean }
+  | { kind: 'array'; frames: LabelledFrame[] };
 
 const emptyPoint = (): SecondPoint => ({
   count: 0,
@@ -79,7 +100,7 @@ const merge = (into: SecondPoint, point: SecondPoint) => {
   into.values.push(...point.values);
 };
 
-const bucketCount = (window: QueryWindow) =>
+export const bucketCount = (window: QueryWindow) =>
   Math.max(1, Math.ceil((window.toMs - window.fromMs) / 1000 / window.periodS));
 
 /** The series' points merged per period of the window. */
@@ -123,7 +144,7 @@ const statistic = (name: string, point: SecondPoint | undefined): number | null 
     case 'COUNT':
       return point.count;
     default:
-      throw new Unanswerable(`statistic ${name}`);
+      throw new QueryRefused(`ValidationError: invalid statistic ${name}`);
   }
 };
 
@@ -137,143 +158,267 @@ const labelFor = (
     ? template.replace(/\$\{PROP\('Dim\.(\w+)'\)\}/g, (_, key: string) => dimensions[key] ?? '')
     : fallback;
 
-const search = (
+const hasData = (frame: Frame) => frame.values.some((v) => v !== null);
+
+/** The values each dimension of a builder query takes once its variables are expanded. */
+const dimensionValues = (target: Target, variables: Variables): [string, string[]][] =>
+  Object.entries(target.dimensions ?? {}).map(([key, value]) => [
+    key,
+    (Array.isArray(value) ? value : [value]).flatMap((v) => {
+      const variable = variableNamed(v, variables);
+      return variable ? expand(variable) : [v];
+    }),
+  ]);
+
+/**
+ * A builder query: a SEARCH (array) when a dimension has `*` or several values or matching is
+ * not exact (IsInferredSearchExpression), else the one metric its values name (MetricStat).
+ */
+const builderQuery = (
   target: Target,
   sources: Sources,
   window: QueryWindow,
-  variables: VariableValues,
-): Frame[] => {
-  const wanted = Object.entries(target.dimensions ?? {}).map(
-    ([key, value]) => [key, allowedValues(value, variables)] as const,
-  );
-  const matching = sources.series
-    .find(target.namespace ?? '', target.metricName ?? '')
+  variables: Variables,
+): Value => {
+  const dimensions = dimensionValues(target, variables);
+  const matchExact = target.matchExact !== false;
+  const isSearch =
+    !matchExact || dimensions.some(([, values]) => values.length > 1 || values.includes('*'));
+  const all = sources.series.find(target.namespace ?? '', target.metricName ?? '');
+  const frameOf = (s: Series): LabelledFrame => ({
+    label: labelFor(target.label, s.name, s.dimensions),
+    dimensions: s.dimensions,
+    values: bucketize([s], window).map((point) => statistic(target.statistic ?? '', point)),
+  });
+  if (!isSearch) {
+    const wanted = Object.fromEntries(dimensions.map(([key, values]) => [key, values[0] ?? '']));
+    const match = all.find(
+      (s) =>
+        Object.keys(s.dimensions).length === dimensions.length &&
+        dimensions.every(([key]) => s.dimensions[key] === wanted[key]),
+    );
+    const frame = match
+      ? frameOf(match)
+      : {
+          label: labelFor(target.label, target.metricName ?? '', wanted),
+          dimensions: wanted,
+          values: new Array(bucketCount(window)).fill(null),
+        };
+    return { kind: 'series', frame, metric: true };
+  }
+  const matching = all
     .filter((s) => {
-      const keys = Object.keys(s.dimensions);
-      if (target.matchExact !== false && keys.length !== wanted.length) return false;
-      return wanted.every(([key, allowed]) => {
+      if (matchExact && Object.keys(s.dimensions).length !== dimensions.length) return false;
+      return dimensions.every(([key, values]) => {
         const value = s.dimensions[key];
-        return value !== undefined && (allowed === undefined || allowed.has(value));
+        return value !== undefined && (values.includes('*') || values.includes(value));
       });
     })
     .sort((a, b) => JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)));
-  return matching.map((s) => ({
-    label: labelFor(target.label, s.name, s.dimensions),
-    values: bucketize([s], window).map((point) => statistic(target.statistic ?? 'Average', point)),
-  }));
+  // Grafana wraps the search in REMOVE_EMPTY: series without data in the range drop out.
+  return { kind: 'array', frames: matching.map(frameOf).filter(hasData) };
 };
 
-const insights = (
+const insightsQuery = (
   target: Target,
+  id: string,
   sources: Sources,
   window: QueryWindow,
-  variables: VariableValues,
-): Frame[] => {
-  const sql = parseInsights(interpolate(target.sqlExpression ?? '', variables));
-  if (!sql) throw new Unanswerable(`Metrics Insights query ${target.sqlExpression}`);
-  const schema = [...sql.schema].sort().join(',');
+  variables: Variables,
+): Value => {
+  let sql;
+  try {
+    sql = parseInsights(interpolate(target.sqlExpression ?? '', variables, 'raw'));
+  } catch (error) {
+    if (error instanceof InsightsSyntaxError)
+      throw expressionError(id, `Syntax error: ${error.message}`);
+    throw error;
+  }
+  const schema = sql.schema ? [...sql.schema].sort().join(',') : undefined;
   const groups = new Map<string, { dimensions: Record<string, string>; series: Series[] }>();
   for (const s of sources.series.find(sql.namespace, sql.metricName)) {
-    if (Object.keys(s.dimensions).sort().join(',') !== schema) continue;
-    if (!Object.entries(sql.where).every(([key, value]) => s.dimensions[key] === value)) continue;
+    if (schema !== undefined && Object.keys(s.dimensions).sort().join(',') !== schema) continue;
+    const matches = sql.where.every(({ key, operator, value }) =>
+      operator === '=' ? s.dimensions[key] === value : s.dimensions[key] !== value,
+    );
+    if (!matches) continue;
     const dimensions = Object.fromEntries(sql.groupBy.map((key) => [key, s.dimensions[key] ?? '']));
     const key = JSON.stringify(dimensions);
     const group = groups.get(key) ?? { dimensions, series: [] };
     group.series.push(s);
     groups.set(key, group);
   }
-  const frames = [...groups.values()].map((group) => ({
-    label: labelFor(target.label, sql.metricName, group.dimensions),
-    values: bucketize(group.series, window).map((point) => statistic(sql.statistic, point)),
-  }));
-  const total = (frame: Frame) => frame.values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
-  frames.sort((a, b) => total(b) - total(a) || a.label.localeCompare(b.label));
-  return sql.limit === undefined ? frames : frames.slice(0, sql.limit);
+  const frames = [...groups.values()]
+    .map((group) => ({
+      label: labelFor(target.label, sql.metricName, group.dimensions),
+      dimensions: group.dimensions,
+      values: bucketize(group.series, window).map((point) => statistic(sql.statistic, point)),
+    }))
+    .filter(hasData);
+  if (sql.orderBy) {
+    const { statistic: by, descending } = sql.orderBy;
+    const score = (frame: Frame) => {
+      const present = frame.values.filter((v): v is number => v !== null);
+      if (by === 'SUM') return present.reduce((a, b) => a + b, 0);
+      if (by === 'MAX') return Math.max(...present);
+      if (by === 'MIN') return Math.min(...present);
+      if (by === 'COUNT') return present.length;
+      return present.reduce((a, b) => a + b, 0) / present.length;
+    };
+    frames.sort((a, b) => (descending ? score(b) - score(a) : score(a) - score(b)));
+  }
+  return { kind: 'array', frames: sql.limit === undefined ? frames : frames.slice(0, sql.limit) };
 };
 
-type MathValue = number | Frame[];
+const MATH_TOKEN = /\s+|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),]/gy;
 
-/** Metric math: numbers, query ids, + - * /, parentheses, SUM(x) and PERIOD(x). */
+const tokenizeMath = (id: string, expression: string): string[] => {
+  const tokens: string[] = [];
+  MATH_TOKEN.lastIndex = 0;
+  let at = 0;
+  let match: RegExpExecArray | null;
+  while (at < expression.length && (match = MATH_TOKEN.exec(expression)) !== null) {
+    if (match[0].trim() !== '') tokens.push(match[0]);
+    at = MATH_TOKEN.lastIndex;
+  }
+  if (at < expression.length) {
+    if (expression.includes('$'))
+      throw expressionError(id, `Unrecognized text ${expression.slice(at)}`);
+    throw new Unanswerable(`metric math ${expression}`);
+  }
+  return tokens;
+};
+
+const REDUCERS: Record<string, (values: number[]) => number> = {
+  SUM: (v) => v.reduce((a, b) => a + b, 0),
+  AVG: (v) => v.reduce((a, b) => a + b, 0) / v.length,
+  MAX: (v) => Math.max(...v),
+  MIN: (v) => Math.min(...v),
+};
+
+/**
+ * Metric math over the request's results: numbers, ids, + - * /, parentheses, SUM/AVG/MAX/MIN
+ * and PERIOD, with CloudWatch's types (number, series, array of series).
+ */
 const evaluateMath = (
+  id: string,
   expression: string,
-  results: Map<string, Frame[]>,
+  results: Map<string, Value>,
   window: QueryWindow,
-  size: number,
-): Frame[] => {
-  const tokens = expression.match(/\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/()]/g) ?? [];
+): Value => {
+  const tokens = tokenizeMath(id, expression.split(PERIOD_AUTO).join(String(window.periodS)));
   let position = 0;
   const peek = () => tokens[position];
   const take = () => tokens[position++];
+  const size = bucketCount(window);
 
-  const combine = (a: MathValue, b: MathValue, op: (x: number, y: number) => number): MathValue => {
-    if (typeof a === 'number' && typeof b === 'number') return op(a, b);
-    const apply = (x: number | null, y: number | null) =>
-      x === null || y === null ? null : op(x, y);
-    if (typeof a === 'number')
-      return (b as Frame[]).map((f) => ({
-        label: f.label,
-        values: f.values.map((v) => apply(a, v)),
-      }));
-    if (typeof b === 'number')
-      return a.map((f) => ({ label: f.label, values: f.values.map((v) => apply(v, b)) }));
-    if (a.length === 0 || b.length === 0) return [];
-    if (a.length !== 1 && b.length !== 1 && a.length !== b.length)
-      throw new Unanswerable(`math over ${a.length} and ${b.length} series`);
-    const count = Math.max(a.length, b.length);
-    return Array.from({ length: count }, (_, i) => {
-      const fa = a[a.length === 1 ? 0 : i] as Frame;
-      const fb = b[b.length === 1 ? 0 : i] as Frame;
-      return { label: fa.label, values: fa.values.map((v, j) => apply(v, fb.values[j] ?? null)) };
-    });
+  const mapValues = (frame: LabelledFrame, f: (v: number | null, i: number) => number | null) => ({
+    ...frame,
+    values: frame.values.map(f),
+  });
+
+  const combine = (a: Value, b: Value, op: (x: number, y: number) => number): Value => {
+    const apply = (x: number | null, y: number | null) => {
+      if (x === null || y === null) return null;
+      const result = op(x, y);
+      return Number.isFinite(result) ? result : null;
+    };
+    if (a.kind === 'scalar' && b.kind === 'scalar')
+      return { kind: 'scalar', value: op(a.value, b.value) };
+    if (a.kind === 'array' && b.kind === 'array')
+      throw new Unanswerable(`arithmetic between two arrays of series (${expression})`);
+    if (a.kind === 'array' || b.kind === 'array') {
+      const [array, other, arrayFirst] =
+        a.kind === 'array' ? [a, b, true] : [b as Extract<Value, { kind: 'array' }>, a, false];
+      return {
+        kind: 'array',
+        frames: array.frames.map((frame) =>
+          mapValues(frame, (v, i) => {
+            const o =
+              other.kind === 'scalar'
+                ? other.value
+                : ((other as { frame: Frame }).frame.values[i] ?? null);
+            return arrayFirst ? apply(v, o) : apply(o, v);
+          }),
+        ),
+      };
+    }
+    if (a.kind === 'scalar' && b.kind === 'series')
+      return { kind: 'series', metric: false, frame: mapValues(b.frame, (v) => apply(a.value, v)) };
+    if (a.kind === 'series' && b.kind === 'scalar')
+      return { kind: 'series', metric: false, frame: mapValues(a.frame, (v) => apply(v, b.value)) };
+    const fa = (a as Extract<Value, { kind: 'series' }>).frame;
+    const fb = (b as Extract<Value, { kind: 'series' }>).frame;
+    return {
+      kind: 'series',
+      metric: false,
+      frame: mapValues(fa, (v, i) => apply(v, fb.values[i] ?? null)),
+    };
   };
 
-  const primary = (): MathValue => {
+  const call = (
+    name: string,
+    argumentTokens: () => Value,
+    firstToken: string | undefined,
+  ): Value => {
+    const upper = name.toUpperCase();
+    if (upper === 'PERIOD') {
+      const argument = argumentTokens();
+      if (argument.kind !== 'series' || !argument.metric || !results.has(firstToken ?? ''))
+        throw expressionError(
+          id,
+          'PERIOD takes one metric, not an expression, a search or a number',
+        );
+      return { kind: 'scalar', value: window.periodS };
+    }
+    const reducer = REDUCERS[upper];
+    if (!reducer) throw new Unanswerable(`metric math function ${name}`);
+    const argument = argumentTokens();
+    if (argument.kind === 'scalar')
+      throw expressionError(id, `${upper} takes a time series or an array of time series`);
+    if (argument.kind === 'series') {
+      // One series reduces to one number over all its points.
+      const present = argument.frame.values.filter((v): v is number => v !== null);
+      return { kind: 'scalar', value: present.length === 0 ? NaN : reducer(present) };
+    }
+    if (argument.frames.length === 0) return { kind: 'array', frames: [] };
+    const values = Array.from({ length: size }, (_, i) => {
+      const present = argument.frames.map((f) => f.values[i]).filter((v): v is number => v != null);
+      return present.length === 0 ? null : reducer(present);
+    });
+    return { kind: 'series', metric: false, frame: { label: upper, dimensions: {}, values } };
+  };
+
+  const primary = (): Value => {
     const token = take();
-    if (token === undefined) throw new Unanswerable(`math ${expression}`);
+    if (token === undefined) throw expressionError(id, 'unexpected end of expression');
     if (token === '(') {
       const value = sum();
-      take();
+      if (take() !== ')') throw expressionError(id, 'missing )');
       return value;
     }
-    if (token === '-') return combine(-1, primary(), (x, y) => x * y);
-    if (/^\d/.test(token)) return Number(token);
+    if (token === '-') return combine({ kind: 'scalar', value: -1 }, primary(), (x, y) => x * y);
+    if (/^\d/.test(token)) return { kind: 'scalar', value: Number(token) };
     if (peek() === '(') {
       take();
-      const argument = sum();
-      take();
-      switch (token.toUpperCase()) {
-        case 'SUM': {
-          if (typeof argument === 'number') return argument;
-          if (argument.length === 0) return [];
-          const values = Array.from({ length: size }, (_, i) => {
-            const present = argument.map((f) => f.values[i]).filter((v): v is number => v != null);
-            return present.length === 0 ? null : present.reduce((x, y) => x + y, 0);
-          });
-          return [{ label: 'SUM', values }];
-        }
-        case 'PERIOD':
-          return window.periodS;
-        default:
-          throw new Unanswerable(`metric math function ${token}`);
-      }
+      const first = peek();
+      const value = call(token, sum, first);
+      if (take() !== ')') throw expressionError(id, `missing ) after ${token}(`);
+      return value;
     }
     const referenced = results.get(token);
-    if (!referenced) throw new Unanswerable(`metric math reference ${token}`);
+    if (!referenced) throw expressionError(id, `Unrecognized metric or expression id ${token}`);
     return referenced;
   };
-  const product = (): MathValue => {
+  const product = (): Value => {
     let value = primary();
     while (peek() === '*' || peek() === '/') {
       const op = take();
-      value = combine(
-        value,
-        primary(),
-        op === '*' ? (x, y) => x * y : (x, y) => (y === 0 ? NaN : x / y),
-      );
+      value = combine(value, primary(), op === '*' ? (x, y) => x * y : (x, y) => x / y);
     }
     return value;
   };
-  const sum = (): MathValue => {
+  const sum = (): Value => {
     let value = product();
     while (peek() === '+' || peek() === '-') {
       const op = take();
@@ -282,27 +427,154 @@ const evaluateMath = (
     return value;
   };
   const value = sum();
-  if (position !== tokens.length) throw new Unanswerable(`math ${expression}`);
-  const frames =
-    typeof value === 'number' ? [{ label: '', values: new Array(size).fill(value) }] : value;
-  return frames.map((f) => ({
-    ...f,
-    values: f.values.map((v) => (v === null || Number.isNaN(v) ? null : v)),
-  }));
+  if (position !== tokens.length) throw expressionError(id, `unexpected ${peek()}`);
+  return value;
+};
+
+/** The id GetMetricData knows a target by (Grafana: `query<refId>` when none is set). */
+const idOf = (target: Target) => target.id || `query${target.refId}`;
+
+/** Whether Grafana sends the query at all (filterMetricsQuery, src/utils/utils.ts). */
+const isSent = (target: Target): boolean => {
+  if (!target.region) return false;
+  switch (queryKind(target)) {
+    case 'search':
+      return !!target.namespace && !!target.metricName && !!target.statistic;
+    case 'math':
+      return !!target.expression;
+    case 'insights':
+      return !!target.sqlExpression;
+    default:
+      return false;
+  }
+};
+
+/** Grafana's backend rules before any call (validateAndSetDefaults, cloudwatch_query.go). */
+const checkRequest = (targets: Target[]) => {
+  for (const target of targets) {
+    if (target.statistic === undefined)
+      throw new QueryRefused(
+        `query must have either statistic or statistics field (${target.refId})`,
+      );
+    const id = idOf(target);
+    if (!METRIC_DATA_ID.test(id))
+      throw new QueryRefused(
+        `ValidationError: The value '${id}' at 'metricDataQueries.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z][a-zA-Z0-9_]*$`,
+      );
+  }
+  const ids = targets.map(idOf);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated)
+    throw new QueryRefused(`ValidationError: The values of id must be unique: ${repeated}`);
+  const insights = targets.filter((t) => queryKind(t) === 'insights').map(idOf);
+  for (const target of targets.filter((t) => queryKind(t) === 'math')) {
+    const used = mathReferences(target.expression ?? '').filter((r) => insights.includes(r));
+    if (new Set(used).size > 1)
+      throw new QueryRefused(
+        `ValidationError: a GetMetricData request may hold only one Metrics Insights query (${used.join(', ')} in '${idOf(target)}')`,
+      );
+  }
+};
+
+/** Every metric query of the panel, in one request as Grafana sends it. */
+const metricQueries = (
+  targets: Target[],
+  sources: Sources,
+  window: QueryWindow,
+  variables: Variables,
+): Frame[] => {
+  checkRequest(targets);
+  const results = new Map<string, Value>();
+  for (const target of targets) {
+    const kind = queryKind(target);
+    if (kind === 'search')
+      results.set(idOf(target), builderQuery(target, sources, window, variables));
+    if (kind === 'insights')
+      results.set(idOf(target), insightsQuery(target, idOf(target), sources, window, variables));
+  }
+  // Math may refer to other math: evaluate whatever has its references ready, until done.
+  const ids = new Set(targets.map(idOf));
+  let pending = targets.filter((t) => queryKind(t) === 'math');
+  for (const target of pending) {
+    const unknown = mathReferences(target.expression ?? '').find((r) => !ids.has(r));
+    if (unknown)
+      throw expressionError(idOf(target), `Unrecognized metric or expression id ${unknown}`);
+  }
+  while (pending.length > 0) {
+    const ready = pending.filter((t) =>
+      mathReferences(t.expression ?? '').every((id) => results.has(id)),
+    );
+    if (ready.length === 0)
+      throw expressionError(idOf(pending[0] as Target), 'circular reference between expressions');
+    for (const target of ready) {
+      const value = evaluateMath(idOf(target), target.expression ?? '', results, window);
+      if (value.kind === 'scalar' && !target.hide)
+        throw expressionError(
+          idOf(target),
+          'the expression returns a single number; it must return a time series or an array of time series',
+        );
+      results.set(idOf(target), value);
+    }
+    pending = pending.filter((t) => !ready.includes(t));
+  }
+  return targets
+    .filter((t) => !t.hide)
+    .flatMap((target): Frame[] => {
+      const value = results.get(idOf(target));
+      const frames =
+        value?.kind === 'series' ? [value.frame] : value?.kind === 'array' ? value.frames : [];
+      const isMath = queryKind(target) === 'math';
+      return frames.map((f) => ({
+        label: isMath ? labelFor(target.label, f.label, f.dimensions) : f.label,
+        values: f.values.map((v) => (v === null || Number.isNaN(v) ? null : v)),
+      }));
+    });
+};
+
+/** A local log group's ARN, as DescribeLogGroups would give it (a placeholder account). */
+export const localLogGroupArn = (name: string): string =>
+  `arn:aws:logs:local:000000000000:log-group:${name}:*`;
+
+/** The log group names a logs query reads, resolved as the datasource resolves them. */
+const logGroupsOf = (target: Target, variables: Variables, known: VariableOption[]): string[] => {
+  const arns = (target.logGroups ?? []).flatMap(({ arn }) => {
+    const variable = variableNamed(arn, variables);
+    if (!variable) return [arn];
+    // interpolateStringArrayUsingSingleOrMultiValuedVariable: an array value splits into its
+    // values; a plain string (All kept as '$__all') stays one joined string.
+    if (Array.isArray(variable.value)) return expand(variable);
+    return [isAll(variable) ? expand(variable).join('|') : variable.value];
+  });
+  const names = (target.logGroupNames ?? []).flatMap((name) => {
+    const variable = variableNamed(name, variables);
+    return variable ? texts(variable) : [name];
+  });
+  const resolved = [
+    ...arns.map(
+      (arn) => known.find((group) => group.value === arn)?.text ?? `(unknown ARN ${arn})`,
+    ),
+    ...names,
+  ];
+  if (resolved.length === 0)
+    throw new QueryRefused('InvalidParameterException: StartQuery needs at least one log group');
+  if (resolved.length > 50)
+    throw new QueryRefused('InvalidParameterException: StartQuery takes at most 50 log groups');
+  const missing = resolved.filter((name) => !known.some((group) => group.text === name));
+  if (missing.length > 0)
+    throw new QueryRefused(
+      `ResourceNotFoundException: The specified log group does not exist: ${missing.join(', ')}`,
+    );
+  return [...new Set(resolved)];
 };
 
 /** Logs Insights subset: `fields`, `filter f = "v"`, `filter f like /re/`, `sort`, `limit`. */
-const logsQuery = (
-  target: Target,
-  logs: LogStore,
-  window: QueryWindow,
-  variables: VariableValues,
-) => {
-  const groups = allowedValues(target.logGroupNames ?? ['*'], variables);
+const logsQuery = (target: Target, logs: LogStore, window: QueryWindow, variables: Variables) => {
+  const known = logs.logGroups().map((name) => ({ text: name, value: localLogGroupArn(name) }));
+  const groups = new Set(logGroupsOf(target, variables, known));
   let lines: LogLine[] = logs
     .list()
     .filter((line) => line.timestamp >= window.fromMs && line.timestamp <= window.toMs)
-    .filter((line) => groups === undefined || groups.has(line.logGroup));
+    .filter((line) => groups.has(line.logGroup));
   const parsed = new Map<LogLine, Record<string, unknown>>();
   const field = (line: LogLine, name: string): string => {
     if (name === '@timestamp') return new Date(line.timestamp).toISOString();
@@ -347,6 +619,8 @@ const logsQuery = (
         break;
       case 'limit':
         limit = Number(argument);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+          throw new QueryRefused('MalformedQueryException: limit must be between 1 and 10000');
         break;
       case '':
         break;
@@ -361,67 +635,46 @@ const logsQuery = (
   };
 };
 
-/** The panel's visible results: charts' frames or a table of log fields, plus notes. */
+/** The panel's visible results: charts' frames or a table of log fields, errors and notes. */
 export const evaluatePanel = (
   panel: PanelJson,
   sources: Sources,
   window: QueryWindow,
-  variables: VariableValues,
+  variables: Variables,
 ): PanelResult => {
   const targets = panel.targets ?? [];
-  const results = new Map<string, Frame[]>();
+  const errors: string[] = [];
   const notes: string[] = [];
-  const cannot = (target: Target, error: unknown) => {
-    if (!(error instanceof Unanswerable)) throw error;
-    notes.push(`The local stack cannot answer query ${target.refId}: ${error.message}.`);
+  const fail = (error: unknown, prefix = '') => {
+    if (error instanceof QueryRefused) errors.push(`${prefix}${error.message}`);
+    else if (error instanceof Unanswerable)
+      notes.push(`The local stack cannot answer this panel: ${error.message}.`);
+    else throw error;
   };
-  const size = bucketCount(window);
   let table: PanelResult['table'];
-
-  for (const target of targets) {
+  for (const target of targets.filter((t) => queryKind(t) === 'logs')) {
     try {
-      const kind = queryKind(target);
-      if (kind === 'search')
-        results.set(target.id ?? target.refId, search(target, sources, window, variables));
-      if (kind === 'insights')
-        results.set(target.id ?? target.refId, insights(target, sources, window, variables));
-      if (kind === 'logs') table = logsQuery(target, sources.logs, window, variables);
+      table = logsQuery(target, sources.logs, window, variables);
     } catch (error) {
-      cannot(target, error);
+      fail(error);
     }
   }
-  // Math may refer to other math: evaluate whatever has its references ready, until done.
-  let pending = targets.filter((t) => queryKind(t) === 'math');
-  while (pending.length > 0) {
-    const ready = pending.filter((t) =>
-      mathReferences(t.expression ?? '').every((id) => results.has(id)),
-    );
-    if (ready.length === 0) {
-      pending.forEach((t) => cannot(t, new Unanswerable(`metric math ${t.expression}`)));
-      break;
+  let frames: Frame[] = [];
+  const sent = targets.filter((t) => queryKind(t) !== 'logs' && isSent(t));
+  if (sent.length > 0) {
+    try {
+      frames = metricQueries(sent, sources, window, variables);
+    } catch (error) {
+      // One refused query fails the panel's whole GetMetricData request.
+      fail(error, 'metric request error: ');
     }
-    for (const target of ready) {
-      try {
-        const frames = evaluateMath(target.expression ?? '', results, window, size);
-        results.set(
-          target.id ?? target.refId,
-          frames.map((f) => ({ ...f, label: target.label ?? f.label })),
-        );
-      } catch (error) {
-        cannot(target, error);
-        results.set(target.id ?? target.refId, []);
-      }
-    }
-    pending = pending.filter((t) => !ready.includes(t));
   }
-
-  if (table) return { table, notes };
+  if (table) return { table, errors, notes };
   const fromS = Math.floor(window.fromMs / 1000);
   return {
-    times: Array.from({ length: size }, (_, i) => fromS + i * window.periodS),
-    frames: targets
-      .filter((t) => !t.hide && queryKind(t) !== 'logs')
-      .flatMap((t) => results.get(t.id ?? t.refId) ?? []),
+    times: Array.from({ length: bucketCount(window) }, (_, i) => fromS + i * window.periodS),
+    frames,
+    errors,
     notes,
   };
 };

@@ -1,4 +1,4 @@
-/* global document, window, location, fetch, uPlot, setInterval, setTimeout, URLSearchParams */
+/* global document, window, location, history, fetch, uPlot, setInterval, setTimeout, URLSearchParams */
 // The local dashboard page: lays out the generated dashboard JSON and draws the data that
 // /grafana/api/d/<uid> evaluates for the URL's time range and variables.
 'use strict';
@@ -255,7 +255,11 @@ function draw(panel, body, result) {
       ),
     );
   }
-  const notes = result.notes.map((note) => el('div', { class: 'note' }, note));
+  const notes = [
+    ...(result.errors ?? []).map((error) => el('div', { class: 'note error' }, error)),
+    ...result.notes.map((note) => el('div', { class: 'note' }, note)),
+  ];
+  body.setAttribute('data-errors', JSON.stringify(result.errors ?? []));
   if (result.table) drawTable(panel, body, result);
   else if (!hasValues) {
     plots.get(panel.id)?.plot.destroy();
@@ -291,22 +295,39 @@ async function startDashboard(dashboard, nav) {
   const { grid, bodies } = layout(dashboard);
   root.append(top.bar, grid);
   const params = new URLSearchParams(location.search);
-  const refresh = params.get('refresh') ?? dashboard.refresh ?? '';
+  // Locally the page refreshes every 5 s (nothing is billed here); on AWS the dashboard's own
+  // refresh applies.
+  const refresh = params.get('refresh') ?? '5s';
   const refreshMs = /^(\d+)([smh])$/.test(refresh)
     ? Number(refresh.slice(0, -1)) * { s: 1000, m: 60000, h: 3600000 }[refresh.slice(-1)]
     : 0;
 
+  // The first request is the dashboard's load (URL values kept); later ones are refreshes, after
+  // which the URL holds the values Grafana would have kept, as Grafana writes them back.
+  let phase = 'load';
   const update = async () => {
-    const response = await fetch(`/grafana/api/d/${dashboard.uid}${location.search}`);
+    const query = new URLSearchParams(location.search);
+    query.set('phase', phase);
+    const response = await fetch(`/grafana/api/d/${dashboard.uid}?${query.toString()}`);
     const data = await response.json();
+    phase = 'refresh';
+    const kept = new URLSearchParams(location.search);
+    for (const key of [...kept.keys()]) if (key.startsWith('var-')) kept.delete(key);
+    for (const [key, value] of data.url) kept.append(key, value);
+    history.replaceState(null, '', `${location.pathname}?${kept.toString()}`);
     top.chips.replaceChildren(
       ...data.variables.map((v) =>
-        el('span', { class: 'chip', 'data-variable': v.name }, el('b', {}, v.label), v.text),
+        el(
+          'span',
+          { class: v.note ? 'chip error' : 'chip', 'data-variable': v.name, title: v.note ?? '' },
+          el('b', {}, v.label),
+          v.text,
+        ),
       ),
     );
     const from = new Date(data.window.fromMs).toLocaleTimeString();
     const to = new Date(data.window.toMs).toLocaleTimeString();
-    top.range.textContent = `${from} – ${to} · ${data.window.periodS}s points${refreshMs ? ` · refresh ${refresh}` : ''}`;
+    top.range.textContent = `${from} – ${to} · ${data.window.periodS}s points${refreshMs ? ` · refresh ${refresh} (on AWS: ${dashboard.refresh})` : ''}`;
     for (const panel of dashboard.panels) {
       const body = bodies.get(panel.id);
       if (body && data.panels[panel.id]) draw(panel, body, data.panels[panel.id]);

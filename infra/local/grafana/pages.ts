@@ -7,15 +7,24 @@
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { DashboardJson, VariableJson } from '../../../dashboards/model.ts';
+import { queryKind, type DashboardJson, type PanelJson } from '../../../dashboards/model.ts';
 import { DASHBOARDS } from '../../../shared/grafana.ts';
 import {
   evaluatePanel,
-  interpolate,
+  localLogGroupArn,
+  type PanelResult,
   type QueryWindow,
   type Sources,
-  type VariableValues,
 } from './evaluate.ts';
+import {
+  ALL_TEXT,
+  isAll,
+  resolveVariables,
+  urlValues,
+  type Phase,
+  type ResolvedVariable,
+  type VariableSources,
+} from './variables.ts';
 
 const GENERATED = new URL('../../../dashboards/generated/', import.meta.url);
 const require = createRequire(import.meta.url);
@@ -61,67 +70,25 @@ const PERIODS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600];
 export const autoPeriod = (rangeMs: number): number =>
   PERIODS.find((period) => rangeMs / 1000 / period <= 300) ?? 3600;
 
-const ALL = '$__all';
-
-/** Options a query variable has locally: the dimension values or log groups recorded. */
-const localOptions = (
-  variable: VariableJson,
-  sources: Sources,
-  resolved: VariableValues,
-): string[] => {
-  const query = (variable.query ?? {}) as Record<string, unknown>;
-  if (query.queryType === 'LogGroups') return sources.logs.logGroups();
-  if (query.queryType !== 'DimensionValues') return [];
-  const filters = Object.fromEntries(
-    Object.entries((query.dimensionFilters as Record<string, string>) ?? {}).map(([k, v]) => [
-      k,
-      interpolate(v, resolved),
-    ]),
-  );
-  return sources.series.dimensionValues(
-    String(query.namespace),
-    String(query.metricName),
-    String(query.dimensionKey),
-    filters,
-  );
-};
-
 export interface ShownVariable {
   name: string;
   label: string;
   text: string;
+  note?: string;
 }
 
-/**
- * Variable values from the URL, else the dashboard's current value. Locally there is one
- * deployment, so "All" matches every recorded value (the stage filter has nothing to tell
- * apart); a single-value variable with nothing chosen takes the first recorded value.
- */
-export const resolveVariables = (
-  dashboard: DashboardJson,
-  params: URLSearchParams,
-  sources: Sources,
-): { values: VariableValues; shown: ShownVariable[] } => {
-  const values: VariableValues = {};
-  const shown: ShownVariable[] = [];
-  for (const variable of dashboard.templating.list) {
-    const fromUrl = params.getAll(`var-${variable.name}`);
-    const current = variable.current?.value;
-    const chosen = fromUrl.length > 0 ? fromUrl : current !== undefined ? [String(current)] : [];
-    let resolved: string[];
-    if (chosen.includes(ALL) || chosen.includes('All')) resolved = [variable.allValue ?? '*'];
-    else if (chosen.length > 0) resolved = chosen;
-    else if (variable.type === 'query')
-      resolved = localOptions(variable, sources, values).slice(0, 1);
-    else resolved = [];
-    values[variable.name] = resolved;
-    shown.push({
-      name: variable.name,
-      label: variable.label ?? variable.name,
-      text: resolved.includes('*') ? 'All' : resolved.join(', ') || '(none)',
-    });
-  }
-  return { values, shown };
+/** What the local CloudWatch lists for variables: recorded dimension values and log groups. */
+const variableSources = (sources: Sources): VariableSources => ({
+  dimensionValues: (namespace, metricName, key, filters) =>
+    sources.series.dimensionValues(namespace, metricName, key, filters),
+  logGroups: () =>
+    sources.logs.logGroups().map((name) => ({ text: name, value: localLogGroupArn(name) })),
+});
+
+const shownText = (variable: ResolvedVariable) => {
+  if (isAll(variable)) return ALL_TEXT;
+  const text = Array.isArray(variable.text) ? variable.text.join(' + ') : variable.text;
+  return text || '(none)';
 };
 
 const html = (title: string, body: string, script: string) => `<!doctype html>
@@ -210,7 +177,18 @@ const serve = async (url: URL, sources: Sources, now: number, response: ServerRe
   );
 };
 
-/** Every panel's data for the URL's time range and variables. */
+/** The window a panel queries: the dashboard's, or its own relative time (`timeFrom`). */
+const panelWindow = (panel: PanelJson, window: QueryWindow): QueryWindow => {
+  const relative = panel.timeFrom ? parseTime(`now-${panel.timeFrom}`, window.toMs) : undefined;
+  if (relative === undefined) return window;
+  return { fromMs: relative, toMs: window.toMs, periodS: autoPeriod(window.toMs - relative) };
+};
+
+/**
+ * Every panel's data for the URL's time range and variables. `phase=refresh` (an auto-refresh
+ * of an open page) validates variables as Grafana does on a time range change; anything else is
+ * a first load, where the URL's values are kept.
+ */
 export const panelData = (
   dashboard: DashboardJson,
   params: URLSearchParams,
@@ -224,11 +202,39 @@ export const panelData = (
     now,
   );
   const window: QueryWindow = { fromMs, toMs, periodS: autoPeriod(toMs - fromMs) };
-  const { values, shown } = resolveVariables(dashboard, params, sources);
-  const panels = Object.fromEntries(
-    dashboard.panels
-      .filter((panel) => panel.type !== 'row')
-      .map((panel) => [panel.id, evaluatePanel(panel, sources, window, values)]),
+  const phase: Phase = params.get('phase') === 'refresh' ? 'refresh' : 'load';
+  const variables = resolveVariables(
+    dashboard.templating.list,
+    params,
+    variableSources(sources),
+    phase,
   );
-  return { window, variables: shown, panels };
+  const shown: ShownVariable[] = Object.values(variables).map((v) => ({
+    name: v.name,
+    label: v.label,
+    text: shownText(v),
+    ...(v.note ? { note: v.note } : {}),
+  }));
+  const results = new Map<number, PanelResult>();
+  const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
+  // Panels reading another panel's results (the Dashboard datasource) come after their source.
+  const reuses = (panel: PanelJson) => (panel.targets ?? []).some((t) => queryKind(t) === 'panel');
+  for (const panel of [...panels.filter((p) => !reuses(p)), ...panels.filter(reuses)]) {
+    const source = panel.targets?.find((t) => queryKind(t) === 'panel')?.panelId;
+    results.set(
+      panel.id,
+      source === undefined
+        ? evaluatePanel(panel, sources, panelWindow(panel, window), variables)
+        : (results.get(source) ?? {
+            errors: [`Dashboard datasource: no panel with id ${source}`],
+            notes: [],
+          }),
+    );
+  }
+  return {
+    window,
+    variables: shown,
+    url: urlValues(variables),
+    panels: Object.fromEntries(results),
+  };
 };

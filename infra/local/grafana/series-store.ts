@@ -73,13 +73,13 @@ export class SeriesStore {
     namespace: string,
     name: string,
     key: string,
-    filters: Record<string, string> = {},
+    filters: Record<string, string[]> = {},
   ): string[] {
     const values = new Set<string>();
     for (const series of this.find(namespace, name)) {
       const value = series.dimensions[key];
       const matches = Object.entries(filters).every(
-        ([k, v]) => v === '*' || series.dimensions[k] === v,
+        ([k, v]) => v.includes('*') || v.includes(series.dimensions[k] ?? ''),
       );
       if (value !== undefined && matches) values.add(value);
     }
