@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '#test/support/local-stack.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { runSimulation } from './engine.ts';
 import { RunLimitError } from './runs.ts';
@@ -89,7 +90,9 @@ describe('the simulator engine against the local stack', () => {
     expect(report.interrupted).toBe(true);
     expect(report.sendingMs).toBeLessThan(10_000);
     expect(report.runs.map((run) => run.status)).toEqual(['FAILED']);
-    const run: any = await (await fetch(`${stack.url}/api/runs/${report.runs[0]!.id}`)).json();
+    const run: any = await (
+      await checkedFetch(`${stack.url}/api/runs/${report.runs[0]!.id}`)
+    ).json();
     expect(run.errorMessage).toMatch(/interrupted/i);
     const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 30_000 });
     expect(verified).toMatchObject({ stored: report.accepted, lost: 0 });
@@ -99,7 +102,7 @@ describe('the simulator engine against the local stack', () => {
     await expect(runSimulation({ url: stack.url, runs: 3, readings: 10 })).rejects.toBeInstanceOf(
       RunLimitError,
     );
-    const running = await (await fetch(`${stack.url}/api/runs/running`)).json();
+    const running = await (await checkedFetch(`${stack.url}/api/runs/running`)).json();
     expect(running).toEqual([]);
   });
 });
