@@ -342,7 +342,7 @@ export interface components {
     /** @description One reading. `type` defaults to `temperature`. Unknown fields are ignored. */
     SingleReading: {
       /** @example temp-1 */
-      sensorId?: string;
+      sensorId: string;
       /** @description Within [now − 7 days, now + 5 minutes] (a rule no schema can express: it depends on the time of the request; outside it the answer is 400). Absent: the time the request was accepted. */
       timestamp?: string | number | null;
       /** @description Client id of the reading, part of its identity (re-sends with the same id are stored once); needs `timestamp`. */
@@ -350,7 +350,7 @@ export interface components {
       /** @description The run, instead of the X-Run-Id header. In a batch item it must name the run of the request. */
       runId?: string | null;
       type?: string | null;
-      reading?: (0 | number) | null;
+      reading: (0 | number) | null;
     } & ({
       sensorId: unknown;
     } & {
@@ -359,7 +359,7 @@ export interface components {
     /** @description Up to 3 readings of one sensor at one time, one per field present (in that order). Unknown fields are ignored. */
     MultiReading: {
       /** @example temp-1 */
-      sensorId?: string;
+      sensorId: string;
       /** @description Within [now − 7 days, now + 5 minutes] (a rule no schema can express: it depends on the time of the request; outside it the answer is 400). Absent: the time the request was accepted. */
       timestamp?: string | number | null;
       /** @description Client id of the reading, part of its identity (re-sends with the same id are stored once); needs `timestamp`. */

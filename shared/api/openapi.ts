@@ -103,6 +103,7 @@ const itemCommon: Schema = {
 const singleReading: Schema = {
   type: 'object',
   description: `One reading. \`type\` defaults to \`${DEFAULT_MEASUREMENT_TYPE}\`. Unknown fields are ignored.`,
+  required: ['sensorId', 'reading'],
   allOf: [present('sensorId'), present('reading')],
   properties: {
     ...itemCommon,
@@ -120,6 +121,7 @@ const singleReading: Schema = {
 const multiReading: Schema = {
   type: 'object',
   description: `Up to ${MULTI_READING_TYPES.length} readings of one sensor at one time, one per field present (in that order). Unknown fields are ignored.`,
+  required: ['sensorId'],
   allOf: [present('sensorId'), { anyOf: MULTI_READING_TYPES.map(present) }],
   properties: {
     ...itemCommon,

@@ -16,7 +16,7 @@ try {
   // Open POST /api/sensors/data: the route most clients call, with its body shapes.
   await page.locator('#operations-sensors-postMeasurements .opblock-summary').click();
   await page.waitForSelector('#operations-sensors-postMeasurements .responses-wrapper');
-  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: FILE, fullPage: false });
   console.log(`wrote ${FILE}`);
 } finally {
