@@ -355,7 +355,7 @@ export interface components {
       sensorId: unknown;
     } & {
       reading: unknown;
-    });
+    } & unknown);
     /** @description Up to 3 readings of one sensor at one time, one per field present (in that order). Unknown fields are ignored. */
     MultiReading: {
       /** @example temp-1 */
@@ -381,7 +381,8 @@ export interface components {
       | {
           pressure: unknown;
         }
-    ));
+    ) &
+      unknown);
     MeasurementItem: components['schemas']['SingleReading'] | components['schemas']['MultiReading'];
     MeasurementBatch: {
       /** @description The run, instead of the X-Run-Id header. In a batch item it must name the run of the request. */

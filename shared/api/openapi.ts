@@ -55,6 +55,8 @@ const isoInstant: Schema = { type: 'string', format: 'date-time', pattern: ISO_I
 /** Query instants: the ISO form above, or epoch milliseconds as 1 to 16 digits. */
 const instantParam: Schema = {
   anyOf: [isoInstant, { type: 'string', pattern: '^\\d{1,16}$' }],
+  description:
+    'An ISO-8601 instant with seconds and a zone, or epoch milliseconds; from 1970 to the end of 9999.',
 };
 
 const safeId: Schema = { type: 'string', pattern: SAFE_ID.source };
@@ -100,11 +102,14 @@ const itemCommon: Schema = {
   },
 };
 
+/** A client id is for recognising re-sends: a server-assigned time would differ per re-send. */
+const idNeedsTimestamp: Schema = { if: present('id'), then: present('timestamp') };
+
 const singleReading: Schema = {
   type: 'object',
   description: `One reading. \`type\` defaults to \`${DEFAULT_MEASUREMENT_TYPE}\`. Unknown fields are ignored.`,
   required: ['sensorId', 'reading'],
-  allOf: [present('sensorId'), present('reading')],
+  allOf: [present('sensorId'), present('reading'), idNeedsTimestamp],
   properties: {
     ...itemCommon,
     type: orNull({
@@ -122,7 +127,7 @@ const multiReading: Schema = {
   type: 'object',
   description: `Up to ${MULTI_READING_TYPES.length} readings of one sensor at one time, one per field present (in that order). Unknown fields are ignored.`,
   required: ['sensorId'],
-  allOf: [present('sensorId'), { anyOf: MULTI_READING_TYPES.map(present) }],
+  allOf: [present('sensorId'), { anyOf: MULTI_READING_TYPES.map(present) }, idNeedsTimestamp],
   properties: {
     ...itemCommon,
     ...Object.fromEntries(MULTI_READING_TYPES.map((type) => [type, orNull(readingValue)])),
@@ -947,7 +952,7 @@ export const openApiDocument = () => ({
     description: [
       'Runs of the IoT Playground simulator, the sensor readings posted during them, and their reports.',
       '',
-      'All bodies are JSON (the report download is a ZIP). Errors of the functions are `{error, message, details}` (some add fields); answers API Gateway gives itself are `{message}`. Unknown paths answer 404 and a known path under another method 405 (with `Allow` and `allowed`), both with the error body.',
+      'All bodies are JSON (the report download is a ZIP). An empty query parameter or header counts as absent, and so does a null field in a request body. Errors of the functions are `{error, message, details}` (some add fields); answers API Gateway gives itself are `{message}`. Unknown paths answer 404 and a known path under another method 405 (with `Allow` and `allowed`), both with the error body.',
       '',
       `CORS: preflight is answered by the gateway; allowed request headers ${topology.api.corsAllowedHeaders.join(', ')}; exposed response headers ${topology.api.corsExposedHeaders.join(', ')}.`,
     ].join('\n'),
