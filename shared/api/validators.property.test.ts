@@ -360,7 +360,9 @@ describe('the request validators agree with the OpenAPI description', () => {
     });
     fc.assert(
       fc.property(query, (params) => {
-        const present = Object.entries(params).filter(([, v]) => v !== undefined && v !== '');
+        const present = Object.entries(params).filter(
+          (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+        );
         const schemaAccepts = present.every(([name, raw]) => {
           const [validate, integer] = schemas[name as keyof typeof schemas];
           return validate(queryValue(raw, integer));
@@ -410,9 +412,9 @@ describe('the request validators agree with the OpenAPI description', () => {
   });
 
   it('Idempotency-Key: the header pattern is the one the ingest checks', () => {
-    const [keyParameter] = (document.paths['/api/sensors/data'].post.parameters as any[]).filter(
-      (p) => p.name === 'Idempotency-Key',
-    );
+    const [keyParameter] = (
+      (document.paths as any)['/api/sensors/data'].post.parameters as any[]
+    ).filter((p) => p.name === 'Idempotency-Key');
     const schema = ajv.compile(keyParameter.schema);
     fc.assert(
       fc.property(
