@@ -30,6 +30,8 @@ Options:
 Local-only endpoints:
   GET    /grafana          the dashboards of dashboards/generated and the recent runs
   GET    /grafana/d/<uid>  a dashboard, evaluated against what this stack records
+  GET    /api/docs         the API reference (Swagger UI over the OpenAPI description)
+  GET    /api/openapi.json the OpenAPI 3.1 description of the API
   GET    /local/health
   GET    /local/metrics    EMF metrics the functions printed (?namespace=&name= filter)
   DELETE /local/metrics    forget them
@@ -122,6 +124,7 @@ console.log(`IoT Playground API listening on ${stack.url}
 ${routes}
   GET   ${stack.url}/local/metrics
 Dashboards: ${stack.url.replace('127.0.0.1', 'localhost')}/grafana
+API reference: ${stack.url.replace('127.0.0.1', 'localhost')}/api/docs (description: /api/openapi.json)
 DynamoDB (dynalite): ${stack.dynamoDbEndpoint} — ${values['data-dir'] ? `data in ${values['data-dir']}` : 'in memory'}
 SQS: ${stack.sqsEndpoint} — queues ${Object.values(stack.queues)
   .map(({ queue, deadLetters }) => `${queue.name} (dead letters: ${deadLetters.name})`)

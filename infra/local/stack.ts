@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { apiDocs } from './api-docs/index.ts';
 import { listen } from './listen.ts';
 import {
   functionEnvironment as topologyEnvironment,
@@ -314,6 +315,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const handled =
       controls(request, response) ??
       dashboards(request, response) ??
+      apiDocs(request, response) ??
       (recorder.gatewayExchange(request, response), apiRequest(request, response));
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);

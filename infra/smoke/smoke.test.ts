@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { SENSORS_DASHBOARD } from '#shared/grafana.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 import { runSmoke, type SmokeOptions } from './smoke.ts';
 
@@ -32,6 +33,8 @@ const inProcess = async (url: string, overrides: Partial<SmokeOptions> = {}) => 
     grafanaAuth: {},
     readBackTimeoutMs: 30_000,
     log: (line) => lines.push(line),
+    // Every answer the smoke test gets is checked against the OpenAPI description.
+    fetch: checkedFetch as typeof fetch,
     ...overrides,
   });
   return { ...result, output: lines.join('\n') };

@@ -6,6 +6,7 @@
  * Only the HTTP API is used: no AWS credentials, so the same check runs locally and in CI.
  */
 import { randomUUID } from 'node:crypto';
+import { createApiClient, type ApiSchemas } from '#shared/api/client.ts';
 import { SENSORS_DASHBOARD } from '#shared/grafana.ts';
 
 export interface GrafanaAuth {
@@ -26,6 +27,8 @@ export interface SmokeOptions {
   /** How long readings may take to travel through the queue into the table. */
   readBackTimeoutMs: number;
   log: (line: string) => void;
+  /** The fetch of the API calls (tests pass one that checks answers against the description). */
+  fetch?: typeof fetch;
 }
 
 export interface SmokeResult {
@@ -35,24 +38,12 @@ export interface SmokeResult {
 
 class StepFailed extends Error {}
 
+/** An answer of the typed client, for the messages of a failed step. */
 interface Reply {
-  status: number;
-  body: unknown;
+  data?: unknown;
+  error?: unknown;
+  response: Response;
 }
-
-/** The fields the smoke test reads from the API's answers; a missing one fails its check. */
-interface Answer {
-  canStart?: boolean;
-  currentRunning?: number;
-  maxAllowed?: number;
-  id?: string;
-  status?: string;
-  grafanaUrl?: unknown;
-  accepted?: number;
-  runId?: string;
-  items?: Expected[];
-}
-const answer = (reply: Reply): Answer => (reply.body ?? {}) as Answer;
 
 interface Expected {
   sensorId: string;
@@ -63,7 +54,7 @@ interface Expected {
 interface SmokeRequest {
   shape: string;
   headers: Record<string, string>;
-  body: unknown;
+  body: ApiSchemas['MeasurementRequest'];
   expected: Expected[];
 }
 
@@ -144,38 +135,18 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
   const { log } = options;
   const started = Date.now();
 
-  const call = async (
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Reply> => {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {}),
-          ...headers,
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      throw new StepFailed(`${method} ${base}${path}: ${(error as Error).cause ?? error}`);
-    }
-    const text = await response.text();
-    try {
-      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
-    } catch {
-      return { status: response.status, body: text.slice(0, 200) };
-    }
-  };
+  const send = options.fetch ?? fetch;
+  const api = createApiClient(base, {
+    ...(options.apiToken ? { headers: { authorization: `Bearer ${options.apiToken}` } } : {}),
+    fetch: (request) =>
+      send(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch((error: Error) => {
+        throw new StepFailed(`${request.method} ${request.url}: ${error.cause ?? error}`);
+      }),
+  });
   const expectStatus = (reply: Reply, status: number, what: string): void => {
-    if (reply.status !== status) {
+    if (reply.response.status !== status) {
       throw new StepFailed(
-        `${what}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`,
+        `${what}: expected ${status}, got ${reply.response.status} ${JSON.stringify(reply.data ?? reply.error)}`,
       );
     }
   };
@@ -186,26 +157,24 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
   const pass = (detail: string) => log(`✓ ${step.padEnd(12)} ${detail}`);
 
   try {
-    const capacity = await call('GET', '/api/runs/can-start');
+    const capacity = await api.GET('/api/runs/can-start');
     expectStatus(capacity, 200, 'GET /api/runs/can-start');
-    const { canStart, currentRunning, maxAllowed } = answer(capacity);
-    if (canStart !== true) {
+    const { canStart, currentRunning, maxAllowed } = capacity.data!;
+    if (!canStart) {
       throw new StepFailed(`no free run slot: ${currentRunning} of ${maxAllowed} runs running`);
     }
     pass(`${currentRunning} of ${maxAllowed} runs running`);
 
     step = 'start';
-    const start = await call(
-      'POST',
-      '/api/runs/start',
-      { duration: 300, interval: 1, sensorIds: SENSORS },
-      { 'X-User': 'smoke-test' },
-    );
+    const start = await api.POST('/api/runs/start', {
+      body: { duration: 300, interval: 1, sensorIds: SENSORS },
+      params: { header: { 'X-User': 'smoke-test' } },
+    });
     expectStatus(start, 201, 'POST /api/runs/start');
-    runId = answer(start).id;
-    if (typeof runId !== 'string' || answer(start).status !== 'RUNNING') {
+    runId = start.data?.id;
+    if (typeof runId !== 'string' || start.data?.status !== 'RUNNING') {
       throw new StepFailed(
-        `the started run has no id or is not RUNNING: ${JSON.stringify(start.body)}`,
+        `the started run has no id or is not RUNNING: ${JSON.stringify(start.data)}`,
       );
     }
     pass(`run ${runId}`);
@@ -213,15 +182,15 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
     step = 'ingest';
     const requests = readingsFor(runId, Date.now());
     for (const request of requests) {
-      const reply = await call('POST', '/api/sensors/data', request.body, {
-        ...request.headers,
-        'Idempotency-Key': randomUUID(),
+      const reply = await api.POST('/api/sensors/data', {
+        body: request.body,
+        params: { header: { ...request.headers, 'Idempotency-Key': randomUUID() } },
       });
       expectStatus(reply, 202, `POST /api/sensors/data (${request.shape})`);
-      const { accepted, runId: acceptedFor } = answer(reply);
+      const { accepted, runId: acceptedFor } = reply.data!;
       if (accepted !== request.expected.length || acceptedFor !== runId) {
         throw new StepFailed(
-          `${request.shape}: expected {accepted: ${request.expected.length}, runId}, got ${JSON.stringify(reply.body)}`,
+          `${request.shape}: expected {accepted: ${request.expected.length}, runId}, got ${JSON.stringify(reply.data)}`,
         );
       }
       pass(`${request.shape}: 202, ${accepted} accepted`);
@@ -235,9 +204,11 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
     const deadline = Date.now() + options.readBackTimeoutMs;
     let stored: string[] = [];
     for (;;) {
-      const reply = await call('GET', `/api/sensors/data?runId=${runId}&limit=1000`);
+      const reply = await api.GET('/api/sensors/data', {
+        params: { query: { runId, limit: 1000 } },
+      });
       expectStatus(reply, 200, 'GET /api/sensors/data');
-      stored = (answer(reply).items ?? []).map(readingId).sort();
+      stored = reply.data!.items.map(readingId).sort();
       if (stored.length >= expected.length || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -251,16 +222,19 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
     pass(`all ${expected.length} readings stored exactly once`);
 
     step = 'finish';
-    const finish = await call('POST', `/api/runs/${runId}/finish`, { status: 'COMPLETED' });
+    const finish = await api.POST('/api/runs/{id}/finish', {
+      params: { path: { id: runId } },
+      body: { status: 'COMPLETED' },
+    });
     expectStatus(finish, 200, `POST /api/runs/${runId}/finish`);
-    if (answer(finish).status !== 'COMPLETED') {
-      throw new StepFailed(`finished run is ${answer(finish).status}, not COMPLETED`);
+    if (finish.data?.status !== 'COMPLETED') {
+      throw new StepFailed(`finished run is ${finish.data?.status}, not COMPLETED`);
     }
     finished = true;
     pass("COMPLETED; the run and its readings stay until the tables' TTL removes them");
 
     step = 'grafanaUrl';
-    await checkGrafana(answer(finish).grafanaUrl, runId, base, options, pass);
+    await checkGrafana(finish.data.grafanaUrl, runId, base, options, pass);
 
     log(`Smoke test passed against ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return { ok: true, runId };
@@ -272,10 +246,16 @@ export const runSmoke = async (options: SmokeOptions): Promise<SmokeResult> => {
   } finally {
     if (runId !== undefined && !finished) {
       // Never leave a run holding a slot.
-      const cleanup = await call('POST', `/api/runs/${runId}/finish`, {
-        errorMessage: `smoke test failed at ${step}`,
-      }).catch((error: Error) => ({ status: 0, body: error.message }));
-      log(`  cleanup: run ${runId} finished as FAILED (answer ${cleanup.status})`);
+      const cleanup = await api
+        .POST('/api/runs/{id}/finish', {
+          params: { path: { id: runId } },
+          body: { errorMessage: `smoke test failed at ${step}` },
+        })
+        .then(
+          ({ response }) => response.status,
+          () => 0,
+        );
+      log(`  cleanup: run ${runId} finished as FAILED (answer ${cleanup})`);
     }
   }
 };

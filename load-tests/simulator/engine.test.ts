@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '#test/support/local-stack.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
+
+/** Every answer the simulator gets is checked against the OpenAPI description. */
+const checked = { fetch: checkedFetch as typeof fetch };
 import type { LocalStack } from '#infra/local/stack.ts';
 import { runSimulation } from './engine.ts';
 import { RunLimitError } from './runs.ts';
@@ -10,13 +14,14 @@ let stack: LocalStack;
 beforeAll(async () => {
   ({ stack } = await startTestStack({ env: { MAX_CONCURRENT_RUNS: '2' } }));
   // Cold starts (bundling, module load) happen here, not inside the paced test.
-  await runSimulation({ url: stack.url, readings: 20, batch: 10, concurrency: 2 });
+  await runSimulation({ url: stack.url, deps: checked, readings: 20, batch: 10, concurrency: 2 });
 }, 120_000);
 afterAll(() => stack?.stop());
 
 describe('the simulator engine against the local stack', () => {
   it('sends at a rate for a duration, finishes its runs, and every reading is stored once', async () => {
     const { report, acceptedReadings } = await runSimulation({
+      deps: checked,
       url: stack.url,
       rate: 200,
       durationSeconds: 3,
@@ -34,7 +39,12 @@ describe('the simulator engine against the local stack', () => {
     expect(report.accepted).toBeLessThanOrEqual(610);
     expect(report.latencyMs.p50).toBeGreaterThan(0);
 
-    const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 30_000 });
+    const verified = await verifyStored({
+      url: stack.url,
+      deps: checked,
+      acceptedReadings,
+      timeoutMs: 30_000,
+    });
     expect(verified).toMatchObject({
       stored: report.accepted,
       lost: 0,
@@ -45,6 +55,7 @@ describe('the simulator engine against the local stack', () => {
 
   it('sends the single-reading shape at batch 1 and stops at a total count', async () => {
     const { report, acceptedReadings } = await runSimulation({
+      deps: checked,
       url: stack.url,
       readings: 25,
       batch: 1,
@@ -52,7 +63,12 @@ describe('the simulator engine against the local stack', () => {
     });
 
     expect(report).toMatchObject({ sent: 25, accepted: 25, requests: 25, refused: 0 });
-    const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 30_000 });
+    const verified = await verifyStored({
+      url: stack.url,
+      deps: checked,
+      acceptedReadings,
+      timeoutMs: 30_000,
+    });
     expect(verified).toMatchObject({ stored: 25, lost: 0, duplicated: 0 });
   });
 
@@ -60,6 +76,7 @@ describe('the simulator engine against the local stack', () => {
     const idempotencyWrites = async (idempotencyKeys: boolean) => {
       stack.resetRequestCounts();
       const { report } = await runSimulation({
+        deps: checked,
         url: stack.url,
         readings: 10,
         batch: 1,
@@ -80,6 +97,7 @@ describe('the simulator engine against the local stack', () => {
     setTimeout(() => controller.abort(), 700);
 
     const { report, acceptedReadings } = await runSimulation({
+      deps: checked,
       url: stack.url,
       rate: 100,
       durationSeconds: 60,
@@ -89,17 +107,24 @@ describe('the simulator engine against the local stack', () => {
     expect(report.interrupted).toBe(true);
     expect(report.sendingMs).toBeLessThan(10_000);
     expect(report.runs.map((run) => run.status)).toEqual(['FAILED']);
-    const run: any = await (await fetch(`${stack.url}/api/runs/${report.runs[0]!.id}`)).json();
+    const run: any = await (
+      await checkedFetch(`${stack.url}/api/runs/${report.runs[0]!.id}`)
+    ).json();
     expect(run.errorMessage).toMatch(/interrupted/i);
-    const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 30_000 });
+    const verified = await verifyStored({
+      url: stack.url,
+      deps: checked,
+      acceptedReadings,
+      timeoutMs: 30_000,
+    });
     expect(verified).toMatchObject({ stored: report.accepted, lost: 0 });
   });
 
   it('refuses to start more runs than can-start allows, and leaves no run behind', async () => {
-    await expect(runSimulation({ url: stack.url, runs: 3, readings: 10 })).rejects.toBeInstanceOf(
-      RunLimitError,
-    );
-    const running = await (await fetch(`${stack.url}/api/runs/running`)).json();
+    await expect(
+      runSimulation({ url: stack.url, deps: checked, runs: 3, readings: 10 }),
+    ).rejects.toBeInstanceOf(RunLimitError);
+    const running = await (await checkedFetch(`${stack.url}/api/runs/running`)).json();
     expect(running).toEqual([]);
   });
 });

@@ -3,13 +3,15 @@
  * allows) the way the front end does, finishes the runs, and reports what happened. The CLI
  * (`npm run simulate`), the benchmark and the chaos soak all drive it.
  */
+import { createApiClient } from '#shared/api/client.ts';
 import { ingestBody, ingestHeaders, runSeries, sensorIds, DEFAULT_TYPES } from '../payload.ts';
 import type { Series } from '../payload.ts';
 import { LatencyRecorder, type LatencySummary } from './latency.ts';
 import {
   DEFAULT_RETRY,
   defaultRetryDeps,
-  sendWithRetry,
+  retryingFetch,
+  type Attempts,
   type RetryDeps,
   type RetryPolicy,
 } from './retry.ts';
@@ -112,7 +114,8 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
   }
   const deps: RetryDeps = { ...defaultRetryDeps(), ...options.deps };
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const client: RunClient = { url: settings.url, user: settings.user, policy, deps };
+  const api = createApiClient(settings.url, { headers: { 'X-User': settings.user } });
+  const client: RunClient = { api, policy, deps };
   const sensors = sensorIds(settings.sensors);
   const types = options.types ?? DEFAULT_TYPES;
   const limitMs = options.durationSeconds === undefined ? Infinity : options.durationSeconds * 1000;
@@ -155,29 +158,31 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     const readings = takeReadings(runId, count);
     const key = `${runId}.${requests++}`;
     sent += count;
-    const answer = await sendWithRetry(
-      `${settings.url}/api/sensors/data`,
-      {
-        method: 'POST',
+    const attempts: Attempts = { retries: 0, latenciesMs: [] };
+    const status = await api
+      .POST('/api/sensors/data', {
+        body: ingestBody(readings),
         headers: ingestHeaders(
           runId,
           options.idempotencyKeys === false ? undefined : key,
           settings.user,
         ),
-        body: JSON.stringify(ingestBody(readings)),
-      },
-      policy,
-      deps,
-      signal,
-    );
-    retries += answer.retries;
-    answer.latenciesMs.forEach((ms) => latency.record(ms));
-    if (answer.status === 202) {
+        fetch: retryingFetch(policy, deps, signal, attempts),
+        // Only the status counts here; the body is left unread.
+        parseAs: 'stream',
+      })
+      .then(
+        ({ response }) => response.status,
+        () => 0, // no answer, even after the retries
+      );
+    retries += attempts.retries;
+    attempts.latenciesMs.forEach((ms) => latency.record(ms));
+    if (status === 202) {
       accepted += count;
       const identities = acceptedReadings.get(runId)!;
       for (const r of readings) identities.add(readingIdentity({ runId, ...r }));
     } else {
-      refusedByStatus[answer.status] = (refusedByStatus[answer.status] ?? 0) + count;
+      refusedByStatus[status] = (refusedByStatus[status] ?? 0) + count;
     }
   };
 

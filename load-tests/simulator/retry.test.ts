@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isRetryable, retryAfterMs, sendWithRetry, type RetryDeps } from './retry.ts';
+import {
+  isRetryable,
+  retryAfterMs,
+  retryingFetch,
+  sendWithRetry,
+  type Attempts,
+  type RetryDeps,
+} from './retry.ts';
 
 const policy = { maxRetries: 3, baseDelayMs: 100, maxDelayMs: 1000, timeoutMs: 1000 };
 
@@ -85,6 +92,43 @@ describe('sendWithRetry', () => {
 
     expect(answer.status).toBe(503);
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('retryingFetch, the fetch of the typed client', () => {
+  const request = () =>
+    new Request('http://x/api/sensors/data', {
+      method: 'POST',
+      headers: { 'Idempotency-Key': 'k-1' },
+      body: '{"a":1}',
+    });
+
+  it('sends the request again as sendWithRetry does and hands back the last answer', async () => {
+    const { fetch, requests } = scriptedFetch([
+      json(503, { error: 'down' }),
+      json(202, { accepted: 1 }, { 'Idempotent-Replayed': 'true' }),
+    ]);
+    const attempts: Attempts = { retries: 0, latenciesMs: [] };
+
+    const response = await retryingFetch(policy, deps(fetch).deps, undefined, attempts)(request());
+
+    expect(response.status).toBe(202);
+    expect(response.headers.get('idempotent-replayed')).toBe('true');
+    expect(await response.json()).toEqual({ accepted: 1 });
+    expect(attempts).toMatchObject({ retries: 1, latenciesMs: [0, 0] });
+    expect(requests.map((r) => [r.init.method, r.init.body])).toEqual(
+      Array(2).fill(['POST', '{"a":1}']),
+    );
+  });
+
+  it('fails as fetch does when no attempt got an answer', async () => {
+    const down = scriptedFetch(Array.from({ length: 4 }, () => new TypeError('fetch failed')));
+    const attempts: Attempts = { retries: 0, latenciesMs: [] };
+
+    await expect(
+      retryingFetch(policy, deps(down.fetch).deps, undefined, attempts)(request()),
+    ).rejects.toThrow(new TypeError('fetch failed'));
+    expect(attempts).toMatchObject({ retries: 3, latenciesMs: [], error: 'fetch failed' });
   });
 });
 

@@ -31,6 +31,9 @@ export interface HttpAnswer {
   latenciesMs: number[];
   /** Why the last attempt failed, when it got no answer. */
   error?: string;
+  /** The last answer's raw body and headers (what the typed client reads). */
+  text?: string;
+  headers?: Headers;
 }
 
 export interface RetryDeps {
@@ -80,8 +83,7 @@ export const retryAfterMs = (value: string | null, nowMs = Date.now()): number |
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 };
 
-const readBody = async (response: Response): Promise<unknown> => {
-  const text = await response.text();
+const parseBody = (text: string): unknown => {
   try {
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   } catch {
@@ -106,6 +108,8 @@ export const sendWithRetry = async (
     const started = deps.now();
     let status = 0;
     let body: unknown;
+    let text: string | undefined;
+    let headers: Headers | undefined;
     let error: string | undefined;
     let retryAfter: number | undefined;
     try {
@@ -113,21 +117,67 @@ export const sendWithRetry = async (
         ...init,
         signal: AbortSignal.timeout(policy.timeoutMs),
       });
-      body = await readBody(response);
+      text = await response.text();
+      body = parseBody(text);
+      headers = response.headers;
       status = response.status;
       retryAfter = retryAfterMs(response.headers.get('retry-after'));
       latenciesMs.push(deps.now() - started);
     } catch (cause) {
       error = (cause as Error).message;
     }
-    const done = !isRetryable(status, body) || attempt >= policy.maxRetries || signal?.aborted;
-    if (done) {
-      return { status, body, retries: attempt, latenciesMs, ...(error ? { error } : {}) };
+    const answer = (): HttpAnswer => ({
+      status,
+      body,
+      retries: attempt,
+      latenciesMs,
+      ...(error ? { error } : {}),
+      ...(headers ? { text, headers } : {}),
+    });
+    if (!isRetryable(status, body) || attempt >= policy.maxRetries || signal?.aborted) {
+      return answer();
     }
     const backoff = backoffDelay(attempt + 1, policy, deps.random);
     await deps.sleep(Math.max(backoff, retryAfter ?? 0), signal);
-    if (signal?.aborted) {
-      return { status, body, retries: attempt, latenciesMs, ...(error ? { error } : {}) };
-    }
+    if (signal?.aborted) return answer();
   }
 };
+
+/** What the attempts of one call through `retryingFetch` came to. */
+export interface Attempts {
+  retries: number;
+  latenciesMs: number[];
+  error?: string;
+}
+
+/** Statuses whose answer has no body (a Response refuses one). */
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+/**
+ * The typed client's fetch for one call (openapi-fetch's per-request `fetch`): the request is
+ * sent and retried as sendWithRetry does, and the last answer handed back as a Response; no
+ * answer at all is a TypeError, as with fetch itself. `attempts` receives the retries and the
+ * latency of each answered attempt.
+ */
+export const retryingFetch =
+  (policy: RetryPolicy, deps: RetryDeps, signal?: AbortSignal, attempts?: Attempts) =>
+  async (request: Request): Promise<Response> => {
+    const body = request.body === null ? undefined : await request.text();
+    const answer = await sendWithRetry(
+      request.url,
+      { method: request.method, headers: request.headers, ...(body === undefined ? {} : { body }) },
+      policy,
+      deps,
+      signal,
+    );
+    if (attempts) {
+      attempts.retries = answer.retries;
+      attempts.latenciesMs = answer.latenciesMs;
+      if (answer.error) attempts.error = answer.error;
+    }
+    if (answer.status === 0) throw new TypeError(answer.error ?? 'no answer');
+    return new Response(NULL_BODY_STATUSES.has(answer.status) ? null : (answer.text ?? ''), {
+      status: answer.status,
+      ...(answer.headers ? { headers: answer.headers } : {}),
+    });
+  };

@@ -1,38 +1,29 @@
-/** The run lifecycle as the front end drives it: can-start, start, finish. */
+/** The run lifecycle as the front end drives it: can-start, start, finish — through the typed client. */
+import type { ApiClient } from '#shared/api/client.ts';
 import { errorText, startRunBody } from '../payload.ts';
-import { sendWithRetry, type RetryDeps, type RetryPolicy } from './retry.ts';
+import { retryingFetch, type RetryDeps, type RetryPolicy } from './retry.ts';
 
 export interface RunClient {
-  url: string;
-  user: string;
+  /** The typed client of the API, sending `X-User` with every request. */
+  api: ApiClient;
   policy: RetryPolicy;
   deps: RetryDeps;
 }
 
 export class RunLimitError extends Error {}
 
-const describe = (what: string, status: number, body: unknown, error?: string) =>
-  `${what}: ${status === 0 ? (error ?? 'no answer') : `HTTP ${status}`}${
+const describe = (what: string, status: number, body: unknown) =>
+  `${what}: ${status === 0 ? 'no answer' : `HTTP ${status}`}${
     errorText(body) ? ` — ${errorText(body)}` : ''
   }`;
 
-const json = (client: RunClient, body?: unknown): RequestInit => ({
-  method: body === undefined ? 'GET' : 'POST',
-  headers: { 'Content-Type': 'application/json', 'X-User': client.user },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-});
-
 /** Free run slots now (`available` of can-start). */
 export const availableRuns = async (client: RunClient): Promise<number> => {
-  const answer = await sendWithRetry(
-    `${client.url}/api/runs/can-start`,
-    json(client),
-    client.policy,
-    client.deps,
-  );
-  if (answer.status !== 200) throw new Error(describe('can-start', answer.status, answer.body));
-  const { available, canStart } = answer.body as { available?: number; canStart?: boolean };
-  return typeof available === 'number' ? available : canStart ? 1 : 0;
+  const { data, error, response } = await client.api.GET('/api/runs/can-start', {
+    fetch: retryingFetch(client.policy, client.deps),
+  });
+  if (!data) throw new Error(describe('can-start', response.status, error));
+  return data.available;
 };
 
 /**
@@ -54,17 +45,16 @@ export const startRuns = async (
   const started: string[] = [];
   for (let i = 0; i < count; i++) {
     // Not retried: a start is not idempotent, and a lost answer would leak a run slot.
-    const response = await client.deps.fetch(
-      `${client.url}/api/runs/start`,
-      json(client, startRunBody(durationSeconds, sensors)),
-    );
-    const body = (await response.json().catch(() => undefined)) as { id?: string } | undefined;
-    if (response.status !== 201 || typeof body?.id !== 'string') {
+    const { data, error, response } = await client.api.POST('/api/runs/start', {
+      body: startRunBody(durationSeconds, sensors),
+      fetch: (request) => client.deps.fetch(request),
+    });
+    if (!data) {
       await finishRuns(client, started, 'FAILED', 'Could not start every run of the simulation');
-      const problem = describe('start', response.status, body);
+      const problem = describe('start', response.status, error);
       throw response.status === 409 ? new RunLimitError(problem) : new Error(problem);
     }
-    started.push(body.id);
+    started.push(data.id);
   }
   return started;
 };
@@ -78,19 +68,16 @@ export const finishRuns = async (
 ): Promise<{ id: string; status: string }[]> =>
   Promise.all(
     runIds.map(async (id) => {
-      const answer = await sendWithRetry(
-        `${client.url}/api/runs/${id}/finish`,
-        json(client, { status, ...(errorMessage ? { errorMessage } : {}) }),
-        client.policy,
-        client.deps,
-      );
-      const ended = (answer.body as { status?: string } | undefined)?.status;
-      return {
-        id,
-        status:
-          answer.status === 200 && ended
-            ? ended
-            : describe('finish', answer.status, answer.body, answer.error),
-      };
+      const ended = await client.api
+        .POST('/api/runs/{id}/finish', {
+          params: { path: { id } },
+          body: { status, ...(errorMessage ? { errorMessage } : {}) },
+          fetch: retryingFetch(client.policy, client.deps),
+        })
+        .then(
+          ({ data, error, response }) => data?.status ?? describe('finish', response.status, error),
+          (cause: Error) => `finish: ${cause.message}`,
+        );
+      return { id, status: ended };
     }),
   );

@@ -2,9 +2,10 @@
  * Reading back: pages through `GET /api/sensors/data?runId=` until every accepted reading is
  * stored or the deadline passes, and counts stored, lost and duplicated readings by identity.
  */
+import { createApiClient } from '#shared/api/client.ts';
 import { errorText } from '../payload.ts';
 import { readingIdentity } from './engine.ts';
-import { abortableSleep, defaultRetryDeps, DEFAULT_RETRY, sendWithRetry } from './retry.ts';
+import { abortableSleep, defaultRetryDeps, DEFAULT_RETRY, retryingFetch } from './retry.ts';
 import type { RetryDeps } from './retry.ts';
 
 export interface VerifyOptions {
@@ -34,13 +35,6 @@ export interface VerifyReport {
   pagesRead: number;
 }
 
-interface StoredItem {
-  runId: string;
-  sensorId: string;
-  type: string;
-  timestamp: string;
-}
-
 const PAGE_LIMIT = 1000;
 
 export const verifyStored = async (options: VerifyOptions): Promise<VerifyReport> => {
@@ -49,31 +43,26 @@ export const verifyStored = async (options: VerifyOptions): Promise<VerifyReport
   const started = deps.now();
   const expected = [...options.acceptedReadings.values()].reduce((n, s) => n + s.size, 0);
   let pagesRead = 0;
+  const api = createApiClient(options.url, { fetch: retryingFetch(DEFAULT_RETRY, deps) });
 
   const readRun = async (runId: string): Promise<Map<string, number>> => {
     const rows = new Map<string, number>();
     let nextKey: string | undefined;
     do {
-      const query = new URLSearchParams({ runId, limit: String(PAGE_LIMIT) });
-      if (nextKey) query.set('nextKey', nextKey);
-      const answer = await sendWithRetry(
-        `${options.url}/api/sensors/data?${query}`,
-        { method: 'GET' },
-        DEFAULT_RETRY,
-        deps,
-      );
+      const { data, error, response } = await api.GET('/api/sensors/data', {
+        params: { query: { runId, limit: PAGE_LIMIT, ...(nextKey ? { nextKey } : {}) } },
+      });
       pagesRead++;
-      if (answer.status !== 200) {
+      if (!data) {
         throw new Error(
-          `Read-back of run ${runId}: HTTP ${answer.status} ${errorText(answer.body) ?? answer.error ?? ''}`,
+          `Read-back of run ${runId}: HTTP ${response.status} ${errorText(error) ?? ''}`,
         );
       }
-      const page = answer.body as { items: StoredItem[]; nextKey?: string };
-      for (const item of page.items) {
+      for (const item of data.items) {
         const identity = readingIdentity(item);
         rows.set(identity, (rows.get(identity) ?? 0) + 1);
       }
-      nextKey = page.nextKey;
+      nextKey = data.nextKey;
     } while (nextKey);
     return rows;
   };

@@ -155,8 +155,9 @@ export const PAGE_BOUNDS = { defaultLimit: 20, maxLimit: 100 } as const;
 
 export const parseLimit = (raw: string | undefined): number => {
   if (raw === undefined) return PAGE_BOUNDS.defaultLimit;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > PAGE_BOUNDS.maxLimit) {
+  // Digits only, as the description's integer parameter: "5.0", "1e1", "0x10", " 5" are refused.
+  const limit = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= PAGE_BOUNDS.maxLimit)) {
     throw new BadRequestError('Invalid limit', [
       { field: 'limit', message: `an integer from 1 to ${PAGE_BOUNDS.maxLimit}` },
     ]);

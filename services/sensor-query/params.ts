@@ -60,7 +60,7 @@ export const parseSensorDataQuery = (
   let limit: number = QUERY_LIMITS.defaultLimit;
   const limitRaw = param('limit');
   if (limitRaw !== undefined) {
-    limit = /^\d{1,5}$/.test(limitRaw) ? Number(limitRaw) : NaN;
+    limit = /^\d+$/.test(limitRaw) ? Number(limitRaw) : NaN;
     if (!(limit >= 1 && limit <= QUERY_LIMITS.maxLimit)) {
       bad('limit', `must be an integer from 1 to ${QUERY_LIMITS.maxLimit}`);
     }

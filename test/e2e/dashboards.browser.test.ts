@@ -5,22 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { LocalStack } from '#infra/local/stack.ts';
-import { launchBrowser, type Browser } from '#test/support/browser.ts';
+import { launchBrowser, skipWithoutBrowser, type Browser } from '#test/support/browser.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 
 let stack: LocalStack;
 let api: ApiClient;
 let browser: Browser;
-
-beforeAll(async () => {
-  ({ stack, api } = await startTestStack());
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
 
 interface ShownFrame {
   label: string;
@@ -37,7 +28,16 @@ const panelData = (page: Page, title: string, attribute: 'data-frames' | 'data-s
 const storedCount = async (runId: string): Promise<number> =>
   (await api.get(`/api/sensors/data?runId=${runId}&limit=1000`)).body.count;
 
-describe('the Sensors dashboard of a run, in Chromium', () => {
+describe.skipIf(skipWithoutBrowser())('the Sensors dashboard of a run, in Chromium', () => {
+  beforeAll(async () => {
+    ({ stack, api } = await startTestStack());
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
   it("plots the run's posted temperatures per sensor and shows the stored count", async () => {
     const user = { 'X-User': 'alice' };
     const started = await api.post(

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { startTestStack } from '#test/support/local-stack.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 
 const ORIGIN = 'http://localhost:4200';
 let stack: LocalStack;
@@ -27,7 +28,7 @@ const frontEnd = async (
   path: string,
   options: { body?: unknown; headers?: Record<string, string> } = {},
 ) => {
-  const response = await fetch(`${stack.url}${path}`, {
+  const response = await checkedFetch(`${stack.url}${path}`, {
     method,
     headers: {
       accept: 'application/json, text/plain, */*',

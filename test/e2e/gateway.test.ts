@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '#infra/local/stack.ts';
 import { topology } from '#infra/topology.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 
 let stack: LocalStack;
 let api: ApiClient;
@@ -53,7 +54,7 @@ describe('unmatched requests', () => {
 
 describe('CORS', () => {
   it('answers a preflight from an allowed origin with the contract headers', async () => {
-    const response = await fetch(`${stack.url}/api/runs/start`, {
+    const response = await checkedFetch(`${stack.url}/api/runs/start`, {
       method: 'OPTIONS',
       headers: {
         origin: 'https://playground.example',
@@ -77,7 +78,7 @@ describe('CORS', () => {
   });
 
   it('gives no CORS grant to another origin', async () => {
-    const response = await fetch(`${stack.url}/api/runs/can-start`, {
+    const response = await checkedFetch(`${stack.url}/api/runs/can-start`, {
       headers: { origin: 'https://elsewhere.example' },
     });
     expect(response.status).toBe(200);
@@ -85,7 +86,7 @@ describe('CORS', () => {
   });
 
   it('adds the origin grant to ordinary responses', async () => {
-    const response = await fetch(`${stack.url}/api/runs/can-start`, {
+    const response = await checkedFetch(`${stack.url}/api/runs/can-start`, {
       headers: { origin: 'https://playground.example' },
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://playground.example');

@@ -12,6 +12,7 @@ import type { LocalStack } from '#infra/local/stack.ts';
 import { topology } from '#infra/topology.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 
 const SEED = 20261126;
 /** Requests per category: 2,000 in all. */
@@ -366,7 +367,7 @@ interface Outcome {
 const send = async (request: FuzzRequest): Promise<Outcome | undefined> => {
   let response: Response;
   try {
-    response = await fetch(`${stack.url}${request.path}`, {
+    response = await checkedFetch(`${stack.url}${request.path}`, {
       method: request.method,
       headers: request.headers,
       ...(request.body !== undefined && { body: request.body }),

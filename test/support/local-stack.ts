@@ -1,5 +1,9 @@
-/** Starts the local stack on a free port for a test file and gives it a small JSON client. */
+/**
+ * Starts the local stack on a free port for a test file and gives it a small JSON client whose
+ * every answer is checked against the OpenAPI description (api-contract.ts).
+ */
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/stack.ts';
+import { checkedFetch } from './api-contract.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -27,7 +31,8 @@ export const apiClient = (baseUrl: string): ApiClient => {
   const request: ApiClient['request'] = async (method, path, options = {}) => {
     const body =
       options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    const response = await fetch(`${baseUrl}${path}`, {
+    // Every answer is held to the OpenAPI description (a violation fails the test).
+    const response = await checkedFetch(`${baseUrl}${path}`, {
       method,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
