@@ -249,7 +249,6 @@ describe('on DynamoDB', () => {
     expect((await reports.getReport(runId))?.cursor).toEqual({
       runId,
       readingKey: expect.any(String),
-      packKey: expect.any(String),
     });
     remaining = 60_000;
     deps.remainingMs = () => remaining;
