@@ -96,7 +96,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
       RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'readWrite' },
+    // sensorData: a run's report is built as it ends (shared/report-builder.ts).
+    tables: { runs: 'readWrite', sensorData: 'read' },
     queues: {},
   },
   runSweeper: {
@@ -125,7 +126,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
       IDEMPOTENCY_TTL_SECONDS: '3600',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'read', idempotency: 'idempotency' },
+    // runs: read, and the run's accepted tally (shared/run-tally.ts).
+    tables: { runs: 'readWrite', idempotency: 'idempotency' },
     queues: { measurements: 'send' },
   },
   ingestConsumer: {
@@ -139,7 +141,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
       IDEMPOTENCY_TTL_SECONDS: '86400',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { sensorData: 'write', idempotency: 'idempotency' },
+    // runs: a reading stored after its run ended has the run's report rebuilt.
+    tables: { sensorData: 'write', idempotency: 'idempotency', runs: 'readWrite' },
     queues: {},
   },
   sensorQuery: {
@@ -253,9 +256,9 @@ const api = {
   corsAllowedMethods: ['GET', 'POST', 'OPTIONS'] as string[],
   /**
    * Response headers a browser may read: the ingest marks replayed Idempotency-Key answers, and
-   * the report download names its file.
+   * the report download names its file and says whether its reports are final.
    */
-  corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition'],
+  corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition', 'Report-State'],
   corsMaxAgeSeconds: 600,
   throttle: { rateLimit: 500, burstLimit: 1000 },
 };

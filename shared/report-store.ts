@@ -1,37 +1,66 @@
 /**
- * Run reports in the runs table, as items `report#<runId>` (no index sees them), and the sparse
- * `reportDue` index of ended runs whose report is still to be built. The sweeper writes them; the
- * run API reads them.
+ * Run reports in the runs table: items `report#<runId>` (the last complete report, what a
+ * download reads), `report-building#<runId>` (a build of a large run in progress, with its
+ * cursor), and the sparse `reportDue` index of ended runs whose report is to be built (again).
+ * The run API and the sweeper build them; the consumer marks a run due when it stores readings
+ * after the run ended. No index sees the report items.
  */
 import {
   type DynamoDBDocumentClient,
+  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { batchGetAll, REPORT_DUE_PK } from './run-store.ts';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { batchGetAll, REPORT_DUE_PK, RUN_LIST_PK } from './run-store.ts';
 import type { RunReport } from './run-report.ts';
 
 export interface ReportStore {
   /** Runs whose report is due at `now`, longest due first. */
   listDue(now: number, limit: number): Promise<string[]>;
+  /** The run's last complete report. */
   getReport(runId: string): Promise<RunReport | undefined>;
-  /** Reports of these runs that exist (ready or not), by run id. */
+  /** Complete reports of these runs that exist, by run id. */
   getReports(runIds: readonly string[]): Promise<Map<string, RunReport>>;
+  /** A build of the run's report saved half-way. */
+  getBuilding(runId: string): Promise<RunReport | undefined>;
+  /** Saves a complete report (ending any build in progress) or a build in progress. */
   putReport(report: RunReport, expiresAt: number): Promise<void>;
-  /** The run's report is built: it leaves the `reportDue` index. */
-  clearDue(runId: string): Promise<void>;
+  /** The run's count of batches stored after it ended (0 when none). */
+  lateStores(runId: string): Promise<number>;
+  /** The run's report is (re)built at `at`: it enters or stays in the `reportDue` index. */
+  scheduleBuild(runId: string, at: number): Promise<void>;
+  /**
+   * The run leaves the `reportDue` index, unless a batch was stored late since the build that
+   * asks read `lateStores`: false then, and the run stays due.
+   */
+  clearDue(runId: string, lateStoresSeen: number): Promise<boolean>;
+}
+
+/** What the consumer needs: which runs have ended, and a run's report to be rebuilt. */
+export interface LateStoreSignal {
+  /** Of these runs, those that are no longer RUNNING (strongly consistent). */
+  endedRuns(runIds: readonly string[]): Promise<string[]>;
+  /** Readings landed for an ended run: its report is rebuilt at the next sweep. */
+  storedLate(runId: string, now: number): Promise<void>;
 }
 
 const reportId = (runId: string) => `report#${runId}`;
+const buildingId = (runId: string) => `report-building#${runId}`;
 
 const toReport = (item: Record<string, unknown>): RunReport => {
   const { id: _id, expiresAt: _e, ...report } = item;
   return report as unknown as RunReport;
 };
 
-export class DynamoReportStore implements ReportStore {
+const ignoreConditionFailed = (error: unknown) => {
+  // The run expired meanwhile, or a late batch was stored since: nothing to change.
+  if (!(error instanceof ConditionalCheckFailedException)) throw error;
+};
+
+export class DynamoReportStore implements ReportStore, LateStoreSignal {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -52,10 +81,11 @@ export class DynamoReportStore implements ReportStore {
   }
 
   async getReport(runId: string): Promise<RunReport | undefined> {
-    const out = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { id: reportId(runId) } }),
-    );
-    return out.Item ? toReport(out.Item) : undefined;
+    return this.getItem(reportId(runId));
+  }
+
+  async getBuilding(runId: string): Promise<RunReport | undefined> {
+    return this.getItem(buildingId(runId));
   }
 
   async getReports(runIds: readonly string[]): Promise<Map<string, RunReport>> {
@@ -65,27 +95,97 @@ export class DynamoReportStore implements ReportStore {
   }
 
   async putReport(report: RunReport, expiresAt: number): Promise<void> {
+    const building = report.state === 'BUILDING';
+    const id = building ? buildingId(report.runId) : reportId(report.runId);
     await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...report, id: reportId(report.runId), expiresAt },
-      }),
+      new PutCommand({ TableName: this.tableName, Item: { ...report, id, expiresAt } }),
     );
+    if (!building) {
+      await this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { id: buildingId(report.runId) } }),
+      );
+    }
   }
 
-  async clearDue(runId: string): Promise<void> {
+  async lateStores(runId: string): Promise<number> {
+    const out = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { id: runId },
+        ProjectionExpression: 'lateStores',
+        ConsistentRead: true,
+      }),
+    );
+    return Number(out.Item?.lateStores ?? 0);
+  }
+
+  async scheduleBuild(runId: string, at: number): Promise<void> {
     await this.client
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: runId },
-          UpdateExpression: 'REMOVE reportDuePk, reportDueAt',
-          ConditionExpression: 'attribute_exists(id)',
+          UpdateExpression: 'SET reportDuePk = :pk, reportDueAt = :at',
+          ConditionExpression: 'listPk = :run',
+          ExpressionAttributeValues: { ':pk': REPORT_DUE_PK, ':at': at, ':run': RUN_LIST_PK },
         }),
       )
-      .catch((error: unknown) => {
-        // The run expired meanwhile: nothing is due any more.
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      });
+      .catch(ignoreConditionFailed);
+  }
+
+  async clearDue(runId: string, lateStoresSeen: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: runId },
+          UpdateExpression: 'REMOVE reportDuePk, reportDueAt',
+          ConditionExpression:
+            'attribute_exists(id) AND (attribute_not_exists(lateStores) OR lateStores = :seen)',
+          ExpressionAttributeValues: { ':seen': lateStoresSeen },
+        }),
+      );
+      return true;
+    } catch (error) {
+      ignoreConditionFailed(error);
+      return false;
+    }
+  }
+
+  async endedRuns(runIds: readonly string[]): Promise<string[]> {
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      runIds.map((id) => ({ id })),
+      true,
+      { ProjectionExpression: 'id, #status', ExpressionAttributeNames: { '#status': 'status' } },
+    );
+    return items.filter((item) => item.status !== 'RUNNING').map((item) => String(item.id));
+  }
+
+  async storedLate(runId: string, now: number): Promise<void> {
+    await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: runId },
+          UpdateExpression: 'SET reportDuePk = :pk, reportDueAt = :now ADD lateStores :one',
+          ConditionExpression: 'listPk = :run',
+          ExpressionAttributeValues: {
+            ':pk': REPORT_DUE_PK,
+            ':now': now,
+            ':one': 1,
+            ':run': RUN_LIST_PK,
+          },
+        }),
+      )
+      .catch(ignoreConditionFailed);
+  }
+
+  private async getItem(id: string): Promise<RunReport | undefined> {
+    const out = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }),
+    );
+    return out.Item ? toReport(out.Item) : undefined;
   }
 }

@@ -89,6 +89,8 @@ type RunItem = Run & {
   runningPk?: string;
   reportDuePk?: string;
   reportDueAt?: number;
+  /** Batches stored after the run ended (shared/report-store.ts): each has its report rebuilt. */
+  lateStores?: number;
   expiresAt: number;
 };
 
@@ -99,6 +101,7 @@ const toRun = (item: Record<string, unknown>): Run => {
     runningPk: _r,
     reportDuePk: _p,
     reportDueAt: _d,
+    lateStores: _late,
     expiresAt: _e,
     ...run
   } = item as unknown as RunItem;
@@ -114,6 +117,10 @@ export const batchGetAll = async (
   tableName: string,
   keys: readonly Record<string, unknown>[],
   consistentRead = false,
+  projection: {
+    ProjectionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+  } = {},
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
@@ -122,7 +129,9 @@ export const batchGetAll = async (
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
       const out = await client.send(
         new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistentRead } },
+          RequestItems: {
+            [tableName]: { Keys: pending, ConsistentRead: consistentRead, ...projection },
+          },
         }),
       );
       items.push(...(out.Responses?.[tableName] ?? []));

@@ -13,7 +13,10 @@ import {
   SENSOR_NAMESPACE,
   SensorMetric,
 } from '#shared/metrics-contract.ts';
+import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
+import { aRun } from '#test/support/runs.ts';
 import {
   countCommands,
   readingsOfRun,
@@ -31,13 +34,15 @@ const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
 let db: TestDynamoDb;
 let sensorTable: string;
 let idempotencyTable: string;
+let runsTable: string;
 let emf: EmfCapture;
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
-  [sensorTable, idempotencyTable] = await Promise.all([
+  [sensorTable, idempotencyTable, runsTable] = await Promise.all([
     db.createTable('sensorData'),
     db.createTable('idempotency'),
+    db.createTable('runs'),
   ]);
 });
 afterAll(async () => {
@@ -102,7 +107,10 @@ const rowsOf = (runId: string) => readingsOfRun(db.documents(), sensorTable, run
 const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
 /** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
-const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
+const consumer = (
+  wrap?: (send: SendBatchWrite) => SendBatchWrite,
+  lateStores?: (store: DynamoReportStore) => LateStoreSignal,
+) => {
   const client = db.client();
   const counts = countCommands(client);
   const documents = db.documents(client);
@@ -123,6 +131,9 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
       tableName: idempotencyTable,
       awsSdkV3Client: client,
     }),
+    lateStores: (lateStores ?? ((store) => store))(
+      new DynamoReportStore(db.documents(client), runsTable),
+    ),
     idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
@@ -131,6 +142,52 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
 };
 
 describe('ingest consumer', () => {
+  it("marks an ended run's report for a rebuild once per batch, and only an ended run's", async () => {
+    const { handler, counts } = consumer();
+    const runs = new DynamoRunStore(db.documents(), runsTable);
+    const reports = new DynamoReportStore(db.documents(), runsTable);
+    const [live, ended] = [randomUUID(), randomUUID()];
+    for (const id of [live, ended])
+      await runs.putRun(aRun(id, { deadlineAt: Date.now() + 60_000 }), 0);
+    await runs.endRun(
+      ended,
+      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
+      { liveAt: Date.now() },
+    );
+    counts.clear();
+    const batch = [message(live, 2), message(ended, 3), message(ended, 4)].map((m) => record(m));
+    expect(await handler(sqsEvent(...batch), lambdaContext())).toEqual({ batchItemFailures: [] });
+    // One read for both runs, one write for the ended one.
+    expect(counts.get('BatchGetItemCommand')).toBe(1);
+    expect(counts.get('UpdateItemCommand')).toBe(1);
+    expect(await reports.lateStores(ended)).toBe(1);
+    expect(await reports.lateStores(live)).toBe(0);
+    expect(await reports.listDue(Date.now(), 100)).toContain(ended);
+    expect(await reports.listDue(Date.now(), 100)).not.toContain(live);
+  });
+
+  it("reports a run's records failed when its report cannot be marked, so they come again", async () => {
+    const { handler } = consumer(undefined, (store) => ({
+      endedRuns: (ids) => store.endedRuns(ids),
+      storedLate: async () => {
+        throw new Error('throttled');
+      },
+    }));
+    const runs = new DynamoRunStore(db.documents(), runsTable);
+    const runId = randomUUID();
+    await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
+    await runs.endRun(
+      runId,
+      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
+      { liveAt: Date.now() },
+    );
+    const other = randomUUID();
+    const records = [record(message(runId, 2), 'mine'), record(message(other, 2), 'other')];
+    expect(await handler(sqsEvent(...records), lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'mine' }],
+    });
+  });
+
   it('stores every reading of a batch once and answers with no failures', async () => {
     const { handler } = consumer();
     const runId = randomUUID();
@@ -179,7 +236,11 @@ describe('ingest consumer', () => {
     await handler(sqsEvent(record(body), record(body)), lambdaContext());
     // Its identity is the client's: the rows are the same, so no idempotency record is kept.
     expect(await rowsOf(runId)).toHaveLength(10);
-    expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
+    // Besides, one read per batch: has the run ended (its report is rebuilt if so)?
+    expect(Object.keys(Object.fromEntries(counts)).sort()).toEqual([
+      'BatchGetItemCommand',
+      'BatchWriteItemCommand',
+    ]);
   });
 
   it('writes the rows of small records of a batch together: ten one-reading messages, one call', async () => {
@@ -324,10 +385,13 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem for 10 client-timestamped readings, two idempotency writes more for server-timestamped ones', async () => {
+  it('costs one BatchWriteItem for 10 client-timestamped readings (and a read of the run per batch), two idempotency writes more for server-timestamped ones', async () => {
     const client = consumer();
     await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
-    expect(Object.fromEntries(client.counts)).toEqual({ BatchWriteItemCommand: 1 });
+    expect(Object.fromEntries(client.counts)).toEqual({
+      BatchWriteItemCommand: 1,
+      BatchGetItemCommand: 1,
+    });
 
     const server = consumer();
     await server.handler(
@@ -336,6 +400,7 @@ describe('ingest consumer', () => {
     );
     expect(Object.fromEntries(server.counts)).toEqual({
       BatchWriteItemCommand: 1,
+      BatchGetItemCommand: 1,
       PutItemCommand: 1,
       UpdateItemCommand: 1,
     });

@@ -18,6 +18,7 @@ import { packsOf, unpack } from '#shared/reading-pack.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
+import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
 import { topology } from '#infra/topology.ts';
 import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
@@ -37,6 +38,8 @@ export interface ConsumerDeps {
   /** `IoTPlayground/Sensors`, without default dimensions (see createSensorMetrics). */
   sensorMetrics: Metrics;
   store: MeasurementStore;
+  /** Runs that ended before a batch of theirs was stored get their report rebuilt. */
+  lateStores: LateStoreSignal;
   idempotencyStore: BasePersistenceLayer;
   idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
@@ -139,6 +142,45 @@ export const makeHandler = (deps: ConsumerDeps) => {
     tally.sensors.publish(sensorMetrics);
   };
 
+  /**
+   * Once the batch is written: a run that has ended gets its report rebuilt, as the report may
+   * have been built without these readings. One strongly consistent read per run and batch (a
+   * write only for ended runs); read after the writes, so a run that ends later builds its
+   * report from a table that already holds them. If that fails, the run's records are reported
+   * failed and stored again on redelivery (overwriting their packs), and signalled then.
+   */
+  const signalLateStores = async (
+    response: SQSBatchResponse,
+    storedByRun: Map<string, string[]>,
+  ): Promise<SQSBatchResponse> => {
+    if (storedByRun.size === 0) return response;
+    const failed = [...response.batchItemFailures];
+    try {
+      const ended = await deps.lateStores.endedRuns([...storedByRun.keys()]);
+      const results = await Promise.allSettled(
+        ended.map((runId) => deps.lateStores.storedLate(runId, deps.now())),
+      );
+      results.forEach((result, i) => {
+        if (result.status === 'rejected') {
+          logger.error('Run report not marked for a rebuild; its records will come again', {
+            runId: ended[i],
+            error: result.reason as Error,
+          });
+          for (const id of storedByRun.get(ended[i]!) ?? []) failed.push({ itemIdentifier: id });
+        }
+      });
+      if (ended.length > 0) logger.info('Readings stored after their run ended', { runs: ended });
+    } catch (error) {
+      logger.error('Runs not checked for a report rebuild; their records will come again', {
+        error: error as Error,
+      });
+      for (const ids of storedByRun.values()) {
+        for (const id of ids) failed.push({ itemIdentifier: id });
+      }
+    }
+    return { batchItemFailures: failed };
+  };
+
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     beginInvocation(logger, context);
     idempotency.registerLambdaContext(context);
@@ -160,6 +202,9 @@ export const makeHandler = (deps: ConsumerDeps) => {
       },
     };
 
+    /** Records stored by this invocation, by run. */
+    const storedByRun = new Map<string, string[]>();
+
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
         const message = parseQueueMessage(record.body);
@@ -178,6 +223,10 @@ export const makeHandler = (deps: ConsumerDeps) => {
         }
         tally.stored += answer.stored;
         tally.parked += answer.parked.length;
+        storedByRun.set(message.runId, [
+          ...(storedByRun.get(message.runId) ?? []),
+          record.messageId,
+        ]);
         tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
         const parked = new Set(answer.parked);
         tally.sensors.addMessage({
@@ -199,7 +248,8 @@ export const makeHandler = (deps: ConsumerDeps) => {
     // FullBatchFailureError, which is left to fail the invocation (SQS retries the batch).
     const processor = new BatchProcessor(EventType.SQS);
     try {
-      return await processPartialResponse(event, handleRecord, processor, { context });
+      const response = await processPartialResponse(event, handleRecord, processor, { context });
+      return await signalLateStores(response, storedByRun);
     } finally {
       // Published even when the whole batch failed.
       publish(event.Records.length, tally);
@@ -232,6 +282,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
         { sleep, random: Math.random },
       ),
     ),
+    lateStores: new DynamoReportStore(documents, requireEnv(topology.tables.runs.env, env)),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv(topology.tables.idempotency.env, env),
       awsSdkV3Client: dynamo,

@@ -4,8 +4,11 @@ import type { RunReport } from '#shared/run-report.ts';
 
 export class InMemoryReportStore implements ReportStore {
   readonly reports = new Map<string, RunReport>();
+  readonly building = new Map<string, RunReport>();
   /** Run id → epoch ms its report falls due. */
   readonly due = new Map<string, number>();
+  /** Run id → batches stored after the run ended. */
+  readonly late = new Map<string, number>();
 
   async listDue(now: number, limit: number): Promise<string[]> {
     return [...this.due]
@@ -20,6 +23,11 @@ export class InMemoryReportStore implements ReportStore {
     return report && structuredClone(report);
   }
 
+  async getBuilding(runId: string): Promise<RunReport | undefined> {
+    const report = this.building.get(runId);
+    return report && structuredClone(report);
+  }
+
   async getReports(runIds: readonly string[]): Promise<Map<string, RunReport>> {
     const found = new Map<string, RunReport>();
     for (const id of runIds) {
@@ -30,10 +38,31 @@ export class InMemoryReportStore implements ReportStore {
   }
 
   async putReport(report: RunReport): Promise<void> {
+    if (report.state === 'BUILDING') {
+      this.building.set(report.runId, structuredClone(report));
+      return;
+    }
     this.reports.set(report.runId, structuredClone(report));
+    this.building.delete(report.runId);
   }
 
-  async clearDue(runId: string): Promise<void> {
+  async lateStores(runId: string): Promise<number> {
+    return this.late.get(runId) ?? 0;
+  }
+
+  async scheduleBuild(runId: string, at: number): Promise<void> {
+    this.due.set(runId, at);
+  }
+
+  async clearDue(runId: string, lateStoresSeen: number): Promise<boolean> {
+    if ((this.late.get(runId) ?? 0) !== lateStoresSeen) return false;
     this.due.delete(runId);
+    return true;
+  }
+
+  /** What the consumer does for a batch stored after the run ended. */
+  storedLate(runId: string, now: number): void {
+    this.late.set(runId, (this.late.get(runId) ?? 0) + 1);
+    this.due.set(runId, now);
   }
 }
