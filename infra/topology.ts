@@ -13,9 +13,10 @@ export type HttpMethod = 'GET' | 'POST';
 /**
  * What a function does with a table; the CDK app grants exactly the calls of each level:
  * `read` lookups and queries, `write` bulk writes of new rows, `readWrite` reads plus single-item
- * puts and updates, `idempotency` what Powertools' idempotency records need.
+ * puts and updates, `readAndWrite` both `read` and `write`, `idempotency` what Powertools'
+ * idempotency records need.
  */
-export type TableAccessLevel = 'read' | 'write' | 'readWrite' | 'idempotency';
+export type TableAccessLevel = 'read' | 'write' | 'readAndWrite' | 'readWrite' | 'idempotency';
 
 export interface KeyAttribute {
   name: string;
@@ -139,10 +140,13 @@ const functions: Record<FunctionName, FunctionSpec> = {
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
       IDEMPOTENCY_TTL_SECONDS: '86400',
+      // Read to rebuild the report of a run that ended before a batch of it was stored.
+      RUN_GRACE_SECONDS: '120',
+      RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    // runs: a reading stored after its run ended has the run's report rebuilt.
-    tables: { sensorData: 'write', idempotency: 'idempotency', runs: 'readWrite' },
+    // A batch stored after its run ended has the run's report rebuilt: it reads the run's packs.
+    tables: { sensorData: 'readAndWrite', idempotency: 'idempotency', runs: 'readWrite' },
     queues: {},
   },
   sensorQuery: {

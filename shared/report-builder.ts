@@ -13,6 +13,7 @@
  * read once (a redelivered message overwrites its packs), so it never exceeds what was
  * accepted, and equals it only when nothing is still on its way.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoMeasurementQuery,
@@ -112,7 +113,7 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
   ]);
   const stored = report.storedReadings ?? 0;
   const final = closed && stored + parked === accepted;
-  await reports.putReport(
+  const kept = await reports.putReport(
     {
       ...rest,
       state: 'READY',
@@ -123,6 +124,8 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
     },
     expiresAt,
   );
+  // A build from a later state stands (it also looks after the run's due entry).
+  if (!kept) return 'ready';
   if (!closed) {
     // Built again once no edge can take a reading for the run.
     await reports.scheduleBuild(runId, closesAt);
@@ -133,6 +136,26 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
   }
   return 'ready';
 };
+
+/**
+ * The builder as a request uses it in passing (the run API as a run ends, the consumer when a
+ * batch lands after the end): within `budgetMs` from its call (a larger run is saved half-built,
+ * due at once, for the sweeper), and logged rather than thrown: the request's own work is done
+ * whatever happens to the report, and the run's `reportDue` entry brings the sweeper.
+ */
+export const budgetedReportBuilder =
+  (deps: Omit<ReportBuildDeps, 'remainingMs'>, budgetMs: number, logger: Logger) =>
+  async (runId: string): Promise<void> => {
+    const until = deps.now() + budgetMs;
+    try {
+      await buildReport(
+        { ...deps, remainingMs: () => REPORT_RESERVE_MS + until - deps.now() },
+        runId,
+      );
+    } catch (error) {
+      logger.error('Run report not built; the sweeper will', { runId, error: error as Error });
+    }
+  };
 
 /**
  * Readings per page, the most a page of `GET /api/sensors/data` holds: the report only adds them

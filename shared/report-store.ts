@@ -26,8 +26,12 @@ export interface ReportStore {
   getReports(runIds: readonly string[]): Promise<Map<string, RunReport>>;
   /** A build of the run's report saved half-way. */
   getBuilding(runId: string): Promise<RunReport | undefined>;
-  /** Saves a complete report (ending any build in progress) or a build in progress. */
-  putReport(report: RunReport, expiresAt: number): Promise<void>;
+  /**
+   * Saves a build in progress, or a complete report (ending any build in progress) unless the
+   * stored one was built from a later state (more late batches) or is final from the same:
+   * concurrent builds never replace a report with an older one. False when it was not saved.
+   */
+  putReport(report: RunReport, expiresAt: number): Promise<boolean>;
   /** The run's count of batches stored after it ended (0 when none). */
   lateStores(runId: string): Promise<number>;
   /** The run's report is (re)built at `at`: it enters or stays in the `reportDue` index. */
@@ -94,17 +98,36 @@ export class DynamoReportStore implements ReportStore, LateStoreSignal {
     return new Map(items.map(toReport).map((report) => [report.runId, report]));
   }
 
-  async putReport(report: RunReport, expiresAt: number): Promise<void> {
-    const building = report.state === 'BUILDING';
-    const id = building ? buildingId(report.runId) : reportId(report.runId);
-    await this.client.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...report, id, expiresAt } }),
-    );
-    if (!building) {
+  async putReport(report: RunReport, expiresAt: number): Promise<boolean> {
+    if (report.state === 'BUILDING') {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { id: buildingId(report.runId) } }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...report, id: buildingId(report.runId), expiresAt },
+        }),
       );
+      return true;
     }
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...report, id: reportId(report.runId), expiresAt },
+          ConditionExpression:
+            'attribute_not_exists(id) OR attribute_not_exists(lateStores) OR lateStores < :mine' +
+            ' OR (lateStores = :mine AND #final <> :true)',
+          ExpressionAttributeNames: { '#final': 'final' },
+          ExpressionAttributeValues: { ':mine': report.lateStores ?? 0, ':true': true },
+        }),
+      );
+    } catch (error) {
+      ignoreConditionFailed(error);
+      return false;
+    }
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { id: buildingId(report.runId) } }),
+    );
+    return true;
   }
 
   async lateStores(runId: string): Promise<number> {

@@ -110,6 +110,7 @@ const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, ru
 const consumer = (
   wrap?: (send: SendBatchWrite) => SendBatchWrite,
   lateStores?: (store: DynamoReportStore) => LateStoreSignal,
+  rebuildReport?: (runId: string) => Promise<void>,
 ) => {
   const client = db.client();
   const counts = countCommands(client);
@@ -134,6 +135,7 @@ const consumer = (
     lateStores: (lateStores ?? ((store) => store))(
       new DynamoReportStore(db.documents(client), runsTable),
     ),
+    ...(rebuildReport === undefined ? {} : { rebuildReport }),
     idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
@@ -143,7 +145,10 @@ const consumer = (
 
 describe('ingest consumer', () => {
   it("marks an ended run's report for a rebuild once per batch, and only an ended run's", async () => {
-    const { handler, counts } = consumer();
+    const rebuilt: string[] = [];
+    const { handler, counts } = consumer(undefined, undefined, async (runId) => {
+      rebuilt.push(runId);
+    });
     const runs = new DynamoRunStore(db.documents(), runsTable);
     const reports = new DynamoReportStore(db.documents(), runsTable);
     const [live, ended] = [randomUUID(), randomUUID()];
@@ -164,6 +169,8 @@ describe('ingest consumer', () => {
     expect(await reports.lateStores(live)).toBe(0);
     expect(await reports.listDue(Date.now(), 100)).toContain(ended);
     expect(await reports.listDue(Date.now(), 100)).not.toContain(live);
+    // Rebuilt at once, after the mark (a failed rebuild leaves the run due for the sweeper).
+    expect(rebuilt).toEqual([ended]);
   });
 
   it("reports a run's records failed when its report cannot be marked, so they come again", async () => {

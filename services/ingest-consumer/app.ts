@@ -18,7 +18,11 @@ import { packsOf, unpack } from '#shared/reading-pack.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
+import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
 import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
+import { runGraceMsFromEnv } from '#shared/run.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
+import { DynamoRunTally } from '#shared/run-tally.ts';
 import { topology } from '#infra/topology.ts';
 import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
@@ -40,6 +44,8 @@ export interface ConsumerDeps {
   store: MeasurementStore;
   /** Runs that ended before a batch of theirs was stored get their report rebuilt. */
   lateStores: LateStoreSignal;
+  /** Rebuilds such a run's report at once (never throws; the sweeper takes over on failure). */
+  rebuildReport?: (runId: string) => Promise<void>;
   idempotencyStore: BasePersistenceLayer;
   idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
@@ -170,6 +176,10 @@ export const makeHandler = (deps: ConsumerDeps) => {
         }
       });
       if (ended.length > 0) logger.info('Readings stored after their run ended', { runs: ended });
+      // One after the other: late batches are few, and each build reads its run.
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled') await deps.rebuildReport?.(ended[i]!);
+      }
     } catch (error) {
       logger.error('Runs not checked for a report rebuild; their records will come again', {
         error: error as Error,
@@ -267,22 +277,42 @@ export const makeHandler = (deps: ConsumerDeps) => {
 };
 
 /** Production dependencies, built once per container from the environment. */
+/** Time a batch spends rebuilding the report of a run that ended before it was stored. */
+export const LATE_REPORT_BUDGET_MS = 2_000;
+
 export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps => {
   const dynamo = createDynamoDbClient();
   const documents = createDocumentClient(dynamo);
+  const logger = createLogger();
+  const runsTable = requireEnv(topology.tables.runs.env, env);
+  const sensorTable = requireEnv(topology.tables.sensorData.env, env);
+  const reports = new DynamoReportStore(documents, runsTable);
   return {
-    logger: createLogger(),
+    logger,
     pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
     sensorMetrics: createSensorMetrics(),
     store: new SharedWritesStore(
       new DynamoMeasurementStore(
         (command) => documents.send(command),
-        requireEnv(topology.tables.sensorData.env, env),
+        sensorTable,
         DEFAULT_WRITE_POLICY,
         { sleep, random: Math.random },
       ),
     ),
-    lateStores: new DynamoReportStore(documents, requireEnv(topology.tables.runs.env, env)),
+    lateStores: reports,
+    rebuildReport: budgetedReportBuilder(
+      {
+        runs: new DynamoRunStore(documents, runsTable),
+        reports,
+        readings: new DynamoRunReadings((command) => documents.send(command), sensorTable),
+        tally: new DynamoRunTally(documents, runsTable),
+        now: () => Date.now(),
+        retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
+        graceMs: runGraceMsFromEnv(env),
+      },
+      LATE_REPORT_BUDGET_MS,
+      logger,
+    ),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv(topology.tables.idempotency.env, env),
       awsSdkV3Client: dynamo,

@@ -25,12 +25,7 @@ import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
-import {
-  buildReport,
-  DynamoRunReadings,
-  REPORT_RESERVE_MS,
-  type ReportBuildDeps,
-} from '#shared/report-builder.ts';
+import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
 import {
   MAX_RUN_BODY_BYTES,
   parseFinishCommand,
@@ -176,27 +171,8 @@ export const makeHandler = (deps: RunApiDeps) =>
     }
   });
 
-/** Time a finish or interrupt spends building reports before it leaves the rest to the sweeper. */
+/** Time a finish or interrupt spends building a report before it leaves the rest to the sweeper. */
 export const REPORT_BUILD_BUDGET_MS = 3_000;
-
-/**
- * The report builder as the run API uses it: within REPORT_BUILD_BUDGET_MS from its call (a
- * larger run is saved half-built, due at once), and logged rather than thrown on failure: the
- * run has ended whatever happens to its report, and its `reportDue` entry brings the sweeper.
- */
-export const reportBuilderFor =
-  (deps: Omit<ReportBuildDeps, 'remainingMs'>, logger: Logger) =>
-  async (runId: string): Promise<void> => {
-    const until = deps.now() + REPORT_BUILD_BUDGET_MS;
-    try {
-      await buildReport(
-        { ...deps, remainingMs: () => REPORT_RESERVE_MS + until - deps.now() },
-        runId,
-      );
-    } catch (error) {
-      logger.error('Run report not built; the sweeper will', { runId, error: error as Error });
-    }
-  };
 
 export const defaultDeps = (): RunApiDeps => {
   const documents = createDocumentClient();
@@ -214,7 +190,7 @@ export const defaultDeps = (): RunApiDeps => {
     now: Date.now,
     newId: randomUUID,
     adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
-    buildReport: reportBuilderFor(
+    buildReport: budgetedReportBuilder(
       {
         runs: store,
         reports,
@@ -227,6 +203,7 @@ export const defaultDeps = (): RunApiDeps => {
         retentionDays: settings.retentionDays,
         graceMs: settings.graceMs,
       },
+      REPORT_BUILD_BUDGET_MS,
       logger,
     ),
   };

@@ -37,13 +37,19 @@ export class InMemoryReportStore implements ReportStore {
     return found;
   }
 
-  async putReport(report: RunReport): Promise<void> {
+  async putReport(report: RunReport): Promise<boolean> {
     if (report.state === 'BUILDING') {
       this.building.set(report.runId, structuredClone(report));
-      return;
+      return true;
+    }
+    const stored = this.reports.get(report.runId);
+    const [theirs, mine] = [stored?.lateStores ?? 0, report.lateStores ?? 0];
+    if (stored !== undefined && (theirs > mine || (theirs === mine && stored.final === true))) {
+      return false;
     }
     this.reports.set(report.runId, structuredClone(report));
     this.building.delete(report.runId);
+    return true;
   }
 
   async lateStores(runId: string): Promise<number> {
