@@ -357,6 +357,26 @@ describe('on DynamoDB', () => {
     expect(run).not.toHaveProperty('lateStores');
   });
 
+  it('never replaces a report with one built from an earlier state, or a final one with its equal', async () => {
+    const reports = new DynamoReportStore(db.documents(), runsTable);
+    const runId = randomUUID();
+    const report = (lateStores: number, final: boolean) => ({
+      runId,
+      state: 'READY' as const,
+      rows: [],
+      readingsNotBrokenDown: 0,
+      builtAt: new Date().toISOString(),
+      lateStores,
+      final,
+    });
+    expect(await reports.putReport(report(1, false), 0)).toBe(true);
+    expect(await reports.putReport(report(0, true), 0)).toBe(false);
+    expect(await reports.putReport(report(1, true), 0)).toBe(true);
+    expect(await reports.putReport(report(1, false), 0)).toBe(false);
+    expect(await reports.putReport(report(2, false), 0)).toBe(true);
+    expect(await reports.getReport(runId)).toMatchObject({ lateStores: 2, final: false });
+  });
+
   it('counts a reading stored by two messages once, with the later value, across pages and sweeps', async () => {
     const docs = db.documents();
     const runs = new DynamoRunStore(docs, runsTable);
