@@ -340,7 +340,7 @@ describe('on DynamoDB', () => {
         30,
       ),
     );
-    await reports.storedLate(runId, 1_000);
+    expect(await reports.storedLate(runId, 1_000, 1)).toBe(true);
     expect(await reports.listDue(1_000, 100)).toContain(runId);
     expect(await buildReport(deps, runId)).toBe('ready');
     const report = await reports.getReport(runId);

@@ -78,12 +78,13 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
   const run = await deps.runs.getRun(runId);
   if (run === undefined || run.status === 'RUNNING') {
     // Expired (nothing to report), or not ended: its end schedules the build.
-    if (run === undefined) await reports.clearDue(runId, await reports.lateStores(runId));
+    if (run === undefined) await reports.clearDue(runId, (await reports.lateState(runId)).stores);
     return 'gone';
   }
   const expiresAt = Math.floor(deps.now() / 1000) + deps.retentionDays * 86_400;
   // Read before the readings: a batch stored late after this is a reason to build again.
-  const lateStores = await reports.lateStores(runId);
+  const late = await reports.lateState(runId);
+  const lateStores = late.stores;
   const saved = await reports.getBuilding(runId);
   // A build half-way continues unless a batch landed since it started (maybe below its cursor).
   const report =
@@ -126,13 +127,14 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
   );
   // A build from a later state stands (it also looks after the run's due entry).
   if (!kept) return 'ready';
+  const counts = { counted: stored + parked, accepted, lateReadingsSeen: late.readings };
   if (!closed) {
     // Built again once no edge can take a reading for the run.
-    await reports.scheduleBuild(runId, closesAt);
+    await reports.scheduleBuild(runId, closesAt, counts);
   } else {
     // Final, or waiting for a batch still on its way: the consumer marks the run due when it
     // stores one (no polling, whatever SQS's delay).
-    await reports.clearDue(runId, lateStores);
+    await reports.clearDue(runId, lateStores, counts);
   }
   return 'ready';
 };

@@ -32,24 +32,66 @@ export interface ReportStore {
    * concurrent builds never replace a report with an older one. False when it was not saved.
    */
   putReport(report: RunReport, expiresAt: number): Promise<boolean>;
-  /** The run's count of batches stored after it ended (0 when none). */
-  lateStores(runId: string): Promise<number>;
-  /** The run's report is (re)built at `at`: it enters or stays in the `reportDue` index. */
-  scheduleBuild(runId: string, at: number): Promise<void>;
+  /** The batches, and their readings, stored after the run ended (0 when none). */
+  lateState(runId: string): Promise<LateState>;
+  /**
+   * The run's report is (re)built at `at`: it enters or stays in the `reportDue` index; with the
+   * counts of a complete report, which the consumer weighs its late batches against.
+   */
+  scheduleBuild(runId: string, at: number, counts?: ReportCounts): Promise<void>;
   /**
    * The run leaves the `reportDue` index, unless a batch was stored late since the build that
-   * asks read `lateStores`: false then, and the run stays due.
+   * asks read `lateState`: false then, and the run stays due.
    */
-  clearDue(runId: string, lateStoresSeen: number): Promise<boolean>;
+  clearDue(runId: string, lateStoresSeen: number, counts?: ReportCounts): Promise<boolean>;
 }
 
-/** What the consumer needs: which runs have ended, and a run's report to be rebuilt. */
+export interface LateState {
+  stores: number;
+  readings: number;
+}
+
+/** A complete report's counts, kept on the run item beside its `reportDue` entry. */
+export interface ReportCounts {
+  /** Readings the report found stored or parked. */
+  counted: number;
+  accepted: number;
+  /** `LateState.readings` when the build started. */
+  lateReadingsSeen: number;
+}
+
+/** What the consumer needs: which runs have ended, and their reports to be rebuilt. */
 export interface LateStoreSignal {
   /** Of these runs, those that are no longer RUNNING (strongly consistent). */
   endedRuns(runIds: readonly string[]): Promise<string[]>;
-  /** Readings landed for an ended run: its report is rebuilt at the next sweep. */
-  storedLate(runId: string, now: number): Promise<void>;
+  /**
+   * `readings` landed for an ended run: its report is due at once. True when they may be the
+   * last ones its report waits for (its count plus what landed since reaches what was accepted):
+   * worth a rebuild now. Otherwise more are on their way and the sweep rebuilds it; so a backlog
+   * of late batches costs one rebuild, not one per batch.
+   */
+  storedLate(runId: string, now: number, readings: number): Promise<boolean>;
 }
+
+/** Whether readings landed since a report was built may complete it (see storedLate). */
+export const mayComplete = (item: Record<string, unknown> | undefined): boolean => {
+  if (item?.reportCounted === undefined) return true;
+  const since = Number(item.lateReadings ?? 0) - Number(item.reportLateReadings ?? 0);
+  return Number(item.reportCounted) + since >= Number(item.reportAccepted ?? 0);
+};
+
+/** SET clauses and values for a report's counts on the run item. */
+const countsUpdate = (counts: ReportCounts | undefined) =>
+  counts === undefined
+    ? { set: '', values: {} }
+    : {
+        set: ', reportCounted = :counted, reportAccepted = :accepted, reportLateReadings = :lateSeen',
+        values: {
+          ':counted': counts.counted,
+          ':accepted': counts.accepted,
+          ':lateSeen': counts.lateReadingsSeen,
+        },
+      };
 
 const reportId = (runId: string) => `report#${runId}`;
 const buildingId = (runId: string) => `report-building#${runId}`;
@@ -130,42 +172,54 @@ export class DynamoReportStore implements ReportStore, LateStoreSignal {
     return true;
   }
 
-  async lateStores(runId: string): Promise<number> {
+  async lateState(runId: string): Promise<LateState> {
     const out = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { id: runId },
-        ProjectionExpression: 'lateStores',
+        ProjectionExpression: 'lateStores, lateReadings',
         ConsistentRead: true,
       }),
     );
-    return Number(out.Item?.lateStores ?? 0);
+    return {
+      stores: Number(out.Item?.lateStores ?? 0),
+      readings: Number(out.Item?.lateReadings ?? 0),
+    };
   }
 
-  async scheduleBuild(runId: string, at: number): Promise<void> {
+  async scheduleBuild(runId: string, at: number, counts?: ReportCounts): Promise<void> {
+    const update = countsUpdate(counts);
     await this.client
       .send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: runId },
-          UpdateExpression: 'SET reportDuePk = :pk, reportDueAt = :at',
+          UpdateExpression: `SET reportDuePk = :pk, reportDueAt = :at${update.set}`,
           ConditionExpression: 'listPk = :run',
-          ExpressionAttributeValues: { ':pk': REPORT_DUE_PK, ':at': at, ':run': RUN_LIST_PK },
+          ExpressionAttributeValues: {
+            ':pk': REPORT_DUE_PK,
+            ':at': at,
+            ':run': RUN_LIST_PK,
+            ...update.values,
+          },
         }),
       )
       .catch(ignoreConditionFailed);
   }
 
-  async clearDue(runId: string, lateStoresSeen: number): Promise<boolean> {
+  async clearDue(runId: string, lateStoresSeen: number, counts?: ReportCounts): Promise<boolean> {
+    const update = countsUpdate(counts);
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: runId },
-          UpdateExpression: 'REMOVE reportDuePk, reportDueAt',
+          UpdateExpression:
+            (update.set === '' ? '' : `SET ${update.set.slice(2)} `) +
+            'REMOVE reportDuePk, reportDueAt',
           ConditionExpression:
             'attribute_exists(id) AND (attribute_not_exists(lateStores) OR lateStores = :seen)',
-          ExpressionAttributeValues: { ':seen': lateStoresSeen },
+          ExpressionAttributeValues: { ':seen': lateStoresSeen, ...update.values },
         }),
       );
       return true;
@@ -186,23 +240,30 @@ export class DynamoReportStore implements ReportStore, LateStoreSignal {
     return items.filter((item) => item.status !== 'RUNNING').map((item) => String(item.id));
   }
 
-  async storedLate(runId: string, now: number): Promise<void> {
-    await this.client
-      .send(
+  async storedLate(runId: string, now: number, readings: number): Promise<boolean> {
+    try {
+      const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: runId },
-          UpdateExpression: 'SET reportDuePk = :pk, reportDueAt = :now ADD lateStores :one',
+          UpdateExpression:
+            'SET reportDuePk = :pk, reportDueAt = :now ADD lateStores :one, lateReadings :n',
           ConditionExpression: 'listPk = :run',
           ExpressionAttributeValues: {
             ':pk': REPORT_DUE_PK,
             ':now': now,
             ':one': 1,
+            ':n': readings,
             ':run': RUN_LIST_PK,
           },
+          ReturnValues: 'ALL_NEW',
         }),
-      )
-      .catch(ignoreConditionFailed);
+      );
+      return mayComplete(out.Attributes);
+    } catch (error) {
+      ignoreConditionFailed(error);
+      return false;
+    }
   }
 
   private async getItem(id: string): Promise<RunReport | undefined> {

@@ -89,8 +89,12 @@ type RunItem = Run & {
   runningPk?: string;
   reportDuePk?: string;
   reportDueAt?: number;
-  /** Batches stored after the run ended (shared/report-store.ts): each has its report rebuilt. */
+  /** Batches and readings stored after the run ended, and its report's counts (report-store.ts). */
   lateStores?: number;
+  lateReadings?: number;
+  reportCounted?: number;
+  reportAccepted?: number;
+  reportLateReadings?: number;
   expiresAt: number;
 };
 
@@ -102,6 +106,10 @@ const toRun = (item: Record<string, unknown>): Run => {
     reportDuePk: _p,
     reportDueAt: _d,
     lateStores: _late,
+    lateReadings: _lateReadings,
+    reportCounted: _counted,
+    reportAccepted: _accepted,
+    reportLateReadings: _lateSeen,
     expiresAt: _e,
     ...run
   } = item as unknown as RunItem;

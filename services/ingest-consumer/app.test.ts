@@ -165,12 +165,38 @@ describe('ingest consumer', () => {
     // One read for both runs, one write for the ended one.
     expect(counts.get('BatchGetItemCommand')).toBe(1);
     expect(counts.get('UpdateItemCommand')).toBe(1);
-    expect(await reports.lateStores(ended)).toBe(1);
-    expect(await reports.lateStores(live)).toBe(0);
+    expect((await reports.lateState(ended)).stores).toBe(1);
+    expect((await reports.lateState(live)).stores).toBe(0);
     expect(await reports.listDue(Date.now(), 100)).toContain(ended);
     expect(await reports.listDue(Date.now(), 100)).not.toContain(live);
     // Rebuilt at once, after the mark (a failed rebuild leaves the run due for the sweeper).
     expect(rebuilt).toEqual([ended]);
+  });
+
+  it('rebuilds a report once the readings it waits for may all be in, not for every late batch', async () => {
+    const rebuilt: string[] = [];
+    const { handler } = consumer(undefined, undefined, async (runId) => {
+      rebuilt.push(runId);
+    });
+    const runs = new DynamoRunStore(db.documents(), runsTable);
+    const reports = new DynamoReportStore(db.documents(), runsTable);
+    const runId = randomUUID();
+    await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
+    await runs.endRun(
+      runId,
+      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
+      { liveAt: Date.now() },
+    );
+    // Its report counted 3 of 8 accepted readings.
+    await reports.clearDue(runId, 0, { counted: 3, accepted: 8, lateReadingsSeen: 0 });
+    await handler(sqsEvent(record(message(runId, 2))), lambdaContext());
+    await handler(sqsEvent(record(message(runId, 2))), lambdaContext());
+    expect(rebuilt).toEqual([]);
+    // Due all the same: the sweep rebuilds it if the rest never comes.
+    expect(await reports.listDue(Date.now(), 100)).toContain(runId);
+    await handler(sqsEvent(record(message(runId, 1))), lambdaContext());
+    expect(rebuilt).toEqual([runId]);
+    expect(await runs.getRun(runId)).not.toHaveProperty('lateReadings');
   });
 
   it("reports a run's records failed when its report cannot be marked, so they come again", async () => {

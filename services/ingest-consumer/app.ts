@@ -157,14 +157,16 @@ export const makeHandler = (deps: ConsumerDeps) => {
    */
   const signalLateStores = async (
     response: SQSBatchResponse,
-    storedByRun: Map<string, string[]>,
+    storedByRun: Map<string, { ids: string[]; readings: number }>,
   ): Promise<SQSBatchResponse> => {
     if (storedByRun.size === 0) return response;
     const failed = [...response.batchItemFailures];
     try {
       const ended = await deps.lateStores.endedRuns([...storedByRun.keys()]);
       const results = await Promise.allSettled(
-        ended.map((runId) => deps.lateStores.storedLate(runId, deps.now())),
+        ended.map((runId) =>
+          deps.lateStores.storedLate(runId, deps.now(), storedByRun.get(runId)!.readings),
+        ),
       );
       results.forEach((result, i) => {
         if (result.status === 'rejected') {
@@ -172,19 +174,19 @@ export const makeHandler = (deps: ConsumerDeps) => {
             runId: ended[i],
             error: result.reason as Error,
           });
-          for (const id of storedByRun.get(ended[i]!) ?? []) failed.push({ itemIdentifier: id });
+          for (const id of storedByRun.get(ended[i]!)!.ids) failed.push({ itemIdentifier: id });
         }
       });
       if (ended.length > 0) logger.info('Readings stored after their run ended', { runs: ended });
-      // One after the other: late batches are few, and each build reads its run.
+      // One after the other, and only where these may be the readings the report waits for.
       for (const [i, result] of results.entries()) {
-        if (result.status === 'fulfilled') await deps.rebuildReport?.(ended[i]!);
+        if (result.status === 'fulfilled' && result.value) await deps.rebuildReport?.(ended[i]!);
       }
     } catch (error) {
       logger.error('Runs not checked for a report rebuild; their records will come again', {
         error: error as Error,
       });
-      for (const ids of storedByRun.values()) {
+      for (const { ids } of storedByRun.values()) {
         for (const id of ids) failed.push({ itemIdentifier: id });
       }
     }
@@ -212,8 +214,8 @@ export const makeHandler = (deps: ConsumerDeps) => {
       },
     };
 
-    /** Records stored by this invocation, by run. */
-    const storedByRun = new Map<string, string[]>();
+    /** Records stored by this invocation, by run, and their readings. */
+    const storedByRun = new Map<string, { ids: string[]; readings: number }>();
 
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
@@ -233,10 +235,10 @@ export const makeHandler = (deps: ConsumerDeps) => {
         }
         tally.stored += answer.stored;
         tally.parked += answer.parked.length;
-        storedByRun.set(message.runId, [
-          ...(storedByRun.get(message.runId) ?? []),
-          record.messageId,
-        ]);
+        const run = storedByRun.get(message.runId) ?? { ids: [], readings: 0 };
+        run.ids.push(record.messageId);
+        run.readings += answer.stored + answer.parked.length;
+        storedByRun.set(message.runId, run);
         tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
         const parked = new Set(answer.parked);
         tally.sensors.addMessage({

@@ -1,5 +1,10 @@
 /** A ReportStore in memory, for unit tests of the code that reads and builds reports. */
-import type { ReportStore } from '#shared/report-store.ts';
+import {
+  mayComplete,
+  type LateState,
+  type ReportCounts,
+  type ReportStore,
+} from '#shared/report-store.ts';
 import type { RunReport } from '#shared/run-report.ts';
 
 export class InMemoryReportStore implements ReportStore {
@@ -9,6 +14,10 @@ export class InMemoryReportStore implements ReportStore {
   readonly due = new Map<string, number>();
   /** Run id → batches stored after the run ended. */
   readonly late = new Map<string, number>();
+  /** Run id → readings stored after the run ended. */
+  readonly lateReadings = new Map<string, number>();
+  /** Run id → the counts of its last complete report. */
+  readonly counts = new Map<string, ReportCounts>();
 
   async listDue(now: number, limit: number): Promise<string[]> {
     return [...this.due]
@@ -52,23 +61,35 @@ export class InMemoryReportStore implements ReportStore {
     return true;
   }
 
-  async lateStores(runId: string): Promise<number> {
-    return this.late.get(runId) ?? 0;
+  async lateState(runId: string): Promise<LateState> {
+    return { stores: this.late.get(runId) ?? 0, readings: this.lateReadings.get(runId) ?? 0 };
   }
 
-  async scheduleBuild(runId: string, at: number): Promise<void> {
+  async scheduleBuild(runId: string, at: number, counts?: ReportCounts): Promise<void> {
     this.due.set(runId, at);
+    if (counts) this.counts.set(runId, counts);
   }
 
-  async clearDue(runId: string, lateStoresSeen: number): Promise<boolean> {
+  async clearDue(runId: string, lateStoresSeen: number, counts?: ReportCounts): Promise<boolean> {
     if ((this.late.get(runId) ?? 0) !== lateStoresSeen) return false;
     this.due.delete(runId);
+    if (counts) this.counts.set(runId, counts);
     return true;
   }
 
   /** What the consumer does for a batch stored after the run ended. */
-  storedLate(runId: string, now: number): void {
+  storedLate(runId: string, now: number, readings = 1): boolean {
     this.late.set(runId, (this.late.get(runId) ?? 0) + 1);
+    this.lateReadings.set(runId, (this.lateReadings.get(runId) ?? 0) + readings);
     this.due.set(runId, now);
+    const counts = this.counts.get(runId);
+    return mayComplete(
+      counts && {
+        reportCounted: counts.counted,
+        reportAccepted: counts.accepted,
+        reportLateReadings: counts.lateReadingsSeen,
+        lateReadings: this.lateReadings.get(runId),
+      },
+    );
   }
 }
