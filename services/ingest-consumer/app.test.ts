@@ -103,6 +103,19 @@ const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => (
 
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
+/** A run in the runs table, finished a moment ago. */
+const endedRun = async (): Promise<string> => {
+  const runs = new DynamoRunStore(db.documents(), runsTable);
+  const runId = randomUUID();
+  await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
+  await runs.endRun(
+    runId,
+    { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
+    { liveAt: Date.now() },
+  );
+  return runId;
+};
+
 const rowsOf = (runId: string) => readingsOfRun(db.documents(), sensorTable, runId);
 const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
@@ -149,16 +162,13 @@ describe('ingest consumer', () => {
     const { handler, counts } = consumer(undefined, undefined, async (runId) => {
       rebuilt.push(runId);
     });
-    const runs = new DynamoRunStore(db.documents(), runsTable);
     const reports = new DynamoReportStore(db.documents(), runsTable);
-    const [live, ended] = [randomUUID(), randomUUID()];
-    for (const id of [live, ended])
-      await runs.putRun(aRun(id, { deadlineAt: Date.now() + 60_000 }), 0);
-    await runs.endRun(
-      ended,
-      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
-      { liveAt: Date.now() },
+    const live = randomUUID();
+    await new DynamoRunStore(db.documents(), runsTable).putRun(
+      aRun(live, { deadlineAt: Date.now() + 60_000 }),
+      0,
     );
+    const ended = await endedRun();
     counts.clear();
     const batch = [message(live, 2), message(ended, 3), message(ended, 4)].map((m) => record(m));
     expect(await handler(sqsEvent(...batch), lambdaContext())).toEqual({ batchItemFailures: [] });
@@ -180,13 +190,7 @@ describe('ingest consumer', () => {
     });
     const runs = new DynamoRunStore(db.documents(), runsTable);
     const reports = new DynamoReportStore(db.documents(), runsTable);
-    const runId = randomUUID();
-    await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
-    await runs.endRun(
-      runId,
-      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
-      { liveAt: Date.now() },
-    );
+    const runId = await endedRun();
     // Its report counted 3 of 8 accepted readings.
     await reports.clearDue(runId, 0, { counted: 3, accepted: 8, lateReadingsSeen: 0 });
     await handler(sqsEvent(record(message(runId, 2))), lambdaContext());
@@ -206,14 +210,7 @@ describe('ingest consumer', () => {
         throw new Error('throttled');
       },
     }));
-    const runs = new DynamoRunStore(db.documents(), runsTable);
-    const runId = randomUUID();
-    await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
-    await runs.endRun(
-      runId,
-      { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
-      { liveAt: Date.now() },
-    );
+    const runId = await endedRun();
     const other = randomUUID();
     const records = [record(message(runId, 2), 'mine'), record(message(other, 2), 'other')];
     expect(await handler(sqsEvent(...records), lambdaContext())).toEqual({
