@@ -3,8 +3,9 @@
  * as queries read them (each reading once), and its counts. Every build is complete for what is
  * stored when it reads, and says whether it is final: the run's acceptance window has closed and
  * the table holds (stored or parked) every reading the edge accepted for it. Built as the run ends
- * (the run API on finish and interrupt, the sweeper on TIMEOUT), when its window closes, and
- * whenever a batch lands for it after it ended (the consumer marks it due, the sweeper builds).
+ * (the run API on finish and interrupt, the sweeper on TIMEOUT), when its window closes (the
+ * sweeper), and after batches land for it once it ended (the consumer marks it due, and builds
+ * it at once when they may be the last it waits for; else the sweeper does).
  * A run too large for one invocation is saved half-built with its cursor and continued by the
  * next sweep, while downloads keep serving the last complete report.
  *

@@ -109,7 +109,9 @@ describe('run reports while readings arrive', () => {
         const report = await download(runId);
         return report?.state === 'final' ? report : undefined;
       },
-      15_000,
+      // Generous: a deadline, not a wait (on a loaded 2-core machine a redelivery, the store and
+      // the rebuild take seconds each).
+      30_000,
       'the final report',
     );
     expect(final.columns).toMatchObject({
