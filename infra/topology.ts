@@ -13,9 +13,10 @@ export type HttpMethod = 'GET' | 'POST';
 /**
  * What a function does with a table; the CDK app grants exactly the calls of each level:
  * `read` lookups and queries, `write` bulk writes of new rows, `readWrite` reads plus single-item
- * puts and updates, `idempotency` what Powertools' idempotency records need.
+ * puts and updates, `readAndWrite` both `read` and `write`, `idempotency` what Powertools'
+ * idempotency records need.
  */
-export type TableAccessLevel = 'read' | 'write' | 'readWrite' | 'idempotency';
+export type TableAccessLevel = 'read' | 'write' | 'readAndWrite' | 'readWrite' | 'idempotency';
 
 export interface KeyAttribute {
   name: string;
@@ -96,7 +97,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
       RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'readWrite' },
+    // sensorData: a run's report is built as it ends (shared/report-builder.ts).
+    tables: { runs: 'readWrite', sensorData: 'read' },
     queues: {},
   },
   runSweeper: {
@@ -125,7 +127,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
       IDEMPOTENCY_TTL_SECONDS: '3600',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { runs: 'read', idempotency: 'idempotency' },
+    // runs: read, and the run's accepted tally (shared/run-tally.ts).
+    tables: { runs: 'readWrite', idempotency: 'idempotency' },
     queues: { measurements: 'send' },
   },
   ingestConsumer: {
@@ -137,9 +140,13 @@ const functions: Record<FunctionName, FunctionSpec> = {
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
       IDEMPOTENCY_TTL_SECONDS: '86400',
+      // Read to rebuild the report of a run that ended before a batch of it was stored.
+      RUN_GRACE_SECONDS: '120',
+      RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    tables: { sensorData: 'write', idempotency: 'idempotency' },
+    // A batch stored after its run ended has the run's report rebuilt: it reads the run's packs.
+    tables: { sensorData: 'readAndWrite', idempotency: 'idempotency', runs: 'readWrite' },
     queues: {},
   },
   sensorQuery: {
@@ -253,9 +260,9 @@ const api = {
   corsAllowedMethods: ['GET', 'POST', 'OPTIONS'] as string[],
   /**
    * Response headers a browser may read: the ingest marks replayed Idempotency-Key answers, and
-   * the report download names its file.
+   * the report download names its file and says whether its reports are final.
    */
-  corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition'],
+  corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition', 'Report-State'],
   corsMaxAgeSeconds: 600,
   throttle: { rateLimit: 500, burstLimit: 1000 },
 };

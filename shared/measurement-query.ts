@@ -8,7 +8,8 @@
  *
  * Both go through mergePacks (shared/pack-merge.ts): each reading once (the copy of the message
  * accepted last), in time order, `limit` per page unless the calls run out. The cursor holds the
- * last key handed out and the pack key the next page reads from (CURSOR_ATTRIBUTES).
+ * run or sensor and the last key handed out (CURSOR_ATTRIBUTES); the next page reads every pack
+ * that can hold a later reading, whatever was stored since (shared/pack-merge.ts: resuming).
  */
 import {
   QueryCommand,
@@ -29,12 +30,12 @@ export type ReadingsPath =
   { kind: 'run'; runId: string; sensorId?: string } | { kind: 'sensor'; sensorId: string };
 
 /**
- * Attributes of a cursor per access path: the run or sensor, the last key handed out (every
- * key up to it is done), and the pack key the next page's key condition starts at.
+ * Attributes of a cursor per access path: the run or sensor, and the last key handed out (the
+ * next page hands out every reading that sorts after it).
  */
 export const CURSOR_ATTRIBUTES = {
-  run: ['runId', 'readingKey', 'packKey'],
-  sensor: ['sensorId', 'sensorKey', 'packKey'],
+  run: ['runId', 'readingKey'],
+  sensor: ['sensorId', 'sensorKey'],
 } as const;
 
 export interface MeasurementPageRequest {
@@ -51,6 +52,8 @@ export interface MeasurementPage {
   items: MeasurementView[];
   /** Where the next page starts; absent when the range is exhausted. */
   lastKey?: Record<string, string>;
+  /** Readings of the packs counted by this page; over a whole run, every stored copy once. */
+  packReadings: number;
 }
 
 export interface MeasurementQuery {
@@ -124,6 +127,11 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
      * A page that has not got anywhere by then reads on (shared/pack-merge.ts: progress).
      */
     private readonly maxCallsPerPage = 5,
+    /**
+     * Strongly consistent reads (twice the read units): for the run reports, which must see
+     * every pack written before they start (the base table only; an index cannot).
+     */
+    private readonly consistentRead = false,
   ) {}
 
   async page(request: MeasurementPageRequest): Promise<MeasurementPage> {
@@ -131,9 +139,13 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
     const { startKey } = request;
     const from = request.from === undefined ? undefined : toCanonicalTimestamp(request.from);
     const to = request.to === undefined ? undefined : toCanonicalTimestamp(request.to);
-    // A pack holds readings up to PACK_SPAN_MS after its key; a cursor knows where to go on.
+    const after = startKey?.[access.keyName] ?? floorKey(request.from);
+    // A pack holds readings up to PACK_SPAN_MS after its key: every reading after `after` is in a
+    // pack keyed at most a span before it. A cursor's key was checked to hold a real instant.
     const lower =
-      startKey?.packKey ?? (request.from === undefined ? undefined : packLowerBound(request.from));
+      startKey === undefined && request.from === undefined
+        ? undefined
+        : packLowerBound(Date.parse(after.slice(0, 24)));
     const base = this.keyCondition(access, lower, timeKeyRange(undefined, request.to).upper);
     const merged = await mergePacks({
       streams: access.streams,
@@ -142,10 +154,9 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
       wanted: (reading) =>
         (from === undefined || reading.timestamp >= from) &&
         (to === undefined || reading.timestamp <= to),
-      after: startKey?.[access.keyName] ?? floorKey(request.from),
+      after,
       limit: request.limit,
       maxCalls: this.maxCallsPerPage * access.streams.length,
-      ...(lower === undefined ? {} : { lowerBound: lower }),
       filtered: access.sensorId !== undefined,
       read: async (stream, limit, exclusiveStartKey) => {
         const result = await this.send(
@@ -153,6 +164,7 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
             ...base,
             ExpressionAttributeValues: { ...base.ExpressionAttributeValues, ':pk': stream },
             Limit: limit,
+            ...(this.consistentRead ? { ConsistentRead: true } : {}),
             ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey }),
           }),
         );
@@ -167,13 +179,8 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
       items: merged.readings.map(toView),
       ...(merged.resume === undefined
         ? {}
-        : {
-            lastKey: {
-              [idName]: id,
-              [access.keyName]: merged.resume.after,
-              packKey: merged.resume.packKey,
-            },
-          }),
+        : { lastKey: { [idName]: id, [access.keyName]: merged.resume.after } }),
+      packReadings: merged.packReadings,
     };
   }
 

@@ -10,15 +10,22 @@
  * same reading). A reading is handed out only once it lies strictly below that of every open
  * stream: by then every copy of it has been read, and the one handed out is the superseding one.
  *
- * Resuming: a page that stops early names the last reading it handed out (the next page drops
- * it and everything below) and the least pack key the next page must read from: that of any
- * pack still holding a reading not handed out, and each open stream's read position. Resuming
- * from `after − PACK_SPAN_MS` instead would re-read a whole span of packs on every page.
+ * Resuming: a page that stops early names the last reading it handed out; the next page drops it
+ * and everything below, and reads from the first pack key that can hold a reading above it: a
+ * pack span before it (packLowerBound). That bound depends on the last reading alone, not on what
+ * was stored when the page was read, so a pack stored later below the page's read positions (a
+ * message SQS delivered late) is still read: a cursor means "every reading after this one", as
+ * DynamoDB's LastEvaluatedKey does. The price is the packs of one span before the last reading,
+ * read again by each page (the README states it per page, measured by the bench's read-back).
  *
- * Progress: a page ends at its bound on calls only once it has handed out a reading or moved
- * the resume point past its own start. Otherwise the next page would start where it did and end
- * where it did (a long pack read first, its readings in range only after many short packs whose
- * readings are not, as at a range's `from`): past the bound it reads on, doubling its `Limit`.
+ * Progress: a page ends at its bound on calls only once it has handed out a reading; the next
+ * page would otherwise start where it did and end where it did (a long pack read first, its
+ * readings in range only after many short packs whose readings are not, as at a range's `from`):
+ * past the bound it reads on, doubling its `Limit`.
+ *
+ * Counting: over a full read (every reading wanted), each stored pack is counted once, on the
+ * page that hands out its first reading (all packs starting at a reading are read before it is
+ * handed out). The run reports compare that count with what the edge accepted.
  */
 import { firstReadingOf, supersedes, unpack, type PackedReading } from './reading-pack.ts';
 
@@ -56,7 +63,13 @@ export interface MergedPage {
   /** At most `limit` readings in key order. */
   readings: PackedReading[];
   /** Where the next page resumes; absent once every stream and every reading is through. */
-  resume?: { after: string; packKey: string };
+  resume?: { after: string };
+  /**
+   * Readings of the packs whose first reading the page handed out, every copy counted (a reading
+   * re-sent in another message is in two packs): summed over the pages of a full read, what the
+   * table holds (see Counting above).
+   */
+  packReadings: number;
 }
 
 interface Stream {
@@ -66,15 +79,14 @@ interface Stream {
   /** Sort key of the last pack read; no unread pack sorts at or below it. */
   readThrough?: string;
   done: boolean;
-}
-
-/** A reading read and not handed out yet, with the key of the pack its copy came from. */
-interface Pending {
-  reading: PackedReading;
-  packKey: string;
+  /** Packs read on the stream by this page. */
+  packs: number;
 }
 
 const least = (keys: readonly string[]): string => keys.reduce((a, b) => (b < a ? b : a));
+
+/** The instant a key starts with (every key starts with a canonical timestamp). */
+const timeOf = (key: string): number => Date.parse(key.slice(0, 24));
 
 /**
  * Readings per pack assumed before the page has read one. Guessed high, a page of one-reading
@@ -85,8 +97,11 @@ const FIRST_GUESS_READINGS_PER_PACK = 4;
 
 export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => {
   const { keyOf, limit, sortKey } = options;
-  const streams: Stream[] = options.streams.map((name) => ({ name, done: false }));
-  const pending = new Map<string, Pending>();
+  const streams: Stream[] = options.streams.map((name) => ({ name, done: false, packs: 0 }));
+  const pending = new Map<string, PackedReading>();
+  /** Readings of the packs read that start at a reading not handed out yet, by that reading. */
+  const startingAt = new Map<string, number>();
+  let packReadings = 0;
   const out: PackedReading[] = [];
   let calls = 0;
   /** Doubles with every round past `maxCalls`. */
@@ -98,6 +113,20 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
   const frontierOf = (stream: Stream) =>
     stream.readThrough === undefined ? '' : firstReadingOf(stream.readThrough);
 
+  /**
+   * Packs a stream still holds up to `after`, estimated from how far in time its packs read so
+   * far got from the page's lower bound: a continuation reads a span of packs again before its
+   * first new reading, in one or two calls rather than many small ones.
+   */
+  const stillBelow = (stream: Stream): number => {
+    if (stream.readThrough === undefined || options.lowerBound === undefined) return 0;
+    const through = timeOf(stream.readThrough);
+    const remaining = timeOf(options.after) - through;
+    if (!(remaining > 0)) return 0;
+    const covered = Math.max(1, through - timeOf(options.lowerBound));
+    return Math.ceil((stream.packs * remaining) / covered);
+  };
+
   const read = async (stream: Stream) => {
     // `limit` counts packs. Ask a stream for its share of the readings still missing, with room
     // for streams that hold more than their share, in packs of the size seen so far (each pack
@@ -108,34 +137,29 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
     // next page reads again.
     const perPack =
       packsRead === 0 ? FIRST_GUESS_READINGS_PER_PACK : Math.max(1, readingsKept / packsRead);
-    const packLimit = boost * (options.filtered ? limit : Math.ceil(share / perPack) + 1);
+    const packLimit =
+      boost * (options.filtered ? limit : Math.ceil(share / perPack) + 1 + stillBelow(stream));
     const { packs, lastKey } = await options.read(stream.name, packLimit, stream.startKey);
     for (const pack of packs) {
       packsRead++;
-      const packKey = String(pack[sortKey]);
-      for (const reading of unpack(pack)) {
+      const readings = unpack(pack);
+      const first = readings[0] === undefined ? undefined : keyOf(readings[0]);
+      if (first !== undefined && first > options.after) {
+        startingAt.set(first, (startingAt.get(first) ?? 0) + readings.length);
+      }
+      for (const reading of readings) {
         const key = keyOf(reading);
         if (key <= options.after || !options.wanted(reading)) continue;
         readingsKept++;
         const held = pending.get(key);
-        if (held === undefined || supersedes(reading, held.reading)) {
-          pending.set(key, { reading, packKey });
-        }
+        if (held === undefined || supersedes(reading, held)) pending.set(key, reading);
       }
     }
+    stream.packs += packs.length;
     stream.startKey = lastKey;
     if (lastKey === undefined) stream.done = true;
     else stream.readThrough = String(lastKey[sortKey]);
   };
-
-  /** The least pack key the next page must read from. */
-  const resumeFrom = () =>
-    least([
-      ...[...pending.values()].map((held) => held.packKey),
-      // Every open stream has been read (the first round reads them all). Inclusive: the next
-      // page reads that pack again, as a key condition has no `>` within a range.
-      ...streams.filter((stream) => !stream.done).map((stream) => stream.readThrough!),
-    ]);
 
   for (;;) {
     const open = streams.filter((stream) => !stream.done);
@@ -145,8 +169,10 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
       .filter((key) => frontier === undefined || key < frontier)
       .slice(0, limit - out.length);
     for (const key of ready) {
-      out.push(pending.get(key)!.reading);
+      out.push(pending.get(key)!);
       pending.delete(key);
+      packReadings += startingAt.get(key) ?? 0;
+      startingAt.delete(key);
     }
     if (out.length >= limit || open.length === 0) break;
     // The streams that hold back the readings the page still needs, buffered readings or not:
@@ -156,17 +182,21 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
     const behind = open.filter((stream) => needed === undefined || frontierOf(stream) <= needed);
     // The first round reads every stream whatever the bound: it gives each a read position.
     if (calls > 0 && calls + behind.length > options.maxCalls) {
-      if (out.length > 0 || resumeFrom() > (options.lowerBound ?? '')) break;
+      if (out.length > 0) break;
       boost *= 2;
     }
     calls += behind.length;
     await Promise.all(behind.map(read));
   }
 
-  if (streams.every((stream) => stream.done) && pending.size === 0) return { readings: out };
+  if (streams.every((stream) => stream.done) && pending.size === 0) {
+    return { readings: out, packReadings };
+  }
+  // The loop ends with a reading handed out unless every stream is through.
   const last = out.at(-1);
   return {
     readings: out,
-    resume: { after: last === undefined ? options.after : keyOf(last), packKey: resumeFrom() },
+    resume: { after: last === undefined ? options.after : keyOf(last) },
+    packReadings,
   };
 };

@@ -75,6 +75,12 @@ export interface PackedReading extends MeasurementView {
   batchId: string;
 }
 
+/**
+ * Where the consumer keeps packs the table refused for good (services/ingest-consumer/items.ts),
+ * in the same table: no run partition starts with `parked#`, so no query path sees them.
+ */
+export const parkedPartition = (runId: string): string => `parked#${runId}`;
+
 const packKeyOf = (first: string, batchId: string) => `${first}${PACK_SEPARATOR}${batchId}`;
 
 /** The reading part of a pack key: every reading of the pack sorts at or after it. */

@@ -99,16 +99,34 @@ describe('reportCsv', () => {
         sensorIds: ['a', 'b'],
         errorMessage: 'Simulation abandonée, "par l\'utilisateur"',
       },
-      report,
+      { ...report, final: true, acceptedReadings: 6, storedReadings: 5, parkedReadings: 1 },
     );
     expect(csv.split('\r\n')).toEqual([
-      'runId,username,status,startedAt,finishedAt,durationSeconds,intervalSeconds,sensorIds,errorMessage,message,readingsStored',
-      `r-1,ana,FAILED,${at(0)},${at(9)},60,1,a;b,"Simulation abandonée, ""par l'utilisateur""",,5`,
+      'runId,username,status,startedAt,finishedAt,durationSeconds,intervalSeconds,sensorIds,errorMessage,message,readingsStored,report,reportBuiltAt,readingsAccepted,readingsStoredOrParked',
+      `r-1,ana,FAILED,${at(0)},${at(9)},60,1,a;b,"Simulation abandonée, ""par l'utilisateur""",,5,final,${at(0)},6,6`,
       '',
       'sensorId,type,count,min,max,mean,firstTimestamp,lastTimestamp',
       `a,pressure,1,1013,1013,1013,${at(2)},${at(2)}`,
       `b,temperature,4,1,7,2.5,${at(1)},${at(4)}`,
       '',
     ]);
+  });
+
+  it('says provisional for a report that is not final, or from before reports said', () => {
+    const run = {
+      id: 'r-1',
+      username: 'ana',
+      status: 'COMPLETED',
+      startedAt: at(0),
+      duration: 60,
+      interval: 1,
+      sensorIds: [],
+    };
+    for (const final of [false, undefined]) {
+      const line = reportCsv(run, { ...report, ...(final === undefined ? {} : { final }) }).split(
+        '\r\n',
+      )[1]!;
+      expect(line.split(',')[11]).toBe('provisional');
+    }
   });
 });

@@ -89,6 +89,12 @@ type RunItem = Run & {
   runningPk?: string;
   reportDuePk?: string;
   reportDueAt?: number;
+  /** Batches and readings stored after the run ended, and its report's counts (report-store.ts). */
+  lateStores?: number;
+  lateReadings?: number;
+  reportCounted?: number;
+  reportAccepted?: number;
+  reportLateReadings?: number;
   expiresAt: number;
 };
 
@@ -99,6 +105,11 @@ const toRun = (item: Record<string, unknown>): Run => {
     runningPk: _r,
     reportDuePk: _p,
     reportDueAt: _d,
+    lateStores: _late,
+    lateReadings: _lateReadings,
+    reportCounted: _counted,
+    reportAccepted: _accepted,
+    reportLateReadings: _lateSeen,
     expiresAt: _e,
     ...run
   } = item as unknown as RunItem;
@@ -114,6 +125,10 @@ export const batchGetAll = async (
   tableName: string,
   keys: readonly Record<string, unknown>[],
   consistentRead = false,
+  projection: {
+    ProjectionExpression?: string;
+    ExpressionAttributeNames?: Record<string, string>;
+  } = {},
 ): Promise<Record<string, unknown>[]> => {
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
@@ -122,7 +137,9 @@ export const batchGetAll = async (
       if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
       const out = await client.send(
         new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistentRead } },
+          RequestItems: {
+            [tableName]: { Keys: pending, ConsistentRead: consistentRead, ...projection },
+          },
         }),
       );
       items.push(...(out.Responses?.[tableName] ?? []));

@@ -88,7 +88,13 @@ export interface ScenarioResult {
    * Reading every reading back through \`GET /api/sensors/data?runId=\` (pages of 1,000), once
    * storage is through: the pages it took and readings/s.
    */
-  readBack: { pages: number; readingsPerSecond: number };
+  readBack: {
+    pages: number;
+    readingsPerSecond: number;
+    /** DynamoDB Queries and read units per page of the read-back (1,000 readings a page). */
+    queriesPerPage?: number;
+    readUnitsPerPage?: number;
+  };
   /** AWS requests and billed units per 1,000 readings, by service and action. */
   per1000Readings: {
     apiRequests: number;
@@ -251,6 +257,11 @@ const runScenario = async (
     readBack: {
       pages: verified.pagesRead,
       readingsPerSecond: Math.round((verified.stored * 1000) / readBackMs),
+      queriesPerPage:
+        Math.round(
+          (((counts.dynamodb.Query ?? 0) - queriesBeforeVerify) * 10) / verified.pagesRead,
+        ) / 10,
+      readUnitsPerPage: Math.round((readBack.readUnits * 10) / verified.pagesRead) / 10,
     },
     per1000Readings,
     costPerMillionUsd: Math.round(cost.total * 1000) / 1000,

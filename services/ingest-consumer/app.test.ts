@@ -13,7 +13,10 @@ import {
   SENSOR_NAMESPACE,
   SensorMetric,
 } from '#shared/metrics-contract.ts';
+import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
+import { aRun } from '#test/support/runs.ts';
 import {
   countCommands,
   readingsOfRun,
@@ -31,13 +34,15 @@ const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
 let db: TestDynamoDb;
 let sensorTable: string;
 let idempotencyTable: string;
+let runsTable: string;
 let emf: EmfCapture;
 
 beforeAll(async () => {
   db = await startTestDynamoDb();
-  [sensorTable, idempotencyTable] = await Promise.all([
+  [sensorTable, idempotencyTable, runsTable] = await Promise.all([
     db.createTable('sensorData'),
     db.createTable('idempotency'),
+    db.createTable('runs'),
   ]);
 });
 afterAll(async () => {
@@ -98,11 +103,28 @@ const record = (body: unknown, messageId: string = randomUUID()): SQSRecord => (
 
 const sqsEvent = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 
+/** A run in the runs table, finished a moment ago. */
+const endedRun = async (): Promise<string> => {
+  const runs = new DynamoRunStore(db.documents(), runsTable);
+  const runId = randomUUID();
+  await runs.putRun(aRun(runId, { deadlineAt: Date.now() + 60_000 }), 0);
+  await runs.endRun(
+    runId,
+    { status: 'COMPLETED', finishedAt: new Date().toISOString(), reportDueAt: 9e15 },
+    { liveAt: Date.now() },
+  );
+  return runId;
+};
+
 const rowsOf = (runId: string) => readingsOfRun(db.documents(), sensorTable, runId);
 const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
 /** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
-const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
+const consumer = (
+  wrap?: (send: SendBatchWrite) => SendBatchWrite,
+  lateStores?: (store: DynamoReportStore) => LateStoreSignal,
+  rebuildReport?: (runId: string) => Promise<void>,
+) => {
   const client = db.client();
   const counts = countCommands(client);
   const documents = db.documents(client);
@@ -123,6 +145,10 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
       tableName: idempotencyTable,
       awsSdkV3Client: client,
     }),
+    lateStores: (lateStores ?? ((store) => store))(
+      new DynamoReportStore(db.documents(client), runsTable),
+    ),
+    ...(rebuildReport === undefined ? {} : { rebuildReport }),
     idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
@@ -131,6 +157,67 @@ const consumer = (wrap?: (send: SendBatchWrite) => SendBatchWrite) => {
 };
 
 describe('ingest consumer', () => {
+  it("marks an ended run's report for a rebuild once per batch, and only an ended run's", async () => {
+    const rebuilt: string[] = [];
+    const { handler, counts } = consumer(undefined, undefined, async (runId) => {
+      rebuilt.push(runId);
+    });
+    const reports = new DynamoReportStore(db.documents(), runsTable);
+    const live = randomUUID();
+    await new DynamoRunStore(db.documents(), runsTable).putRun(
+      aRun(live, { deadlineAt: Date.now() + 60_000 }),
+      0,
+    );
+    const ended = await endedRun();
+    counts.clear();
+    const batch = [message(live, 2), message(ended, 3), message(ended, 4)].map((m) => record(m));
+    expect(await handler(sqsEvent(...batch), lambdaContext())).toEqual({ batchItemFailures: [] });
+    // One read for both runs, one write for the ended one.
+    expect(counts.get('BatchGetItemCommand')).toBe(1);
+    expect(counts.get('UpdateItemCommand')).toBe(1);
+    expect((await reports.lateState(ended)).stores).toBe(1);
+    expect((await reports.lateState(live)).stores).toBe(0);
+    expect(await reports.listDue(Date.now(), 100)).toContain(ended);
+    expect(await reports.listDue(Date.now(), 100)).not.toContain(live);
+    // Rebuilt at once, after the mark (a failed rebuild leaves the run due for the sweeper).
+    expect(rebuilt).toEqual([ended]);
+  });
+
+  it('rebuilds a report once the readings it waits for may all be in, not for every late batch', async () => {
+    const rebuilt: string[] = [];
+    const { handler } = consumer(undefined, undefined, async (runId) => {
+      rebuilt.push(runId);
+    });
+    const runs = new DynamoRunStore(db.documents(), runsTable);
+    const reports = new DynamoReportStore(db.documents(), runsTable);
+    const runId = await endedRun();
+    // Its report counted 3 of 8 accepted readings.
+    await reports.clearDue(runId, 0, { counted: 3, accepted: 8, lateReadingsSeen: 0 });
+    await handler(sqsEvent(record(message(runId, 2))), lambdaContext());
+    await handler(sqsEvent(record(message(runId, 2))), lambdaContext());
+    expect(rebuilt).toEqual([]);
+    // Due all the same: the sweep rebuilds it if the rest never comes.
+    expect(await reports.listDue(Date.now(), 100)).toContain(runId);
+    await handler(sqsEvent(record(message(runId, 1))), lambdaContext());
+    expect(rebuilt).toEqual([runId]);
+    expect(await runs.getRun(runId)).not.toHaveProperty('lateReadings');
+  });
+
+  it("reports a run's records failed when its report cannot be marked, so they come again", async () => {
+    const { handler } = consumer(undefined, (store) => ({
+      endedRuns: (ids) => store.endedRuns(ids),
+      storedLate: async () => {
+        throw new Error('throttled');
+      },
+    }));
+    const runId = await endedRun();
+    const other = randomUUID();
+    const records = [record(message(runId, 2), 'mine'), record(message(other, 2), 'other')];
+    expect(await handler(sqsEvent(...records), lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'mine' }],
+    });
+  });
+
   it('stores every reading of a batch once and answers with no failures', async () => {
     const { handler } = consumer();
     const runId = randomUUID();
@@ -179,7 +266,11 @@ describe('ingest consumer', () => {
     await handler(sqsEvent(record(body), record(body)), lambdaContext());
     // Its identity is the client's: the rows are the same, so no idempotency record is kept.
     expect(await rowsOf(runId)).toHaveLength(10);
-    expect(Object.keys(Object.fromEntries(counts))).toEqual(['BatchWriteItemCommand']);
+    // Besides, one read per batch: has the run ended (its report is rebuilt if so)?
+    expect(Object.keys(Object.fromEntries(counts)).sort()).toEqual([
+      'BatchGetItemCommand',
+      'BatchWriteItemCommand',
+    ]);
   });
 
   it('writes the rows of small records of a batch together: ten one-reading messages, one call', async () => {
@@ -324,10 +415,13 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem for 10 client-timestamped readings, two idempotency writes more for server-timestamped ones', async () => {
+  it('costs one BatchWriteItem for 10 client-timestamped readings (and a read of the run per batch), two idempotency writes more for server-timestamped ones', async () => {
     const client = consumer();
     await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
-    expect(Object.fromEntries(client.counts)).toEqual({ BatchWriteItemCommand: 1 });
+    expect(Object.fromEntries(client.counts)).toEqual({
+      BatchWriteItemCommand: 1,
+      BatchGetItemCommand: 1,
+    });
 
     const server = consumer();
     await server.handler(
@@ -336,6 +430,7 @@ describe('ingest consumer', () => {
     );
     expect(Object.fromEntries(server.counts)).toEqual({
       BatchWriteItemCommand: 1,
+      BatchGetItemCommand: 1,
       PutItemCommand: 1,
       UpdateItemCommand: 1,
     });

@@ -18,6 +18,11 @@ import { packsOf, unpack } from '#shared/reading-pack.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
+import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
+import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
+import { runGraceMsFromEnv } from '#shared/run.ts';
+import { DynamoRunStore } from '#shared/run-store.ts';
+import { DynamoRunTally } from '#shared/run-tally.ts';
 import { topology } from '#infra/topology.ts';
 import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
@@ -37,6 +42,10 @@ export interface ConsumerDeps {
   /** `IoTPlayground/Sensors`, without default dimensions (see createSensorMetrics). */
   sensorMetrics: Metrics;
   store: MeasurementStore;
+  /** Runs that ended before a batch of theirs was stored get their report rebuilt. */
+  lateStores: LateStoreSignal;
+  /** Rebuilds such a run's report at once (never throws; the sweeper takes over on failure). */
+  rebuildReport?: (runId: string) => Promise<void>;
   idempotencyStore: BasePersistenceLayer;
   idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
@@ -139,6 +148,51 @@ export const makeHandler = (deps: ConsumerDeps) => {
     tally.sensors.publish(sensorMetrics);
   };
 
+  /**
+   * Once the batch is written: a run that has ended gets its report rebuilt, as the report may
+   * have been built without these readings. One strongly consistent read per run and batch (a
+   * write only for ended runs); read after the writes, so a run that ends later builds its
+   * report from a table that already holds them. If that fails, the run's records are reported
+   * failed and stored again on redelivery (overwriting their packs), and signalled then.
+   */
+  const signalLateStores = async (
+    response: SQSBatchResponse,
+    storedByRun: Map<string, { ids: string[]; readings: number }>,
+  ): Promise<SQSBatchResponse> => {
+    if (storedByRun.size === 0) return response;
+    const failed = [...response.batchItemFailures];
+    try {
+      const ended = await deps.lateStores.endedRuns([...storedByRun.keys()]);
+      const results = await Promise.allSettled(
+        ended.map((runId) =>
+          deps.lateStores.storedLate(runId, deps.now(), storedByRun.get(runId)!.readings),
+        ),
+      );
+      results.forEach((result, i) => {
+        if (result.status === 'rejected') {
+          logger.error('Run report not marked for a rebuild; its records will come again', {
+            runId: ended[i],
+            error: result.reason as Error,
+          });
+          for (const id of storedByRun.get(ended[i]!)!.ids) failed.push({ itemIdentifier: id });
+        }
+      });
+      if (ended.length > 0) logger.info('Readings stored after their run ended', { runs: ended });
+      // One after the other, and only where these may be the readings the report waits for.
+      for (const [i, result] of results.entries()) {
+        if (result.status === 'fulfilled' && result.value) await deps.rebuildReport?.(ended[i]!);
+      }
+    } catch (error) {
+      logger.error('Runs not checked for a report rebuild; their records will come again', {
+        error: error as Error,
+      });
+      for (const { ids } of storedByRun.values()) {
+        for (const id of ids) failed.push({ itemIdentifier: id });
+      }
+    }
+    return { batchItemFailures: failed };
+  };
+
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     beginInvocation(logger, context);
     idempotency.registerLambdaContext(context);
@@ -160,6 +214,9 @@ export const makeHandler = (deps: ConsumerDeps) => {
       },
     };
 
+    /** Records stored by this invocation, by run, and their readings. */
+    const storedByRun = new Map<string, { ids: string[]; readings: number }>();
+
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
         const message = parseQueueMessage(record.body);
@@ -178,6 +235,10 @@ export const makeHandler = (deps: ConsumerDeps) => {
         }
         tally.stored += answer.stored;
         tally.parked += answer.parked.length;
+        const run = storedByRun.get(message.runId) ?? { ids: [], readings: 0 };
+        run.ids.push(record.messageId);
+        run.readings += answer.stored + answer.parked.length;
+        storedByRun.set(message.runId, run);
         tally.lagsMs.push(Math.max(0, deps.now() - Date.parse(message.acceptedAt)));
         const parked = new Set(answer.parked);
         tally.sensors.addMessage({
@@ -199,7 +260,8 @@ export const makeHandler = (deps: ConsumerDeps) => {
     // FullBatchFailureError, which is left to fail the invocation (SQS retries the batch).
     const processor = new BatchProcessor(EventType.SQS);
     try {
-      return await processPartialResponse(event, handleRecord, processor, { context });
+      const response = await processPartialResponse(event, handleRecord, processor, { context });
+      return await signalLateStores(response, storedByRun);
     } finally {
       // Published even when the whole batch failed.
       publish(event.Records.length, tally);
@@ -217,20 +279,41 @@ export const makeHandler = (deps: ConsumerDeps) => {
 };
 
 /** Production dependencies, built once per container from the environment. */
+/** Time a batch spends rebuilding the report of a run that ended before it was stored. */
+export const LATE_REPORT_BUDGET_MS = 2_000;
+
 export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps => {
   const dynamo = createDynamoDbClient();
   const documents = createDocumentClient(dynamo);
+  const logger = createLogger();
+  const runsTable = requireEnv(topology.tables.runs.env, env);
+  const sensorTable = requireEnv(topology.tables.sensorData.env, env);
+  const reports = new DynamoReportStore(documents, runsTable);
   return {
-    logger: createLogger(),
+    logger,
     pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
     sensorMetrics: createSensorMetrics(),
     store: new SharedWritesStore(
       new DynamoMeasurementStore(
         (command) => documents.send(command),
-        requireEnv(topology.tables.sensorData.env, env),
+        sensorTable,
         DEFAULT_WRITE_POLICY,
         { sleep, random: Math.random },
       ),
+    ),
+    lateStores: reports,
+    rebuildReport: budgetedReportBuilder(
+      {
+        runs: new DynamoRunStore(documents, runsTable),
+        reports,
+        readings: new DynamoRunReadings((command) => documents.send(command), sensorTable),
+        tally: new DynamoRunTally(documents, runsTable),
+        now: () => Date.now(),
+        retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
+        graceMs: runGraceMsFromEnv(env),
+      },
+      LATE_REPORT_BUDGET_MS,
+      logger,
     ),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: requireEnv(topology.tables.idempotency.env, env),

@@ -2,7 +2,7 @@
  * From a queue message to what the table takes: its packs (shared/reading-pack.ts), split into
  * the chunks of 25 that BatchWriteItem takes, and parked rows for packs refused for good. Pure.
  */
-import type { ReadingPack } from '#shared/reading-pack.ts';
+import { parkedPartition, type ReadingPack } from '#shared/reading-pack.ts';
 
 export const BATCH_WRITE_LIMIT = 25;
 
@@ -23,7 +23,7 @@ export interface ParkedRow {
   expiresAt: number;
 }
 
-export const parkedPartition = (runId: string): string => `parked#${runId}`;
+export { parkedPartition };
 
 export const toParkedRow = (
   refused: { item: ReadingPack; reason: string },

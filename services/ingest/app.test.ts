@@ -12,6 +12,7 @@ import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler, requestTagForKey, type IngestDeps } from './app.ts';
 import type { FailedEntry, MeasurementQueue, QueueEntry } from './queue.ts';
 import { CachedRunReader, type RunReader, type RunState } from './runs.ts';
+import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
 
 const NOW = Date.parse('2030-01-01T12:00:00.000Z');
 const ROUTE = 'POST /api/sensors/data';
@@ -62,10 +63,12 @@ let tagCounter = 0;
 const deps = (overrides: Partial<IngestDeps> = {}) => {
   const queue = new FakeQueue();
   const runs = new FakeRuns();
+  const tally = new InMemoryRunTally();
   const all: IngestDeps = {
     logger: new Logger({ serviceName: 'ingest', logLevel: 'SILENT' }),
     metrics: createPipelineMetrics('ingest'),
     runs,
+    tally,
     queue,
     idempotencyStore: unusedIdempotencyStore(),
     idempotencyTtlSeconds: 3600,
@@ -77,7 +80,7 @@ const deps = (overrides: Partial<IngestDeps> = {}) => {
     random: () => 0.5,
     ...overrides,
   };
-  return { queue, runs, deps: all, handler: makeHandler(all) };
+  return { queue, runs, tally, deps: all, handler: makeHandler(all) };
 };
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -258,6 +261,42 @@ describe('ingest handler (in-memory adapters)', () => {
       message: 'Measurements could not be enqueued; retry the request',
       details: [{ message: '0 of 1 queue messages were enqueued' }],
     });
+    expect(queue.calls).toHaveLength(3);
+  });
+
+  it("counts the readings it accepts on the run's tally before sending them, each distinct reading once", async () => {
+    const { handler, queue, runs, tally } = deps();
+    const runId = runs.add();
+    const other = runs.add();
+    // 3 readings, one of them twice in the body: the consumer stores 3.
+    const body = { measurements: [reading(0), reading(1), reading(0), reading(2)] };
+    expect((await handler(post(body, { 'x-run-id': runId }), lambdaContext())).statusCode).toBe(
+      202,
+    );
+    await handler(post(reading(3), { 'x-run-id': other }), lambdaContext());
+    expect(tally.counts).toEqual(
+      new Map([
+        [runId, 3],
+        [other, 1],
+      ]),
+    );
+    expect(queue.messages).toHaveLength(2);
+  });
+
+  it('takes back the readings of messages it could not enqueue, and sends nothing when it cannot count', async () => {
+    const { handler, queue, runs, tally } = deps();
+    const runId = runs.add();
+    const fail = (entries: readonly QueueEntry[]) =>
+      entries.map((e) => ({ id: e.id, code: 'InternalError', senderFault: false }));
+    queue.failNext.push(fail, fail, fail);
+    expect(
+      (await handler(post(reading(), { 'x-run-id': runId }), lambdaContext())).statusCode,
+    ).toBe(503);
+    expect(tally.counts.get(runId)).toBe(0);
+    tally.failNext = 1;
+    const result = await handler(post(reading(), { 'x-run-id': runId }), lambdaContext());
+    expect(result.statusCode).toBe(503);
+    expect(json(result).message).toBe('Measurements could not be enqueued; retry the request');
     expect(queue.calls).toHaveLength(3);
   });
 

@@ -36,6 +36,7 @@ import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
 import { acceptsMeasurements, effectiveStatus, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
+import { DynamoRunTally, TALLY_RETENTION_SECONDS, type RunTally } from '#shared/run-tally.ts';
 import { topology } from '#infra/topology.ts';
 import { groupForSend, packMessages, toQueueMeasurements } from './packing.ts';
 import {
@@ -52,6 +53,8 @@ export interface IngestDeps {
   logger: Logger;
   metrics: Metrics;
   runs: RunReader;
+  /** The run's accepted count, which tells the run reports when they are final. */
+  tally: RunTally;
   queue: MeasurementQueue;
   /** Where Idempotency-Key answers are kept (the idempotency table in AWS). */
   idempotencyStore: BasePersistenceLayer;
@@ -167,6 +170,18 @@ export const makeHandler = (deps: IngestDeps) => {
       requestTag,
       toQueueMeasurements(parsed.measurements, requestTag),
     );
+    // Counted before the send, so the tally is never below what SQS holds: a message enqueued
+    // and not yet stored keeps the run's report provisional (shared/run-tally.ts).
+    const tallyExpiresAt = Math.floor(now / 1000) + TALLY_RETENTION_SECONDS;
+    const readings = messages.reduce((sum, message) => sum + message.distinct, 0);
+    try {
+      await deps.tally.add(parsed.runId, readings, tallyExpiresAt);
+    } catch (error) {
+      throw Object.assign(
+        new ServiceUnavailableError('Measurements could not be enqueued; retry the request'),
+        { cause: error },
+      );
+    }
     const report = await sendAll(deps.queue, groupForSend(messages), deps.sendRetry, {
       sleep: deps.sleep,
       random: deps.random,
@@ -176,11 +191,20 @@ export const makeHandler = (deps: IngestDeps) => {
           failed: failed.length,
           codes: failed.map((f) => f.code),
         }),
-      onGiveUp: (failed) =>
+      onGiveUp: async (failed, unsent) => {
         logger.error('Queue entries still failing; answering 503', {
           failed: failed.length,
           codes: failed.map((f) => f.code),
-        }),
+        });
+        // Never enqueued: not to be waited for. Left counted if this fails (a provisional report).
+        const back = unsent.reduce((sum, message) => sum + message.distinct, 0);
+        await deps.tally.add(parsed.runId, -back, tallyExpiresAt).catch((error: unknown) =>
+          logger.error('Accepted tally not taken back; the run report stays provisional', {
+            readings: back,
+            error: error as Error,
+          }),
+        );
+      },
     });
     metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
     metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages.length);
@@ -268,6 +292,10 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): IngestDeps =>
     runs: new CachedRunReader(
       new DynamoRunStore(createDocumentClient(dynamo), requireEnv(topology.tables.runs.env, env)),
       { ...DEFAULT_RUN_CACHE, now },
+    ),
+    tally: new DynamoRunTally(
+      createDocumentClient(dynamo),
+      requireEnv(topology.tables.runs.env, env),
     ),
     queue: new SqsMeasurementQueue(
       createSqsClient(),

@@ -1,3 +1,4 @@
+import { packsOf } from '#shared/reading-pack.ts';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_MESSAGE_BYTES,
@@ -77,6 +78,19 @@ describe('packMessages', () => {
     expect(message!.count).toBe(10);
   });
 
+  it('counts the distinct readings of each message, as the consumer stores them', () => {
+    const measurements = Array.from({ length: 1500 }, (_, i) => reading(i % 200));
+    const messages = packMessages(envelope, TAG, measurements);
+    for (const m of messages) {
+      const decoded = decode(m).measurements;
+      expect(m.distinct).toBe(
+        packsOf({ ...decode(m) }, 30).reduce((n, p) => n + p.values.length, 0),
+      );
+      expect(m.distinct).toBeLessThanOrEqual(decoded.length);
+    }
+    expect(messages.some((m) => m.distinct < m.count)).toBe(true);
+  });
+
   it('produces exactly JSON.stringify of the message and measures UTF-8 bytes', () => {
     const measurements = [reading(1), reading(2)];
     const [message] = packMessages({ ...envelope, user: 'Zoë Ångström' }, TAG, measurements);
@@ -140,6 +154,7 @@ describe('groupForSend', () => {
   const message = (bytes: number, i: number): PackedMessage => ({
     batchId: `${TAG}.${i}`,
     body: 'x',
+    distinct: 1,
     bytes,
     count: 1,
   });

@@ -6,6 +6,7 @@
 import {
   MAX_MESSAGE_BYTES,
   QUEUE_MESSAGE_VERSION,
+  readingKey,
   type QueueMeasurement,
   type QueueMessage,
   toCanonicalTimestamp,
@@ -34,6 +35,11 @@ export interface PackedMessage {
   bytes: number;
   /** Readings in the message. */
   count: number;
+  /**
+   * Distinct readings in the message (by readingKey): what the consumer stores of it, the last of
+   * two equal ones winning (shared/reading-pack.ts), and what the run's accepted tally counts.
+   */
+  distinct: number;
 }
 
 /** `<request tag>.<n>`: the n-th message of a request; the consumer's idempotency key. */
@@ -88,6 +94,7 @@ export const packMessages = (
 ): PackedMessage[] => {
   const messages: PackedMessage[] = [];
   let parts: string[] = [];
+  let keys = new Set<string>();
   let frame = messageFrame(envelope, batchIdOf(requestTag, 0));
   let bytes = frame.bytes;
 
@@ -98,8 +105,10 @@ export const packMessages = (
       body: `${frame.head}${parts.join(',')}${frame.tail}`,
       bytes,
       count: parts.length,
+      distinct: keys.size,
     });
     parts = [];
+    keys = new Set();
     frame = messageFrame(envelope, batchIdOf(requestTag, messages.length));
     bytes = frame.bytes;
   };
@@ -114,6 +123,7 @@ export const packMessages = (
       throw new Error(`A reading of ${size} bytes does not fit a ${maxBytes}-byte message`);
     }
     parts.push(json);
+    keys.add(readingKey(measurement));
     bytes += added;
   }
   if (parts.length > 0) close();

@@ -23,6 +23,7 @@ const messages = (count: number): PackedMessage[] =>
     body: `body-${i}`,
     bytes: 6,
     count: 1,
+    distinct: 1,
   }));
 
 const policy = { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
@@ -59,11 +60,21 @@ describe('sendAll', () => {
   it('answers 503 when entries still fail after the last attempt', async () => {
     const queue = new ScriptedQueue([() => failed('m0'), () => failed('m0'), () => failed('m0')]);
     const gaveUp: FailedEntry[][] = [];
+    const unsent: PackedMessage[][] = [];
+    const sent = messages(2);
     await expect(
-      sendAll(queue, [messages(2)], policy, { ...tools(), onGiveUp: (f) => gaveUp.push(f) }),
+      sendAll(queue, [sent], policy, {
+        ...tools(),
+        onGiveUp: (f, u) => {
+          gaveUp.push(f);
+          unsent.push(u);
+        },
+      }),
     ).rejects.toBeInstanceOf(ServiceUnavailableError);
     expect(queue.calls).toHaveLength(3);
     expect(gaveUp).toEqual([failed('m0')]);
+    // The messages never enqueued: the run's accepted tally takes their readings back.
+    expect(unsent).toEqual([[sent[0]]]);
   });
 
   it('treats a call that throws as all its entries failed and retries them', async () => {

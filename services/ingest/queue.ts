@@ -72,8 +72,11 @@ export interface SendTools {
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   onRetry?: (info: { attempt: number; failed: FailedEntry[] }) => void;
-  /** Called with what is still failing before the 503; the details belong in the log only. */
-  onGiveUp?: (failed: FailedEntry[]) => void;
+  /**
+   * Called with what is still failing before the 503, and the messages those entries carried
+   * (never enqueued); the details belong in the log only.
+   */
+  onGiveUp?: (failed: FailedEntry[], unsent: PackedMessage[]) => void | Promise<void>;
 }
 
 /**
@@ -114,9 +117,14 @@ export const sendAll = async (
       await tools.sleep(backoffDelay(attempt, policy, tools.random));
     }
   };
-  const failures = (await Promise.all(groups.map(sendGroup))).flat();
+  const results = await Promise.all(groups.map(sendGroup));
+  const failures = results.flat();
   if (failures.length > 0) {
-    tools.onGiveUp?.(failures);
+    // Entry ids are `m<index>` within their group.
+    const unsent = results.flatMap((failed, g) =>
+      failed.map((f) => groups[g]![Number(f.id.slice(1))]!),
+    );
+    await tools.onGiveUp?.(failures, unsent);
     const messages = groups.reduce((count, group) => count + group.length, 0);
     // Some messages may be queued already. A retry with the same Idempotency-Key reuses their
     // batch ids, so the consumer skips them; a retry without one would store them again

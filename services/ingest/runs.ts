@@ -4,6 +4,7 @@
  * table per request.
  */
 import type { Run } from '#shared/run.ts';
+import { EDGE_RUN_CACHE_MS } from '#shared/run-report.ts';
 
 /** The part of a run the ingest function needs to decide whether it takes measurements. */
 export type RunState = Pick<Run, 'id' | 'status' | 'deadlineAt' | 'finishedAt'>;
@@ -24,7 +25,8 @@ export interface RunCacheOptions {
   now: () => number;
 }
 
-export const DEFAULT_RUN_CACHE = { ttlMs: 5_000, maxEntries: 1_000 } as const;
+/** The run reports wait out the TTL before they call a run's accepted tally final. */
+export const DEFAULT_RUN_CACHE = { ttlMs: EDGE_RUN_CACHE_MS, maxEntries: 1_000 } as const;
 
 /**
  * Caches found runs for `ttlMs` (the accept decision is re-evaluated with the current time on

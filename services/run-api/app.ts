@@ -24,6 +24,8 @@ import { createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
+import { DynamoRunTally } from '#shared/run-tally.ts';
+import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
 import {
   MAX_RUN_BODY_BYTES,
   parseFinishCommand,
@@ -114,6 +116,8 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
       headers: {
         'content-type': 'application/zip',
         'content-disposition': `attachment; filename="${download.fileName}"`,
+        // `final` when every report in the ZIP is; each CSV says its own (shared/run-report.ts).
+        'report-state': download.state,
         // More reports matched than one response holds: narrow with runId or from/to.
         ...(download.omitted > 0 ? { 'x-reports-omitted': String(download.omitted) } : {}),
       },
@@ -171,18 +175,41 @@ export const makeHandler = (deps: RunApiDeps) =>
     }
   });
 
+/** Time a finish or interrupt spends building a report before it leaves the rest to the sweeper. */
+export const REPORT_BUILD_BUDGET_MS = 3_000;
+
 export const defaultDeps = (): RunApiDeps => {
   const documents = createDocumentClient();
   const table = requireEnv(topology.tables.runs.env);
+  const logger = createLogger();
+  const store = new DynamoRunStore(documents, table);
+  const reports = new DynamoReportStore(documents, table);
+  const settings = runSettingsFromEnv();
   return {
-    logger: createLogger(),
+    logger,
     metrics: createRunMetrics(topology.functions.runApi.service),
-    store: new DynamoRunStore(documents, table),
-    reports: new DynamoReportStore(documents, table),
-    settings: runSettingsFromEnv(),
+    store,
+    reports,
+    settings,
     now: Date.now,
     newId: randomUUID,
     adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
+    buildReport: budgetedReportBuilder(
+      {
+        runs: store,
+        reports,
+        readings: new DynamoRunReadings(
+          (command) => documents.send(command),
+          requireEnv(topology.tables.sensorData.env),
+        ),
+        tally: new DynamoRunTally(documents, table),
+        now: Date.now,
+        retentionDays: settings.retentionDays,
+        graceMs: settings.graceMs,
+      },
+      REPORT_BUILD_BUDGET_MS,
+      logger,
+    ),
   };
 };
 

@@ -1,13 +1,15 @@
 /**
- * `GET /api/reports/download`: the reports of finished runs as one CSV each in a ZIP. Reports are
- * built by the sweeper when a run's readings are complete, so a download reads a few small items
- * and never a run's readings. Bounded to what a Lambda response can carry (6 MB, base64).
+ * `GET /api/reports/download`: the reports of ended runs as one CSV each in a ZIP, each marked
+ * final or provisional (shared/run-report.ts), and the response marked final only when all are.
+ * Reports are built as runs end and rebuilt as readings land (shared/report-builder.ts), so a
+ * download reads a few small items and never a run's readings. Bounded to what a Lambda response
+ * can carry (6 MB, base64).
  */
 import { strToU8, zipSync, type Zippable } from 'fflate';
 import { BadRequestError, NotFoundError } from '#shared/errors.ts';
 import { RUN_ID } from '#shared/identity.ts';
 import type { ReportStore } from '#shared/report-store.ts';
-import { reportCsv, type RunReport } from '#shared/run-report.ts';
+import { reportCsv, reportState, type RunReport } from '#shared/run-report.ts';
 import type { Run } from '#shared/run.ts';
 import { parseInstantParam } from '#shared/time.ts';
 import type { RunDeps } from './runs.ts';
@@ -39,6 +41,8 @@ export interface ReportDownload {
   runs: number;
   /** Runs with a report left out to stay within maxCsvBytes. */
   omitted: number;
+  /** `final` when every report in the ZIP is final, else `provisional`. */
+  state: 'final' | 'provisional';
 }
 
 const instant = (raw: string | undefined, field: string): number | undefined => {
@@ -98,17 +102,20 @@ export const downloadReports = async (
   const files: Zippable = {};
   let bytes = 0;
   let included = 0;
+  let state: ReportDownload['state'] = 'final';
   for (const [run, report] of reported) {
     const csv = strToU8(reportCsv(run, report));
     if (included > 0 && bytes + csv.length > limits.maxCsvBytes) break;
     files[`report_${run.id}.csv`] = [csv, { mtime: Date.parse(report.builtAt) }];
     bytes += csv.length;
     included++;
+    if (reportState(report) === 'provisional') state = 'provisional';
   }
   return {
     fileName: `reports_${compactInstant(now())}.zip`,
     zip: zipSync(files, { level: 6 }),
     runs: included,
     omitted: reported.length - included,
+    state,
   };
 };

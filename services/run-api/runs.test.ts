@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '#shared/errors.ts';
+import { EDGE_DECISION_SLACK_MS } from '#shared/run-report.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import type { StartCommand } from './requests.ts';
 import * as runs from './runs.ts';
@@ -116,6 +117,23 @@ describe('finishing runs', () => {
     await expect(runs.finishRun(deps, run.id, { status: 'COMPLETED' })).rejects.toBeInstanceOf(
       ConflictError,
     );
+  });
+
+  it('builds the report of every run it ends, in the request, and schedules the final build', async () => {
+    const { deps, store } = setup(3);
+    const built: string[] = [];
+    deps.buildReport = async (runId) => {
+      // Built once the run has ended and its slot is free.
+      expect((await store.getRun(runId))?.status).not.toBe('RUNNING');
+      built.push(runId);
+    };
+    const finished = await runs.startRun(deps, command(), 'a');
+    await runs.finishRun(deps, finished.id, { status: 'COMPLETED' });
+    const interrupted = await runs.startRun(deps, command(), 'b');
+    await runs.interruptAll(deps);
+    expect(built).toEqual([finished.id, interrupted.id]);
+    // Final once no edge takes a reading: grace, then the ingest function's timeout.
+    expect(store.reportsDue.get(finished.id)).toBe(deps.now() + 120_000 + EDGE_DECISION_SLACK_MS);
   });
 
   it('answers 404 for an unknown run', async () => {

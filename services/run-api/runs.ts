@@ -5,6 +5,7 @@
 import { ConflictError, NotFoundError } from '#shared/errors.ts';
 import { runDashboardUrl } from '#shared/grafana.ts';
 import { effectiveStatus, type Run } from '#shared/run.ts';
+import { acceptanceClosesAt } from '#shared/run-report.ts';
 import type { RunStore, SlotLease } from '#shared/run-store.ts';
 import type { FinishCommand, StartCommand } from './requests.ts';
 
@@ -23,7 +24,19 @@ export interface RunDeps {
   settings: RunSettings;
   now: () => number;
   newId: () => string;
+  /**
+   * Builds an ended run's report (shared/report-builder.ts) in the request that ended it, so a
+   * download has it at once; never fails the request (a failed build is left to the sweeper).
+   */
+  buildReport?: (runId: string) => Promise<void>;
 }
+
+/** When the report of a run ending at `at` is built again, to be final (acceptanceClosesAt). */
+const reportDueAt = (at: number, graceMs: number) =>
+  acceptanceClosesAt(
+    { status: 'COMPLETED', finishedAt: new Date(at).toISOString(), deadlineAt: Infinity },
+    graceMs,
+  );
 
 /** What the API returns for a run: its effective status and the dashboard link. */
 export interface RunView extends Omit<Run, 'deadlineAt' | 'slot'> {
@@ -158,7 +171,11 @@ export const finishRun = async (
   // Readings are taken for a grace period after a finish (see acceptsMeasurements).
   const ended = await store.endRun(
     id,
-    { ...command, finishedAt: new Date(at).toISOString(), reportDueAt: at + settings.graceMs },
+    {
+      ...command,
+      finishedAt: new Date(at).toISOString(),
+      reportDueAt: reportDueAt(at, settings.graceMs),
+    },
     { liveAt: at },
   );
   if (!ended) {
@@ -168,6 +185,7 @@ export const finishRun = async (
     throw new ConflictError(`Run ${id} is not running (status ${status})`, { status });
   }
   await store.releaseSlot(ended.slot, ended.id);
+  await deps.buildReport?.(ended.id);
   return toView(ended, at, settings);
 };
 
@@ -190,11 +208,14 @@ export const interruptAll = async (deps: RunDeps): Promise<InterruptReport> => {
           status: 'INTERRUPTED',
           finishedAt: timestamp,
           errorMessage: 'Interrupted by operator',
-          reportDueAt: at + deps.settings.graceMs,
+          reportDueAt: reportDueAt(at, deps.settings.graceMs),
         },
         { liveAt: at },
       );
-      if (result) await store.releaseSlot(result.slot, result.id);
+      if (result) {
+        await store.releaseSlot(result.slot, result.id);
+        await deps.buildReport?.(result.id);
+      }
       return result !== undefined;
     }),
   );

@@ -7,15 +7,12 @@ import { intEnv, requireEnv } from '#shared/config.ts';
 import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
 import { RunMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
-import { maxConcurrentRunsFromEnv } from '#shared/run.ts';
+import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
-import {
-  buildDueReports,
-  DynamoRunReadings,
-  type ReportDeps,
-  type ReportProgress,
-} from './reports.ts';
+import { DynamoRunReadings } from '#shared/report-builder.ts';
+import { DynamoRunTally } from '#shared/run-tally.ts';
+import { buildDueReports, type ReportDeps, type ReportProgress } from './reports.ts';
 import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 
 export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> {
@@ -43,10 +40,11 @@ export const makeHandler =
         slotsReleased: report.slotsReleased,
       });
     }
-    const reports = await buildDueReports({
-      ...deps,
-      remainingMs: () => context.getRemainingTimeInMillis(),
-    });
+    // A timed-out run's report is built now, in the sweep that ended it.
+    const reports = await buildDueReports(
+      { ...deps, remainingMs: () => context.getRemainingTimeInMillis() },
+      report.timedOut,
+    );
     if (reports.ready.length > 0 || reports.building.length > 0) {
       deps.logger.info('Run reports built', { ...reports });
     }
@@ -60,7 +58,10 @@ export const defaultDeps = (): SweeperDeps => {
     logger: createLogger(),
     metrics: createRunMetrics(topology.functions.runSweeper.service),
     store: new DynamoRunStore(documents, runsTable),
+    runs: new DynamoRunStore(documents, runsTable),
     reports: new DynamoReportStore(documents, runsTable),
+    tally: new DynamoRunTally(documents, runsTable),
+    graceMs: runGraceMsFromEnv(),
     readings: new DynamoRunReadings(
       (command) => documents.send(command),
       requireEnv(topology.tables.sensorData.env),

@@ -2,6 +2,7 @@
  * The TIMEOUT sweep: runs still RUNNING past duration + grace are marked TIMEOUT. Their slots
  * were already free (leases end at the deadline); this makes the stored status say so.
  */
+import { acceptanceClosesAt } from '#shared/run-report.ts';
 import type { RunStore } from '#shared/run-store.ts';
 
 /** Longer than the run API's timeout, so no live start is mistaken for a dead one. */
@@ -33,8 +34,9 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
         status: 'TIMEOUT',
         finishedAt,
         errorMessage: `Run did not finish within its duration of ${run.duration}s plus the grace period`,
-        // A timed-out run took no reading after its deadline, which included the grace.
-        reportDueAt: at,
+        // A timed-out run took no reading after its deadline, which included the grace: its
+        // report is final from then on if everything accepted is stored (built now, and then).
+        reportDueAt: acceptanceClosesAt({ ...run, status: 'TIMEOUT' }, 0),
       },
       { expiredAt: at },
     );

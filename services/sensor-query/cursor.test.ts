@@ -4,18 +4,9 @@ import { decodeSensorCursor, encodeCursor } from './cursor.ts';
 
 const RUN = '11111111-2222-4333-8444-555555555555';
 const T = '2030-01-01T12:00:00.000Z';
-const at = (ms: number) => new Date(Date.parse(T) + ms).toISOString();
 const BATCH = 'AbCdEfGhIjKl.0';
-const runKey = {
-  runId: RUN,
-  readingKey: `${T}#s-1#temperature`,
-  packKey: `${at(-1000)}#s-2#humidity!${BATCH}`,
-};
-const sensorKey = {
-  sensorId: 's-1',
-  sensorKey: `${T}#${RUN}#temperature`,
-  packKey: `${at(-1000)}#${RUN}#temperature!${BATCH}`,
-};
+const runKey = { runId: RUN, readingKey: `${T}#s-1#temperature` };
+const sensorKey = { sensorId: 's-1', sensorKey: `${T}#${RUN}#temperature` };
 const byRun = { kind: 'run' as const, runId: RUN };
 const bySensor = { kind: 'sensor' as const, sensorId: 's-1' };
 
@@ -41,15 +32,13 @@ describe('sensor cursors', () => {
     expect(decodeSensorCursor(encodeCursor(runKey), byRun, { from: ms, to: ms })).toEqual(runKey);
   });
 
-  it('accept a pack key a pack span below the reading key, or anywhere above it in the range', () => {
-    for (const packKey of [
-      `${at(-5000)}#s-1#temperature!${BATCH}`,
-      `${T}#s-1#temperature!${BATCH}`,
-      `${at(60_000)}#s-0#co2#id-1!${BATCH}`,
-    ]) {
-      const key = { ...runKey, packKey };
+  it('accept keys with a reading id, a server id and any measurement type', () => {
+    for (const readingKey of [`${T}#s-1#co2#id-1`, `${T}#s.1:x#temperature#@AbCdEfGhIjKl.3`]) {
+      const key = { ...runKey, readingKey };
       expect(decodeSensorCursor(encodeCursor(key), byRun, {})).toEqual(key);
     }
+    const own = { ...runKey, readingKey: `${T}#s-1#humidity` };
+    expect(decodeSensorCursor(encodeCursor(own), { ...byRun, sensorId: 's-1' }, {})).toEqual(own);
   });
 
   it.each([
@@ -57,20 +46,30 @@ describe('sensor cursors', () => {
     ['base64 of non-JSON', Buffer.from('nope').toString('base64url')],
     ['a key of the other access path', encodeCursor(sensorKey)],
     [
-      'a cursor of the row-per-reading reader',
-      encodeCursor({ runId: RUN, readingKey: `${T}#s#t` }),
+      'a cursor of the pack reader before continuations (with packKey)',
+      encodeCursor({ ...runKey, packKey: `${T}#s-1#temperature!${BATCH}` }),
     ],
     ['another run', encodeCursor({ ...runKey, runId: '99999999-2222-4333-8444-555555555555' })],
     ['a malformed run id', encodeCursor({ ...runKey, runId: 'r' })],
     ['a sort key without timestamp', encodeCursor({ ...runKey, readingKey: 'zzz' })],
     ['a number for a key', encodeCursor({ ...runKey, readingKey: 5 })],
-    ['a pack key without batch id', encodeCursor({ ...runKey, packKey: `${T}#s-1#temperature` })],
-    ['a pack key with a bad batch id', encodeCursor({ ...runKey, packKey: `${T}#s#t!x` })],
-    ['a pack key without timestamp', encodeCursor({ ...runKey, packKey: `zzz!${BATCH}` })],
     [
-      'a pack key more than a pack span below the reading key',
-      encodeCursor({ ...runKey, packKey: `${at(-5001)}#s-1#temperature!${BATCH}` }),
+      'month 13',
+      encodeCursor({ ...runKey, readingKey: '2030-13-01T12:00:00.000Z#s-1#temperature' }),
     ],
+    [
+      'February 30',
+      encodeCursor({ ...runKey, readingKey: '2030-02-30T12:00:00.000Z#s-1#temperature' }),
+    ],
+    [
+      'hour 24',
+      encodeCursor({ ...runKey, readingKey: '2030-01-01T24:00:00.000Z#s-1#temperature' }),
+    ],
+    ['a key without type', encodeCursor({ ...runKey, readingKey: `${T}#s-1` })],
+    ['a key with a bad type', encodeCursor({ ...runKey, readingKey: `${T}#s-1#Temp` })],
+    ['a key with a bad sensor', encodeCursor({ ...runKey, readingKey: `${T}#s 1#temperature` })],
+    ['a key with a bad id', encodeCursor({ ...runKey, readingKey: `${T}#s-1#temperature#@x` })],
+    ['a key with a part too many', encodeCursor({ ...runKey, readingKey: `${T}#s#t#i#j` })],
     ['a flipped character', encodeCursor(runKey).replace(/^./, (c) => (c === 'e' ? 'f' : 'e'))],
   ])('refuse %s for a run query', (_case, cursor) => {
     refused(() => decodeSensorCursor(cursor, byRun, {}));
@@ -81,17 +80,26 @@ describe('sensor cursors', () => {
       decodeSensorCursor(encodeCursor(sensorKey), { kind: 'sensor', sensorId: 's-2' }, {}),
     );
     refused(() => decodeSensorCursor(encodeCursor({ ...sensorKey, sensorKey: 'x' }), bySensor, {}));
-    refused(() => decodeSensorCursor(encodeCursor({ ...sensorKey, packKey: 'x' }), bySensor, {}));
-    refused(() => decodeSensorCursor(encodeCursor(runKey), bySensor, {}));
-    // The index's LastEvaluatedKey, as the row-per-reading reader handed it out.
-    const { packKey: _packKey, ...rest } = sensorKey;
     refused(() =>
       decodeSensorCursor(
-        encodeCursor({ ...rest, runPartition: `${RUN}#3`, readingKey: runKey.readingKey }),
+        encodeCursor({ ...sensorKey, sensorKey: `2030-02-29T12:00:00.000Z#${RUN}#temperature` }),
         bySensor,
         {},
       ),
     );
+    // The owner part of a sensor key is a run id; a reading key's is a sensor.
+    refused(() =>
+      decodeSensorCursor(
+        encodeCursor({ ...sensorKey, sensorKey: runKey.readingKey }),
+        bySensor,
+        {},
+      ),
+    );
+    refused(() => decodeSensorCursor(encodeCursor(runKey), bySensor, {}));
+  });
+
+  it('refuse a run cursor of another sensor for a run query of one sensor', () => {
+    refused(() => decodeSensorCursor(encodeCursor(runKey), { ...byRun, sensorId: 's-2' }, {}));
   });
 
   it('refuse a key outside the time range of the query', () => {
@@ -99,8 +107,5 @@ describe('sensor cursors', () => {
     refused(() => decodeSensorCursor(encodeCursor(runKey), byRun, { from: ms + 1 }));
     refused(() => decodeSensorCursor(encodeCursor(runKey), byRun, { to: ms - 1 }));
     refused(() => decodeSensorCursor(encodeCursor(sensorKey), bySensor, { from: ms + 1 }));
-    // A pack key above the range: DynamoDB would refuse the key condition (a 500).
-    const late = { ...runKey, packKey: `${at(1)}#s-1#temperature!${BATCH}` };
-    refused(() => decodeSensorCursor(encodeCursor(late), byRun, { to: ms }));
   });
 });

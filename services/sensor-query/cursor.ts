@@ -1,20 +1,27 @@
 /**
  * The `nextKey` of sensor queries. #shared/cursor.ts checks the shape (base64url JSON with exactly
- * the attributes of the access path, CURSOR_ATTRIBUTES); this adds what is specific to readings:
- * id formats, the timestamp-first keys, and that the keys lie inside the query's run or sensor
- * and time range. DynamoDB refuses a key condition whose lower bound lies above its upper, so
- * without these checks a cursor from another query would be a 500 instead of a 400. Pure.
+ * the attributes of the access path, CURSOR_ATTRIBUTES); this checks every field as a value, so
+ * a cursor we did not hand out for this query is a 400 and never reaches the reader: the run or
+ * sensor of the query, and a last key handed out that could be one — a real instant (no month 13,
+ * no February 30), the run or sensor it belongs to, a measurement type, an optional reading id —
+ * inside the query's time range. Without these checks an impossible date reached
+ * `new Date(NaN).toISOString()` (a 500). Pure.
  */
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
 import { BadRequestError } from '#shared/errors.ts';
-import { isSafeId } from '#shared/identity.ts';
-import { BATCH_ID, CANONICAL_TIMESTAMP, timeKeyRange } from '#shared/measurement.ts';
+import { isSafeId, RUN_ID } from '#shared/identity.ts';
+import {
+  CANONICAL_TIMESTAMP,
+  isMeasurementType,
+  isSafeIdOrServerId,
+  MAX_KEY_TIME_MS,
+  timeKeyRange,
+  toCanonicalTimestamp,
+} from '#shared/measurement.ts';
 import { CURSOR_ATTRIBUTES } from '#shared/measurement-query.ts';
-import { firstReadingOf, packLowerBound } from '#shared/reading-pack.ts';
 import type { AccessPath } from './params.ts';
 
 export { CURSOR_ATTRIBUTES, encodeCursor };
-
 export type StartKey = Record<string, string>;
 
 const FIELD = 'nextKey';
@@ -28,16 +35,30 @@ const invalid = (): never => {
   ]);
 };
 
-/** `<24-character timestamp>#…`: the shape of reading keys and sensor keys. */
-const isSortKey = (value: unknown): value is string =>
-  typeof value === 'string' && CANONICAL_TIMESTAMP.test(value.slice(0, 24)) && value[24] === '#';
+/** A canonical timestamp of a real instant: it reads back as itself. */
+export const isRealTimestamp = (value: string): boolean => {
+  if (!CANONICAL_TIMESTAMP.test(value)) return false;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) && ms <= MAX_KEY_TIME_MS && toCanonicalTimestamp(ms) === value;
+};
 
-/** `<sort key>!<batch id>`: the shape of pack keys and sensor pack keys. */
-const isPackKey = (value: unknown): value is string =>
-  typeof value === 'string' &&
-  value.includes('!') &&
-  isSortKey(firstReadingOf(value)) &&
-  BATCH_ID.test(value.slice(value.lastIndexOf('!') + 1));
+/**
+ * Whether `key` is a key the path hands out: `<timestamp>#<owner>#<type>[#<id>]`, the owner being
+ * the reading's sensor (readingKey, by run) or run (sensorKey, by sensor).
+ */
+const isReadingKeyOf = (key: unknown, owner: (part: string) => boolean): key is string => {
+  if (typeof key !== 'string') return false;
+  const [timestamp, ownerPart, type, id, ...rest] = key.split('#');
+  return (
+    rest.length === 0 &&
+    timestamp !== undefined &&
+    isRealTimestamp(timestamp) &&
+    ownerPart !== undefined &&
+    owner(ownerPart) &&
+    isMeasurementType(type) &&
+    (id === undefined || isSafeIdOrServerId(id))
+  );
+};
 
 export const decodeSensorCursor = (
   cursor: string,
@@ -45,26 +66,22 @@ export const decodeSensorCursor = (
   range: { from?: number; to?: number },
 ): StartKey => {
   const key = decodeCursor(cursor, CURSOR_ATTRIBUTES[path.kind], FIELD);
-  let sortKey: unknown;
+  let lastKey: unknown;
   if (path.kind === 'run') {
     if (key.runId !== path.runId) return invalid();
-    sortKey = key.readingKey;
+    lastKey = key.readingKey;
+    // A run query for one sensor hands out that sensor's readings only.
+    const sensor = (part: string) =>
+      isSafeId(part) && (path.sensorId === undefined || part === path.sensorId);
+    if (!isReadingKeyOf(lastKey, sensor)) return invalid();
   } else {
-    if (!isSafeId(key.sensorId) || key.sensorId !== path.sensorId) return invalid();
-    sortKey = key.sensorKey;
+    if (key.sensorId !== path.sensorId) return invalid();
+    lastKey = key.sensorKey;
+    if (!isReadingKeyOf(lastKey, (part) => RUN_ID.test(part))) return invalid();
   }
-  const { packKey } = key;
-  if (!isSortKey(sortKey) || !isPackKey(packKey)) return invalid();
-
   const { lower, upper } = timeKeyRange(range.from, range.to);
-  if ((lower !== undefined && sortKey < lower) || (upper !== undefined && sortKey > upper)) {
+  if ((lower !== undefined && lastKey < lower) || (upper !== undefined && lastKey > upper)) {
     return invalid();
   }
-  // A page resumes from the pack of a reading it did not hand out, which starts at most
-  // PACK_SPAN_MS before that reading (so after the last key handed out, less the span), or from
-  // a stream's read position, which lies past that key. A cursor reaching back further would
-  // have the next page read again what is long handed out.
-  const lowest = packLowerBound(Date.parse(sortKey.slice(0, 24)));
-  if (packKey < lowest || (upper !== undefined && packKey > upper)) return invalid();
   return key as StartKey;
 };

@@ -15,8 +15,8 @@ const ORIGIN = 'http://localhost:4200';
 let stack: LocalStack;
 
 beforeAll(async () => {
-  // No grace, so a finished run's report falls due at once and the sweeper can build it.
-  ({ stack } = await startTestStack({ env: { RUN_GRACE_SECONDS: '0' } }));
+  // The default grace period: a report is there as the run ends, provisional until it closes.
+  ({ stack } = await startTestStack());
 });
 afterAll(async () => {
   await stack?.stop();
@@ -80,9 +80,6 @@ const tick = async (runId: string, sensorIds: string[], tickIndex: number) => {
     expect(answer).toMatchObject({ status: 202, body: { accepted: 1, runId } });
 };
 
-const storedCount = async (runId: string) =>
-  (await frontEnd('GET', `/api/sensors/data?runId=${runId}&limit=1000`)).body.count as number;
-
 describe('the front end, replayed', () => {
   it('starts, watches, abandons and completes simulations, and downloads their reports', async () => {
     // The form asks first whether a simulation may start.
@@ -142,6 +139,7 @@ describe('the front end, replayed', () => {
     });
 
     // Completion, with the front end's message kept.
+    const finishedAt = Date.now();
     const done = await frontEnd('POST', `/api/runs/${kept.body.params.runId}/finish`, {
       body: { status: 'SUCCESS', message: 'Simulation terminée' },
     });
@@ -156,26 +154,38 @@ describe('the front end, replayed', () => {
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/not running/);
 
-    // Reports: built from the stored readings once the runs are over.
-    await eventually(
-      async () => ((await storedCount(kept.body.id)) === 10 ? true : undefined),
-      30_000,
+    // "Télécharger les rapports", clicked as the run ends: within 10 s the download holds both
+    // runs' reports with every accepted reading counted (no sweep: built as the runs end and
+    // again as their last readings land), provisional while the grace period is open.
+    const counted = (csv: string | undefined, readings: number) =>
+      csv !== undefined && csv.split('\r\n')[1]!.split(',')[10] === String(readings);
+    const { reports, files } = await eventually(
+      async () => {
+        const answer = await frontEnd('GET', '/api/reports/download');
+        if (answer.status !== 200) return undefined;
+        const unzipped = unzipSync(answer.body as Uint8Array);
+        const csv = (id: string) => {
+          const file = unzipped[`report_${id}.csv`];
+          return file && strFromU8(file);
+        };
+        return counted(csv(kept.body.id), 10) && counted(csv(abandoned.body.id), 5)
+          ? { reports: answer, files: unzipped }
+          : undefined;
+      },
+      10_000,
+      'both reports with every reading',
     );
-    await eventually(
-      async () => ((await storedCount(abandoned.body.id)) === 5 ? true : undefined),
-      30_000,
-    );
-    await stack.runSchedule('runSweeper');
-    const reports = await frontEnd('GET', '/api/reports/download');
-    expect(reports.status).toBe(200);
+    expect(Date.now() - finishedAt).toBeLessThan(10_000);
     expect(reports.headers.get('content-type')).toBe('application/zip');
     expect(reports.headers.get('content-disposition')).toMatch(
       /^attachment; filename="reports_\d{8}T\d{6}Z\.zip"$/,
     );
     expect(reports.headers.get('access-control-expose-headers')).toMatch(/content-disposition/i);
-    const files = unzipSync(reports.body as Uint8Array);
+    expect(reports.headers.get('access-control-expose-headers')).toMatch(/report-state/i);
+    expect(reports.headers.get('report-state')).toBe('provisional');
     const keptCsv = strFromU8(files[`report_${kept.body.id}.csv`]!);
     expect(keptCsv).toContain(`${kept.body.id},alice,COMPLETED,`);
+    expect(keptCsv).toContain(',10,provisional,');
     expect(keptCsv).toMatch(/\r\nhum-1,humidity,5,40,44,42,/);
     expect(keptCsv).toMatch(/\r\ntemp-1,temperature,5,20,24,22,/);
     expect(strFromU8(files[`report_${abandoned.body.id}.csv`]!)).toContain('FAILED');

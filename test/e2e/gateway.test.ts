@@ -91,7 +91,7 @@ describe('CORS', () => {
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('https://playground.example');
     expect(response.headers.get('access-control-expose-headers')).toBe(
-      'Idempotent-Replayed, Content-Disposition',
+      'Idempotent-Replayed, Content-Disposition, Report-State',
     );
     expect(response.headers.get('apigw-requestid')).toMatch(/^[0-9a-f-]{36}$/);
   });

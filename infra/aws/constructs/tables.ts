@@ -23,6 +23,14 @@ export const TABLE_ACTIONS: Record<TableAccess, readonly string[]> = {
   read: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
   // Bulk writes of new rows (the consumer's BatchWriteItem).
   write: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+  // Lookups and queries plus bulk writes (the consumer, which rebuilds a run's report).
+  readAndWrite: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:PutItem',
+  ],
   // Reads plus conditional puts and updates of single items (runs and their slots).
   readWrite: [
     'dynamodb:GetItem',

@@ -1,0 +1,220 @@
+/**
+ * Building a run's report (shared/run-report.ts) from what the table holds: its readings, read
+ * as queries read them (each reading once), and its counts. Every build is complete for what is
+ * stored when it reads, and says whether it is final: the run's acceptance window has closed and
+ * the table holds (stored or parked) every reading the edge accepted for it. Built as the run ends
+ * (the run API on finish and interrupt, the sweeper on TIMEOUT), when its window closes (the
+ * sweeper), and after batches land for it once it ended (the consumer marks it due, and builds
+ * it at once when they may be the last it waits for; else the sweeper does).
+ * A run too large for one invocation is saved half-built with its cursor and continued by the
+ * next sweep, while downloads keep serving the last complete report.
+ *
+ * Why final is exact: the accepted tally only grows before the window closes, counts a reading
+ * before it is enqueued, and is read after the window closed; the stored count is every pack
+ * read once (a redelivered message overwrites its packs), so it never exceeds what was
+ * accepted, and equals it only when nothing is still on its way.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoMeasurementQuery,
+  type MeasurementQuery,
+  type SendQuery,
+} from './measurement-query.ts';
+import { parkedPartition } from './reading-pack.ts';
+import type { ReportStore } from './report-store.ts';
+import {
+  acceptanceClosesAt,
+  addReadings,
+  type RunReport,
+  type StoredReading,
+} from './run-report.ts';
+import type { RunStore } from './run-store.ts';
+import type { RunTally } from './run-tally.ts';
+
+export interface ReadingPage {
+  readings: StoredReading[];
+  lastKey?: Record<string, unknown>;
+  /** Stored copies counted by the page (each pack once over the whole run). */
+  packReadings: number;
+}
+
+export interface RunReadings {
+  /** A page of the run's stored readings and where the next starts (absent at the end). */
+  page(runId: string, startKey?: Record<string, unknown>): Promise<ReadingPage>;
+  /** Readings of the run the consumer parked (refused by the table for good). */
+  parked(runId: string): Promise<number>;
+}
+
+export interface ReportBuildDeps {
+  runs: Pick<RunStore, 'getRun'>;
+  reports: ReportStore;
+  readings: RunReadings;
+  tally: Pick<RunTally, 'accepted'>;
+  now: () => number;
+  /** Milliseconds the build may still take; it saves its progress when below REPORT_RESERVE_MS. */
+  remainingMs: () => number;
+  retentionDays: number;
+  /** RUN_GRACE_SECONDS, as the edge applies it. */
+  graceMs: number;
+}
+
+/** Time kept back to save a half-built report before the invocation ends. */
+export const REPORT_RESERVE_MS = 10_000;
+
+export type BuildOutcome = 'ready' | 'building' | 'gone';
+
+const freshReport = (runId: string, at: number, lateStores: number): RunReport => ({
+  runId,
+  state: 'BUILDING',
+  rows: [],
+  readingsNotBrokenDown: 0,
+  storedReadings: 0,
+  lateStores,
+  builtAt: new Date(at).toISOString(),
+});
+
+export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise<BuildOutcome> => {
+  const { reports } = deps;
+  const run = await deps.runs.getRun(runId);
+  if (run === undefined || run.status === 'RUNNING') {
+    // Expired (nothing to report), or not ended: its end schedules the build.
+    if (run === undefined) await reports.clearDue(runId, (await reports.lateState(runId)).stores);
+    return 'gone';
+  }
+  const expiresAt = Math.floor(deps.now() / 1000) + deps.retentionDays * 86_400;
+  // Read before the readings: a batch stored late after this is a reason to build again.
+  const late = await reports.lateState(runId);
+  const lateStores = late.stores;
+  const saved = await reports.getBuilding(runId);
+  // A build half-way continues unless a batch landed since it started (maybe below its cursor).
+  const report =
+    saved !== undefined && saved.lateStores === lateStores
+      ? saved
+      : freshReport(runId, deps.now(), lateStores);
+  let cursor = report.cursor;
+  do {
+    const page = await deps.readings.page(runId, cursor);
+    report.readingsNotBrokenDown += addReadings(report.rows, page.readings);
+    report.storedReadings = (report.storedReadings ?? 0) + page.packReadings;
+    cursor = page.lastKey;
+  } while (cursor !== undefined && deps.remainingMs() >= REPORT_RESERVE_MS);
+  const { cursor: _previous, ...rest } = report;
+  if (cursor !== undefined) {
+    await reports.putReport({ ...rest, cursor }, expiresAt);
+    await reports.scheduleBuild(runId, deps.now());
+    return 'building';
+  }
+
+  const closesAt = acceptanceClosesAt(run, deps.graceMs);
+  // Read after the window closed, the tally is the run's final accepted count.
+  const closed = deps.now() >= closesAt;
+  const [accepted, parked] = await Promise.all([
+    deps.tally.accepted(runId),
+    deps.readings.parked(runId),
+  ]);
+  const stored = report.storedReadings ?? 0;
+  const final = closed && stored + parked === accepted;
+  const kept = await reports.putReport(
+    {
+      ...rest,
+      state: 'READY',
+      final,
+      acceptedReadings: accepted,
+      parkedReadings: parked,
+      builtAt: new Date(deps.now()).toISOString(),
+    },
+    expiresAt,
+  );
+  // A build from a later state stands (it also looks after the run's due entry).
+  if (!kept) return 'ready';
+  const counts = { counted: stored + parked, accepted, lateReadingsSeen: late.readings };
+  if (!closed) {
+    // Built again once no edge can take a reading for the run.
+    await reports.scheduleBuild(runId, closesAt, counts);
+  } else {
+    // Final, or waiting for a batch still on its way: the consumer marks the run due when it
+    // stores one (no polling, whatever SQS's delay).
+    await reports.clearDue(runId, lateStores, counts);
+  }
+  return 'ready';
+};
+
+/**
+ * The builder as a request uses it in passing (the run API as a run ends, the consumer when a
+ * batch lands after the end): within `budgetMs` from its call (a larger run is saved half-built,
+ * due at once, for the sweeper), and logged rather than thrown: the request's own work is done
+ * whatever happens to the report, and the run's `reportDue` entry brings the sweeper.
+ */
+export const budgetedReportBuilder =
+  (deps: Omit<ReportBuildDeps, 'remainingMs'>, budgetMs: number, logger: Logger) =>
+  async (runId: string): Promise<void> => {
+    const until = deps.now() + budgetMs;
+    try {
+      await buildReport(
+        { ...deps, remainingMs: () => REPORT_RESERVE_MS + until - deps.now() },
+        runId,
+      );
+    } catch (error) {
+      logger.error('Run report not built; the sweeper will', { runId, error: error as Error });
+    }
+  };
+
+/**
+ * Readings per page, the most a page of `GET /api/sensors/data` holds: the report only adds them
+ * up, so the size trades calls against the memory a page's packs take.
+ */
+export const REPORT_PAGE_READINGS = 1000;
+
+/**
+ * The run's readings through the same reader as `GET /api/sensors/data` by run (a reading stored
+ * in two packs is counted once), strongly consistent: a build started after a batch was written
+ * sees it. The cursor is the reader's.
+ */
+export class DynamoRunReadings implements RunReadings {
+  private readonly query: MeasurementQuery;
+
+  constructor(
+    private readonly send: SendQuery,
+    private readonly tableName: string,
+  ) {
+    this.query = new DynamoMeasurementQuery(send, tableName, undefined, true);
+  }
+
+  async page(runId: string, startKey?: Record<string, unknown>): Promise<ReadingPage> {
+    const page = await this.query.page({
+      path: { kind: 'run', runId },
+      limit: REPORT_PAGE_READINGS,
+      // The cursor a previous page handed back, saved with the half-built report.
+      ...(startKey === undefined ? {} : { startKey: startKey as Record<string, string> }),
+    });
+    return {
+      readings: page.items,
+      packReadings: page.packReadings,
+      ...(page.lastKey === undefined ? {} : { lastKey: page.lastKey }),
+    };
+  }
+
+  async parked(runId: string): Promise<number> {
+    let readings = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'runPartition = :pk',
+          ExpressionAttributeValues: { ':pk': parkedPartition(runId) },
+          ProjectionExpression: '#row',
+          ExpressionAttributeNames: { '#row': 'row' },
+          ConsistentRead: true,
+          ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        readings += (JSON.parse(String(item.row)) as { values: unknown[] }).values.length;
+      }
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return readings;
+  }
+}
