@@ -264,6 +264,11 @@ const api = {
    */
   corsExposedHeaders: ['Idempotent-Replayed', 'Content-Disposition', 'Report-State'],
   corsMaxAgeSeconds: 600,
+  /**
+   * Under a JWT authorizer, OPTIONS takes this route, which has none (a browser's preflight
+   * carries no token); the default route's function answers it with 204.
+   */
+  preflightRoute: { method: 'OPTIONS', path: '/{proxy+}' },
   throttle: { rateLimit: 500, burstLimit: 1000 },
 };
 
@@ -289,5 +294,5 @@ export const functionEnvironment = (name: FunctionName): Record<string, string> 
 };
 
 /** `GET /api/runs/{id}` — the route key API Gateway uses and passes in `event.routeKey`. */
-export const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>): string =>
+export const routeKey = (route: { method: string; path: string }): string =>
   `${route.method} ${route.path}`;

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { routeKey, type RouteSpec } from '../topology.ts';
+import { routeKey, topology, type RouteSpec } from '../topology.ts';
 import { InvocationRejectedError } from './invoker.ts';
 import type { JwtAuthorizer } from './jwt-authorizer.ts';
 
@@ -26,13 +26,13 @@ export interface GatewayConfig {
   /**
    * The JWT authorizer on every route and `$default`, as the CDK stack sets it up with
    * jwtIssuer/jwtAudience: everything but OPTIONS, which the stack routes without it
-   * (`OPTIONS /{proxy+}`, PREFLIGHT_ROUTE_PATH in infra/aws/constructs/api.ts).
+   * (`topology.api.preflightRoute`).
    */
   jwt?: JwtAuthorizer;
 }
 
 /** The unauthenticated route the stack adds for OPTIONS under a JWT authorizer. */
-export const JWT_PREFLIGHT_ROUTE_KEY = 'OPTIONS /{proxy+}';
+export const JWT_PREFLIGHT_ROUTE_KEY = routeKey(topology.api.preflightRoute);
 
 interface CompiledRoute {
   route: RouteSpec;

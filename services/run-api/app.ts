@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { topology } from '#infra/topology.ts';
+import { routeKey, topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
@@ -160,6 +160,8 @@ const decodeListCursor = (cursor: string): Record<string, string | number> => {
   return key;
 };
 
+const preflightRouteKey = routeKey(topology.api.preflightRoute);
+
 export const makeHandler = (deps: RunApiDeps) =>
   httpHandler(deps.logger, async (event) => {
     const route = routes[event.routeKey];
@@ -167,7 +169,7 @@ export const makeHandler = (deps: RunApiDeps) =>
       // Under the JWT authorizer, OPTIONS reaches this function through the stack's
       // unauthenticated `OPTIONS /{proxy+}` route: a preflight answer, CORS headers are the
       // gateway's to add.
-      if (!route && event.requestContext.http.method === 'OPTIONS') return { statusCode: 204 };
+      if (event.routeKey === preflightRouteKey) return { statusCode: 204 };
       // `$default` (no route matched at the gateway) lands here too: answer 404 or 405.
       return await (route ? route(event, deps) : unmatchedRoute(event, topology.routes));
     } finally {

@@ -812,7 +812,7 @@ export interface operations {
         to?: string;
         /** @description Readings per page. */
         limit?: number;
-        /** @description The previous page's `nextKey`, unchanged, with the same query. */
+        /** @description The previous page's `nextKey`, unchanged, with the same query: the next page holds every reading that sorts after the last one handed out, including readings stored since. A cursor that is not one the API issued for this query is a 400. */
         nextKey?: string;
       };
       header?: never;
@@ -938,6 +938,8 @@ export interface operations {
         headers: {
           /** @description The file name. */
           'Content-Disposition': string;
+          /** @description `final` when every report in the ZIP counts every reading accepted for its run; `provisional` while any may still change (readings in flight, or accepted after the report was built). Each CSV says the same of itself in its `report` column. */
+          'Report-State': 'final' | 'provisional';
           /** @description More reports matched than one response holds: this many were left out; narrow with runId or from/to. */
           'X-Reports-Omitted'?: string;
           [name: string]: unknown;

@@ -854,7 +854,8 @@ const paths: Record<string, Record<string, Schema>> = {
         {
           name: 'nextKey',
           in: 'query',
-          description: "The previous page's `nextKey`, unchanged, with the same query.",
+          description:
+            "The previous page's `nextKey`, unchanged, with the same query: the next page holds every reading that sorts after the last one handed out, including readings stored since. A cursor that is not one the API issued for this query is a 400.",
           schema: { type: 'string' },
         },
       ],
@@ -917,6 +918,11 @@ const paths: Record<string, Record<string, Schema>> = {
             'Content-Disposition': header(
               { type: 'string', pattern: '^attachment; filename="reports_\\d{8}T\\d{6}Z\\.zip"$' },
               'The file name.',
+              true,
+            ),
+            'Report-State': header(
+              { type: 'string', enum: ['final', 'provisional'] },
+              '`final` when every report in the ZIP counts every reading accepted for its run; `provisional` while any may still change (readings in flight, or accepted after the report was built). Each CSV says the same of itself in its `report` column.',
               true,
             ),
             'X-Reports-Omitted': header(

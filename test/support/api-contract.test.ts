@@ -98,6 +98,7 @@ describe('contractProblems', () => {
     });
     expect(contractProblems(zip)).toEqual([
       'GET /api/reports/download → 200: header Content-Disposition is missing',
+      'GET /api/reports/download → 200: header Report-State is missing',
     ]);
   });
 

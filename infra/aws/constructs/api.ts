@@ -55,7 +55,6 @@ const ACCESS_LOG_FIELDS = {
 };
 
 /** The unauthenticated preflight route a JWT-protected API needs. */
-export const PREFLIGHT_ROUTE_PATH = '/{proxy+}';
 
 /** Per-route throttles: every run API route, interrupt-all lowest (stage RouteSettings). */
 export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
@@ -149,7 +148,7 @@ export class PublicApi extends Construct {
       // authorization and attach an integration"; it outranks `$default`
       // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
       const [preflight] = this.httpApi.addRoutes({
-        path: PREFLIGHT_ROUTE_PATH,
+        path: topology.api.preflightRoute.path,
         methods: [apigw.HttpMethod.OPTIONS],
         integration: integrationFor(api.defaultRouteFunction),
         authorizer: new apigw.HttpNoneAuthorizer(),
