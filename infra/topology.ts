@@ -105,7 +105,9 @@ const functions: Record<FunctionName, FunctionSpec> = {
     entry: 'services/run-sweeper/handler.ts',
     description: 'Marks overdue runs TIMEOUT and builds the reports of ended runs',
     memoryMb: 256,
-    timeoutSeconds: 60,
+    // A minute to wait for the deadlines that pass before the next sweep, and time to build
+    // their reports after (services/run-sweeper/app.ts).
+    timeoutSeconds: 90,
     service: 'run-sweeper',
     environment: {
       MAX_CONCURRENT_RUNS: '5',

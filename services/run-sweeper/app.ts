@@ -10,46 +10,92 @@ import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
-import { DynamoRunReadings } from '#shared/report-builder.ts';
+import { DynamoRunReadings, REPORT_RESERVE_MS } from '#shared/report-builder.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
+import { sleep } from '#shared/backoff.ts';
 import { buildDueReports, type ReportDeps, type ReportProgress } from './reports.ts';
 import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 
 export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> {
   logger: Logger;
   metrics: Metrics;
+  /** How often the sweeper is scheduled: deadlines before the next sweep are waited for. */
+  periodMs: number;
+  sleep: (ms: number) => Promise<void>;
 }
 
+export type SweeperResult = SweepReport & { reports: ReportProgress };
+
+/**
+ * A run that times out gets its report within seconds of its deadline, not at the next
+ * minute's sweep: while a running run's deadline falls before the next scheduled sweep and the
+ * invocation has time left to build its report, the sweeper waits for it and sweeps again. An
+ * invocation waits only while a run is running, so an idle stage pays nothing for it.
+ */
 export const makeHandler =
   (deps: SweeperDeps) =>
-  async (
-    _event: ScheduledEvent,
-    context: Context,
-  ): Promise<SweepReport & { reports: ReportProgress }> => {
+  async (_event: ScheduledEvent, context: Context): Promise<SweeperResult> => {
     beginInvocation(deps.logger, context);
-    const report = await sweep(deps);
+    const nextSweepAt = deps.now() + deps.periodMs;
+    const remainingMs = () => context.getRemainingTimeInMillis();
+    const first = await sweep(deps);
     // Sampled each minute: the Runs dashboard draws running runs against the limit.
-    deps.metrics.addMetric(RunMetric.running, MetricUnit.Count, report.slotsHeld);
+    deps.metrics.addMetric(RunMetric.running, MetricUnit.Count, first.slotsHeld);
     deps.metrics.addMetric(RunMetric.limit, MetricUnit.Count, deps.maxConcurrentRuns);
     publishStored(deps.metrics);
-    countRunsFinished(deps.metrics, 'TIMEOUT', report.timedOut.length);
-    publishStored(deps.metrics);
-    if (report.timedOut.length > 0 || report.slotsReleased > 0) {
-      deps.logger.info('Sweep changed runs', {
-        timedOut: report.timedOut,
-        slotsReleased: report.slotsReleased,
-      });
+
+    const result: SweeperResult = {
+      timedOut: [],
+      slotsReleased: 0,
+      slotsHeld: first.slotsHeld,
+      reports: { ready: [], building: [] },
+    };
+    let swept = first;
+    for (;;) {
+      await recordSweep(deps, swept, result, remainingMs);
+      const deadline = swept.nextDeadlineAt;
+      if (deadline === undefined || deadline >= nextSweepAt) break;
+      const wait = deadline + 1 - deps.now();
+      if (remainingMs() - wait < REPORT_RESERVE_MS) break;
+      await deps.sleep(Math.max(0, wait));
+      swept = await sweep(deps);
     }
-    // A timed-out run's report is built now, in the sweep that ended it.
-    const reports = await buildDueReports(
-      { ...deps, remainingMs: () => context.getRemainingTimeInMillis() },
-      report.timedOut,
-    );
-    if (reports.ready.length > 0 || reports.building.length > 0) {
-      deps.logger.info('Run reports built', { ...reports });
-    }
-    return { ...report, reports };
+    return result;
   };
+
+/**
+ * Counts and logs one sweep's changes into `result` and builds the reports that are due, the
+ * runs it timed out first.
+ */
+const recordSweep = async (
+  deps: SweeperDeps,
+  swept: SweepReport,
+  result: SweeperResult,
+  remainingMs: () => number,
+): Promise<void> => {
+  countRunsFinished(deps.metrics, 'TIMEOUT', swept.timedOut.length);
+  publishStored(deps.metrics);
+  if (swept.timedOut.length > 0 || swept.slotsReleased > 0) {
+    deps.logger.info('Sweep changed runs', {
+      timedOut: swept.timedOut,
+      slotsReleased: swept.slotsReleased,
+    });
+  }
+  const reports = await buildDueReports({ ...deps, remainingMs }, swept.timedOut);
+  if (reports.ready.length > 0 || reports.building.length > 0) {
+    deps.logger.info('Run reports built', { ...reports });
+  }
+  result.timedOut.push(...swept.timedOut);
+  result.slotsReleased += swept.slotsReleased;
+  result.slotsHeld = swept.slotsHeld;
+  result.nextDeadlineAt = swept.nextDeadlineAt;
+  result.reports.ready.push(...reports.ready);
+  result.reports.building.push(...reports.building);
+};
+
+const sweeperPeriodMs =
+  (topology.schedules.find((schedule) => schedule.function === 'runSweeper')?.rateMinutes ?? 1) *
+  60_000;
 
 export const defaultDeps = (): SweeperDeps => {
   const documents = createDocumentClient();
@@ -67,6 +113,8 @@ export const defaultDeps = (): SweeperDeps => {
       requireEnv(topology.tables.sensorData.env),
     ),
     now: Date.now,
+    periodMs: sweeperPeriodMs,
+    sleep,
     maxConcurrentRuns: maxConcurrentRunsFromEnv(),
     retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
   };

@@ -20,12 +20,16 @@ export interface SweepReport {
   slotsReleased: number;
   /** Slots still held by a run after the sweep: the runs running now. */
   slotsHeld: number;
+  /** The earliest deadline of the runs still RUNNING, if any. */
+  nextDeadlineAt?: number;
 }
 
 export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promise<SweepReport> => {
   const at = now();
   const finishedAt = new Date(at).toISOString();
-  const expired = (await store.listRunning()).filter((run) => run.deadlineAt < at);
+  const running = await store.listRunning();
+  const expired = running.filter((run) => run.deadlineAt < at);
+  const upcoming = running.filter((run) => run.deadlineAt >= at).map((run) => run.deadlineAt);
   const timedOut: string[] = [];
   for (const run of expired) {
     const ended = await store.endRun(
@@ -61,5 +65,10 @@ export const sweep = async ({ store, now, maxConcurrentRuns }: SweepDeps): Promi
       slotsHeld++;
     }
   }
-  return { timedOut, slotsReleased, slotsHeld };
+  return {
+    timedOut,
+    slotsReleased,
+    slotsHeld,
+    ...(upcoming.length > 0 ? { nextDeadlineAt: Math.min(...upcoming) } : {}),
+  };
 };

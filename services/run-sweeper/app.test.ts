@@ -1,0 +1,96 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { createRunMetrics } from '#shared/metrics.ts';
+import type { RunReadings } from '#shared/report-builder.ts';
+import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
+import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
+import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
+import { lambdaContext } from '#test/support/lambda-context.ts';
+import { aRun } from '#test/support/runs.ts';
+import { makeHandler } from './app.ts';
+
+const NO_READINGS: RunReadings = {
+  page: async () => ({ readings: [], packReadings: 0 }),
+  parked: async () => 0,
+};
+
+const START = Date.UTC(2030, 0, 1, 12, 0);
+const PERIOD_MS = 60_000;
+
+/** A sweeper on a clock of its own: `sleep` moves the clock instead of waiting. */
+const setup = async (deadlines: Record<string, number>, timeoutMs = 90_000) => {
+  const store = new InMemoryRunStore();
+  let slot = 0;
+  for (const [id, deadlineAt] of Object.entries(deadlines)) {
+    await store.putRun(aRun(id, { deadlineAt, slot }));
+    await store.claimSlot(slot++, id, deadlineAt, START - 1_000);
+  }
+  let now = START;
+  const slept: number[] = [];
+  const handler = makeHandler({
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: createRunMetrics('run-sweeper'),
+    store,
+    runs: store,
+    reports: new InMemoryReportStore(),
+    tally: new InMemoryRunTally(),
+    readings: NO_READINGS,
+    graceMs: 0,
+    retentionDays: 30,
+    maxConcurrentRuns: 5,
+    now: () => now,
+    periodMs: PERIOD_MS,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  });
+  const context: Context = {
+    ...lambdaContext(),
+    getRemainingTimeInMillis: () => START + timeoutMs - now,
+  };
+  const invoke = () => handler({} as ScheduledEvent, context);
+  return { store, invoke, slept, at: () => now };
+};
+
+describe('the sweeper waits for deadlines before the next sweep', () => {
+  it('times a run out the moment its deadline passes and builds its report then', async () => {
+    const { store, invoke, slept, at } = await setup({
+      soon: START + 20_000,
+      later: START + 45_000,
+    });
+
+    const result = await invoke();
+
+    expect(result.timedOut).toEqual(['soon', 'later']);
+    // 'soon' may be built twice: again once its acceptance window has closed.
+    expect(new Set(result.reports.ready)).toEqual(new Set(['soon', 'later']));
+    expect(slept).toEqual([20_001, 25_000]);
+    expect(at()).toBe(START + 45_001);
+    expect((await store.getRun('soon'))?.finishedAt).toBe(new Date(START + 20_001).toISOString());
+  });
+
+  it('leaves a deadline after the next scheduled sweep to that sweep', async () => {
+    const { store, invoke, slept } = await setup({ next: START + PERIOD_MS + 1 });
+
+    const result = await invoke();
+
+    expect(result).toMatchObject({ timedOut: [], nextDeadlineAt: START + PERIOD_MS + 1 });
+    expect(slept).toEqual([]);
+    expect((await store.getRun('next'))?.status).toBe('RUNNING');
+  });
+
+  it('does not wait when the invocation would have no time left to build the report', async () => {
+    // A 60 s invocation: after waiting 55 s, 5 s would be left, less than a report's reserve.
+    const { invoke, slept } = await setup({ late: START + 55_000 }, 60_000);
+    expect((await invoke()).timedOut).toEqual([]);
+    expect(slept).toEqual([]);
+  });
+
+  it('sweeps once and returns when nothing is running', async () => {
+    const { invoke, slept } = await setup({});
+    expect(await invoke()).toMatchObject({ timedOut: [], slotsHeld: 0 });
+    expect(slept).toEqual([]);
+  });
+});
