@@ -18,6 +18,7 @@
 import { ArnFormat, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { GRAFANA_UNSCOPED_READS } from '../constructs/grafana.ts';
 import {
   CDK_QUALIFIERS,
   executionPolicyName,
@@ -225,18 +226,7 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
   new iam.PolicyStatement({
     // Reads IAM cannot scope to resources (Grafana's datasource, the image pull's token).
     sid: 'ReadsWithoutResourceScope',
-    actions: [
-      'cloudwatch:GetMetricData',
-      'cloudwatch:ListMetrics',
-      'cloudwatch:DescribeAlarms',
-      'cloudwatch:DescribeAlarmsForMetric',
-      'cloudwatch:DescribeAlarmHistory',
-      'logs:DescribeLogGroups',
-      'logs:GetQueryResults',
-      'logs:StopQuery',
-      'ec2:DescribeRegions',
-      'ecr:GetAuthorizationToken',
-    ],
+    actions: [...GRAFANA_UNSCOPED_READS, 'ecr:GetAuthorizationToken'],
     resources: ['*'],
   }),
 ];

@@ -94,6 +94,22 @@ export interface GrafanaProps {
   access?: GrafanaAccess;
 }
 
+/**
+ * The CloudWatch datasource's calls that IAM cannot scope to resources; the stage's permissions
+ * boundary must allow them too (infra/aws/bootstrap/stage-policies.ts).
+ */
+export const GRAFANA_UNSCOPED_READS = [
+  'cloudwatch:GetMetricData',
+  'cloudwatch:ListMetrics',
+  'cloudwatch:DescribeAlarms',
+  'cloudwatch:DescribeAlarmsForMetric',
+  'cloudwatch:DescribeAlarmHistory',
+  'logs:DescribeLogGroups',
+  'logs:GetQueryResults',
+  'logs:StopQuery',
+  'ec2:DescribeRegions',
+] as const;
+
 export class Grafana extends Construct {
   readonly url: string;
   readonly vpc: ec2.Vpc;
@@ -364,17 +380,7 @@ export class Grafana extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadMetricsAndAlarms',
-        actions: [
-          'cloudwatch:GetMetricData',
-          'cloudwatch:ListMetrics',
-          'cloudwatch:DescribeAlarms',
-          'cloudwatch:DescribeAlarmsForMetric',
-          'cloudwatch:DescribeAlarmHistory',
-          'logs:DescribeLogGroups',
-          'logs:GetQueryResults',
-          'logs:StopQuery',
-          'ec2:DescribeRegions',
-        ],
+        actions: [...GRAFANA_UNSCOPED_READS],
         resources: ['*'],
       }),
     );
