@@ -129,11 +129,14 @@ export const sensorIds = (count: number): string[] =>
 export const runSeries = (sensors: string[], types: readonly string[], seed: number): Series[] =>
   sensors.flatMap((sensorId) => types.map((type) => new Series(sensorId, type, seed)));
 
+/** A reading as sent: the front end leaves the timestamp to the server. */
+export type SentReading = Omit<Reading, 'timestamp'> & { timestamp?: string };
+
 /**
  * The body of `POST /api/sensors/data`: one reading alone is the earlier front end's
  * single-reading shape; more go in `{measurements: [...]}`. The run travels in `X-Run-Id`.
  */
-export const ingestBody = (readings: Reading[]): Reading | { measurements: Reading[] } =>
+export const ingestBody = <R extends SentReading>(readings: R[]): R | { measurements: R[] } =>
   readings.length === 1 ? readings[0]! : { measurements: readings };
 
 export const ingestHeaders = (

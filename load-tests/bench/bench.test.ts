@@ -15,12 +15,14 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       sensors: 2,
       loadSamples: 1,
       paced: [{ batch: 10, readingsPerSecond: 100, seconds: 1 }],
+      frontEnd: { requestsPerSecond: 20, sensors: 2 },
     });
 
-    expect(result.scenarios.map((s) => [s.batch, s.accepted])).toEqual([
-      [1, 3],
-      [10, 30],
-      [100, 300],
+    expect(result.scenarios.map((s) => [s.batch, s.shape, s.accepted])).toEqual([
+      [1, undefined, 3],
+      [10, undefined, 30],
+      [100, undefined, 300],
+      [1, 'front end', 3],
     ]);
     for (const scenario of result.scenarios) {
       expect(scenario).toMatchObject({ lost: 0, duplicated: 0, refused: 0 });
@@ -40,6 +42,9 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       expect(counts.emfBytes).toBeGreaterThan(0);
       expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
     }
+    // The front end's readings carry no timestamp and no key; the read-back still finds each
+    // reading once (told apart by value: the loop above checked lost and duplicated).
+    expect(formatBench(result)).toContain('| 1 (front end) | 3 |');
     const [paced] = result.paced;
     expect(paced).toMatchObject({ batch: 10, readingsPerSecond: 100, lost: 0, duplicated: 0 });
     expect(paced!.acceptedPerSecond).toBeGreaterThan(0);

@@ -14,6 +14,16 @@ import { capacityOf, type Capacity } from './capacity.ts';
 
 export const BATCH_SIZES = [1, 10, 100] as const;
 
+/**
+ * How the existing front end sends: one reading a request, `{sensorId, type, reading}` with no
+ * timestamp and no Idempotency-Key, from a few sensors at a steady rate.
+ */
+export interface FrontEndScenario {
+  requestsPerSecond: number;
+  sensors: number;
+}
+export const FRONT_END: FrontEndScenario = { requestsPerSecond: 150, sensors: 5 };
+
 export interface BenchOptions {
   /** Requests per scenario (the readings are requests × batch, at most `maxReadings`). */
   requests: number;
@@ -23,6 +33,8 @@ export interface BenchOptions {
   /** Fresh processes per bundle for the cold module-load median. */
   loadSamples: number;
   batches?: readonly number[];
+  /** The front end's shape, after the batch sizes (left out when absent). */
+  frontEnd?: FrontEndScenario;
   /** Worker environments per function in the local stack (its default when absent). */
   environments?: number;
   /** Fixed-rate runs after the scenarios, for latency below saturation (none when absent). */
@@ -58,6 +70,7 @@ export const QUICK: BenchOptions = {
   sensors: 10,
   loadSamples: 3,
   paced: HALF_TARGET_RATES.map((run) => ({ ...run, seconds: 5 })),
+  frontEnd: FRONT_END,
 };
 export const FULL: BenchOptions = {
   requests: 1000,
@@ -66,10 +79,13 @@ export const FULL: BenchOptions = {
   sensors: 20,
   loadSamples: 7,
   paced: HALF_TARGET_RATES,
+  frontEnd: FRONT_END,
 };
 
 export interface ScenarioResult {
   batch: number;
+  /** Set on the front end's scenario (`FRONT_END`): no key, no timestamp, a fixed rate. */
+  shape?: 'front end';
   readings: number;
   acceptedPerSecond: number;
   /**
@@ -187,17 +203,21 @@ const runScenario = async (
   stack: LocalStack,
   batch: number,
   options: BenchOptions,
+  frontEnd?: FrontEndScenario,
 ): Promise<ScenarioResult> => {
   const readings = Math.min(options.requests * batch, options.maxReadings);
   stack.resetRequestCounts();
   const startedMs = performance.now();
-  const { report, acceptedReadings } = await runSimulation({
+  const { report, acceptedReadings, identify } = await runSimulation({
     url: stack.url,
     readings,
     batch,
     concurrency: options.concurrency,
-    sensors: options.sensors,
+    sensors: frontEnd?.sensors ?? options.sensors,
     user: 'bench',
+    ...(frontEnd
+      ? { rate: frontEnd.requestsPerSecond, idempotencyKeys: false, clientTimestamps: false }
+      : {}),
   });
   const storingMs = (await queueDrained(stack)) - startedMs;
   // Counted before the read-back so the verification's own traffic is known exactly.
@@ -205,7 +225,12 @@ const runScenario = async (
   // Nothing else queries the table while the readings are read back (the runs are finished).
   const queriesBeforeVerify = stack.requestCounts().dynamodb.Query ?? 0;
   const readBackStarted = performance.now();
-  const verified = await verifyStored({ url: stack.url, acceptedReadings, timeoutMs: 120_000 });
+  const verified = await verifyStored({
+    url: stack.url,
+    acceptedReadings,
+    identify,
+    timeoutMs: 120_000,
+  });
   const readBackMs = performance.now() - readBackStarted;
   // Let the consumers finish deleting and logging before the counters are read.
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -245,6 +270,7 @@ const runScenario = async (
   const cost = costOf(billedPerMillion(per1000Readings));
   return {
     batch,
+    ...(frontEnd ? { shape: 'front end' as const } : {}),
     readings,
     acceptedPerSecond: report.achievedRate,
     storedPerSecond: Math.round((verified.stored * 10_000) / storingMs) / 10,
@@ -335,6 +361,10 @@ export const runBench = async (options: BenchOptions): Promise<BenchResult> => {
     for (const batch of options.batches ?? BATCH_SIZES) {
       log(`Batch ${batch}…`);
       scenarios.push(await runScenario(stack, batch, options));
+    }
+    if (options.frontEnd) {
+      log(`The front end's shape at ${options.frontEnd.requestsPerSecond} requests/s…`);
+      scenarios.push(await runScenario(stack, 1, options, options.frontEnd));
     }
     for (const run of options.paced ?? []) {
       log(`Batch ${run.batch} at ${run.readingsPerSecond} readings/s…`);

@@ -9,7 +9,8 @@ import { costTable, formatBench, formatComparison } from './report.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
-Starts the local stack, drives it with the simulator's engine at batch sizes 1, 10 and 100,
+Starts the local stack, drives it with the simulator's engine at batch sizes 1, 10 and 100
+and in the front end's shape (one reading a request, no key, no timestamp, 150 requests/s),
 and reports throughput, latency, lost/duplicated readings, AWS requests per 1,000 readings,
 modeled cost per million readings, bundle sizes, cold module loads and AWS capacity.
 
@@ -20,7 +21,8 @@ modeled cost per million readings, bundle sizes, cold module loads and AWS capac
   --out <file>          where to write the result (default load-tests/bench/results/<time>.json)
   --compare <file>      also print each figure as a ratio to an earlier result
   --cost-table <file>   print the README cost block computed from a result file, and exit
-  --json                print the whole result as one JSON object on the last line
+  --json                print the whole result as one JSON object on stdout, and the tables
+                        on stderr
 `;
 
 const parse = (argv: string[]) =>
@@ -65,15 +67,18 @@ const main = async () => {
     log: (line) => process.stderr.write(`${line}\n`),
   };
   const result = await runBench(options);
-  console.log(formatBench(result));
-  if (values.compare)
-    console.log(`\n${formatComparison(result, await readResult(values.compare))}`);
+  // With --json, stdout holds the JSON alone (a pipe reads it whole); the tables go to stderr.
+  const print = values.json
+    ? (text: string) => process.stderr.write(`${text}\n`)
+    : (text: string) => console.log(text);
+  print(formatBench(result));
+  if (values.compare) print(`\n${formatComparison(result, await readResult(values.compare))}`);
   const out =
     values.out ??
     join(repoRoot, 'load-tests/bench/results', `${result.startedAt.replace(/[:.]/g, '-')}.json`);
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nResult written to ${out}`);
+  print(`\nResult written to ${out}`);
   if (values.json) console.log(JSON.stringify(result));
 };
 

@@ -9,6 +9,10 @@ const money = (usd: number) => `$${usd.toFixed(usd < 0.1 ? 3 : 2)}`;
 const total = (values: Record<string, number>) =>
   Math.round(Object.values(values).reduce((a, b) => a + b, 0) * 1000) / 1000;
 
+/** A scenario's name in the tables: its batch size, and the shape when it is the front end's. */
+const scenarioName = (s: Pick<ScenarioResult, 'batch' | 'shape'>) =>
+  s.shape ? `${s.batch} (${s.shape})` : String(s.batch);
+
 export const scenarioTable = (scenarios: ScenarioResult[]): string => {
   const header = [
     'batch',
@@ -28,7 +32,7 @@ export const scenarioTable = (scenarios: ScenarioResult[]): string => {
     rule(header.length),
     ...scenarios.map((s) =>
       row([
-        s.batch,
+        scenarioName(s),
         s.accepted,
         s.acceptedPerSecond,
         s.storedPerSecond,
@@ -63,7 +67,7 @@ export const requestsTable = (scenarios: ScenarioResult[]): string => {
     ...scenarios.map((s) => {
       const p = s.per1000Readings;
       return row([
-        s.batch,
+        scenarioName(s),
         p.apiRequests,
         total(p.lambdaInvocations),
         p.lambdaGbSeconds,
@@ -91,9 +95,9 @@ export const capacityTable = (scenarios: ScenarioResult[]): string => {
   return [
     row(header),
     rule(header.length),
-    ...scenarios.map(({ batch, capacity }) =>
+    ...scenarios.map(({ capacity, ...s }) =>
       row([
-        batch,
+        scenarioName(s),
         capacity.apiThrottleReadingsPerSecond,
         capacity.consumerReadingsPerSecond,
         capacity.tableQuotaReadingsPerSecond,
@@ -171,11 +175,11 @@ export const formatComparison = (now: BenchResult, before: BenchResult): string 
   const header = ['batch', 'accepted/s', 'stored/s', 'p50', 'p95', 'p99', '$/M'];
   lines.push(row(header), rule(header.length));
   for (const s of now.scenarios) {
-    const b = before.scenarios.find((old) => old.batch === s.batch);
+    const b = before.scenarios.find((old) => scenarioName(old) === scenarioName(s));
     if (!b) continue;
     lines.push(
       row([
-        s.batch,
+        scenarioName(s),
         ratio(s.acceptedPerSecond, b.acceptedPerSecond),
         ratio(s.storedPerSecond, b.storedPerSecond),
         ratio(s.latencyMs.p50, b.latencyMs.p50),
@@ -219,7 +223,7 @@ export const costTable = (result: BenchResult): string => {
     ['DynamoDB reads', 'dynamoDbReads'],
     ['CloudWatch logs (EMF + lines)', 'logs'],
   ] as const;
-  const header = ['per million readings', ...result.scenarios.map((s) => `B = ${s.batch}`)];
+  const header = ['per million readings', ...result.scenarios.map((s) => `B = ${scenarioName(s)}`)];
   // Priced now, from the counts: a changed price changes the table without a new benchmark.
   const costs = result.scenarios.map((s) => costOf(billedPerMillion(s.per1000Readings)));
   return [

@@ -43,6 +43,12 @@ export interface SimulationOptions {
    * stored twice unless its readings carry their timestamps (the simulator's always do).
    */
   idempotencyKeys?: boolean;
+  /**
+   * Send each reading's timestamp (default true). Off, as the front end does, the server assigns
+   * it; each reading then carries a value no other reading of the simulation has, so the
+   * read-back can still tell readings apart (`SimulationResult.identify`).
+   */
+  clientTimestamps?: boolean;
   /** Seed of the signals (default 1). */
   seed?: number;
   /** Aborting stops sending; the runs are finished as FAILED and the report still comes back. */
@@ -95,10 +101,28 @@ export const readingIdentity = (r: {
   timestamp: string;
 }): string => `${r.runId}#${r.sensorId}#${r.type}#${r.timestamp}`;
 
+/** Without client timestamps: run, sensor, type and the reading's value (unique when sent). */
+export const valueIdentity = (r: {
+  runId: string;
+  sensorId: string;
+  type: string;
+  reading: number;
+}): string => `${r.runId}#${r.sensorId}#${r.type}#=${r.reading}`;
+
+export type ReadingIdentity = (item: {
+  runId: string;
+  sensorId: string;
+  type: string;
+  reading: number;
+  timestamp: string;
+}) => string;
+
 export interface SimulationResult {
   report: SimulationReport;
   /** Identities of every accepted reading, per run id: what `verifyStored` looks for. */
   acceptedReadings: Map<string, Set<string>>;
+  /** How a stored reading's identity is told, to match `acceptedReadings`. */
+  identify: ReadingIdentity;
 }
 
 const DEFAULTS = { runs: 1, sensors: 5, batch: 1, concurrency: 32, user: 'simulator', seed: 1 };
@@ -133,6 +157,9 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     runIds.map((id) => [id, { all: runSeries(sensors, types, settings.seed), next: 0 }]),
   );
   const acceptedReadings = new Map(runIds.map((id) => [id, new Set<string>()]));
+  const clientTimestamps = options.clientTimestamps !== false;
+  const identify: ReadingIdentity = clientTimestamps ? readingIdentity : valueIdentity;
+  let lastValue = 0;
 
   const latency = new LatencyRecorder();
   const refusedByStatus: Record<string, number> = {};
@@ -150,7 +177,8 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     const now = Date.now();
     return Array.from({ length: count }, () => {
       const next: Series = state.all[state.next++ % state.all.length]!;
-      return next.reading(now);
+      const { timestamp, ...reading } = next.reading(now);
+      return clientTimestamps ? { ...reading, timestamp } : { ...reading, reading: ++lastValue };
     });
   };
 
@@ -180,7 +208,8 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
     if (status === 202) {
       accepted += count;
       const identities = acceptedReadings.get(runId)!;
-      for (const r of readings) identities.add(readingIdentity({ runId, ...r }));
+      // Readings sent without a timestamp are identified by value (`valueIdentity`).
+      for (const r of readings) identities.add(identify({ runId, timestamp: '', ...r }));
     } else {
       refusedByStatus[status] = (refusedByStatus[status] ?? 0) + count;
     }
@@ -263,6 +292,7 @@ export const runSimulation = async (options: SimulationOptions): Promise<Simulat
       interrupted,
     },
     acceptedReadings,
+    identify,
   };
 };
 

@@ -4,7 +4,7 @@
  */
 import { createApiClient } from '#shared/api/client.ts';
 import { errorText } from '../payload.ts';
-import { readingIdentity } from './engine.ts';
+import { readingIdentity, type ReadingIdentity } from './engine.ts';
 import { abortableSleep, defaultRetryDeps, DEFAULT_RETRY, retryingFetch } from './retry.ts';
 import type { RetryDeps } from './retry.ts';
 
@@ -12,6 +12,8 @@ export interface VerifyOptions {
   url: string;
   /** Identities of the accepted readings per run id (`SimulationResult.acceptedReadings`). */
   acceptedReadings: Map<string, Set<string>>;
+  /** How a stored reading's identity is told (default: run, sensor, type, timestamp). */
+  identify?: ReadingIdentity;
   /** Give up waiting for storage to catch up after this long (default 60 s). */
   timeoutMs?: number;
   /** Pause between read-backs (default 500 ms). */
@@ -59,7 +61,7 @@ export const verifyStored = async (options: VerifyOptions): Promise<VerifyReport
         );
       }
       for (const item of data.items) {
-        const identity = readingIdentity(item);
+        const identity = (options.identify ?? readingIdentity)(item);
         rows.set(identity, (rows.get(identity) ?? 0) + 1);
       }
       nextKey = data.nextKey;
