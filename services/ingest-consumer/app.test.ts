@@ -74,9 +74,13 @@ const message = (
   ...overrides,
 });
 
-/** The readings as the edge sends those it timestamped itself: server ids, the acceptance time. */
-const serverTimestamped = (m: QueueMessage): QueueMessage => ({
+/**
+ * The readings as the edge sends those it timestamped itself: server ids, the acceptance time;
+ * `keyed` when the request carried an Idempotency-Key (the default here).
+ */
+const serverTimestamped = (m: QueueMessage, keyed = true): QueueMessage => ({
   ...m,
+  ...(keyed ? { keyed: true as const } : {}),
   measurements: m.measurements.map((reading, i) => ({
     ...reading,
     timestamp: m.acceptedAt,
@@ -258,6 +262,18 @@ describe('ingest consumer', () => {
     expect(emf.blobs(SENSOR_NAMESPACE)).toEqual([]);
   });
 
+  it('rewrites a redelivered server-timestamped record of a request without a key onto the same rows, with no record', async () => {
+    const { handler, counts } = consumer();
+    const runId = randomUUID();
+    // The timestamps travel in the body: a redelivery carries the same ones.
+    const body = serverTimestamped(message(runId, 10), false);
+    await handler(sqsEvent(record(body)), lambdaContext());
+    await handler(sqsEvent(record(body), record(body)), lambdaContext());
+    expect(await rowsOf(runId)).toHaveLength(10);
+    expect(counts.get('PutItemCommand')).toBeUndefined();
+    expect(counts.get('UpdateItemCommand')).toBeUndefined();
+  });
+
   it('rewrites a redelivered client-timestamped record onto the same rows, with no record', async () => {
     const { handler, counts } = consumer();
     const runId = randomUUID();
@@ -415,7 +431,7 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem for 10 client-timestamped readings (and a read of the run per batch), two idempotency writes more for server-timestamped ones', async () => {
+  it('costs one BatchWriteItem for 10 client-timestamped readings (and a read of the run per batch), two idempotency writes more for server-timestamped ones of a keyed request', async () => {
     const client = consumer();
     await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
     expect(Object.fromEntries(client.counts)).toEqual({

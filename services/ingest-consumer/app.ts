@@ -68,13 +68,18 @@ const IDEMPOTENCY_KEY_PREFIX = 'ingest-consumer';
  * Whether a message needs its idempotency record. Rows are keyed by a reading's identity, so a
  * redelivered or re-sent message whose readings carry the client's timestamps lands on the same
  * rows by itself: a record would cost two writes per message (at one reading per request, as
- * much as the reading) to protect only the pipeline's counts. A reading whose timestamp the
- * server assigned (server id `@…`) gets a new timestamp when its request is retried after a
- * partial 503; only the batch id, reused with the Idempotency-Key, tells that re-sent message
- * from new readings (the e2e test of that retry stores them twice without the record).
+ * much as the reading) to protect only the pipeline's counts. A redelivered message whose
+ * timestamps the server assigned carries them too (the edge wrote them into the body), so it
+ * lands on its own rows as well. What only the record catches is a *re-sent request* with an
+ * Idempotency-Key: after a partial 503 its retry reuses the batch ids but gets new server
+ * timestamps (server id `@…`), and only the batch id tells that message from new readings (the
+ * e2e test of that retry stores them twice without the record). Without a key a re-send has new
+ * batch ids anyway, which no record could recognise.
  */
-export const needsIdempotencyRecord = (message: Pick<QueueMessage, 'measurements'>): boolean =>
-  message.measurements.some((m) => m.id?.startsWith('@') === true);
+export const needsIdempotencyRecord = (
+  message: Pick<QueueMessage, 'keyed' | 'measurements'>,
+): boolean =>
+  message.keyed === true && message.measurements.some((m) => m.id?.startsWith('@') === true);
 const REPLAYED = '__replayed';
 
 /** Counters of one invocation; records only add to them, so parallel records don't interfere. */

@@ -147,6 +147,7 @@ describe('ingest handler (in-memory adapters)', () => {
     );
     expect(json(result)).toEqual({ accepted: 2, runId });
     expect(queue.messages[0]?.user).toBe('anonymous');
+    expect(queue.messages[0]?.keyed).toBeUndefined();
     expect(queue.messages[0]?.measurements.map((m) => m.type)).toEqual(['temperature', 'humidity']);
   });
 
@@ -398,6 +399,8 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     );
     expect(first.statusCode).toBe(202);
     expect(queue.messages.map((m) => m.batchId)).toEqual([`${requestTagForKey(runId, key)}.0`]);
+    // Keyed: a re-send reuses the batch id, so the consumer keeps a record for its server times.
+    expect(queue.messages.map((m) => m.keyed)).toEqual([true]);
 
     const second = await handler(
       post(body, { 'x-run-id': runId, 'idempotency-key': key }),

@@ -127,6 +127,8 @@ interface AcceptWork {
   user: string;
   now: number;
   requestTag: string;
+  /** The request carried an Idempotency-Key (its requestTag derives from it). */
+  keyed: boolean;
 }
 
 /** Idempotency-layer failures as HTTP: reuse 422, concurrent duplicate 409, store trouble 503. */
@@ -155,7 +157,13 @@ const itemsIn = (body: unknown): number => {
 export const makeHandler = (deps: IngestDeps) => {
   const { logger, metrics } = deps;
 
-  const accept = async ({ parsed, user, now, requestTag }: AcceptWork): Promise<AcceptedAnswer> => {
+  const accept = async ({
+    parsed,
+    user,
+    now,
+    requestTag,
+    keyed,
+  }: AcceptWork): Promise<AcceptedAnswer> => {
     const run = await deps.runs.getRun(parsed.runId);
     if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
     if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
@@ -164,7 +172,12 @@ export const makeHandler = (deps: IngestDeps) => {
         status,
       });
     }
-    const envelope = { runId: parsed.runId, user, acceptedAt: toCanonicalTimestamp(now) };
+    const envelope = {
+      runId: parsed.runId,
+      user,
+      acceptedAt: toCanonicalTimestamp(now),
+      ...(keyed ? { keyed: true as const } : {}),
+    };
     const messages = packMessages(
       envelope,
       requestTag,
@@ -259,12 +272,18 @@ export const makeHandler = (deps: IngestDeps) => {
 
       let answer: AcceptedAnswer & { [REPLAYED]?: boolean };
       if (key === undefined) {
-        answer = await accept({ parsed, user, now, requestTag: deps.newRequestTag() });
+        answer = await accept({
+          parsed,
+          user,
+          now,
+          requestTag: deps.newRequestTag(),
+          keyed: false,
+        });
       } else {
         const requestTag = requestTagForKey(parsed.runId, key);
         answer = await acceptOnce(
           { runId: parsed.runId, key, payload: { user, body } },
-          { parsed, user, now, requestTag },
+          { parsed, user, now, requestTag, keyed: true },
         );
       }
       const replayed = answer[REPLAYED] === true;
