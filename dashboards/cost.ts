@@ -21,8 +21,7 @@ import {
 } from '#shared/metrics-contract.ts';
 import { PRICES } from '#shared/prices.ts';
 import { functionNames, topology } from '#infra/topology.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
-import { PERIOD_AUTO } from './cloudwatch.ts';
+import { AWS_METRICS, PERIOD_AUTO } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, resultsOf, stat, timeseries } from './panels.ts';
 import { math, metric, ref, type MetricSpec, type Query } from './queries.ts';
 import {

@@ -10,7 +10,7 @@ import {
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
 import { topology, type FunctionName } from '#infra/topology.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
+import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import { dimLabel, logs, metric, ref, type MetricSpec } from './queries.ts';
 import { deploymentVariables } from './variables.ts';

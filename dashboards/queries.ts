@@ -14,7 +14,11 @@ import {
 import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
 import { CLOUDWATCH_DATASOURCE, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
-import { insightsIdentifier, insightsValue, METRIC_DATA_ID } from './cloudwatch.ts';
+import {
+  insightsIdentifier,
+  insightsValue,
+  METRIC_DATA_ID,
+} from '#shared/dashboard-model/index.ts';
 
 /** A panel's query: CloudWatch metrics or logs, or another panel's results. */
 export type Query = MetricsQueryBuilder | LogsQueryBuilder | DataqueryBuilder;

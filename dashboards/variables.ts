@@ -1,6 +1,6 @@
 /** The deployment variables most dashboards share. */
 import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
+import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
 
 const { lambda, sqs, dynamodb, api, logs } = AWS_METRICS;

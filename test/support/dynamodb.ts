@@ -12,7 +12,7 @@ import {
   LOCAL_REGION,
   startDynamoDb,
   type LocalDynamoDb,
-} from '#infra/local/dynamodb.ts';
+} from '#infra/local/index.ts';
 import { topology, type TableName } from '#infra/topology.ts';
 import { runPartitions } from '#shared/measurement.ts';
 import { unpack, type PackedReading } from '#shared/reading-pack.ts';

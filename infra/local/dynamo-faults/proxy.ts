@@ -10,6 +10,8 @@
  *   ...
  *   await proxy.close();
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
   Agent,
@@ -19,7 +21,6 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { listen } from '../listen.ts';
 import { crc32 } from 'node:zlib';
 import { isRequestItems, splitBatchWrite, withUnprocessedItems } from './batch-write.ts';
 import { DynamoFaults, type DynamoProxyStats } from './faults.ts';
@@ -214,7 +215,8 @@ export const startDynamoFaultProxy = async (
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  const port = await listen(server, options.port);
+  await once(server.listen(options.port ?? 0, '127.0.0.1'), 'listening');
+  const { port } = server.address() as AddressInfo;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -14,17 +14,17 @@
  *   (`logGroups` by variable value, legacy `logGroupNames` by variable text).
  * What the stand-in cannot answer (a function it does not implement) is a note, not an error.
  */
-import { METRIC_DATA_ID, PERIOD_AUTO } from '../../../dashboards/cloudwatch.ts';
 import {
+  METRIC_DATA_ID,
+  PERIOD_AUTO,
   InsightsSyntaxError,
   mathReferences,
   parseInsights,
   queryKind,
   type PanelJson,
   type Target,
-} from '../../../dashboards/model.ts';
-import type { LogLine, LogStore } from './recorder.ts';
-import type { SecondPoint, Series, SeriesStore } from './series-store.ts';
+} from '#shared/dashboard-model/index.ts';
+import type { LogLine, LogStore, SecondPoint, Series, SeriesStore } from '../meter/index.ts';
 import {
   expand,
   interpolate,

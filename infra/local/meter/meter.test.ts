@@ -1,5 +1,8 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { attributeSize, DynamoDbMeter, itemSize, UsageCounters } from './usage.ts';
+import { attributeSize, DynamoDbMeter, itemSize, LocalMeter } from './index.ts';
+const meterOf512MbFunctions = () => new LocalMeter(() => 512);
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -46,10 +49,11 @@ describe('DynamoDB capacity units of the local stack', () => {
     );
     expect(put?.charges).toEqual([{ table: 'other', writeUnits: 1, readUnits: 0 }]);
 
-    const usage = new UsageCounters();
-    usage.dynamoDb([...batch!.charges, ...put!.charges]);
-    expect(usage.snapshot().dynamodb.writeUnits).toBe(5);
-    expect(usage.snapshot().dynamodb.writeUnitsBy).toEqual({
+    const usage = meterOf512MbFunctions();
+    usage.dynamoDb('BatchWriteItem', batch!);
+    usage.dynamoDb('PutItem', put!);
+    expect(usage.usage().dynamodb.writeUnits).toBe(5);
+    expect(usage.usage().dynamodb.writeUnitsBy).toEqual({
       data: 2,
       'data/bySensor': 2,
       other: 1,
@@ -58,7 +62,7 @@ describe('DynamoDB capacity units of the local stack', () => {
 
   it('counts read units per 4 KB, half for eventually consistent reads, and nothing for errors', () => {
     const meter = new DynamoDbMeter({});
-    const usage = new UsageCounters();
+    const usage = meterOf512MbFunctions();
     const item = { pad: { S: 'x'.repeat(5000) } };
     const exchanges = [
       meter.measure('Query', json({ TableName: 't' }), 200, json({ Items: [item, item] })),
@@ -75,8 +79,8 @@ describe('DynamoDB capacity units of the local stack', () => {
         json({ __type: 'x#ThrottlingException' }),
       ),
     ];
-    for (const exchange of exchanges) usage.dynamoDb(exchange!.charges);
-    expect(usage.snapshot().dynamodb.readUnits).toBe(3 * 0.5 + 2);
+    for (const exchange of exchanges) usage.dynamoDb('Query', exchange!);
+    expect(usage.usage().dynamodb.readUnits).toBe(3 * 0.5 + 2);
   });
 
   it('tells a throttle of the proxy (no answer body) from an answer, and ignores bodies that are not JSON', () => {
@@ -89,19 +93,47 @@ describe('DynamoDB capacity units of the local stack', () => {
     expect(meter.measure('PutItem', Buffer.from('{'), 200, json({}))).toBeUndefined();
   });
 
-  it('adds GB-seconds from duration and memory, and log bytes by kind', () => {
-    const usage = new UsageCounters();
-    usage.invocation('ingest', 99.2, 512);
-    usage.invocation('ingest', 1000, 512);
-    usage.logLine('{"_aws":{}}', true);
-    usage.logLine('hello', false);
-    usage.apiRequest();
-    const totals = usage.snapshot();
+  it('adds GB-seconds from duration and memory, and log bytes by kind', async () => {
+    const usage = meterOf512MbFunctions();
+    const invoke = usage.instrumentInvoke(async (name: string, wallMs: number) =>
+      usage.functionRan(name, wallMs, 1),
+    );
+    await invoke('ingest', 99.2);
+    await invoke('ingest', 1000);
+    usage.functionLine('ingest', '{"_aws":{}}', true);
+    usage.functionLine('ingest', 'hello', false);
+    const response = Object.assign(new EventEmitter(), { statusCode: 202 });
+    usage.apiRequest(response as unknown as ServerResponse);
+    response.emit('finish');
+    const totals = usage.usage();
     expect(totals.lambda.ingest!.invocations).toBe(2);
     expect(totals.lambda.ingest!.gbSeconds).toBeCloseTo((0.1 + 1) * 0.5, 10);
     expect(totals.logs).toEqual({ emfBytes: 12, otherBytes: 6 });
     expect(totals.apiRequests).toBe(1);
-    usage.reset();
-    expect(usage.snapshot().apiRequests).toBe(0);
+    usage.resetTotals();
+    expect(usage.usage().apiRequests).toBe(0);
+  });
+
+  it('keeps CPU time beside wall time, the wall time where the environment reported none', () => {
+    const usage = meterOf512MbFunctions();
+    usage.functionRan('ingest', 40, 12.5);
+    usage.functionRan('ingest', 300, undefined);
+    expect(usage.usage().lambda.ingest).toMatchObject({ durationMs: 340, cpuMs: 312.5 });
+  });
+
+  it('counts SQS requests per action, refused ones too, and the messages of answered ones', () => {
+    const usage = meterOf512MbFunctions();
+    const queue = { QueueUrl: 'http://127.0.0.1:1/000000000000/measurements' };
+    usage.sqsRequest('SendMessageBatch', queue, { Successful: [{}, {}], Failed: [{}] });
+    usage.sqsRequest('SendMessageBatch');
+    usage.sqsRequest('ReceiveMessage', queue, { Messages: [] });
+    expect(usage.sqsRequests()).toEqual({ SendMessageBatch: 2, ReceiveMessage: 1 });
+    const sum = (name: string) =>
+      usage.series
+        .find('AWS/SQS', name)
+        .flatMap((series) => [...series.points.values()])
+        .reduce((total, point) => total + point.sum, 0);
+    expect(sum('NumberOfMessagesSent')).toBe(2);
+    expect(sum('NumberOfEmptyReceives')).toBe(1);
   });
 });
