@@ -163,3 +163,18 @@ export const dimLabel = (...keys: string[]): string =>
 
 /** A `$variable` reference. */
 export const ref = (name: string): string => `$${name}`;
+
+/** What names a metric: namespace, name and dimensions, without how it is shown. */
+export type MetricId = Pick<MetricSpec, 'namespace' | 'metricName' | 'dimensions'>;
+
+/**
+ * Metrics of the stage's resources of one kind: keyed by `key`, whose values the deployment
+ * variable `variable` picks (plus fixed `extra` dimensions).
+ */
+export const resourceMetric =
+  (namespace: string, key: string, variable: string, extra: Record<string, string> = {}) =>
+  (metricName: string): MetricId => ({
+    namespace,
+    metricName,
+    dimensions: { [key]: ref(variable), ...extra },
+  });
