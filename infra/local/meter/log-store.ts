@@ -30,9 +30,9 @@ export class LogStore {
     return [...this.groups.values()].flat().sort((a, b) => a.timestamp - b.timestamp);
   }
 
-  /** The kept lines of one log group, oldest first. */
+  /** The last 2,000 lines of one log group, oldest first. */
   of(logGroup: string): readonly LogLine[] {
-    return this.groups.get(logGroup) ?? [];
+    return (this.groups.get(logGroup) ?? []).slice(-LINES_KEPT);
   }
 
   logGroups(): string[] {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { attributeSize, DynamoDbMeter, itemSize, LocalMeter } from './index.ts';
+import { attributeSize, DynamoDbMeter, itemSize, LocalMeter, LogStore } from './index.ts';
 const meterOf512MbFunctions = () => new LocalMeter(() => 512);
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -135,5 +135,19 @@ describe('DynamoDB capacity units of the local stack', () => {
         .reduce((total, point) => total + point.sum, 0);
     expect(sum('NumberOfMessagesSent')).toBe(2);
     expect(sum('NumberOfEmptyReceives')).toBe(1);
+  });
+
+  it("keeps each log group's last 2,000 lines, so a chatty function pushes out none of another's", () => {
+    const logs = new LogStore();
+    logs.add({ timestamp: 5, logGroup: '/aws/lambda/quiet', message: 'kept' });
+    for (let i = 0; i < 5000; i++) {
+      logs.add({ timestamp: 10 + i, logGroup: '/aws/lambda/chatty', message: `line ${i}` });
+    }
+    const chatty = logs.of('/aws/lambda/chatty');
+    expect(chatty).toHaveLength(2000);
+    expect(chatty.at(-1)?.message).toBe('line 4999');
+    expect(logs.of('/aws/lambda/quiet').map((line) => line.message)).toEqual(['kept']);
+    expect(logs.list()[0]?.message).toBe('kept');
+    expect(logs.logGroups()).toEqual(['/aws/lambda/chatty', '/aws/lambda/quiet']);
   });
 });
