@@ -57,7 +57,8 @@ const moduleBoundaries = {
   meta: {
     type: 'problem',
     messages: {
-      product: '{{file}} is product code: it may not import the local stack ({{target}}).',
+      product:
+        '{{file}} is product code: it may not import the local stack or test support ({{target}}).',
       frontDoor: '{{target}} is inside the module {{module}}: import {{module}}/index.ts instead.',
     },
   },
@@ -69,7 +70,9 @@ const moduleBoundaries = {
       if (typeof node.source?.value !== 'string') return;
       const target = importedPath(node.source.value, file);
       if (target === undefined) return;
-      if (target.startsWith(LOCAL_STACK) && !isTest(file) && PRODUCT.some((p) => p.test(file))) {
+      // Test support starts the local stack: importing it would be the same reach, one step removed.
+      const local = target.startsWith(LOCAL_STACK) || target.startsWith('test/');
+      if (local && !isTest(file) && PRODUCT.some((p) => p.test(file))) {
         context.report({ node, messageId: 'product', data: { file, target } });
         return;
       }

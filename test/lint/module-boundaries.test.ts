@@ -25,17 +25,22 @@ describe('module boundaries (eslint.config.js)', () => {
     [
       'services/ingest/handler.ts',
       '#infra/local/index.ts',
-      'services/ingest/handler.ts is product code: it may not import the local stack (infra/local/index.ts).',
+      'services/ingest/handler.ts is product code: it may not import the local stack or test support (infra/local/index.ts).',
     ],
     [
       'infra/aws/stack.ts',
       '../local/dynamodb.ts',
-      'infra/aws/stack.ts is product code: it may not import the local stack (infra/local/dynamodb.ts).',
+      'infra/aws/stack.ts is product code: it may not import the local stack or test support (infra/local/dynamodb.ts).',
     ],
     [
       'services/ingest/queue.ts',
       '#infra/local/sqs/test-support.ts',
-      'services/ingest/queue.ts is product code: it may not import the local stack (infra/local/sqs/test-support.ts).',
+      'services/ingest/queue.ts is product code: it may not import the local stack or test support (infra/local/sqs/test-support.ts).',
+    ],
+    [
+      'dashboards/sensors.ts',
+      '#test/support/local-stack.ts',
+      'dashboards/sensors.ts is product code: it may not import the local stack or test support (test/support/local-stack.ts).',
     ],
     [
       'infra/local/stack.ts',
