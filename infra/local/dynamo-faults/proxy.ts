@@ -76,12 +76,13 @@ const bodyHeaders = (body: Buffer): Record<string, string | number> => ({
   'x-amz-crc32': crc32(body),
 });
 
+/** Answers with `payload` as JSON; returns the body sent. */
 const sendJson = (
   response: ServerResponse,
   statusCode: number,
   payload: unknown,
   headers: IncomingHttpHeaders = {},
-): void => {
+): Buffer => {
   const body = Buffer.from(JSON.stringify(payload));
   response.writeHead(statusCode, {
     ...headers,
@@ -90,6 +91,7 @@ const sendJson = (
     ...bodyHeaders(body),
   });
   response.end(body);
+  return body;
 };
 
 export const startDynamoFaultProxy = async (
@@ -158,8 +160,12 @@ export const startDynamoFaultProxy = async (
     if (!isRequestItems(requestItems)) return false;
     const { forwarded, unprocessed, unprocessedCount } = splitBatchWrite(requestItems);
     faults.recordUnprocessed(unprocessedCount);
+    // Told the whole request and the answer the client gets: what came back unprocessed is
+    // not billed, the rest is.
+    const answered = (statusCode: number, answer: Buffer) =>
+      options.onRequest?.('BatchWriteItem', body, statusCode, answer);
     if (Object.keys(forwarded).length === 0) {
-      sendJson(response, 200, { UnprocessedItems: unprocessed });
+      answered(200, sendJson(response, 200, { UnprocessedItems: unprocessed }));
       return true;
     }
     const upstream = await forward(
@@ -167,11 +173,15 @@ export const startDynamoFaultProxy = async (
       Buffer.from(JSON.stringify({ ...input, RequestItems: forwarded })),
     );
     if (upstream.statusCode !== 200) {
+      answered(upstream.statusCode, upstream.body);
       relay(response, upstream);
       return true;
     }
     const output = JSON.parse(upstream.body.toString('utf8')) as Record<string, unknown>;
-    sendJson(response, 200, withUnprocessedItems(output, unprocessed), upstream.headers);
+    answered(
+      200,
+      sendJson(response, 200, withUnprocessedItems(output, unprocessed), upstream.headers),
+    );
     return true;
   };
 
