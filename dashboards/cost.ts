@@ -21,14 +21,18 @@ import {
 } from '#shared/metrics-contract.ts';
 import { PRICES } from '#shared/prices.ts';
 import { functionNames, topology } from '#infra/topology.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
-import { PERIOD_AUTO } from './cloudwatch.ts';
+import { AWS_METRICS, PERIOD_AUTO } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, resultsOf, stat, timeseries } from './panels.ts';
-import { math, metric, ref, type MetricSpec, type Query } from './queries.ts';
+import { math, metric, resourceMetric, type MetricSpec, type Query } from './queries.ts';
 import {
   apiVariable,
   functionVariable,
   logGroupNamesVariable,
+  ofApi,
+  ofFunction,
+  ofLogGroup,
+  ofQueue,
+  ofTable,
   queueVariable,
   stageVariable,
   tableVariable,
@@ -56,54 +60,27 @@ const LAMBDA_MEMORY_MB = Math.max(
 
 /** Usage, hidden: metric math below turns each into dollars. */
 const usage: Query[] = [
-  hidden('api', {
-    namespace: api.namespace,
-    metricName: api.metrics.count,
-    dimensions: { ApiId: ref(V.api) },
-  }),
-  hidden('inv', {
-    namespace: lambda.namespace,
-    metricName: lambda.metrics.invocations,
-    dimensions: { FunctionName: ref(V.function) },
-  }),
-  hidden('dur', {
-    namespace: lambda.namespace,
-    metricName: lambda.metrics.duration,
-    dimensions: { FunctionName: ref(V.function) },
-  }),
+  hidden('api', ofApi(api.metrics.count)),
+  hidden('inv', ofFunction(lambda.metrics.invocations)),
+  hidden('dur', ofFunction(lambda.metrics.duration)),
   ...(['sent', 'received', 'deleted', 'emptyReceives'] as const).map((key) =>
-    hidden(`sqs_${key}`, {
-      namespace: sqs.namespace,
-      metricName: sqs.metrics[key],
-      dimensions: { QueueName: ref(V.queue) },
-    }),
+    hidden(`sqs_${key}`, ofQueue(sqs.metrics[key])),
   ),
-  hidden('wcu', {
-    namespace: dynamodb.namespace,
-    metricName: dynamodb.metrics.writeUnits,
-    dimensions: { TableName: ref(V.table) },
-  }),
-  hidden('gsi', {
-    namespace: dynamodb.namespace,
-    metricName: dynamodb.metrics.writeUnits,
-    dimensions: { TableName: ref(V.table), GlobalSecondaryIndexName: '*' },
-  }),
-  hidden('rcu', {
-    namespace: dynamodb.namespace,
-    metricName: dynamodb.metrics.readUnits,
-    dimensions: { TableName: ref(V.table) },
-  }),
+  hidden('wcu', ofTable(dynamodb.metrics.writeUnits)),
+  hidden(
+    'gsi',
+    resourceMetric(dynamodb.namespace, 'TableName', V.table, { GlobalSecondaryIndexName: '*' })(
+      dynamodb.metrics.writeUnits,
+    ),
+  ),
+  hidden('rcu', ofTable(dynamodb.metrics.readUnits)),
   // Both sensor metrics exist for every (run, sensor, type, user): DataIngested counts them.
   hidden('sm', {
     namespace: SENSOR_NAMESPACE,
     metricName: SensorMetric.ingested,
     dimensions: Object.fromEntries(Object.values(SensorDimension).map((key) => [key, '*'])),
   }),
-  hidden('logb', {
-    namespace: logs.namespace,
-    metricName: logs.metrics.incomingBytes,
-    dimensions: { LogGroupName: ref(V.logGroupNames) },
-  }),
+  hidden('logb', ofLogGroup(logs.metrics.incomingBytes)),
 ];
 
 /** Dollars per period as dollars per hour (PERIOD takes one metric, so the period macro). */

@@ -17,17 +17,18 @@ import {
   SensorDimension,
   SensorMetric,
 } from '#shared/metrics-contract.ts';
-import { AWS_EXTRA_DIMENSIONS, AWS_METRICS } from './aws-metrics.ts';
-import { dashboardJson, dashboards, GENERATED_DIR } from './index.ts';
-import type { DimensionValuesQuery } from './cloudwatch.ts';
 import {
+  AWS_EXTRA_DIMENSIONS,
+  AWS_METRICS,
+  type DimensionValuesQuery,
   DASHBOARD_DATASOURCE,
   mathReferences,
   parseInsights,
   queryKind,
   type DashboardJson,
   type Target,
-} from './model.ts';
+} from '#shared/dashboard-model/index.ts';
+import { dashboardJson, dashboards, GENERATED_DIR } from './index.ts';
 
 const generated = dashboards() as unknown as Record<string, DashboardJson>;
 

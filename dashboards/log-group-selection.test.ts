@@ -22,7 +22,7 @@ import {
 import { GRAFANA_MIN_REFRESH } from '#infra/aws/constructs/grafana.ts';
 import { dashboards } from './index.ts';
 import { refreshSeconds } from './open-tab-cost.ts';
-import type { DashboardJson } from './model.ts';
+import type { DashboardJson } from '#shared/dashboard-model/index.ts';
 
 const STAGE = 'dev';
 const synth = useSynth({ stage: STAGE, component: 'full' });

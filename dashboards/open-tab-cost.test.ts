@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { dashboards } from './index.ts';
-import type { DashboardJson, Target } from './model.ts';
+import type { DashboardJson, Target } from '#shared/dashboard-model/index.ts';
 import {
   metricsRequested,
   OPEN_TAB_BUDGET_PER_HOUR,

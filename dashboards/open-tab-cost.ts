@@ -18,7 +18,7 @@ import {
   type PanelJson,
   type Target,
   type VariableJson,
-} from './model.ts';
+} from '#shared/dashboard-model/index.ts';
 
 /** The stage an open tab looks at. */
 export const OPEN_TAB_WORKLOAD = {

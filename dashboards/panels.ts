@@ -39,8 +39,8 @@ import {
   type CloudWatchVariableQuery,
   type DimensionValuesQuery,
   type LogGroupsQuery,
-} from './cloudwatch.ts';
-import { DASHBOARD_DATASOURCE } from './model.ts';
+  DASHBOARD_DATASOURCE,
+} from '#shared/dashboard-model/index.ts';
 import type { Query } from './queries.ts';
 
 type Panel = TimeseriesBuilder | StatBuilder | BarGaugeBuilder | TableBuilder | LogsPanelBuilder;

@@ -10,10 +10,17 @@ import {
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
 import { topology, type FunctionName } from '#infra/topology.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
+import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
-import { dimLabel, logs, metric, ref, type MetricSpec } from './queries.ts';
-import { deploymentVariables } from './variables.ts';
+import {
+  dimLabel,
+  logs,
+  metric,
+  resourceMetric,
+  type MetricId,
+  type MetricSpec,
+} from './queries.ts';
+import { deploymentVariables, ofApi, ofFunction, ofQueue, ofTable } from './variables.ts';
 
 const { api, sqs, lambda, dynamodb } = AWS_METRICS;
 
@@ -47,32 +54,26 @@ const pipeline = (
     label,
   });
 
-const apiMetric = (id: string, name: string, statistic: MetricSpec['statistic'], label: string) =>
-  metric(id, {
-    namespace: api.namespace,
-    metricName: name,
-    dimensions: { ApiId: ref(DEPLOYMENT_VARIABLES.api) },
-    statistic,
-    label,
-  });
-
+/** A query of a metric of the resources `of` names, labelled by their dimension by default. */
 const per =
-  (namespace: string, key: string, variable: string, extra: Record<string, string> = {}) =>
-  (id: string, name: string, statistic: MetricSpec['statistic'], label = dimLabel(key)) =>
-    metric(id, {
-      namespace,
-      metricName: name,
-      dimensions: { [key]: ref(variable), ...extra },
+  (of: (metricName: string) => MetricId) =>
+  (id: string, name: string, statistic: MetricSpec['statistic'], label?: string) => {
+    const { dimensions, ...named } = of(name);
+    return metric(id, {
+      ...named,
+      dimensions,
       statistic,
-      label,
+      label: label ?? dimLabel(Object.keys(dimensions)[0]!),
     });
+  };
 
-const perQueue = per(sqs.namespace, 'QueueName', DEPLOYMENT_VARIABLES.queue);
-const perFunction = per(lambda.namespace, 'FunctionName', DEPLOYMENT_VARIABLES.function);
-const perTable = per(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table);
-const perTableOperation = per(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, {
-  Operation: '*',
-});
+const apiMetric = per(ofApi);
+const perQueue = per(ofQueue);
+const perFunction = per(ofFunction);
+const perTable = per(ofTable);
+const perTableOperation = per(
+  resourceMetric(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, { Operation: '*' }),
+);
 
 export const pipelineDashboard = () =>
   buildDashboard({

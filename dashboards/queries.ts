@@ -14,7 +14,11 @@ import {
 import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
 import { CLOUDWATCH_DATASOURCE, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
-import { insightsIdentifier, insightsValue, METRIC_DATA_ID } from './cloudwatch.ts';
+import {
+  insightsIdentifier,
+  insightsValue,
+  METRIC_DATA_ID,
+} from '#shared/dashboard-model/index.ts';
 
 /** A panel's query: CloudWatch metrics or logs, or another panel's results. */
 export type Query = MetricsQueryBuilder | LogsQueryBuilder | DataqueryBuilder;
@@ -159,3 +163,18 @@ export const dimLabel = (...keys: string[]): string =>
 
 /** A `$variable` reference. */
 export const ref = (name: string): string => `$${name}`;
+
+/** What names a metric: namespace, name and dimensions, without how it is shown. */
+export type MetricId = Pick<MetricSpec, 'namespace' | 'metricName' | 'dimensions'>;
+
+/**
+ * Metrics of the stage's resources of one kind: keyed by `key`, whose values the deployment
+ * variable `variable` picks (plus fixed `extra` dimensions).
+ */
+export const resourceMetric =
+  (namespace: string, key: string, variable: string, extra: Record<string, string> = {}) =>
+  (metricName: string): MetricId => ({
+    namespace,
+    metricName,
+    dimensions: { [key]: ref(variable), ...extra },
+  });

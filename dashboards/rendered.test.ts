@@ -18,15 +18,17 @@ import {
   SensorMetric,
 } from '#shared/metrics-contract.ts';
 import { functionNames, topology } from '#infra/topology.ts';
-import { panelData } from '#infra/local/grafana/pages.ts';
-import type { PanelResult } from '#infra/local/grafana/evaluate.ts';
-import { LogStore } from '#infra/local/grafana/recorder.ts';
-import { SeriesStore } from '#infra/local/grafana/series-store.ts';
-import { resolveVariables } from '#infra/local/grafana/variables.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
-import { VARIABLE_QUERY_TYPES, type CloudWatchVariableQuery } from './cloudwatch.ts';
+import { panelData, type PanelResult, resolveVariables } from '#infra/local/grafana/index.ts';
+import { LogStore, SeriesStore } from '#infra/local/meter/index.ts';
+import {
+  AWS_METRICS,
+  VARIABLE_QUERY_TYPES,
+  type CloudWatchVariableQuery,
+  parseInsights,
+  queryKind,
+  type DashboardJson,
+} from '#shared/dashboard-model/index.ts';
 import { dashboards } from './index.ts';
-import { parseInsights, queryKind, type DashboardJson } from './model.ts';
 
 const generated = JSON.parse(JSON.stringify(dashboards())) as Record<string, DashboardJson>;
 

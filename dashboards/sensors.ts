@@ -7,7 +7,7 @@
  */
 import { SENSORS_DASHBOARD } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
-import { PERIOD_AUTO } from './cloudwatch.ts';
+import { PERIOD_AUTO } from '#shared/dashboard-model/index.ts';
 import {
   barGauge,
   buildDashboard,

@@ -1,43 +1,54 @@
 /** The deployment variables most dashboards share. */
 import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
-import { AWS_METRICS } from './aws-metrics.ts';
+import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
+import { resourceMetric } from './queries.ts';
 
 const { lambda, sqs, dynamodb, api, logs } = AWS_METRICS;
+const V = DEPLOYMENT_VARIABLES;
+
+/** Metrics of the resources each deployment variable picks (the variables below list them). */
+export const ofApi = resourceMetric(api.namespace, 'ApiId', V.api);
+export const ofFunction = resourceMetric(lambda.namespace, 'FunctionName', V.function);
+export const ofQueue = resourceMetric(sqs.namespace, 'QueueName', V.queue);
+export const ofTable = resourceMetric(dynamodb.namespace, 'TableName', V.table);
+export const ofLogGroup = resourceMetric(logs.namespace, 'LogGroupName', V.logGroupNames);
+
+/** A variable listing the stage's resources of one kind, any number selectable, listed on load. */
+const stageResources = (
+  name: string,
+  label: string,
+  namespace: string,
+  metricName: string,
+  dimensionKey: string,
+) =>
+  dimensionValues(name, label, {
+    namespace,
+    metricName,
+    dimensionKey,
+    ofStage: true,
+    multi: true,
+    relisting: 'load',
+  });
 
 export const functionVariable = () =>
-  dimensionValues(DEPLOYMENT_VARIABLES.function, 'Function', {
-    namespace: lambda.namespace,
-    metricName: lambda.metrics.invocations,
-    dimensionKey: 'FunctionName',
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
+  stageResources(
+    V.function,
+    'Function',
+    lambda.namespace,
+    lambda.metrics.invocations,
+    'FunctionName',
+  );
 
 export const queueVariable = () =>
-  dimensionValues(DEPLOYMENT_VARIABLES.queue, 'Queue', {
-    namespace: sqs.namespace,
-    metricName: sqs.metrics.visible,
-    dimensionKey: 'QueueName',
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
+  stageResources(V.queue, 'Queue', sqs.namespace, sqs.metrics.visible, 'QueueName');
 
 export const tableVariable = () =>
-  dimensionValues(DEPLOYMENT_VARIABLES.table, 'Table', {
-    namespace: dynamodb.namespace,
-    metricName: dynamodb.metrics.writeUnits,
-    dimensionKey: 'TableName',
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
+  stageResources(V.table, 'Table', dynamodb.namespace, dynamodb.metrics.writeUnits, 'TableName');
 
 /** HTTP API ids carry no stage, so the API is picked from the region's list. */
 export const apiVariable = () =>
-  dimensionValues(DEPLOYMENT_VARIABLES.api, 'HTTP API', {
+  dimensionValues(V.api, 'HTTP API', {
     namespace: api.namespace,
     metricName: api.metrics.count,
     dimensionKey: 'ApiId',
@@ -49,14 +60,13 @@ export const apiVariable = () =>
  * such as IncomingBytes are keyed by `LogGroupName`, not by the ARN the logGroups variable holds.
  */
 export const logGroupNamesVariable = () =>
-  dimensionValues(DEPLOYMENT_VARIABLES.logGroupNames, 'Log group names', {
-    namespace: logs.namespace,
-    metricName: logs.metrics.incomingBytes,
-    dimensionKey: 'LogGroupName',
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
+  stageResources(
+    V.logGroupNames,
+    'Log group names',
+    logs.namespace,
+    logs.metrics.incomingBytes,
+    'LogGroupName',
+  );
 
 export { logGroupsVariable, stageVariable };
 

@@ -5,8 +5,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { LAMBDA_NODE_TARGET } from './bundling.ts';
-import { lambdaBundleOptions, repoRoot } from './local/bundle.ts';
+import { LAMBDA_NODE_TARGET, lambdaBundleOptions, repoRoot } from './bundling.ts';
 import { functionNames, topology } from './topology.ts';
 
 const distDir = join(repoRoot, 'dist');

@@ -12,7 +12,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '#infra/local/bundle.ts';
+import { repoRoot } from '#infra/bundling.ts';
 
 const dir = join(repoRoot, 'load-tests/k6');
 const scripts = readdirSync(dir).filter((file) => file.endsWith('.ts'));

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packsOf, parkedPartition, type ReadingPack } from '#shared/reading-pack.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import { EDGE_DECISION_SLACK_MS, type StoredReading } from '#shared/run-report.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
-import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { useTestTables } from '#test/support/dynamodb.ts';
 import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
@@ -211,17 +211,10 @@ describe('buildReport', () => {
 });
 
 describe('on DynamoDB', () => {
-  let db: TestDynamoDb;
-  let runsTable: string;
-  let sensorTable: string;
-  beforeAll(async () => {
-    db = await startTestDynamoDb();
-    [runsTable, sensorTable] = await Promise.all([
-      db.createTable('runs'),
-      db.createTable('sensorData'),
-    ]);
-  });
-  afterAll(() => db?.close());
+  const {
+    db,
+    tables: { runs: runsTable, sensorData: sensorTable },
+  } = useTestTables('runs', 'sensorData');
 
   const writePacks = async (packs: ReadingPack[]) => {
     const docs = db.documents();

@@ -4,11 +4,11 @@
  * unchanged. The values just past the bounds show the bounds are DynamoDB's, not guesses.
  */
 import { BatchWriteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseIngestBody } from '#services/ingest/validation.ts';
 import { packMessages, toQueueMeasurements } from '#services/ingest/packing.ts';
 import { parseQueueMessage } from '#services/ingest-consumer/message.ts';
-import { startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { useTestTables } from '#test/support/dynamodb.ts';
 import { MEASUREMENT_LIMITS } from './measurement.ts';
 import { PACK_MAX_READINGS, packsOf, type ReadingPack } from './reading-pack.ts';
 import { DYNAMODB_LIMITS } from './storage-limits.ts';
@@ -46,14 +46,10 @@ const candidateReadings = (): number[] => {
 };
 
 describe('readings the edge accepts are storable', () => {
-  let db: TestDynamoDb;
-  let table: string;
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb();
-    table = await db.createTable('sensorData');
-  });
-  afterAll(() => db?.close());
+  const {
+    db,
+    tables: { sensorData: table },
+  } = useTestTables('sensorData');
 
   const acceptedItems = (readings: number[]): ReadingPack[] => {
     const accepted = readings.filter((reading) => {

@@ -4,25 +4,10 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions } from 'esbuild';
-import { ESM_REQUIRE_BANNER, MAIN_FIELDS } from '../bundling.ts';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { lambdaBundleOptions, repoRoot } from '../bundling.ts';
 import { topology, type FunctionName } from '../topology.ts';
-
-export const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-
-/** esbuild settings of the local stack and `npm run build` (the CDK app passes the same). */
-export const lambdaBundleOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  minify: true,
-  sourcemap: true,
-  mainFields: MAIN_FIELDS,
-  banner: { js: ESM_REQUIRE_BANNER },
-  logLevel: 'silent',
-} satisfies BuildOptions;
 
 const buildOne = async (entry: string, outfile: string): Promise<string> => {
   await build({
@@ -83,4 +68,5 @@ export const bundleFunction = (name: FunctionName): Promise<string> =>
   bundleModule(topology.functions[name].entry, name);
 
 /** The execution-environment bootstrap that loads a function bundle in a worker thread. */
-export const bundleWorker = (): Promise<string> => bundleModule('infra/local/worker.ts', 'worker');
+export const bundleWorker = (): Promise<string> =>
+  bundleModule('infra/local/lambda/worker.ts', 'worker');

@@ -12,9 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type dynaliteModule from 'dynalite';
-import { DynamoFaults } from './dynamo-faults/faults.ts';
-import { startDynamoFaultProxy } from './dynamo-faults/proxy.ts';
-import { DynamoDbMeter, type DynamoDbExchange, type TableIndexes } from './usage.ts';
+import { DynamoFaults } from './dynamo-faults/index.ts';
+import { startDynamoFaultProxy } from './dynamo-faults/index.ts';
+import { DynamoDbMeter, type DynamoDbExchange, type TableIndexes } from './meter/index.ts';
 
 export interface DynamoDbWorkerSetup {
   /** A file of the repository, from which `dynalite` is resolved. */

@@ -11,14 +11,15 @@ import {
   type AttributeDefinition,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { bundleModule, repoRoot } from './bundle.ts';
-import { DynamoFaults } from './dynamo-faults/faults.ts';
+import { repoRoot } from '../bundling.ts';
+import { bundleModule } from './bundle.ts';
+import { DynamoFaults } from './dynamo-faults/index.ts';
 import type {
   DynamoDbWorkerSetup,
   FromDynamoDbWorker,
   ToDynamoDbWorker,
 } from './dynamodb-worker.ts';
-import type { DynamoDbExchange, TableIndexes } from './usage.ts';
+import type { DynamoDbExchange, TableIndexes } from './meter/index.ts';
 import { tableNames, topology, type TableName, type TableSpec } from '../topology.ts';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -35,9 +35,11 @@ Local-only endpoints:
   GET    /local/health
   GET    /local/metrics    EMF metrics the functions printed (?namespace=&name= filter)
   DELETE /local/metrics    forget them
-  GET    /local/stats      AWS requests made (SQS per action, DynamoDB per operation) and
-                           queue depths, dead-letter queues included
-  DELETE /local/stats      reset the request counts
+  GET    /local/stats      AWS requests made (SQS per action, DynamoDB per operation), the
+                           usage the meter counted (API requests; per function invocations,
+                           wall ms, GB-s and CPU ms; DynamoDB units; log bytes) and queue
+                           depths, dead-letter queues included
+  DELETE /local/stats      reset the request counts and usage
   GET    /local/resources  the SQS endpoint and each queue's URL, ARN, consumer and
                            dead-letter queue (what npm run redrive -- --url reads)
   GET    /local/logs       a function's last log lines (?function=ingestConsumer)

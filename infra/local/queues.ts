@@ -6,9 +6,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { queueNames, topology, type FunctionName, type QueueName } from '../topology.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb.ts';
-import { startEventSourceMapping, type EventSourceMapping } from './sqs/event-source-mapping.ts';
-import type { Queue } from './sqs/queue.ts';
-import { startSqsServer, type SqsServer, type SqsServerOptions } from './sqs/server.ts';
+import { startEventSourceMapping, type EventSourceMapping } from './sqs/index.ts';
+import type { Queue } from './sqs/index.ts';
+import { startSqsServer, type SqsServer, type SqsServerOptions } from './sqs/index.ts';
 
 /** Settings tests shorten so redelivery takes seconds, not minutes. */
 export interface QueueOverrides {

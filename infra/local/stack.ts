@@ -2,10 +2,11 @@
  * The local stack: the topology run on one machine. An HTTP gateway, a Lambda invoker, dynalite
  * and the schedules, wired from infra/topology.ts exactly as the CDK app wires AWS.
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { apiDocs } from './api-docs/index.ts';
-import { listen } from './listen.ts';
 import {
   functionEnvironment as topologyEnvironment,
   functionNames,
@@ -15,19 +16,16 @@ import {
   type QueueName,
 } from '../topology.ts';
 import { bundleFunction, bundleWorker } from './bundle.ts';
-import type { DynamoFaults } from './dynamo-faults/faults.ts';
+import type { DynamoFaults } from './dynamo-faults/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
-import { makeGateway } from './gateway.ts';
-import { type JwtAuthorizerConfig, makeJwtAuthorizer } from './jwt-authorizer.ts';
-import { FunctionLogs } from './function-logs.ts';
-import { LambdaInvoker, type FunctionRuntime } from './invoker.ts';
-import { grafanaPages } from './grafana/pages.ts';
-import { LocalRecorder } from './grafana/recorder.ts';
+import { makeGateway, makeJwtAuthorizer, type JwtAuthorizerConfig } from './gateway/index.ts';
+import { LambdaInvoker, type FunctionRuntime } from './lambda/index.ts';
+import { grafanaPages } from './grafana/index.ts';
+import { LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { MetricsCollector, parseEmf } from './metrics.ts';
 import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
-import { UsageCounters, type UsageTotals } from './usage.ts';
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -60,15 +58,18 @@ export interface LocalStack {
   dynamoDbEndpoint: string;
   tables: Record<(typeof tableNames)[number], string>;
   metrics: MetricsCollector;
-  /** What the local dashboards query: EMF and measured AWS metrics as time series, log lines. */
-  recorder: LocalRecorder;
+  /**
+   * What the stack served, measured once: the usage totals below and, for the local
+   * dashboards, EMF and measured AWS metrics as time series and the functions' log lines.
+   */
+  meter: LocalMeter;
   sqsEndpoint: string;
   queues: LocalQueues['queues'];
   faults: LocalFaults;
   /** AWS requests counted since start or the last reset: SQS per action, DynamoDB per operation. */
   requestCounts(): { sqs: Record<string, number>; dynamodb: Record<string, number> };
   resetRequestCounts(): void;
-  /** What AWS would bill beyond SQS requests (API, Lambda, DynamoDB units, logs); reset with the counts. */
+  /** What AWS would bill beyond requests (API, Lambda time, DynamoDB units, logs); reset with the counts. */
   usage(): UsageTotals;
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   /** Fires a function's schedule now, as EventBridge would. */
@@ -198,27 +199,22 @@ const functionEnvironment = (
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
-  const recorder = new LocalRecorder();
-  const usage = new UsageCounters();
-  // Functions reach DynamoDB through the fault proxy, which also meters their requests.
+  const meter = new LocalMeter((name) => topology.functions[name as FunctionName].memoryMb);
+  // Functions reach DynamoDB through the fault proxy, which prices each request in its thread.
   const dynamo = await startDynamoDb({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    onRequest: (operation, exchange) => {
-      recorder.dynamoDb(operation, exchange);
-      usage.dynamoDb(exchange.charges);
-    },
+    onRequest: meter.dynamoDb,
   });
   const queues = await startQueues(
     options.queues,
-    recorder.sqsAction,
+    meter.sqsRequest,
     options.dataDir === undefined ? undefined : join(options.dataDir, 'sqs'),
   );
-  const stopSampling = recorder.sampleQueues(
+  const stopSampling = meter.sampleQueues(
     Object.values(queues.queues).flatMap(({ queue, deadLetters }) => [queue, deadLetters]),
   );
   const { faults, takeInvocationFault } = makeFaults(queues, dynamo.faults);
-  const metrics = new MetricsCollector(recorder.emf);
-  const functionLogs = new FunctionLogs();
+  const metrics = new MetricsCollector(meter.emf);
   const shared = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.proxyEndpoint,
     AWS_ENDPOINT_URL_SQS: queues.server.endpoint,
@@ -241,25 +237,15 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     {
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
-        recorder.functionLine(functionName, line, emf !== undefined);
-        usage.logLine(line, emf !== undefined);
-        if (emf) {
-          metrics.record(emf);
-        } else {
-          functionLogs.record(functionName, line);
-          log(`[${functionName}] ${line}`);
-        }
+        meter.functionLine(functionName, line, emf !== undefined);
+        if (emf) metrics.record(emf);
+        else log(`[${functionName}] ${line}`);
       },
-      onInvocation: (functionName, durationMs) =>
-        usage.invocation(
-          functionName,
-          durationMs,
-          topology.functions[functionName as FunctionName].memoryMb,
-        ),
+      onInvocation: (functionName, wallMs, cpuMs) => meter.functionRan(functionName, wallMs, cpuMs),
     },
     options.maxEnvironmentsPerFunction,
   );
-  const invoke = recorder.instrumentInvoke((name, event: unknown) =>
+  const invoke = meter.instrumentInvoke((name, event: unknown) =>
     invokeUnderFault(
       invoker,
       name as FunctionName,
@@ -288,35 +274,31 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     return invoke(name, event);
   }, log);
 
+  // DynamoDB requests are counted where they are served: in the DynamoDB thread, in the shared
+  // memory its planned faults live in, so a count is exact the moment the answer leaves.
   const requestCounts = () => ({
-    sqs: { ...queues.server.stats() },
+    sqs: meter.sqsRequests(),
     dynamodb: { ...dynamo.faults.stats().requests },
   });
   const resetRequestCounts = () => {
-    queues.server.resetStats();
     dynamo.faults.resetStats();
-    usage.reset();
+    meter.resetTotals();
   };
   const controls = localControls({
     metrics,
     faults,
     queues,
-    functionLogs,
+    meter,
     requestCounts,
     resetRequestCounts,
-    usage: () => usage.snapshot(),
   });
-  const apiRequest = (request: IncomingMessage, response: ServerResponse) => {
-    usage.apiRequest();
-    return gateway(request, response);
-  };
-  const dashboards = grafanaPages({ series: recorder.series, logs: recorder.logs });
+  const dashboards = grafanaPages({ series: meter.series, logs: meter.logs });
   const server = createServer((request, response) => {
     const handled =
       controls(request, response) ??
       dashboards(request, response) ??
       apiDocs(request, response) ??
-      (recorder.gatewayExchange(request, response), apiRequest(request, response));
+      (meter.apiRequest(response), gateway(request, response));
     handled.catch((error: unknown) => {
       log(`gateway error: ${(error as Error).message}`);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -329,7 +311,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       );
     });
   });
-  const port = await listen(server, options.port ?? 3000, options.host);
+  await once(server.listen(options.port ?? 3000, options.host ?? '127.0.0.1'), 'listening');
+  const { port } = server.address() as AddressInfo;
   // grafanaUrl leads to this stack's own dashboards unless a Grafana URL was given. Functions
   // start on their first invocation, so the port is known before the run API reads this.
   const runApiEnv = runtimes.find((runtime) => runtime.name === 'runApi')?.env;
@@ -361,13 +344,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       tableNames.map((name) => [name, localTableName(name)]),
     ) as LocalStack['tables'],
     metrics,
-    recorder,
+    meter,
     sqsEndpoint: queues.server.endpoint,
     queues: queues.queues,
     faults,
     requestCounts,
     resetRequestCounts,
-    usage: () => usage.snapshot(),
+    usage: () => meter.usage(),
     invoke,
     runSchedule,
     stop: async () => {
@@ -392,10 +375,9 @@ interface Controls {
   metrics: MetricsCollector;
   faults: LocalFaults;
   queues: LocalQueues;
-  functionLogs: FunctionLogs;
+  meter: LocalMeter;
   requestCounts: LocalStack['requestCounts'];
   resetRequestCounts: () => void;
-  usage: LocalStack['usage'];
 }
 
 /** A fault plan as `POST /local/faults` takes it; every field optional. */
@@ -461,7 +443,7 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, functionLogs, requestCounts, resetRequestCounts, usage }: Controls) =>
+  ({ metrics, faults, queues, meter, requestCounts, resetRequestCounts }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -487,7 +469,7 @@ const localControls =
       case 'GET /local/stats':
         send(200, {
           requests: requestCounts(),
-          usage: usage(),
+          usage: meter.usage(),
           queues: Object.fromEntries(
             Object.entries(queues.queues).map(([name, { queue, deadLetters }]) => [
               name,
@@ -513,7 +495,11 @@ const localControls =
         });
         break;
       case 'GET /local/logs':
-        send(200, { lines: functionLogs.of(url.searchParams.get('function') ?? '') });
+        send(200, {
+          lines: meter.logs
+            .of(logGroupOf(url.searchParams.get('function') ?? ''))
+            .map((line) => line.message),
+        });
         break;
       case 'DELETE /local/stats':
         resetRequestCounts();

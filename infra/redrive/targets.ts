@@ -7,7 +7,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { OUTPUTS } from '../aws/stack.ts';
 import { stackNameFor, STAGES, type StageName } from '../aws/stage-config.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/index.ts';
 
 export interface RedriveTarget {
   /** Says where, for the operator. */

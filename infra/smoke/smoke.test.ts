@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { SENSORS_DASHBOARD } from '#shared/grafana.ts';
 import { checkedFetch } from '#test/support/api-contract.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';

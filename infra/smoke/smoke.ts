@@ -68,12 +68,31 @@ const isLoopback = (url: string): boolean =>
 const readingsFor = (runId: string, at: number): SmokeRequest[] => {
   // Distinct timestamps in the past: each reading has its own identity, so none replaces another.
   const ts = (seconds: number) => new Date(at - seconds * 1000).toISOString();
+  /** Readings of one sensor and type, each `secondsAgo`: as posted, and as they read back. */
+  const readings = (sensorId: string, type: string, points: [number, number][]) => ({
+    posted: points.map(([reading, secondsAgo]) => ({
+      sensorId,
+      type,
+      reading,
+      timestamp: ts(secondsAgo),
+    })),
+    expected: points.map(([reading]) => ({ sensorId, type, reading })),
+  });
+  const single = readings('smoke-single', 'temperature', [[21.5, 8]]);
+  const batch = readings('smoke-batch', 'co2', [
+    [415, 6],
+    [420, 5],
+  ]);
+  const array = readings('smoke-array', 'light', [
+    [300, 4],
+    [310, 3],
+  ]);
   return [
     {
       shape: 'single reading',
       headers: { 'X-Run-Id': runId },
-      body: { sensorId: 'smoke-single', type: 'temperature', reading: 21.5, timestamp: ts(8) },
-      expected: [{ sensorId: 'smoke-single', type: 'temperature', reading: 21.5 }],
+      body: single.posted[0]!,
+      expected: single.expected,
     },
     {
       // The earlier front end's model: a reading without type is a temperature.
@@ -102,28 +121,14 @@ const readingsFor = (runId: string, at: number): SmokeRequest[] => {
     {
       shape: 'batch {measurements: [...]}',
       headers: { 'X-Run-Id': runId },
-      body: {
-        measurements: [
-          { sensorId: 'smoke-batch', type: 'co2', reading: 415, timestamp: ts(6) },
-          { sensorId: 'smoke-batch', type: 'co2', reading: 420, timestamp: ts(5) },
-        ],
-      },
-      expected: [
-        { sensorId: 'smoke-batch', type: 'co2', reading: 415 },
-        { sensorId: 'smoke-batch', type: 'co2', reading: 420 },
-      ],
+      body: { measurements: batch.posted },
+      expected: batch.expected,
     },
     {
       shape: 'bare array',
       headers: { 'X-Run-Id': runId },
-      body: [
-        { sensorId: 'smoke-array', type: 'light', reading: 300, timestamp: ts(4) },
-        { sensorId: 'smoke-array', type: 'light', reading: 310, timestamp: ts(3) },
-      ],
-      expected: [
-        { sensorId: 'smoke-array', type: 'light', reading: 300 },
-        { sensorId: 'smoke-array', type: 'light', reading: 310 },
-      ],
+      body: array.posted,
+      expected: array.expected,
     },
   ];
 };

@@ -3,8 +3,7 @@
  * 1, 10 and 100, checks every accepted reading is stored once, and turns the stack's counters
  * into AWS requests per 1,000 readings and a modeled cost per million at list prices.
  */
-import { startLocalStack, type LocalStack } from '#infra/local/stack.ts';
-import type { UsageTotals } from '#infra/local/usage.ts';
+import { startLocalStack, type LocalStack, type UsageTotals } from '#infra/local/index.ts';
 import { topology } from '#infra/topology.ts';
 import { costOf, type BilledUsage, type CostBreakdown } from '#shared/prices.ts';
 import { runSimulation } from '../simulator/engine.ts';

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { bundleFunction } from '#infra/local/bundle.ts';
+import { bundleFunction } from '#infra/local/index.ts';
 import {
   functionEnvironment,
   functionNames,

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { repoRoot } from '#infra/local/bundle.ts';
+import { repoRoot } from '#infra/bundling.ts';
 import { FULL, QUICK, runBench, type BenchOptions, type BenchResult } from './bench.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '#infra/local/bundle.ts';
+import { repoRoot } from '#infra/bundling.ts';
 import type { BenchResult } from './bench.ts';
 import { COST_TABLE_END, COST_TABLE_START, costTable } from './report.ts';
 

@@ -2,148 +2,131 @@
 import { costOf, PRICES } from '#shared/prices.ts';
 import { billedPerMillion, type BenchResult, type ScenarioResult } from './bench.ts';
 
-const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-const rule = (count: number) => row(Array(count).fill('---'));
+const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
 const kb = (bytes: number) => (bytes / 1024).toFixed(0);
 const money = (usd: number) => `$${usd.toFixed(usd < 0.1 ? 3 : 2)}`;
 const total = (values: Record<string, number>) =>
   Math.round(Object.values(values).reduce((a, b) => a + b, 0) * 1000) / 1000;
 
+/** A Markdown table: the header, its rule, and a row of cells per item. */
+const table = <T>(
+  header: readonly string[],
+  items: readonly T[],
+  cells: (item: T) => readonly (string | number)[],
+): string =>
+  [row(header), row(header.map(() => '---')), ...items.map((item) => row(cells(item)))].join('\n');
+
 /** A scenario's name in the tables: its batch size, and the shape when it is the front end's. */
 const scenarioName = (s: Pick<ScenarioResult, 'batch' | 'shape'>) =>
   s.shape ? `${s.batch} (${s.shape})` : String(s.batch);
 
-export const scenarioTable = (scenarios: ScenarioResult[]): string => {
-  const header = [
-    'batch',
-    'readings',
-    'accepted/s',
-    'stored/s',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-    'lost',
-    'dup',
-    'read back/s',
-    '$/M readings',
-  ];
-  return [
-    row(header),
-    rule(header.length),
-    ...scenarios.map((s) =>
-      row([
-        scenarioName(s),
-        s.accepted,
-        s.acceptedPerSecond,
-        s.storedPerSecond,
-        s.latencyMs.p50,
-        s.latencyMs.p95,
-        s.latencyMs.p99,
-        s.lost,
-        s.duplicated,
-        s.readBack?.readingsPerSecond ?? '–',
-        money(s.costPerMillionUsd),
-      ]),
-    ),
-  ].join('\n');
-};
+const LATENCY = ['p50 ms', 'p95 ms', 'p99 ms'];
+const latencies = ({ latencyMs }: Pick<ScenarioResult, 'latencyMs'>) => [
+  latencyMs.p50,
+  latencyMs.p95,
+  latencyMs.p99,
+];
 
-export const requestsTable = (scenarios: ScenarioResult[]): string => {
-  const header = [
-    'batch',
-    'API req',
-    'Lambda inv',
-    'GB-s',
-    'SQS req',
-    'DynamoDB req',
-    'write units',
-    'read units',
-    'EMF KB',
-    'other log KB',
-  ];
-  return [
-    row(header),
-    rule(header.length),
-    ...scenarios.map((s) => {
-      const p = s.per1000Readings;
-      return row([
-        scenarioName(s),
-        p.apiRequests,
-        total(p.lambdaInvocations),
-        p.lambdaGbSeconds,
-        total(p.sqs),
-        total(p.dynamoDb),
-        p.dynamoDbWriteUnits,
-        p.dynamoDbReadUnits,
-        kb(p.emfBytes),
-        kb(p.otherLogBytes),
-      ]);
-    }),
-  ].join('\n');
-};
-
-export const capacityTable = (scenarios: ScenarioResult[]): string => {
-  const header = [
-    'batch',
-    'API throttle',
-    'consumers',
-    'table quota',
-    'stage: readings/s (requests/s)',
-    'one run',
-    'one sensor',
-  ];
-  return [
-    row(header),
-    rule(header.length),
-    ...scenarios.map(({ capacity, ...s }) =>
-      row([
-        scenarioName(s),
-        capacity.apiThrottleReadingsPerSecond,
-        capacity.consumerReadingsPerSecond,
-        capacity.tableQuotaReadingsPerSecond,
-        `${capacity.stage.readingsPerSecond} (${capacity.stage.requestsPerSecond}), ${capacity.stage.by}`,
-        capacity.oneRunReadingsPerSecond,
-        capacity.oneSensorReadingsPerSecond,
-      ]),
-    ),
-  ].join('\n');
-};
-
-export const bundleTable = (result: BenchResult): string =>
-  [
-    row(['function', 'bundle KB', 'cold module load ms (median)']),
-    rule(3),
-    ...result.bundles.map((b) => row([b.function, kb(b.bytes), b.coldLoadMsMedian])),
-  ].join('\n');
-
-export const pacedTable = (result: BenchResult): string =>
-  [
-    row([
+export const scenarioTable = (scenarios: ScenarioResult[]): string =>
+  table(
+    [
       'batch',
-      'keys',
-      'target readings/s',
+      'readings',
       'accepted/s',
-      'p50 ms',
-      'p95 ms',
-      'p99 ms',
+      'stored/s',
+      ...LATENCY,
       'lost',
       'dup',
-    ]),
-    rule(9),
-    ...(result.paced ?? []).map((p) =>
-      row([
-        p.batch,
-        p.idempotencyKeys === false ? 'no' : 'yes',
-        p.readingsPerSecond,
-        p.acceptedPerSecond,
-        p.latencyMs.p50,
-        p.latencyMs.p95,
-        p.latencyMs.p99,
-        p.lost,
-        p.duplicated,
-      ]),
-    ),
-  ].join('\n');
+      'read back/s',
+      '$/M readings',
+    ],
+    scenarios,
+    (s) => [
+      scenarioName(s),
+      s.accepted,
+      s.acceptedPerSecond,
+      s.storedPerSecond,
+      ...latencies(s),
+      s.lost,
+      s.duplicated,
+      s.readBack?.readingsPerSecond ?? '–',
+      money(s.costPerMillionUsd),
+    ],
+  );
+
+export const requestsTable = (scenarios: ScenarioResult[]): string =>
+  table(
+    [
+      'batch',
+      'API req',
+      'Lambda inv',
+      'GB-s',
+      'SQS req',
+      'DynamoDB req',
+      'write units',
+      'read units',
+      'EMF KB',
+      'other log KB',
+    ],
+    scenarios,
+    ({ per1000Readings: p, ...s }) => [
+      scenarioName(s),
+      p.apiRequests,
+      total(p.lambdaInvocations),
+      p.lambdaGbSeconds,
+      total(p.sqs),
+      total(p.dynamoDb),
+      p.dynamoDbWriteUnits,
+      p.dynamoDbReadUnits,
+      kb(p.emfBytes),
+      kb(p.otherLogBytes),
+    ],
+  );
+
+export const capacityTable = (scenarios: ScenarioResult[]): string =>
+  table(
+    [
+      'batch',
+      'API throttle',
+      'consumers',
+      'table quota',
+      'stage: readings/s (requests/s)',
+      'one run',
+      'one sensor',
+    ],
+    scenarios,
+    ({ capacity, ...s }) => [
+      scenarioName(s),
+      capacity.apiThrottleReadingsPerSecond,
+      capacity.consumerReadingsPerSecond,
+      capacity.tableQuotaReadingsPerSecond,
+      `${capacity.stage.readingsPerSecond} (${capacity.stage.requestsPerSecond}), ${capacity.stage.by}`,
+      capacity.oneRunReadingsPerSecond,
+      capacity.oneSensorReadingsPerSecond,
+    ],
+  );
+
+export const bundleTable = (result: BenchResult): string =>
+  table(['function', 'bundle KB', 'cold module load ms (median)'], result.bundles, (b) => [
+    b.function,
+    kb(b.bytes),
+    b.coldLoadMsMedian,
+  ]);
+
+export const pacedTable = (result: BenchResult): string =>
+  table(
+    ['batch', 'keys', 'target readings/s', 'accepted/s', ...LATENCY, 'lost', 'dup'],
+    result.paced ?? [],
+    (p) => [
+      p.batch,
+      p.idempotencyKeys === false ? 'no' : 'yes',
+      p.readingsPerSecond,
+      p.acceptedPerSecond,
+      ...latencies(p),
+      p.lost,
+      p.duplicated,
+    ],
+  );
 
 export const formatBench = (result: BenchResult): string =>
   [
@@ -169,40 +152,40 @@ export const formatBench = (result: BenchResult): string =>
 const ratio = (now: number, before: number) =>
   before === 0 ? (now === 0 ? '1.00' : 'new') : (now / before).toFixed(2);
 
+/** Pairs of what `now` and `before` both have, matched by `key`. */
+const matched = <T>(now: readonly T[], before: readonly T[], key: (item: T) => string) =>
+  now.flatMap((item) => {
+    const earlier = before.find((old) => key(old) === key(item));
+    return earlier ? [[item, earlier] as const] : [];
+  });
+
 /** Each figure as now / before, per scenario (matched by batch) and per bundle. */
-export const formatComparison = (now: BenchResult, before: BenchResult): string => {
-  const lines = ['Ratios now / before (higher is better for /s, worse for ms, $ and KB):', ''];
-  const header = ['batch', 'accepted/s', 'stored/s', 'p50', 'p95', 'p99', '$/M'];
-  lines.push(row(header), rule(header.length));
-  for (const s of now.scenarios) {
-    const b = before.scenarios.find((old) => scenarioName(old) === scenarioName(s));
-    if (!b) continue;
-    lines.push(
-      row([
+export const formatComparison = (now: BenchResult, before: BenchResult): string =>
+  [
+    'Ratios now / before (higher is better for /s, worse for ms, $ and KB):',
+    '',
+    table(
+      ['batch', 'accepted/s', 'stored/s', 'p50', 'p95', 'p99', '$/M'],
+      matched(now.scenarios, before.scenarios, scenarioName),
+      ([s, b]) => [
         scenarioName(s),
         ratio(s.acceptedPerSecond, b.acceptedPerSecond),
         ratio(s.storedPerSecond, b.storedPerSecond),
-        ratio(s.latencyMs.p50, b.latencyMs.p50),
-        ratio(s.latencyMs.p95, b.latencyMs.p95),
-        ratio(s.latencyMs.p99, b.latencyMs.p99),
+        ...latencies(s).map((ms, i) => ratio(ms, latencies(b)[i]!)),
         ratio(s.costPerMillionUsd, b.costPerMillionUsd),
-      ]),
-    );
-  }
-  lines.push('', row(['function', 'bundle KB', 'cold load ms']), rule(3));
-  for (const bundle of now.bundles) {
-    const b = before.bundles.find((old) => old.function === bundle.function);
-    if (!b) continue;
-    lines.push(
-      row([
+      ],
+    ),
+    '',
+    table(
+      ['function', 'bundle KB', 'cold load ms'],
+      matched(now.bundles, before.bundles, (bundle) => bundle.function),
+      ([bundle, b]) => [
         bundle.function,
         ratio(bundle.bytes, b.bytes),
         ratio(bundle.coldLoadMsMedian, b.coldLoadMsMedian),
-      ]),
-    );
-  }
-  return lines.join('\n');
-};
+      ],
+    ),
+  ].join('\n');
 
 export const COST_TABLE_START =
   '<!-- cost-table: generated by `npm run bench -- --cost-table load-tests/bench/baseline.json` -->';
@@ -230,9 +213,7 @@ export const costTable = (result: BenchResult): string => {
     COST_TABLE_START,
     `List prices (${p.region}, free tier ignored, ${p.hoursPerMonth} h a month; \`shared/prices.ts\`): HTTP API $${p.apiPerMillionRequests.toFixed(2)}/M requests; Lambda arm64 $${p.lambdaPerMillionRequests.toFixed(2)}/M requests + $${p.lambdaArmPerGbSecond}/GB-s; SQS $${p.sqsPerMillionRequests.toFixed(2)}/M requests (per 64 KiB); DynamoDB on demand $${p.dynamoDbPerMillionWriteUnits}/M write units, $${p.dynamoDbPerMillionReadUnits}/M read units; CloudWatch logs $${p.logsPerGbIngested.toFixed(2)}/GB, custom metric $${p.customMetricPerMonth.toFixed(2)}/month, alarm $${p.alarmPerMonth.toFixed(2)}/month; ALB $${p.albPerHour}/h; Fargate ARM $${p.fargateArmPerVcpuHour}/vCPU-h + $${p.fargateArmPerGbHour}/GB-h; public IPv4 $${p.publicIpv4PerHour}/h; a secret $${p.secretPerMonth.toFixed(2)}/month.`,
     '',
-    row(header),
-    rule(header.length),
-    ...services.map(([label, key]) => row([label, ...costs.map((cost) => money(cost[key]))])),
+    table(header, services, ([label, key]) => [label, ...costs.map((cost) => money(cost[key]))]),
     row(['**total**', ...costs.map((cost) => `**${money(cost.total)}**`)]),
     COST_TABLE_END,
   ].join('\n');

@@ -14,9 +14,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
-import { AWS_METRICS } from '../../dashboards/aws-metrics.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/dynamodb.ts';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/stack.ts';
+import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/index.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/index.ts';
 import { topology } from '#infra/topology.ts';
 import { seededRandom } from '../payload.ts';
 import { runSimulation } from '../simulator/engine.ts';
@@ -155,7 +155,7 @@ export const runChaos = async (options: ChaosOptions): Promise<ChaosReport> => {
   /** Adds the consumer's invocations (as the Lambda metrics count them) of a stack ending. */
   const countConsumerInvocations = (ending: LocalStack) => {
     const sum = (metric: string) =>
-      ending.recorder.series
+      ending.meter.series
         .find(lambda.namespace, metric)
         .filter((series) => series.dimensions.FunctionName === CONSUMER)
         .flatMap((series) => [...series.points.values()])

@@ -4,7 +4,7 @@ import { checkedFetch } from '#test/support/api-contract.ts';
 
 /** Every answer the simulator gets is checked against the OpenAPI description. */
 const checked = { fetch: checkedFetch as typeof fetch };
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { runSimulation } from './engine.ts';
 import { RunLimitError } from './runs.ts';
 import { verifyStored } from './verify.ts';

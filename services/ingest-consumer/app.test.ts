@@ -4,7 +4,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { QueueMeasurement, QueueMessage } from '#shared/measurement.ts';
 import { createPipelineMetrics, createSensorMetrics } from '#shared/metrics.ts';
 import {
@@ -17,13 +17,7 @@ import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
 import { aRun } from '#test/support/runs.ts';
-import {
-  countCommands,
-  readingsOfRun,
-  rowsOfRun,
-  startTestDynamoDb,
-  type TestDynamoDb,
-} from '#test/support/dynamodb.ts';
+import { countCommands, readingsOfRun, rowsOfRun, useTestTables } from '#test/support/dynamodb.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
 import { SharedWritesStore } from './shared-writes.ts';
@@ -31,23 +25,12 @@ import { DynamoMeasurementStore, type SendBatchWrite } from './store.ts';
 
 const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
 
-let db: TestDynamoDb;
-let sensorTable: string;
-let idempotencyTable: string;
-let runsTable: string;
+const {
+  db,
+  tables: { sensorData: sensorTable, idempotency: idempotencyTable, runs: runsTable },
+} = useTestTables('sensorData', 'idempotency', 'runs');
 let emf: EmfCapture;
 
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-  [sensorTable, idempotencyTable, runsTable] = await Promise.all([
-    db.createTable('sensorData'),
-    db.createTable('idempotency'),
-    db.createTable('runs'),
-  ]);
-});
-afterAll(async () => {
-  await db?.close();
-});
 beforeEach(() => {
   emf = captureEmf();
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packsOf, type ReadingPack } from '#shared/reading-pack.ts';
-import { rowsOfRun, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { rowsOfRun, useTestTables } from '#test/support/dynamodb.ts';
 import {
   DynamoMeasurementStore,
   UnprocessedItemsError,
@@ -10,16 +10,10 @@ import {
   type WriteContext,
 } from './store.ts';
 
-let db: TestDynamoDb;
-let table: string;
-
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-  table = await db.createTable('sensorData');
-});
-afterAll(async () => {
-  await db?.close();
-});
+const {
+  db,
+  tables: { sensorData: table },
+} = useTestTables('sensorData');
 
 /** `count` packs of one reading each (one per sensor). */
 const items = (count: number, runId = randomUUID()): ReadingPack[] =>
@@ -77,20 +71,25 @@ const policy = {
   concurrency: 2,
 };
 
+/** A store on the table whose every BatchWriteItem call notes its row count in `calls`. */
+const countingStore = (calls: number[]) => {
+  const documents = db.documents();
+  return new DynamoMeasurementStore(
+    (command) => {
+      calls.push(command.input.RequestItems?.[table]?.length ?? 0);
+      return documents.send(command);
+    },
+    table,
+    policy,
+    tools(),
+  );
+};
+
 describe('DynamoMeasurementStore', () => {
   it('writes in BatchWriteItem chunks of 25', async () => {
     const rows = items(60);
     const calls: number[] = [];
-    const documents = db.documents();
-    const store = new DynamoMeasurementStore(
-      (command) => {
-        calls.push(command.input.RequestItems?.[table]?.length ?? 0);
-        return documents.send(command);
-      },
-      table,
-      policy,
-      tools(),
-    );
+    const store = countingStore(calls);
     await store.putAll(rows, context());
     expect(calls.sort()).toEqual([10, 25, 25]);
     expect(await rowsOf(rows[0]!.runId)).toBe(60);
@@ -143,16 +142,7 @@ describe('DynamoMeasurementStore', () => {
       i === 3 || i === 17 ? { ...row, values: [1e-320] } : row,
     );
     const calls: number[] = [];
-    const documents = db.documents();
-    const store = new DynamoMeasurementStore(
-      (command) => {
-        calls.push(command.input.RequestItems?.[table]?.length ?? 0);
-        return documents.send(command);
-      },
-      table,
-      policy,
-      tools(),
-    );
+    const store = countingStore(calls);
     const refused = await store.putAll(rows, context());
     expect(refused.map(({ item }) => item.sensorId)).toEqual(['s-3', 's-17']);
     expect(refused[0]?.reason).toMatch(/underflow/i);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, MEASUREMENT_LIMITS, type QueueMessage } from '#shared/measurement.ts';
 import { createPipelineMetrics } from '#shared/metrics.ts';
 import { PIPELINE_NAMESPACE, PipelineMetric } from '#shared/metrics-contract.ts';
 import { captureEmf, type EmfCapture } from '#test/support/emf.ts';
-import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { countCommands, useTestTables } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler, requestTagForKey, type IngestDeps } from './app.ts';
@@ -368,16 +368,10 @@ describe('ingest handler (in-memory adapters)', () => {
 });
 
 describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', () => {
-  let db: TestDynamoDb;
-  let table: string;
-
-  beforeAll(async () => {
-    db = await startTestDynamoDb();
-    table = await db.createTable('idempotency');
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  const {
+    db,
+    tables: { idempotency: table },
+  } = useTestTables('idempotency');
 
   const withIdempotency = () => {
     const client = db.client();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RUN_PARTITIONS, type MeasurementView, type QueueMessage } from '#shared/measurement.ts';
 import {
   PACK_SPAN_MS,
@@ -11,7 +11,7 @@ import {
   type PackedReading,
   type ReadingPack,
 } from '#shared/reading-pack.ts';
-import { countCommands, startTestDynamoDb, type TestDynamoDb } from '#test/support/dynamodb.ts';
+import { countCommands, useTestTables } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
@@ -20,16 +20,10 @@ import { DynamoMeasurementQuery } from '#shared/measurement-query.ts';
 const BASE = Date.UTC(2030, 0, 1, 12);
 const iso = (offsetMs: number) => new Date(BASE + offsetMs).toISOString();
 
-let db: TestDynamoDb;
-let table: string;
-
-beforeAll(async () => {
-  db = await startTestDynamoDb();
-  table = await db.createTable('sensorData');
-});
-afterAll(async () => {
-  await db?.close();
-});
+const {
+  db,
+  tables: { sensorData: table },
+} = useTestTables('sensorData');
 
 interface Sent {
   sensorId: string;

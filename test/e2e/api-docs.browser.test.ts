@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { launchBrowser, skipWithoutBrowser, type Browser } from '#test/support/browser.ts';
 import { startTestStack } from '#test/support/local-stack.ts';
 

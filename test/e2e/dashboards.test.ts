@@ -3,7 +3,7 @@
  * SQS, DynamoDB, logs) and the run metrics, as the Pipeline and Runs dashboards query them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { DASHBOARDS } from '#shared/grafana.ts';
 import { dashboards } from '../../dashboards/index.ts';
 import { eventually } from '#test/support/eventually.ts';

@@ -6,7 +6,7 @@
  */
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { startTestStack } from '#test/support/local-stack.ts';
 import { checkedFetch } from '#test/support/api-contract.ts';

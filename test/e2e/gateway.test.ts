@@ -1,6 +1,6 @@
 /** The local API Gateway over HTTP: route parity with the topology, CORS, limits, errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { topology } from '#infra/topology.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 import { checkedFetch } from '#test/support/api-contract.ts';
@@ -120,5 +120,20 @@ describe('limits', () => {
     const response = await api.get('/api/runs/%E0%A4%A');
     expect(response.status).toBe(400);
     expect(response.body).toEqual({ message: 'Bad Request' });
+  });
+});
+
+describe('GET /local/stats', () => {
+  it('meters each function with its wall time, GB-seconds and CPU time', async () => {
+    await api.request('DELETE', '/local/stats');
+    expect((await api.get('/api/runs/can-start')).status).toBe(200);
+    const { usage } = (await api.get('/local/stats')).body;
+    expect(usage.apiRequests).toBe(1);
+    const runApi = usage.lambda.runApi;
+    expect(runApi.invocations).toBe(1);
+    expect(runApi.gbSeconds).toBeGreaterThan(0);
+    expect(runApi.cpuMs).toBeGreaterThan(0);
+    // One thread's CPU time within its own wall time (a ms of slack for the two clocks).
+    expect(runApi.cpuMs).toBeLessThanOrEqual(runApi.durationMs + 1);
   });
 });

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { topology } from '#infra/topology.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';

@@ -4,9 +4,9 @@
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/dynamodb.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/index.ts';
 import { DEFAULT_SEND_RETRY } from '#services/ingest/queue.ts';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 

@@ -7,7 +7,7 @@
  */
 import { strFromU8, unzipSync } from 'fflate';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/stack.ts';
+import type { LocalStack } from '#infra/local/index.ts';
 import { EDGE_DECISION_SLACK_MS } from '#shared/run-report.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { startTestStack, type ApiClient } from '#test/support/local-stack.ts';

@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
 import {
   createTableInput,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   startDynamoDb,
   type LocalDynamoDb,
-} from '#infra/local/dynamodb.ts';
+} from '#infra/local/index.ts';
 import { topology, type TableName } from '#infra/topology.ts';
 import { runPartitions } from '#shared/measurement.ts';
 import { unpack, type PackedReading } from '#shared/reading-pack.ts';
@@ -24,10 +25,12 @@ export interface TestDynamoDb {
   /** A new low-level client for this endpoint (one SDK attempt, so faults surface). */
   client(): DynamoDBClient;
   documents(client?: DynamoDBClient): DynamoDBDocumentClient;
-  /** Creates the topology table `name` under a unique physical name and returns that name. */
-  createTable(name: TableName): Promise<string>;
+  /** Creates the topology table `name` under a unique physical name (or `tableName`); returns it. */
+  createTable(name: TableName, tableName?: string): Promise<string>;
   close(): Promise<void>;
 }
+
+const uniqueTableName = (name: TableName) => `${name}-${randomUUID()}`;
 
 export const startTestDynamoDb = async (): Promise<TestDynamoDb> => {
   const local: LocalDynamoDb = await startDynamoDb();
@@ -47,8 +50,7 @@ export const startTestDynamoDb = async (): Promise<TestDynamoDb> => {
     client,
     documents: (c = client()) =>
       DynamoDBDocumentClient.from(c, { marshallOptions: { removeUndefinedValues: true } }),
-    createTable: async (name) => {
-      const tableName = `${name}-${randomUUID()}`;
+    createTable: async (name, tableName = uniqueTableName(name)) => {
       await local.client.send(
         new CreateTableCommand(createTableInput(tableName, topology.tables[name])),
       );
@@ -58,6 +60,39 @@ export const startTestDynamoDb = async (): Promise<TestDynamoDb> => {
       for (const c of clients) c.destroy();
       await local.close();
     },
+  };
+};
+
+/**
+ * A dynalite for the enclosing test file (or describe block): started with the topology tables
+ * `names` before its tests, closed after. The tables' physical names are known at once; the
+ * database's methods work from the first test on.
+ */
+export const useTestTables = <Name extends TableName>(
+  ...names: Name[]
+): { db: TestDynamoDb; tables: Record<Name, string> } => {
+  const tables = Object.fromEntries(names.map((name) => [name, uniqueTableName(name)]));
+  let started: TestDynamoDb | undefined;
+  const running = (): TestDynamoDb => {
+    if (started === undefined) throw new Error('useTestTables: used before its beforeAll ran');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startTestDynamoDb();
+    await Promise.all(names.map((name) => running().createTable(name, tables[name])));
+  });
+  afterAll(() => started?.close());
+  return {
+    db: {
+      get endpoint() {
+        return running().endpoint;
+      },
+      client: () => running().client(),
+      documents: (client) => running().documents(client),
+      createTable: (name, tableName) => running().createTable(name, tableName),
+      close: () => running().close(),
+    },
+    tables: tables as Record<Name, string>,
   };
 };
 

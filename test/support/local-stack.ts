@@ -2,7 +2,7 @@
  * Starts the local stack on a free port for a test file and gives it a small JSON client whose
  * every answer is checked against the OpenAPI description (api-contract.ts).
  */
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/stack.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '#infra/local/index.ts';
 import { checkedFetch } from './api-contract.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbMeter } from '../meter/index.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from './proxy.ts';
 
 const clientFor = (endpoint: string, maxAttempts = 1) =>
@@ -127,6 +128,33 @@ describe('unprocessed BatchWriteItem', () => {
     // 10+2 → 6 unprocessed; retry 5+1 → 3+1 unprocessed; the third request goes through.
     expect(attempts).toBe(3);
     expect(proxy.stats()).toMatchObject({ requests: { BatchWriteItem: 3 }, unprocessedItems: 10 });
+  });
+
+  it('tells onRequest the answer the client got, so what came back unprocessed is not billed', async () => {
+    // Prepare
+    const told: { body: Buffer; statusCode: number; answer?: Buffer }[] = [];
+    const metered = await startDynamoFaultProxy({
+      target: `http://127.0.0.1:${(dynaliteServer.address() as AddressInfo).port}`,
+      onRequest: (_operation, body, statusCode, answer) =>
+        told.push({ body, statusCode, ...(answer && { answer }) }),
+    });
+    const client = clientFor(metered.endpoint);
+    const table = await createTable();
+    metered.unprocessed(1);
+    // Act
+    const result = await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [table]: Array.from({ length: 4 }, (_, index) => put(`m${index}`)) },
+      }),
+    );
+    client.destroy();
+    await metered.close();
+    // Assess
+    expect(told).toHaveLength(1);
+    const [{ body, statusCode, answer }] = told as [(typeof told)[number]];
+    expect(JSON.parse(answer!.toString('utf8')).UnprocessedItems).toEqual(result.UnprocessedItems);
+    const exchange = new DynamoDbMeter({}).measure('BatchWriteItem', body, statusCode, answer);
+    expect(exchange?.charges).toEqual([{ table, writeUnits: 2, readUnits: 0 }]);
   });
 
   it('hands back a one-item batch whole, writing nothing', async () => {

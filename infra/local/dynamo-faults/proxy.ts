@@ -10,6 +10,8 @@
  *   ...
  *   await proxy.close();
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import {
   Agent,
@@ -19,7 +21,6 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { listen } from '../listen.ts';
 import { crc32 } from 'node:zlib';
 import { isRequestItems, splitBatchWrite, withUnprocessedItems } from './batch-write.ts';
 import { DynamoFaults, type DynamoProxyStats } from './faults.ts';
@@ -75,12 +76,13 @@ const bodyHeaders = (body: Buffer): Record<string, string | number> => ({
   'x-amz-crc32': crc32(body),
 });
 
+/** Answers with `payload` as JSON; returns the body sent. */
 const sendJson = (
   response: ServerResponse,
   statusCode: number,
   payload: unknown,
   headers: IncomingHttpHeaders = {},
-): void => {
+): Buffer => {
   const body = Buffer.from(JSON.stringify(payload));
   response.writeHead(statusCode, {
     ...headers,
@@ -89,6 +91,7 @@ const sendJson = (
     ...bodyHeaders(body),
   });
   response.end(body);
+  return body;
 };
 
 export const startDynamoFaultProxy = async (
@@ -157,8 +160,12 @@ export const startDynamoFaultProxy = async (
     if (!isRequestItems(requestItems)) return false;
     const { forwarded, unprocessed, unprocessedCount } = splitBatchWrite(requestItems);
     faults.recordUnprocessed(unprocessedCount);
+    // Told the whole request and the answer the client gets: what came back unprocessed is
+    // not billed, the rest is.
+    const answered = (statusCode: number, answer: Buffer) =>
+      options.onRequest?.('BatchWriteItem', body, statusCode, answer);
     if (Object.keys(forwarded).length === 0) {
-      sendJson(response, 200, { UnprocessedItems: unprocessed });
+      answered(200, sendJson(response, 200, { UnprocessedItems: unprocessed }));
       return true;
     }
     const upstream = await forward(
@@ -166,11 +173,15 @@ export const startDynamoFaultProxy = async (
       Buffer.from(JSON.stringify({ ...input, RequestItems: forwarded })),
     );
     if (upstream.statusCode !== 200) {
+      answered(upstream.statusCode, upstream.body);
       relay(response, upstream);
       return true;
     }
     const output = JSON.parse(upstream.body.toString('utf8')) as Record<string, unknown>;
-    sendJson(response, 200, withUnprocessedItems(output, unprocessed), upstream.headers);
+    answered(
+      200,
+      sendJson(response, 200, withUnprocessedItems(output, unprocessed), upstream.headers),
+    );
     return true;
   };
 
@@ -214,7 +225,8 @@ export const startDynamoFaultProxy = async (
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  const port = await listen(server, options.port);
+  await once(server.listen(options.port ?? 0, '127.0.0.1'), 'listening');
+  const { port } = server.address() as AddressInfo;
 
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -6,17 +6,17 @@
  * service refuses, or answers differently.
  */
 import { describe, expect, it } from 'vitest';
-import { insightsIdentifier, VARIABLE_QUERY_TYPES } from '../../../dashboards/cloudwatch.ts';
-import { INSIGHTS_RESERVED_KEYWORDS } from '../../../dashboards/insights-reserved-keywords.ts';
 import {
+  insightsIdentifier,
+  VARIABLE_QUERY_TYPES,
+  INSIGHTS_RESERVED_KEYWORDS,
   parseInsights,
   type PanelJson,
   type Target,
   type VariableJson,
-} from '../../../dashboards/model.ts';
+} from '#shared/dashboard-model/index.ts';
 import { evaluatePanel, localLogGroupArn, type PanelResult, type Sources } from './evaluate.ts';
-import { LogStore } from './recorder.ts';
-import { SeriesStore } from './series-store.ts';
+import { LogStore, SeriesStore } from '../meter/index.ts';
 import {
   resolveVariables,
   type ResolvedVariable,

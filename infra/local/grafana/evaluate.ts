@@ -8,23 +8,23 @@
  * - GetMetricData: ids start with a lowercase letter; math refers only to ids of the request; one
  *   expression error fails the whole request; PERIOD takes one metric; SUM/AVG/MAX/MIN of one
  *   series is a number, of an array a series; an expression that returns a number is refused;
- * - Metrics Insights syntax (reserved keywords quoted, dashboards/model.ts) and one Insights query
+ * - Metrics Insights syntax (reserved keywords quoted, shared/dashboard-model/model.ts) and one Insights query
  *   per GetMetricData (Grafana batches the others apart, get_metric_query_batches.go);
  * - Logs Insights over the log groups the query resolves, as the datasource resolves them
  *   (`logGroups` by variable value, legacy `logGroupNames` by variable text).
  * What the stand-in cannot answer (a function it does not implement) is a note, not an error.
  */
-import { METRIC_DATA_ID, PERIOD_AUTO } from '../../../dashboards/cloudwatch.ts';
 import {
+  METRIC_DATA_ID,
+  PERIOD_AUTO,
   InsightsSyntaxError,
   mathReferences,
   parseInsights,
   queryKind,
   type PanelJson,
   type Target,
-} from '../../../dashboards/model.ts';
-import type { LogLine, LogStore } from './recorder.ts';
-import type { SecondPoint, Series, SeriesStore } from './series-store.ts';
+} from '#shared/dashboard-model/index.ts';
+import type { LogLine, LogStore, SecondPoint, Series, SeriesStore } from '../meter/index.ts';
 import {
   expand,
   interpolate,

@@ -7,8 +7,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { queryKind, type DashboardJson, type PanelJson } from '../../../dashboards/model.ts';
-import { DASHBOARDS } from '../../../shared/grafana.ts';
+import { queryKind, type DashboardJson, type PanelJson } from '#shared/dashboard-model/index.ts';
+import { DASHBOARDS } from '#shared/grafana.ts';
 import {
   evaluatePanel,
   localLogGroupArn,

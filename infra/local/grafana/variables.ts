@@ -15,9 +15,8 @@
  * Not emulated: the `$stage` part of a regex or log group prefix (local resource names carry no
  * stack name; the selection rule is checked against the synthesized stack instead).
  */
-import { VariableQueryType } from '../../../dashboards/cloudwatch.ts';
-import type { VariableJson } from '../../../dashboards/model.ts';
-import { DEPLOYMENT_VARIABLES } from '../../../shared/grafana.ts';
+import { VariableQueryType, type VariableJson } from '#shared/dashboard-model/index.ts';
+import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 
 /** A filter on the stage: not applied locally (see above). */
 const STAGE_REFERENCE = new RegExp(`\\$\\{?${DEPLOYMENT_VARIABLES.stage}\\b`);

@@ -241,7 +241,7 @@ describe('in-process API and request counts', () => {
   it('shares queues with the HTTP endpoint and counts requests per action', async () => {
     // Prepare
     const queue = local.server.queues.create(uniqueName('in-process'), { VisibilityTimeout: '60' });
-    local.server.resetStats();
+    local.resetRequests();
     // Act
     queue.send({ body: 'from inside' });
     const { Messages = [] } = await local.sqs.send(
@@ -255,7 +255,7 @@ describe('in-process API and request counts', () => {
     expect(Messages.map((m) => m.Body)).toEqual(['from inside']);
     expect(inside).toBe('from outside');
     expect(queue.counts()).toEqual({ visible: 0, inFlight: 2, delayed: 0 });
-    expect(local.server.stats()).toEqual({ ReceiveMessage: 1, SendMessage: 1 });
+    expect(local.requests()).toEqual({ ReceiveMessage: 1, SendMessage: 1 });
   });
 });
 

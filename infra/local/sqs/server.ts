@@ -7,9 +7,10 @@
  *   ...
  *   await sqs.close();
  */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen } from '../listen.ts';
 import { actions, type ActionContext } from './actions.ts';
 import { internalError, SqsError } from './errors.ts';
 import { SqsFaults } from './faults.ts';
@@ -26,11 +27,15 @@ export interface SqsServerOptions {
   now?: Clock;
   accountId?: string;
   region?: string;
-  /** Told of every action answered, for the local stack's SQS metrics. */
+  /**
+   * Told of every request that names an action, once it is answered: with its input and output
+   * when the action succeeded, without them when it was refused. The endpoint keeps no count of
+   * its own: the local stack's meter counts and measures from this.
+   */
   onAction?: (
     action: string,
-    input: Record<string, unknown>,
-    output: Record<string, unknown>,
+    input?: Record<string, unknown>,
+    output?: Record<string, unknown>,
   ) => void;
   /**
    * Folder that keeps every queued message, receipt state included, across restarts: an
@@ -46,9 +51,6 @@ export interface SqsServer {
   /** In-process queue API: create queues, send, receive and read counts without HTTP. */
   readonly queues: QueueRegistry;
   readonly faults: SqsFaults;
-  /** Requests received per action since start or the last `resetStats`. */
-  stats(): Readonly<Record<string, number>>;
-  resetStats(): void;
   /** Makes waiting long polls re-read the clock; call after moving an injected clock. */
   wakeLongPolls(): void;
   /**
@@ -143,10 +145,10 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
   const accountId = options.accountId ?? '000000000000';
   const faults = new SqsFaults();
   const shutdown = new AbortController();
-  let requestsPerAction: Record<string, number> = {};
 
   const server = createServer();
-  const port = await listen(server, options.port);
+  await once(server.listen(options.port ?? 0, '127.0.0.1'), 'listening');
+  const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   let journal: MessageJournal | undefined;
   let restored: JournalState | undefined;
@@ -175,13 +177,14 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
     response.on('close', () => {
       if (!response.writableFinished) disconnected.abort();
     });
+    const target = request.headers['x-amz-target'];
+    const action =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+        ? target.slice(TARGET_PREFIX.length)
+        : undefined;
+    let answered: { input: JsonObject; output: JsonObject } | undefined;
     try {
       const body = await readBody(request);
-      const target = request.headers['x-amz-target'];
-      const action =
-        typeof target === 'string' && target.startsWith(TARGET_PREFIX)
-          ? target.slice(TARGET_PREFIX.length)
-          : undefined;
       if (request.method !== 'POST' || action === undefined) {
         throw new RequestError(
           400,
@@ -189,7 +192,6 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
           'Only the SQS JSON protocol (POST with X-Amz-Target: AmazonSQS.<Action>) is supported.',
         );
       }
-      requestsPerAction[action] = (requestsPerAction[action] ?? 0) + 1;
       const run = actions[action];
       if (run === undefined) {
         throw new RequestError(
@@ -215,7 +217,7 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         // What the answer reports as accepted is on disk before the answer leaves.
         journal?.commit();
       }
-      options.onAction?.(action, input, output);
+      answered = { input, output };
       if (!response.destroyed) send(response, 200, output);
     } catch (error) {
       if (response.destroyed) return;
@@ -228,6 +230,8 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
         console.error('Local SQS endpoint: unexpected error', error);
         sendSqsError(response, internalError());
       }
+    } finally {
+      if (action !== undefined) options.onAction?.(action, answered?.input, answered?.output);
     }
   };
 
@@ -241,10 +245,6 @@ export const startSqsServer = async (options: SqsServerOptions = {}): Promise<Sq
     port,
     queues,
     faults,
-    stats: () => ({ ...requestsPerAction }),
-    resetStats: () => {
-      requestsPerAction = {};
-    },
     wakeLongPolls: () => queues.wakeAll(),
     stopReceives: () => shutdown.abort(),
     close: async () => {

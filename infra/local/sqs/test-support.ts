@@ -14,6 +14,9 @@ export interface LocalSqs {
   server: SqsServer;
   sqs: SQSClient;
   clock: TestClock;
+  /** Requests the endpoint answered per action (as its `onAction` tells them), since `resetRequests`. */
+  requests: () => Record<string, number>;
+  resetRequests: () => void;
   /** Creates a queue with a unique name through the SDK and returns its URL. */
   createQueue: (prefix: string, attributes?: Record<string, string>) => Promise<string>;
   close: () => Promise<void>;
@@ -41,13 +44,23 @@ export const startLocalSqs = async (): Promise<LocalSqs> => {
       wakeLongPolls();
     },
   };
-  const server = await startSqsServer({ now: clock.now });
+  let requests: Record<string, number> = {};
+  const server = await startSqsServer({
+    now: clock.now,
+    onAction: (action) => {
+      requests[action] = (requests[action] ?? 0) + 1;
+    },
+  });
   wakeLongPolls = () => server.wakeLongPolls();
   const sqs = createSqsClient(server.endpoint);
   return {
     server,
     sqs,
     clock,
+    requests: () => ({ ...requests }),
+    resetRequests: () => {
+      requests = {};
+    },
     createQueue: async (prefix, attributes) => {
       const { QueueUrl } = await sqs.send(
         new CreateQueueCommand({ QueueName: uniqueName(prefix), Attributes: attributes }),

@@ -1,24 +1,11 @@
 /**
- * What the local stack's traffic would be billed for on AWS: API requests, Lambda invocations
- * and GB-seconds, DynamoDB read and write units, CloudWatch log bytes (EMF and other lines).
- * The stack's components each make one call in here; `GET /local/stats` and the benchmark
- * read the totals. SQS requests are counted by the SQS endpoint itself.
+ * The units a DynamoDB request is billed for, priced from its JSON bodies by DynamoDB's item
+ * size rules (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+ * Runs in the DynamoDB thread, once per request: each body is parsed here and nowhere else.
  */
 
 /** Name and partition key attribute of each global secondary index, per physical table name. */
 export type TableIndexes = Record<string, { name: string; partitionKey: string }[]>;
-
-export interface UsageTotals {
-  apiRequests: number;
-  lambda: Record<string, { invocations: number; gbSeconds: number; durationMs: number }>;
-  dynamodb: {
-    writeUnits: number;
-    readUnits: number;
-    /** Write units by `<table>` or `<table>/<index>`: what each one's partitions take. */
-    writeUnitsBy: Record<string, number>;
-  };
-  logs: { emfBytes: number; otherBytes: number };
-}
 
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
@@ -204,59 +191,5 @@ export class DynamoDbMeter {
         break;
     }
     return [...charges.values()];
-  }
-}
-
-export class UsageCounters {
-  private totals: UsageTotals = UsageCounters.empty();
-
-  private static empty(): UsageTotals {
-    return {
-      apiRequests: 0,
-      lambda: {},
-      dynamodb: { writeUnits: 0, readUnits: 0, writeUnitsBy: {} },
-      logs: { emfBytes: 0, otherBytes: 0 },
-    };
-  }
-
-  apiRequest(): void {
-    this.totals.apiRequests++;
-  }
-
-  /** Lambda bills the duration rounded up to the millisecond, times the memory. */
-  invocation(functionName: string, durationMs: number, memoryMb: number): void {
-    const entry = (this.totals.lambda[functionName] ??= {
-      invocations: 0,
-      gbSeconds: 0,
-      durationMs: 0,
-    });
-    entry.invocations++;
-    entry.durationMs += durationMs;
-    entry.gbSeconds += (Math.ceil(durationMs) / 1000) * (memoryMb / 1024);
-  }
-
-  logLine(line: string, emf: boolean): void {
-    const bytes = Buffer.byteLength(line) + 1;
-    if (emf) this.totals.logs.emfBytes += bytes;
-    else this.totals.logs.otherBytes += bytes;
-  }
-
-  dynamoDb(charges: readonly DynamoDbCharge[]): void {
-    const { dynamodb } = this.totals;
-    for (const { table, index, writeUnits, readUnits } of charges) {
-      dynamodb.writeUnits += writeUnits;
-      dynamodb.readUnits += readUnits;
-      if (writeUnits === 0) continue;
-      const target = index === undefined ? table : `${table}/${index}`;
-      dynamodb.writeUnitsBy[target] = (dynamodb.writeUnitsBy[target] ?? 0) + writeUnits;
-    }
-  }
-
-  snapshot(): UsageTotals {
-    return structuredClone(this.totals);
-  }
-
-  reset(): void {
-    this.totals = UsageCounters.empty();
   }
 }

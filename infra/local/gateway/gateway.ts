@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { routeKey, topology, type RouteSpec } from '../topology.ts';
-import { InvocationRejectedError } from './invoker.ts';
+import { routeKey, topology, type RouteSpec } from '#infra/topology.ts';
+import { InvocationRejectedError } from '../lambda/index.ts';
 import type { JwtAuthorizer } from './jwt-authorizer.ts';
 
 export interface GatewayConfig {

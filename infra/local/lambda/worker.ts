@@ -20,8 +20,8 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: SerializedError }
   | { type: 'line'; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'result'; id: number; ok: true; value: unknown }
-  | { type: 'result'; id: number; ok: false; error: SerializedError };
+  | { type: 'result'; id: number; ok: true; value: unknown; cpuMs: number }
+  | { type: 'result'; id: number; ok: false; error: SerializedError; cpuMs: number };
 
 export interface SerializedError {
   errorType: string;
@@ -85,16 +85,39 @@ const lambdaContext = (deadline: number): Context => {
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
+/**
+ * CPU time of this thread so far, in ms: `process.threadCpuUsage()` (user + system) where Node
+ * has it (22.19 and later); on Node 20, which lacks it, the active time of this thread's event
+ * loop (`performance.eventLoopUtilization()`: time not spent waiting for I/O). Either is the
+ * thread's own, unlike `process.cpuUsage()`, which sums every thread of the process. An
+ * environment runs one invocation at a time, so the difference around a handler call is its CPU.
+ */
+const threadCpu = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage;
+const threadCpuMs = threadCpu
+  ? () => {
+      const { user, system } = threadCpu();
+      return (user + system) / 1000;
+    }
+  : () => performance.eventLoopUtilization().active;
+
 try {
   const module = (await import(pathToFileURL(setup.bundle).href)) as { handler?: Handler };
   const handler = module.handler;
   if (typeof handler !== 'function') throw new Error(`${setup.bundle} exports no handler`);
   port.on('message', (message: ToWorker) => {
     const context = lambdaContext(message.deadline);
+    const cpuAtStart = threadCpuMs();
+    const cpuMs = () => threadCpuMs() - cpuAtStart;
     handler(message.event, context).then(
-      (value) => post({ type: 'result', id: message.id, ok: true, value }),
+      (value) => post({ type: 'result', id: message.id, ok: true, value, cpuMs: cpuMs() }),
       (error: unknown) =>
-        post({ type: 'result', id: message.id, ok: false, error: serialize(error) }),
+        post({
+          type: 'result',
+          id: message.id,
+          ok: false,
+          error: serialize(error),
+          cpuMs: cpuMs(),
+        }),
     );
   });
   post({ type: 'ready' });

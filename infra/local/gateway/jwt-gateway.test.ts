@@ -20,7 +20,7 @@ import { makeHandler, runSettingsFromEnv } from '#services/run-api/app.ts';
 import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
-import { topology } from '../topology.ts';
+import { topology } from '#infra/topology.ts';
 import { makeGateway } from './gateway.ts';
 import { makeJwtAuthorizer } from './jwt-authorizer.ts';
 

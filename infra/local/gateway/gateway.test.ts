@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../topology.ts';
+import { topology } from '#infra/topology.ts';
 import { fromResult, makeGateway, makeRouter } from './gateway.ts';
-import { FunctionError, FunctionTimeoutError } from './invoker.ts';
+import { FunctionError, FunctionTimeoutError } from '../lambda/index.ts';
 
 /** Serves a gateway whose functions are `invoke`, and sends it one request. */
 const throughGateway = async (

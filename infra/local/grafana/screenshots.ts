@@ -8,7 +8,7 @@ import { DASHBOARDS } from '#shared/grafana.ts';
 import { launchBrowser } from '#test/support/browser.ts';
 import { startTestStack } from '#test/support/local-stack.ts';
 
-const DOCS = new URL('../docs/', import.meta.url);
+const DOCS = new URL('../../../docs/', import.meta.url);
 const SECONDS = Number(process.env.SCREENSHOT_TRAFFIC_SECONDS ?? 45);
 
 const { stack, api } = await startTestStack({ env: { MAX_CONCURRENT_RUNS: '3' } });

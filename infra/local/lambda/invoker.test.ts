@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleModule, bundleWorker } from './bundle.ts';
+import { bundleModule, bundleWorker } from '../bundle.ts';
 import { FunctionError, FunctionTimeoutError, LambdaInvoker } from './invoker.ts';
 
 const lines: string[] = [];
+const ran: { wallMs: number; cpuMs: number | undefined }[] = [];
 let invoker: LambdaInvoker | undefined;
 
 const probe = (timeoutMs: number, maxEnvironments = 2) => {
@@ -17,7 +18,10 @@ const probe = (timeoutMs: number, maxEnvironments = 2) => {
       },
     ],
     bundleWorker,
-    { onLine: (name, stream, line) => lines.push(`${name}:${stream}:${line}`) },
+    {
+      onLine: (name, stream, line) => lines.push(`${name}:${stream}:${line}`),
+      onInvocation: (_name, wallMs, cpuMs) => ran.push({ wallMs, cpuMs }),
+    },
     maxEnvironments,
   );
   return invoker;
@@ -26,6 +30,7 @@ const probe = (timeoutMs: number, maxEnvironments = 2) => {
 afterEach(async () => {
   await invoker?.close();
   lines.length = 0;
+  ran.length = 0;
 });
 
 describe('LambdaInvoker', () => {
@@ -69,6 +74,27 @@ describe('LambdaInvoker', () => {
     expect(failure).toBeInstanceOf(FunctionError);
     expect((failure as FunctionError).errorType).toBe('TypeError');
     expect(((await lambda.invoke('probe', { action: 'describe' })) as any).invocations).toBe(2);
+  });
+
+  it("measures each invocation's wall time and its thread's CPU time apart", async () => {
+    const lambda = probe(5000, 1);
+    await lambda.invoke('probe', { action: 'describe' }); // the cold start is not measured below
+    ran.length = 0;
+    await lambda.invoke('probe', { action: 'sleep', ms: 300 });
+    await lambda.invoke('probe', { action: 'spin', ms: 300 });
+    const [sleeping, spinning] = ran;
+    expect(sleeping!.wallMs).toBeGreaterThanOrEqual(290);
+    expect(sleeping!.cpuMs).toBeLessThan(100);
+    // Not a bound near 300: on a loaded machine the spinning thread gets less of a core.
+    expect(spinning!.cpuMs).toBeGreaterThan(sleeping!.cpuMs! + 100);
+    expect(spinning!.cpuMs).toBeLessThanOrEqual(spinning!.wallMs + 1);
+  });
+
+  it('reports no CPU time for an environment ended by its timeout', async () => {
+    await probe(200)
+      .invoke('probe', { action: 'sleep', ms: 2000 })
+      .catch(() => undefined);
+    expect(ran).toEqual([{ wallMs: expect.any(Number), cpuMs: undefined }]);
   });
 
   it('passes printed lines to the main thread', async () => {

@@ -40,19 +40,27 @@ export class FunctionTimeoutError extends FunctionError {
 export interface InvokerEvents {
   /** A line the function printed (logs, and EMF metrics documents). */
   onLine(functionName: string, stream: 'stdout' | 'stderr', line: string): void;
-  /** An invocation ended (either way) after running `durationMs` in its environment. */
-  onInvocation?(functionName: string, durationMs: number): void;
+  /**
+   * An invocation ended (either way) after running `wallMs` in its environment, `cpuMs` of it on
+   * the environment's thread; `cpuMs` is undefined when the environment was ended (a timeout or
+   * a crash) before it could tell.
+   */
+  onInvocation?(functionName: string, wallMs: number, cpuMs: number | undefined): void;
+}
+
+interface PendingInvocation {
+  id: number;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+  /** What the environment measured, set when it answers. */
+  cpuMs?: number;
 }
 
 interface Environment {
   worker: Worker;
   busy: boolean;
-  pending?: {
-    id: number;
-    resolve: (value: unknown) => void;
-    reject: (error: Error) => void;
-    timer: NodeJS.Timeout;
-  };
+  pending?: PendingInvocation;
 }
 
 let nextInvocationId = 1;
@@ -169,7 +177,9 @@ class FunctionPool {
     const { timeoutMs, name } = this.runtime;
     const id = nextInvocationId++;
     const started = performance.now();
-    const ended = () => this.events.onInvocation?.(name, performance.now() - started);
+    let pending: PendingInvocation | undefined;
+    const ended = () =>
+      this.events.onInvocation?.(name, performance.now() - started, pending?.cpuMs);
     return new Promise<unknown>((resolve, reject) => {
       const limitMs = fault.timeoutMs ?? timeoutMs;
       const timer = setTimeout(() => {
@@ -183,7 +193,7 @@ class FunctionPool {
           if (environment.pending?.id === id) void environment.worker.terminate();
         }, fault.killAfterMs).unref();
       }
-      environment.pending = { id, resolve, reject, timer };
+      environment.pending = pending = { id, resolve, reject, timer };
       const message: ToWorker = { type: 'invoke', id, event, deadline: Date.now() + timeoutMs };
       environment.worker.postMessage(message);
     }).finally(ended);
@@ -194,6 +204,7 @@ class FunctionPool {
     if (!pending || pending.id !== message.id) return;
     clearTimeout(pending.timer);
     environment.pending = undefined;
+    pending.cpuMs = message.cpuMs;
     if (message.ok) pending.resolve(message.value);
     else pending.reject(this.failure(message.error));
   }

@@ -1,0 +1,7 @@
+/** The DynamoDB fault proxy in front of dynalite: see README.md. */
+export {
+  startDynamoFaultProxy,
+  type DynamoFaultProxy,
+  type DynamoFaultProxyOptions,
+} from './proxy.ts';
+export { DynamoFaults, type DynamoProxyStats } from './faults.ts';

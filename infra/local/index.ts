@@ -1,0 +1,19 @@
+/**
+ * The local stack's front door: `npm start` and the tests, the benchmark and the chaos soak
+ * start and read it through this file alone (see README.md for the stand-ins inside).
+ */
+export {
+  startLocalStack,
+  type LocalFaults,
+  type LocalStack,
+  type LocalStackOptions,
+} from './stack.ts';
+export {
+  createTableInput,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from './dynamodb.ts';
+export { bundleFunction } from './bundle.ts';
+export type { FunctionUsage, UsageTotals } from './meter/index.ts';
