@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runBench } from './bench.ts';
+import { lambdaGbSecondsOfCpu, runBench } from './bench.ts';
 import { capacityOf } from './capacity.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
@@ -41,6 +41,10 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       if (scenario.batch === 100) expect(counts.dynamoDbWriteUnits).toBeLessThan(200);
       expect(counts.emfBytes).toBeGreaterThan(0);
       expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
+      // The process did work for every request, and the functions used CPU and time.
+      expect(scenario.cpuMsPerRequest).toBeGreaterThan(0);
+      expect(counts.lambdaGbSeconds).toBeGreaterThan(0);
+      expect(counts.lambdaWallGbSeconds).toBeGreaterThan(0);
     }
     // The front end's readings carry no timestamp and no key; the read-back still finds each
     // reading once (told apart by value: the loop above checked lost and duplicated).
@@ -57,6 +61,16 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
     expect(formatComparison(result, result)).toContain('| 10 | 1.00 | 1.00 |');
     expect(costTable(result)).toMatch(/\*\*total\*\*/);
   }, 240_000);
+});
+
+describe('Lambda GB-seconds from CPU time', () => {
+  it('bills a CPU millisecond as 1,769 / memory milliseconds below one vCPU, as is above it', () => {
+    // 1 s of CPU at 512 MB runs 1769 / 512 s, billed at 0.5 GB: 1769 / 1024 GB-s.
+    expect(lambdaGbSecondsOfCpu(1000, 512)).toBeCloseTo(1769 / 1024, 10);
+    expect(lambdaGbSecondsOfCpu(1000, 128)).toBeCloseTo(1769 / 1024, 10);
+    // From one vCPU up, a CPU second is a second of duration at the function's memory.
+    expect(lambdaGbSecondsOfCpu(1000, 3538)).toBeCloseTo(3538 / 1024, 10);
+  });
 });
 
 describe('capacity arithmetic', () => {

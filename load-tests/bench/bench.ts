@@ -4,7 +4,7 @@
  * into AWS requests per 1,000 readings and a modeled cost per million at list prices.
  */
 import { startLocalStack, type LocalStack, type UsageTotals } from '#infra/local/index.ts';
-import { topology } from '#infra/topology.ts';
+import { topology, type FunctionName } from '#infra/topology.ts';
 import { costOf, type BilledUsage, type CostBreakdown } from '#shared/prices.ts';
 import { runSimulation } from '../simulator/engine.ts';
 import { verifyStored } from '../simulator/verify.ts';
@@ -110,11 +110,23 @@ export interface ScenarioResult {
     queriesPerPage?: number;
     readUnitsPerPage?: number;
   };
+  /**
+   * CPU time of the whole bench process (every thread: gateway, functions, SQS endpoint,
+   * dynalite, and the load generator) per request, from the first request until the queue
+   * drained: 1,000 × cores / this is the most requests a second this machine could take.
+   */
+  cpuMsPerRequest?: number;
   /** AWS requests and billed units per 1,000 readings, by service and action. */
   per1000Readings: {
     apiRequests: number;
     lambdaInvocations: Record<string, number>;
+    /** Priced: from the functions' CPU time (lambdaGbSecondsOfCpu). */
     lambdaGbSeconds: number;
+    /**
+     * Local wall time inside the functions × their memory, what the bench priced before: long
+     * where a function waited for one of 2 busy cores, short where it ran on a whole core.
+     */
+    lambdaWallGbSeconds?: number;
     sqs: Record<string, number>;
     dynamoDb: Record<string, number>;
     dynamoDbWriteUnits: number;
@@ -160,6 +172,28 @@ export const billedPerMillion = (p: ScenarioResult['per1000Readings']): BilledUs
   logBytes: (p.emfBytes + p.otherLogBytes) * 1000,
 });
 
+/** Memory at which a Lambda function has the equivalent of one vCPU. */
+export const LAMBDA_ONE_VCPU_MB = 1769;
+
+/**
+ * GB-seconds a function bills for the CPU time it used. Lambda allocates CPU in proportion to
+ * memory, one vCPU at 1,769 MB ("At 1,769 MB, a function has the equivalent of one vCPU",
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): below that, a
+ * millisecond of CPU (on a core like this machine's) takes 1,769 / memory milliseconds of billed
+ * duration, so the GB-seconds are the same whatever the memory. A lower bound of the bill: the
+ * calls' round trips to DynamoDB and SQS add billed time that uses no CPU. Local wall time is no
+ * bound either way: a function here waits for one of 2 busy cores, but runs on a whole one.
+ */
+export const lambdaGbSecondsOfCpu = (cpuMs: number, memoryMb: number): number =>
+  (cpuMs / 1000) * (Math.max(memoryMb, LAMBDA_ONE_VCPU_MB) / 1024);
+
+const ingestionFunctions = (usage: UsageTotals) =>
+  Object.entries(usage.lambda).filter(([name]) => name !== 'sensorQuery');
+
+/** Lambda GB-seconds from local wall time, as the meter counts them. */
+const wallGbSeconds = (usage: UsageTotals) =>
+  ingestionFunctions(usage).reduce((n, [, f]) => n + f.gbSeconds, 0);
+
 /** What AWS would bill for the traffic the counters saw. */
 export const billedUsage = (
   usage: UsageTotals,
@@ -171,9 +205,11 @@ export const billedUsage = (
     // The read-back of the verification is not ingestion traffic; it is left out.
     apiRequests: usage.apiRequests - readLoad.apiRequests,
     lambdaRequests: lambda.reduce((n, f) => n + f.invocations, 0) - readLoad.queryInvocations,
-    lambdaGbSeconds: Object.entries(usage.lambda)
-      .filter(([name]) => name !== 'sensorQuery')
-      .reduce((n, [, f]) => n + f.gbSeconds, 0),
+    lambdaGbSeconds: ingestionFunctions(usage).reduce(
+      (n, [name, f]) =>
+        n + lambdaGbSecondsOfCpu(f.cpuMs, topology.functions[name as FunctionName].memoryMb),
+      0,
+    ),
     // Each request here stays under 64 KiB (the ingest packs messages to ≤ 64 KiB).
     sqsRequests: sum(sqs),
     dynamoDbWriteUnits: usage.dynamodb.writeUnits,
@@ -207,6 +243,7 @@ const runScenario = async (
   const readings = Math.min(options.requests * batch, options.maxReadings);
   stack.resetRequestCounts();
   const startedMs = performance.now();
+  const startedCpu = process.cpuUsage();
   const { report, acceptedReadings, identify } = await runSimulation({
     url: stack.url,
     readings,
@@ -219,6 +256,7 @@ const runScenario = async (
       : {}),
   });
   const storingMs = (await queueDrained(stack)) - startedMs;
+  const storingCpu = process.cpuUsage(startedCpu);
   // Counted before the read-back so the verification's own traffic is known exactly.
   const beforeVerify = stack.usage();
   // Nothing else queries the table while the readings are read back (the runs are finished).
@@ -259,6 +297,7 @@ const runScenario = async (
     apiRequests: per1000(billed.apiRequests, report.accepted),
     lambdaInvocations,
     lambdaGbSeconds: per1000(billed.lambdaGbSeconds, report.accepted),
+    lambdaWallGbSeconds: per1000(wallGbSeconds(usage), report.accepted),
     sqs: scale(counts.sqs, report.accepted),
     dynamoDb: scale(dynamoOps, report.accepted),
     dynamoDbWriteUnits: per1000(billed.dynamoDbWriteUnits, report.accepted),
@@ -273,6 +312,8 @@ const runScenario = async (
     readings,
     acceptedPerSecond: report.achievedRate,
     storedPerSecond: Math.round((verified.stored * 10_000) / storingMs) / 10,
+    cpuMsPerRequest:
+      Math.round((storingCpu.user + storingCpu.system) / 100 / Math.max(1, report.requests)) / 10,
     latencyMs: report.latencyMs,
     accepted: report.accepted,
     refused: report.refused,
