@@ -297,8 +297,8 @@ export interface components {
       duration: number;
       /** @description Seconds between sends. */
       interval: number;
-      /** @description Duplicates are dropped. */
-      sensorIds?: string[];
+      /** @description Duplicates are dropped; null or absent means none. */
+      sensorIds?: string[] | null;
     };
     /** @description `{duration, interval, sensorIds?}`, or the same inside `params` (kept with the run, at most 4096 bytes as JSON). Unknown fields are ignored. */
     StartRequest:
@@ -307,8 +307,8 @@ export interface components {
           duration: number;
           /** @description Seconds between sends. */
           interval: number;
-          /** @description Duplicates are dropped. */
-          sensorIds?: string[];
+          /** @description Duplicates are dropped; null or absent means none. */
+          sensorIds?: string[] | null;
         }
       | {
           params: {
@@ -316,8 +316,8 @@ export interface components {
             duration: number;
             /** @description Seconds between sends. */
             interval: number;
-            /** @description Duplicates are dropped. */
-            sensorIds?: string[];
+            /** @description Duplicates are dropped; null or absent means none. */
+            sensorIds?: string[] | null;
           };
         };
     /** @description An `errorMessage` without `status` means FAILED. On a failure `message` is the error message unless `errorMessage` is given; otherwise it is kept as the run's note. SUCCESS means COMPLETED. Empty or null fields count as absent. */

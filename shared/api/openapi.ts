@@ -241,10 +241,11 @@ const startParameters: Schema = {
       description: 'Seconds between sends.',
     },
     sensorIds: {
-      type: 'array',
+      // parseStartCommand takes null as absent.
+      type: ['array', 'null'],
       maxItems: START_BOUNDS.maxSensorIds,
       items: safeId,
-      description: 'Duplicates are dropped.',
+      description: 'Duplicates are dropped; null or absent means none.',
     },
   },
 };

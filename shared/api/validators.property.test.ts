@@ -205,7 +205,8 @@ describe('the request validators agree with the OpenAPI description', () => {
           (p) => p.field === 'params' && /bytes/.test(p.message),
         );
       }),
-      { numRuns: RUNS },
+      // A body CI found the two disagreeing on: the validator takes a null sensorIds as absent.
+      { numRuns: RUNS, examples: [[{ duration: 1, interval: 0.01, sensorIds: null }]] },
     );
   });
 
