@@ -57,10 +57,17 @@ const storedReadings = async (runId: string): Promise<any[]> => {
 };
 
 /** Waits until `expected` readings are stored, then checks no more arrive (duplicates would). */
+const STORE_DEADLINE_MS = 60_000;
+
+/**
+ * Waits for a run's readings, then a little longer for any extra copy to land. The deadline is
+ * generous: a test that waits out redeliveries (2 s visibility each) took 7 s alone and over
+ * 20 s in a full CI run on 2 busy cores; it returns as soon as the readings are there.
+ */
 const waitForStored = async (runId: string, expected: number): Promise<any[]> => {
   await eventually(
     async () => ((await storedReadings(runId)).length >= expected ? true : undefined),
-    20_000,
+    STORE_DEADLINE_MS,
     `${expected} readings of ${runId}`,
     100,
   );
@@ -212,7 +219,8 @@ describe('Idempotency-Key', () => {
   });
 });
 
-describe('delivery under faults', () => {
+// Waits of up to STORE_DEADLINE_MS, after a request or two of their own.
+describe('delivery under faults', { timeout: STORE_DEADLINE_MS + 30_000 }, () => {
   it('failed SendMessageBatch entries are retried and the request still succeeds', async () => {
     const runId = await startRun();
     stack.faults.failSendBatchEntries(1);
