@@ -283,7 +283,7 @@ describe('delivery under faults', { timeout: STORE_DEADLINE_MS + 30_000 }, () =>
     );
     await eventually(
       async () => ((await storedReadings(runId)).length > 0 ? true : undefined),
-      20_000,
+      STORE_DEADLINE_MS,
       'the enqueued part',
     );
 
@@ -354,7 +354,7 @@ describe('delivery under faults', { timeout: STORE_DEADLINE_MS + 30_000 }, () =>
 
     await eventually(
       () => (deadLetters.counts().visible > deadBefore ? true : undefined),
-      20_000,
+      STORE_DEADLINE_MS,
       'the poison message in the DLQ',
     );
     expect(deadLetters.counts().visible).toBe(deadBefore + 1);
