@@ -65,7 +65,9 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
 
 describe('Lambda GB-seconds from CPU time', () => {
   it('bills a CPU millisecond as 1,769 / memory milliseconds below one vCPU, as is above it', () => {
-    // 1 s of CPU at 512 MB runs 1769 / 512 s, billed at 0.5 GB: 1769 / 1024 GB-s.
+    // "At 1,769 MB, a function has the equivalent of one vCPU"
+    // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): 1 s of CPU at
+    // 512 MB runs 1769 / 512 s, billed at 0.5 GB: 1769 / 1024 GB-s.
     expect(lambdaGbSecondsOfCpu(1000, 512)).toBeCloseTo(1769 / 1024, 10);
     expect(lambdaGbSecondsOfCpu(1000, 128)).toBeCloseTo(1769 / 1024, 10);
     // From one vCPU up, a CPU second is a second of duration at the function's memory.

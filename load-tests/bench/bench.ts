@@ -173,7 +173,7 @@ export const billedPerMillion = (p: ScenarioResult['per1000Readings']): BilledUs
 });
 
 /** Memory at which a Lambda function has the equivalent of one vCPU. */
-export const LAMBDA_ONE_VCPU_MB = 1769;
+const LAMBDA_ONE_VCPU_MB = 1769;
 
 /**
  * GB-seconds a function bills for the CPU time it used. Lambda allocates CPU in proportion to

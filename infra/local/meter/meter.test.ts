@@ -6,6 +6,8 @@ const meterOf512MbFunctions = () => new LocalMeter(() => 512);
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
+// Item sizes and units: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+// (names and values in UTF-8, a write unit per KB per item and per index holding it).
 describe('DynamoDB capacity units of the local stack', () => {
   it('sizes items by DynamoDB rules', () => {
     expect(attributeSize({ S: 'abc' })).toBe(3);
@@ -36,7 +38,9 @@ describe('DynamoDB capacity units of the local stack', () => {
       json({ UnprocessedItems: { data: [{ PutRequest: { Item: row(1500) } }] } }),
     );
     // 1 for each small row, each once more for the index; the 1.5 KB row (2 units) came back
-    // unprocessed, so it is not billed.
+    // unprocessed, so it is not billed: UnprocessedItems are the requests "that were not
+    // processed" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchWriteItem.html),
+    // an inference, as the page states no price for them.
     expect(batch?.charges).toEqual([
       { table: 'data', writeUnits: 2, readUnits: 0 },
       { table: 'data', index: 'bySensor', writeUnits: 2, readUnits: 0 },
