@@ -2,7 +2,7 @@
  * Cost: estimated spend per hour by service, from the usage CloudWatch records and the one
  * price table (shared/prices.ts), with metric math; and the running cost per million stored
  * measurements. Fixed monthly items (alarms, Grafana's load balancer and task) are left out:
- * they do not move with traffic (see the README's "What it costs").
+ * they do not move with traffic (see docs/costs.md).
  *
  * Metric math is typed: SUM of an array of series (a search: all the stage's functions, queues,
  * tables, log groups) is a series, SUM of one metric a number. So arrays are summed and single

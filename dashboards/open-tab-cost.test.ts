@@ -50,8 +50,8 @@ describe('what an open dashboard tab costs on AWS (defect 8)', () => {
     );
   });
 
-  it("the README's table is the one computed here", async () => {
-    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  it("docs/dashboards.md's table is the one computed here", async () => {
+    const readme = await readFile(new URL('../docs/dashboards.md', import.meta.url), 'utf8');
     const start = readme.indexOf(OPEN_TAB_TABLE_START);
     const end = readme.indexOf(OPEN_TAB_TABLE_END);
     expect(start).toBeGreaterThan(-1);

@@ -4,8 +4,8 @@
  * counts every metric it matches, a Metrics Insights query every metric it analyses; math and the
  * Dashboard datasource request none), plus a ListMetrics call per variable listed again on every
  * refresh. Metric counts follow the stage's topology and a stated workload (OPEN_TAB_WORKLOAD).
- * Logs Insights panels are billed per GB scanned instead, which depends on log volume; see the
- * README.
+ * Logs Insights panels are billed per GB scanned instead, which depends on log volume; see
+ * docs/dashboards.md.
  */
 import { PRICES } from '#shared/prices.ts';
 import { SENSOR_NAMESPACE, SensorDimension } from '#shared/metrics-contract.ts';

@@ -16,7 +16,7 @@
  * was stored when the page was read, so a pack stored later below the page's read positions (a
  * message SQS delivered late) is still read: a cursor means "every reading after this one", as
  * DynamoDB's LastEvaluatedKey does. The price is the packs of one span before the last reading,
- * read again by each page (the README states it per page, measured by the bench's read-back).
+ * read again by each page (docs/api.md states it per page, measured by the bench's read-back).
  *
  * Progress: a page ends at its bound on calls only once it has handed out a reading; the next
  * page would otherwise start where it did and end where it did (a long pack read first, its

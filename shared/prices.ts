@@ -1,6 +1,6 @@
 /**
  * AWS list prices (us-east-1, on demand, free tier ignored) — the one price table. The
- * benchmark's modeled cost, the README's cost section (generated from it and checked by a test)
+ * benchmark's modeled cost, docs/costs.md (generated from it and checked by a test)
  * and the cost dashboard all read it, so a price is changed here and nowhere else.
  */
 export const PRICES = {

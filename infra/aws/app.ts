@@ -1,7 +1,7 @@
 /**
  * CDK entry point. From the repository root:
  *   npx cdk --app 'npx tsx infra/aws/app.ts' synth -c stage=dev -c component=lambdas
- * Context keys are documented in the README and read in stage-config.ts.
+ * Context keys are documented in docs/deploying.md and read in stage-config.ts.
  */
 import { createApp } from './create-app.ts';
 import { ConfigurationError } from './stage-config.ts';

@@ -1,5 +1,5 @@
 /**
- * Prints the README's *Idle* cost block (idle-cost.ts) from both components' templates,
+ * Prints docs/costs.md's *Idle* cost block (idle-cost.ts) from both components' templates,
  * synthesized offline with stub function code (the code does not change what idles).
  */
 import { mkdtempSync, rmSync } from 'node:fs';

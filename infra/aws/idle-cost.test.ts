@@ -43,11 +43,11 @@ describe('idle cost', () => {
     expect(metrics?.usd).toBeCloseTo(0.6, 10);
   });
 
-  it('is what the README says, regenerated from shared/prices.ts', () => {
-    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  it('is what docs/costs.md says, regenerated from shared/prices.ts', () => {
+    const readme = readFileSync(path.join(REPO_ROOT, 'docs', 'costs.md'), 'utf8');
     const start = readme.indexOf(IDLE_COST_START);
     const end = readme.indexOf(IDLE_COST_END);
-    expect(start, 'README idle-cost block').toBeGreaterThan(-1);
+    expect(start, 'docs/costs.md idle-cost block').toBeGreaterThan(-1);
     expect(readme.slice(start, end + IDLE_COST_END.length)).toBe(
       idleCostBlock(footprint(lambdas), footprint(full)),
     );

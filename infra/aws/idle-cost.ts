@@ -1,7 +1,7 @@
 /**
  * What a deployed stage costs a month with no traffic at all, from the price table
  * (`shared/prices.ts`) and the synthesized template (how many alarms, public addresses, what
- * Grafana task): the README's *Idle* block is this module's output, checked by a test, with the
+ * Grafana task): docs/costs.md's *Idle* block is this module's output, checked by a test, with the
  * arithmetic shown. Regenerate with `npx tsx infra/aws/idle-cost-cli.ts`.
  */
 import { PRICES } from '#shared/prices.ts';

@@ -144,7 +144,7 @@ export interface DeploymentConfig {
   grafanaAnonymousViewer: boolean;
 }
 
-/** The context keys the app reads, documented in the README. */
+/** The context keys the app reads, documented in docs/deploying.md. */
 export const CONTEXT_KEYS = [
   'stage',
   'component',

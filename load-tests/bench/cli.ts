@@ -20,7 +20,7 @@ modeled cost per million readings, bundle sizes, cold module loads and AWS capac
   --environments <n>    worker environments per function in the local stack (default 10)
   --out <file>          where to write the result (default load-tests/bench/results/<time>.json)
   --compare <file>      also print each figure as a ratio to an earlier result
-  --cost-table <file>   print the README cost block computed from a result file, and exit
+  --cost-table <file>   print docs/costs.md's cost block computed from a result file, and exit
   --json                print the whole result as one JSON object on stdout, and the tables
                         on stderr
 `;

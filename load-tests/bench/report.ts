@@ -1,4 +1,4 @@
-/** The benchmark's result as tables, as ratios to an earlier result, and as the README's cost block. */
+/** The benchmark's result as tables, as ratios to an earlier result, and as docs/costs.md's cost block. */
 import { costOf, PRICES } from '#shared/prices.ts';
 import { billedPerMillion, type BenchResult, type ScenarioResult } from './bench.ts';
 
