@@ -4,7 +4,7 @@ import { repoRoot } from '#infra/bundling.ts';
 import type { BenchResult } from './bench.ts';
 import { COST_TABLE_END, COST_TABLE_START, costTable } from './report.ts';
 
-describe("the cost figures of docs/costs.md", () => {
+describe('the cost figures of docs/costs.md', () => {
   it('are what shared/prices.ts and the committed benchmark baseline compute', async () => {
     const readme = await readFile(`${repoRoot}/docs/costs.md`, 'utf8');
     const baseline = JSON.parse(
