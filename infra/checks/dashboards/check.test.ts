@@ -42,6 +42,16 @@ const panel = (id: number, title: string, targets: object[], extra: object = {})
   ...extra,
 });
 
+/** A variable listing a dimension's values of the readings metric. */
+const dimensionValues = (dimensionKey: string, dimensionFilters: object) => ({
+  queryType: 'dimensionValues',
+  region: 'default',
+  namespace: 'IoTPlayground/Sensors',
+  metricName: 'SensorReading',
+  dimensionKey,
+  dimensionFilters,
+});
+
 /** A dashboard of our own; `sensorId` comes first but depends on `runId`. */
 const DASHBOARD = {
   uid: 'stub-dashboard',
@@ -58,28 +68,14 @@ const DASHBOARD = {
         current: { text: ['All'], value: ['$__all'] },
         datasource: CLOUDWATCH,
         refresh: 1,
-        query: {
-          queryType: 'dimensionValues',
-          region: 'default',
-          namespace: 'IoTPlayground/Sensors',
-          metricName: 'SensorReading',
-          dimensionKey: 'SensorId',
-          dimensionFilters: { RunId: '$runId' },
-        },
+        query: dimensionValues('SensorId', { RunId: '$runId' }),
       },
       {
         type: 'query',
         name: 'runId',
         datasource: CLOUDWATCH,
         refresh: 1,
-        query: {
-          queryType: 'dimensionValues',
-          region: 'default',
-          namespace: 'IoTPlayground/Sensors',
-          metricName: 'SensorReading',
-          dimensionKey: 'RunId',
-          dimensionFilters: {},
-        },
+        query: dimensionValues('RunId', {}),
       },
       {
         type: 'query',
