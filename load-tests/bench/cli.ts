@@ -15,7 +15,7 @@ import {
 } from './against.ts';
 import { FULL, QUICK, runBench, type BenchOptions, type BenchResult } from './bench.ts';
 import { checkoutRef } from './checkout.ts';
-import { formatProfiles, profileBySource } from './profile.ts';
+import { formatProfiles, profileBySource, profileByThread } from './profile.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { startStackProcess } from './stack-process-client.ts';
 
@@ -187,23 +187,23 @@ const against = async (
   if (profileDir && result) printProfiles(result, profileDir, print);
 };
 
-/** Per scenario, the sources taking most of each side's sampled time within its runs. */
+/** Per scenario, the threads and sources taking most of each side's sampled time in its runs. */
 const printProfiles = (result: AgainstResult, dir: string, print: (text: string) => void) => {
   for (const scenario of result.scenarios) {
-    const sides = (['now', 'before'] as const).map((side) => {
-      const runs = result[side].runs[scenario.name] ?? [];
-      const windows = runs.flatMap((run) => (run.window ? [run.window] : []));
-      return {
-        label: result[side].label,
-        bySource: profileBySource(join(dir, side), windows, join(dir, side, 'bundles')),
-      };
-    });
+    const windowsOf = (side: 'now' | 'before') =>
+      (result[side].runs[scenario.name] ?? []).flatMap((run) => (run.window ? [run.window] : []));
+    const sides = (['now', 'before'] as const).map((side) => ({
+      label: result[side].label,
+      byThread: profileByThread(join(dir, side), windowsOf(side)),
+      bySource: profileBySource(join(dir, side), windowsOf(side), join(dir, side, 'bundles')),
+    }));
     print(
-      `\nWhere the time went, ${scenario.name} (profiles in ${dir}):\n${formatProfiles(sides)}`,
+      `\nWhere the time went, ${scenario.name} (profiles in ${dir}), by thread:\n` +
+        formatProfiles(sides.map(({ label, byThread }) => ({ label, bySource: byThread }))) +
+        `\n\nby source:\n${formatProfiles(sides)}`,
     );
   }
 };
-
 const main = async () => {
   const values = parse(process.argv.slice(2));
   if (values.help) return console.log(HELP);

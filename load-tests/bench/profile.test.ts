@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SourceMapGenerator } from 'source-map-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatProfiles, profileBySource, shortSource } from './profile.ts';
+import { formatProfiles, profileBySource, profileByThread, shortSource } from './profile.ts';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -64,6 +64,9 @@ describe('bench profiles', () => {
     // Without the map, the bundle is still named.
     const unmapped = profileBySource(dir, [{ startUs: 0, endUs: 10_000 }]);
     expect(unmapped.get('ingest>?')).toBeCloseTo(0.3);
+
+    // One thread, mostly in the ingest bundle: an ingest environment.
+    expect(ms(profileByThread(dir, [{ startUs: 0, endUs: 10_000 }]))).toEqual({ ingest: 0.4 });
 
     const table = formatProfiles([
       { label: 'now', bySource: all },

@@ -38,6 +38,33 @@ export const shortSource = (source: string): string => {
   return path || '(native)';
 };
 
+/** A profile's samples within `windows`: each sample's frame and how long it lasted (ms). */
+const samplesWithin = (
+  profile: CpuProfile,
+  windows: readonly Window[],
+): { frame: CpuProfile['nodes'][number]['callFrame']; ms: number }[] => {
+  const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const inWindow = (us: number) => windows.some((w) => us >= w.startUs && us <= w.endUs);
+  const samples: { frame: CpuProfile['nodes'][number]['callFrame']; ms: number }[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    const frame = frames.get(id);
+    if (!frame || frame.functionName === '(idle)' || !inWindow(at)) return;
+    samples.push({ frame, ms: (profile.timeDeltas[i + 1] ?? 0) / 1000 });
+  });
+  return samples;
+};
+
+const profilesIn = (dir: string): CpuProfile[] =>
+  readdirSync(dir)
+    .filter((name) => name.endsWith('.cpuprofile'))
+    .map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as CpuProfile);
+
+/** The local stack's bundles: `<tmp>/iot-playground-local/<pid>/<function>.mjs`. */
+const bundleOf = (url: string): string | undefined =>
+  /iot-playground-local\/\d+\/([\w-]+)\.mjs$/.exec(url)?.[1];
+
 /** Milliseconds sampled per source, over every profile in `dir`, within `windows`. */
 export const profileBySource = (
   dir: string,
@@ -47,7 +74,7 @@ export const profileBySource = (
   const maps = new Map<string, SourceMapConsumer | undefined>();
   const mapOf = (bundle: string) => {
     if (!maps.has(bundle)) {
-      const file = bundlesDir && join(bundlesDir, `${bundle}.map`);
+      const file = bundlesDir && join(bundlesDir, `${bundle}.mjs.map`);
       maps.set(
         bundle,
         file && existsSync(file)
@@ -57,29 +84,41 @@ export const profileBySource = (
     }
     return maps.get(bundle);
   };
-  const inWindow = (us: number) => windows.some((w) => us >= w.startUs && us <= w.endUs);
   const totals = new Map<string, number>();
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
-    let at = profile.startTime;
-    profile.samples.forEach((id, i) => {
-      at += profile.timeDeltas[i] ?? 0;
-      const frame = frames.get(id);
-      if (!frame || frame.functionName === '(idle)' || !inWindow(at)) return;
-      const us = profile.timeDeltas[i + 1] ?? 0;
-      // The local stack's bundles: <tmp>/iot-playground-local/<pid>/<function>.mjs.
-      const bundle = /iot-playground-local\/\d+\/([\w-]+\.mjs)$/.exec(frame.url)?.[1];
+  for (const profile of profilesIn(dir)) {
+    for (const { frame, ms } of samplesWithin(profile, windows)) {
+      const bundle = bundleOf(frame.url);
       let source = frame.url === '' ? frame.functionName : shortSource(frame.url);
       if (bundle) {
         const original = mapOf(bundle)?.originalPositionFor({
           line: frame.lineNumber + 1,
           column: frame.columnNumber,
         });
-        source = `${bundle.replace('.mjs', '')}>${original?.source ? shortSource(original.source) : '?'}`;
+        source = `${bundle}>${original?.source ? shortSource(original.source) : '?'}`;
       }
-      totals.set(source, (totals.get(source) ?? 0) + us / 1000);
-    });
+      totals.set(source, (totals.get(source) ?? 0) + ms);
+    }
+  }
+  return totals;
+};
+
+/**
+ * Milliseconds sampled per thread kind: `main` (the gateway, SQS, the invoker and the meter),
+ * and each worker thread named by the bundle it spends most time in (a function, or
+ * `dynamodb`: dynalite and its proxy). Threads of one function are added up.
+ */
+export const profileByThread = (dir: string, windows: readonly Window[]): Map<string, number> => {
+  const totals = new Map<string, number>();
+  for (const profile of profilesIn(dir)) {
+    const samples = samplesWithin(profile, windows);
+    const byBundle = new Map<string, number>();
+    for (const { frame, ms } of samples) {
+      const bundle = bundleOf(frame.url);
+      if (bundle) byBundle.set(bundle, (byBundle.get(bundle) ?? 0) + ms);
+    }
+    const thread = [...byBundle].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'main';
+    const ms = samples.reduce((sum, sample) => sum + sample.ms, 0);
+    totals.set(thread, (totals.get(thread) ?? 0) + ms);
   }
   return totals;
 };
