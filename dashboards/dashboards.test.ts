@@ -311,7 +311,7 @@ describe('second reading (issue 26)', () => {
     const variable = (name: string) => pipeline.find((v) => v.name === name);
     expect(variable('api')).toMatchObject({
       type: 'custom',
-      query: `HTTP API : ${deploymentMarker(deploymentKey.httpApi())}`,
+      query: deploymentMarker(deploymentKey.httpApi()),
     });
     expect(variable('api')?.multi).toBeFalsy();
     expect(String(variable('queue')?.query)).toBe(

@@ -186,14 +186,21 @@ export const deploymentResources = (
   label: string,
   resources: { text: string; key: string }[],
 ) => {
-  const variable = new CustomVariableBuilder(name)
-    .label(label)
-    .values(resources.map((r) => `${r.text} : ${deploymentMarker(r.key)}`).join(','));
   const [only] = resources;
-  // One resource: a single value, the resource itself.
-  if (resources.length === 1 && only)
-    return variable.current({ text: only.text, value: deploymentMarker(only.key) });
-  return variable.multi(true).includeAll(true).current(ALL);
+  // One resource: a single value, shown as itself (the stage's API id).
+  if (resources.length === 1 && only) {
+    const value = deploymentMarker(only.key);
+    return new CustomVariableBuilder(name)
+      .label(label)
+      .values(value)
+      .current({ text: value, value });
+  }
+  return new CustomVariableBuilder(name)
+    .label(label)
+    .values(resources.map((r) => `${r.text} : ${deploymentMarker(r.key)}`).join(','))
+    .multi(true)
+    .includeAll(true)
+    .current(ALL);
 };
 
 /**
