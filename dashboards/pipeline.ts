@@ -9,7 +9,7 @@ import {
   PipelineMetric,
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
-import { topology, type FunctionName } from '#infra/topology.ts';
+import { functionNames, topology, type FunctionName } from '#infra/topology.ts';
 import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import {
@@ -74,6 +74,14 @@ const perTable = per(ofTable);
 const perTableOperation = per(
   resourceMetric(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, { Operation: '*' }),
 );
+const perIndex = per(
+  resourceMetric(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, {
+    GlobalSecondaryIndexName: '*',
+  }),
+);
+
+/** Errors can come from any function, so every function's group; over a short range. */
+const ERROR_LOGS_WINDOW = '5m';
 
 export const pipelineDashboard = () =>
   buildDashboard({
@@ -176,12 +184,27 @@ export const pipelineDashboard = () =>
           timeseries('Consumed write units', { w: 12, h: 7 }, [
             perTable('wcu', dynamodb.metrics.writeUnits, 'Sum'),
           ]),
-          timeseries('Throttled requests', { w: 12, h: 7 }, [
+          // ThrottledRequests counts a BatchWriteItem only when every item in it was throttled;
+          // the consumer writes in batches, so its partial throttles show only as
+          // WriteThrottleEvents, per table and per index (DynamoDB metrics-dimensions page).
+          timeseries('Throttled requests and write throttle events', { w: 12, h: 7 }, [
             perTableOperation(
               'thr',
               dynamodb.metrics.throttled,
               'Sum',
-              dimLabel('TableName', 'Operation'),
+              `${dimLabel('TableName', 'Operation')} throttled requests`,
+            ),
+            perTable(
+              'wte',
+              dynamodb.metrics.writeThrottleEvents,
+              'Sum',
+              `${dimLabel('TableName')} write throttle events`,
+            ),
+            perIndex(
+              'wtei',
+              dynamodb.metrics.writeThrottleEvents,
+              'Sum',
+              `${dimLabel('TableName', 'GlobalSecondaryIndexName')} write throttle events`,
             ),
           ]),
         ],
@@ -189,12 +212,15 @@ export const pipelineDashboard = () =>
       [
         'Errors',
         [
-          logsPanel('Error logs', { w: 24, h: 9 }, [
+          // Powertools logs an error as an object ({name, message, location, stack}) and Logs
+          // Insights flattens JSON into dotted fields: `error` alone is no field.
+          logsPanel(`Error logs (last ${ERROR_LOGS_WINDOW})`, { w: 24, h: 9 }, [
             logs(
               'errors',
-              'fields @timestamp, @log, message, error | filter level = "ERROR" | sort @timestamp desc | limit 50',
+              'fields @timestamp, @log, message, error.name, error.message | filter level = "ERROR" | sort @timestamp desc | limit 50',
+              functionNames,
             ),
-          ]),
+          ]).timeFrom(ERROR_LOGS_WINDOW),
         ],
       ],
     ],

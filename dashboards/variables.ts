@@ -1,11 +1,19 @@
-/** The deployment variables most dashboards share. */
+/**
+ * The deployment variables most dashboards share: the stage, and the stage's functions, queues,
+ * tables, log groups and HTTP API as the deployment gives them (custom variables whose values
+ * Grafana's start fills in, shared/dashboard-model/deployment.ts). Nothing here is discovered from
+ * ListMetrics: that lists only what reported metrics (an idle dead-letter queue is missing),
+ * lists every stage's API, and is answered once for the page's life.
+ */
 import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
-import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
-import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
+import { AWS_METRICS, deploymentKey, OTHER_LOG_GROUPS } from '#shared/dashboard-model/index.ts';
+import { functionNames, queueNames, tableNames } from '#infra/topology.ts';
+import { deploymentResources, stageVariable } from './panels.ts';
 import { resourceMetric } from './queries.ts';
 
 const { lambda, sqs, dynamodb, api, logs } = AWS_METRICS;
 const V = DEPLOYMENT_VARIABLES;
+const k = deploymentKey;
 
 /** Metrics of the resources each deployment variable picks (the variables below list them). */
 export const ofApi = resourceMetric(api.namespace, 'ApiId', V.api);
@@ -14,61 +22,48 @@ export const ofQueue = resourceMetric(sqs.namespace, 'QueueName', V.queue);
 export const ofTable = resourceMetric(dynamodb.namespace, 'TableName', V.table);
 export const ofLogGroup = resourceMetric(logs.namespace, 'LogGroupName', V.logGroupNames);
 
-/** A variable listing the stage's resources of one kind, any number selectable, listed on load. */
-const stageResources = (
-  name: string,
-  label: string,
-  namespace: string,
-  metricName: string,
-  dimensionKey: string,
-) =>
-  dimensionValues(name, label, {
-    namespace,
-    metricName,
-    dimensionKey,
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
-
 export const functionVariable = () =>
-  stageResources(
+  deploymentResources(
     V.function,
     'Function',
-    lambda.namespace,
-    lambda.metrics.invocations,
-    'FunctionName',
+    functionNames.map((name) => ({ text: name, key: k.function(name) })),
   );
 
 export const queueVariable = () =>
-  stageResources(V.queue, 'Queue', sqs.namespace, sqs.metrics.visible, 'QueueName');
+  deploymentResources(
+    V.queue,
+    'Queue',
+    queueNames.flatMap((name) => [
+      { text: name, key: k.queue(name) },
+      { text: `${name} dead letters`, key: k.deadLetterQueue(name) },
+    ]),
+  );
 
 export const tableVariable = () =>
-  stageResources(V.table, 'Table', dynamodb.namespace, dynamodb.metrics.writeUnits, 'TableName');
+  deploymentResources(
+    V.table,
+    'Table',
+    tableNames.map((name) => ({ text: name, key: k.table(name) })),
+  );
 
-/** HTTP API ids carry no stage, so the API is picked from the region's list. */
+/** The stage's own HTTP API: the one value the deployment gives. */
 export const apiVariable = () =>
-  dimensionValues(V.api, 'HTTP API', {
-    namespace: api.namespace,
-    metricName: api.metrics.count,
-    dimensionKey: 'ApiId',
-    relisting: 'load',
-  });
+  deploymentResources(V.api, 'HTTP API', [{ text: 'HTTP API', key: k.httpApi() }]);
 
 /**
  * Every log group of the stage by name (functions, API access logs, Grafana): AWS/Logs metrics
- * such as IncomingBytes are keyed by `LogGroupName`, not by the ARN the logGroups variable holds.
+ * such as IncomingBytes are keyed by `LogGroupName`.
  */
 export const logGroupNamesVariable = () =>
-  stageResources(
-    V.logGroupNames,
-    'Log group names',
-    logs.namespace,
-    logs.metrics.incomingBytes,
-    'LogGroupName',
-  );
+  deploymentResources(V.logGroupNames, 'Log group names', [
+    ...functionNames.map((name) => ({ text: name, key: k.logGroupName(name) })),
+    ...Object.entries(OTHER_LOG_GROUPS).map(([key, text]) => ({
+      text,
+      key: k.logGroupName(key),
+    })),
+  ]);
 
-export { logGroupsVariable, stageVariable };
+export { stageVariable };
 
 /** Every deployment variable: the stage and the resources read within it. */
 export const deploymentVariables = () => [
@@ -77,5 +72,4 @@ export const deploymentVariables = () => [
   functionVariable(),
   queueVariable(),
   tableVariable(),
-  logGroupsVariable(),
 ];

@@ -20,7 +20,7 @@ import { STAGE_COST_TAG, StageBudget } from './constructs/budget.ts';
 import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
-import { Grafana } from './constructs/grafana.ts';
+import { deploymentOf, Grafana } from './constructs/grafana.ts';
 import { IngestionQueue } from './constructs/ingestion-queue.ts';
 import { DataTables } from './constructs/tables.ts';
 
@@ -131,6 +131,13 @@ export class IotPlaygroundStack extends Stack {
 
     if (config.component === 'full') {
       this.grafana = new Grafana(this, 'Grafana', {
+        deployment: deploymentOf({
+          stage: config.stage,
+          api: this.api,
+          functions: this.functions,
+          queues,
+          tables,
+        }),
         removalPolicy: settings.removalPolicy,
         logRetention: settings.logRetention,
         // Not the API access logs: they hold callers' IP addresses, and with

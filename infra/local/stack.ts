@@ -20,11 +20,17 @@ import type { DynamoFaults } from './dynamo-faults/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
 import { makeGateway, makeJwtAuthorizer, type JwtAuthorizerConfig } from './gateway/index.ts';
 import { LambdaInvoker, type FunctionRuntime } from './lambda/index.ts';
-import { grafanaPages } from './grafana/index.ts';
-import { LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
+import { grafanaPages, localDeployment } from './grafana/index.ts';
+import { LOCAL_API_ID, LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { MetricsCollector, parseEmf } from './metrics.ts';
-import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
+import {
+  localDeadLetterQueueName,
+  localQueueName,
+  startQueues,
+  type LocalQueues,
+  type QueueOverrides,
+} from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
 
 export interface LocalStackOptions {
@@ -200,6 +206,8 @@ const functionEnvironment = (
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const meter = new LocalMeter((name) => topology.functions[name as FunctionName].memoryMb);
+  // On AWS the stack creates every function's log group: each exists before its first line.
+  for (const name of functionNames) meter.logs.createLogGroup(logGroupOf(name));
   // Functions reach DynamoDB through the fault proxy, which prices each request in its thread.
   const dynamo = await startDynamoDb({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -292,7 +300,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     requestCounts,
     resetRequestCounts,
   });
-  const dashboards = grafanaPages({ series: meter.series, logs: meter.logs });
+  // The dashboards get this stack's names, as Grafana's start gives them the stack's on AWS.
+  const dashboards = grafanaPages(
+    { series: meter.series, logs: meter.logs },
+    Date.now,
+    localDeployment({
+      apiId: LOCAL_API_ID,
+      functionLogGroup: logGroupOf,
+      queueName: localQueueName,
+      deadLetterQueueName: localDeadLetterQueueName,
+      tableName: localTableName,
+    }),
+  );
   const server = createServer((request, response) => {
     const handled =
       controls(request, response) ??

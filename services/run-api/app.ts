@@ -1,8 +1,8 @@
 /** The run API's HTTP adapter: routes by API Gateway route key to the use cases in runs.ts. */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { routeKey, topology } from '#infra/topology.ts';
+import { newRunId } from '#shared/run-id.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
@@ -194,7 +194,8 @@ export const defaultDeps = (): RunApiDeps => {
     reports,
     settings,
     now: Date.now,
-    newId: randomUUID,
+    // Time-ordered: the Sensors dashboard lists runs newest first by their ids.
+    newId: () => newRunId(),
     adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
     buildReport: budgetedReportBuilder(
       {
