@@ -304,6 +304,7 @@ describe('the fence on the bootstrap roles', () => {
   it('denies the deploy and lookup roles reading data (the lookup role has ReadOnlyAccess)', () => {
     // ReadOnlyAccess grants these reads on every resource; modelled as such here.
     const readOnly: PolicyDocument = {
+      Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: DATA_READS, Resource: '*' }],
     };
     const lookup: Principal = { identity: [readOnly, fence('dev')] };

@@ -394,7 +394,10 @@ describe('every request a real deployment makes is allowed', () => {
 });
 
 describe('the permissions boundary (what any role of the stage can ever do)', () => {
-  const anything: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+  const anything: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  };
   const underDev: Principal = { identity: [anything], boundary: dev.boundary };
 
   it('leaves a role granted *:* by a template nothing outside the stage', () => {
