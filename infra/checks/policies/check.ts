@@ -38,6 +38,8 @@ export interface CheckOptions {
   clients?: { iam: IamClientLike; analyzer: AnalyzerClientLike };
   /** Each stage's account when they differ (DEV_ACCOUNT / PROD_ACCOUNT): separate accounts. */
   accounts?: Partial<Record<StageName, string>>;
+  /** owner/name the GitHub roles trust (GITHUB_REPOSITORY in Actions). */
+  repository?: string;
 }
 
 export interface QuestionRow {
@@ -106,7 +108,7 @@ export const checkPolicies = async (options: CheckOptions): Promise<CheckResult>
   } as Record<StageName, AccountEnvironment>;
   const catalogue = policyCatalogue({
     stage,
-    bootstrap: bootstrapPolicies(envs),
+    bootstrap: bootstrapPolicies(envs, options.repository),
     app: { template: stack.template, stackName: stack.stackName },
   });
 

@@ -5,7 +5,8 @@
  * set-up's policies) of the local evaluator, and without --offline of IAM's policy simulator
  * and IAM Access Analyzer too, with the credentials and region of the environment (the plan
  * role: iam:SimulateCustomPolicy, access-analyzer:ValidatePolicy and CheckAccessNotGranted).
- * DEV_ACCOUNT and PROD_ACCOUNT, when both set and different, mean separate accounts.
+ * DEV_ACCOUNT and PROD_ACCOUNT, when both set and different, mean separate accounts;
+ * GITHUB_REPOSITORY names the repository the GitHub roles trust.
  * Exit code 0 all as designed, 1 a failure (each named), 2 usage.
  */
 import { appendFileSync } from 'node:fs';
