@@ -69,6 +69,7 @@ export const main = async (argv: string[], deps: MainDependencies): Promise<numb
         dev: deps.env.DEV_ACCOUNT || undefined,
         prod: deps.env.PROD_ACCOUNT || undefined,
       },
+      ...(deps.env.GITHUB_REPOSITORY ? { repository: deps.env.GITHUB_REPOSITORY } : {}),
     });
     deps.out(formatText(result));
     if (values.summary !== undefined) appendFileSync(values.summary, formatMarkdown(result));
