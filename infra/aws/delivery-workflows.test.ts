@@ -108,7 +108,9 @@ describe('deploy.yml', () => {
     expect(check).toBeLessThan(indexOf(all, /Hand the diffed assembly/));
     const step = all[check]!.text;
     // Online (IAM's simulator and Access Analyzer with the plan role), its table in the summary.
-    expect(step).toContain('npm run check:policies -- --stage "$STAGE" --summary "$GITHUB_STEP_SUMMARY"');
+    expect(step).toContain(
+      'npm run check:policies -- --stage "$STAGE" --summary "$GITHUB_STEP_SUMMARY"',
+    );
     expect(step).not.toMatch(/--offline|continue-on-error|\|\| true/);
     // The layout it judges: separate accounts when the stage's settings name both.
     expect(step).toContain('DEV_ACCOUNT: ${{ vars.DEV_ACCOUNT }}');
