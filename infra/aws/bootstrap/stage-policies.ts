@@ -260,6 +260,18 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
   }),
 ];
 
+/** Denies the tag-fenced services on whatever carries (or is given) another stage's tag. */
+const otherStageTagDeny = (sid: string, key: string, stage: StageName) => {
+  const tag = `${key}/${STAGE_COST_TAG}`;
+  return new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    actions: TAG_FENCED_SERVICES.map((service) => `${service}:*`),
+    resources: ['*'],
+    conditions: { StringNotEquals: { [tag]: stage }, Null: { [tag]: 'false' } },
+  });
+};
+
 /**
  * What CloudFormation may do when it deploys the stage. Every statement is either scoped to the
  * stage's names or to services whose resources IAM cannot name before they exist (API Gateway,
@@ -421,30 +433,12 @@ export const executionStatements = (arns: StageArns, qualifier: string): iam.Pol
       resources: ['*'],
       conditions: { StringNotEquals: { 'iam:PermissionsBoundary': arns.boundary } },
     }),
-    new iam.PolicyStatement({
-      // A stage's deployment cannot touch a resource tagged for another stage (their ids are
-      // assigned at creation, so the grants above are on `*`), nor tag one for another stage.
-      // Keys absent from a request (an untagged resource, an action that takes no tag) leave
-      // the call to the grants above.
-      sid: 'NoOtherStagesResources',
-      effect: iam.Effect.DENY,
-      actions: TAG_FENCED_SERVICES.map((service) => `${service}:*`),
-      resources: ['*'],
-      conditions: {
-        StringNotEquals: { [`aws:ResourceTag/${STAGE_COST_TAG}`]: arns.stage },
-        Null: { [`aws:ResourceTag/${STAGE_COST_TAG}`]: 'false' },
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'NoResourcesTaggedForOtherStages',
-      effect: iam.Effect.DENY,
-      actions: TAG_FENCED_SERVICES.map((service) => `${service}:*`),
-      resources: ['*'],
-      conditions: {
-        StringNotEquals: { [`aws:RequestTag/${STAGE_COST_TAG}`]: arns.stage },
-        Null: { [`aws:RequestTag/${STAGE_COST_TAG}`]: 'false' },
-      },
-    }),
+    // A stage's deployment cannot touch a resource tagged for another stage (their ids are
+    // assigned at creation, so the grants above are on `*`), nor tag one for another stage.
+    // Keys absent from a request (an untagged resource, an action that takes no tag) leave the
+    // call to the grants above.
+    otherStageTagDeny('NoOtherStagesResources', 'aws:ResourceTag', arns.stage),
+    otherStageTagDeny('NoResourcesTaggedForOtherStages', 'aws:RequestTag', arns.stage),
     new iam.PolicyStatement({
       sid: 'NoTrustChangesNorPublicData',
       effect: iam.Effect.DENY,

@@ -423,15 +423,21 @@ const HANDLED_BELOW = new Set([
   'AWS::Budgets::Budget',
 ]);
 
-/** `aws:ResourceTag` and `aws:RequestTag` of the stage tag, when the resource carries it. */
-const stageTagContext = (props: Record<string, unknown>): AccessRequest['context'] => {
+/** The value of the stage tag a resource's properties give it, if any (list or map of tags). */
+export const stageTagOf = (props: Record<string, unknown> = {}): string | undefined => {
   const tags = props.Tags;
   const value = Array.isArray(tags)
     ? (tags as { Key: string; Value: unknown }[]).find((tag) => tag.Key === STAGE_COST_TAG)?.Value
     : (tags as Record<string, unknown> | undefined)?.[STAGE_COST_TAG];
-  return typeof value === 'string'
-    ? { [`aws:ResourceTag/${STAGE_COST_TAG}`]: value, [`aws:RequestTag/${STAGE_COST_TAG}`]: value }
-    : {};
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** `aws:ResourceTag` and `aws:RequestTag` of the stage tag, when the resource carries it. */
+const stageTagContext = (props: Record<string, unknown>): AccessRequest['context'] => {
+  const value = stageTagOf(props);
+  return value === undefined
+    ? {}
+    : { [`aws:ResourceTag/${STAGE_COST_TAG}`]: value, [`aws:RequestTag/${STAGE_COST_TAG}`]: value };
 };
 
 /** Whether `requestsOf` knows what CloudFormation calls for a resource type. */

@@ -202,6 +202,16 @@ const appRoles = (app: AppTemplate, account: string, region: string) => {
   };
 };
 
+type Ask = (
+  property: PropertyId,
+  principal: string,
+  action: string,
+  resource: string,
+  expect: Expectation,
+  context?: AccessRequest['context'],
+  extra?: { resourceAccount?: string; note?: string },
+) => void;
+
 /** The catalogue for one stage: principals, policies and questions. */
 export const policyCatalogue = (input: CatalogueInput): PolicyCatalogue => {
   const S = input.stage;
@@ -216,15 +226,7 @@ export const policyCatalogue = (input: CatalogueInput): PolicyCatalogue => {
     ...principalsOf(O, other),
   };
   const ids = new Set<string>();
-  const ask = (
-    property: PropertyId,
-    principal: string,
-    action: string,
-    resource: string,
-    expect: Expectation,
-    context?: AccessRequest['context'],
-    extra: { resourceAccount?: string; note?: string } = {},
-  ) => {
+  const ask: Ask = (property, principal, action, resource, expect, context, extra = {}) => {
     const request: AccessRequest = {
       action,
       resource,
@@ -697,16 +699,6 @@ export const policyCatalogue = (input: CatalogueInput): PolicyCatalogue => {
     questions,
   };
 };
-
-type Ask = (
-  property: PropertyId,
-  principal: string,
-  action: string,
-  resource: string,
-  expect: Expectation,
-  context?: AccessRequest['context'],
-  extra?: { resourceAccount?: string; note?: string },
-) => void;
 
 /** The roles of a template that do not carry the stage's permissions boundary, one line each. */
 export const rolesWithoutBoundary = (template: TemplateJson, stage: StageName): string[] =>

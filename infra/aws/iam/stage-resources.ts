@@ -24,7 +24,7 @@
  * docs/security.md and accepted at bootstrap with `-c sharedAccount=acknowledged`.
  */
 import { STAGE_COST_TAG } from '../constructs/budget.ts';
-import type { TemplateJson } from './deployment-requests.ts';
+import { stageTagOf, type TemplateJson } from './deployment-requests.ts';
 import type { AccessRequest } from './policy-evaluation.ts';
 
 export interface TargetRequest extends AccessRequest {
@@ -188,14 +188,6 @@ export const SHARED_ACCOUNT_EXPOSURES = Object.entries(TARGETS)
   .filter(([, target]) => 'exposure' in target.tag)
   .map(([type]) => type);
 
-const stageTagOf = (resource: TemplateJson['Resources'][string]): string | undefined => {
-  const tags = resource.Properties?.Tags;
-  const value = Array.isArray(tags)
-    ? (tags as { Key: string; Value: unknown }[]).find((tag) => tag.Key === STAGE_COST_TAG)?.Value
-    : (tags as Record<string, unknown> | undefined)?.[STAGE_COST_TAG];
-  return typeof value === 'string' ? value : undefined;
-};
-
 /** The calls the other stage could aim at this template's resources, with their tag context. */
 export const targetRequests = (
   template: TemplateJson,
@@ -211,12 +203,12 @@ export const targetRequests = (
     if (target === undefined) continue;
     let tag: string | undefined;
     let exposure: string | undefined;
-    if ('own' in target.tag) tag = stageTagOf(resource);
+    if ('own' in target.tag) tag = stageTagOf(resource.Properties);
     else if ('inheritedFrom' in target.tag) {
       const parent = resource.Properties?.[target.tag.inheritedFrom] as { Ref?: string } | string;
       const parentId = typeof parent === 'object' ? parent.Ref : undefined;
       const parentResource = parentId === undefined ? undefined : template.Resources[parentId];
-      tag = parentResource === undefined ? undefined : stageTagOf(parentResource);
+      tag = stageTagOf(parentResource?.Properties);
     } else exposure = target.tag.exposure;
     if (exposure === undefined && tag === undefined) {
       exposure = `${resource.Type} ${id} carries no ${STAGE_COST_TAG} tag`;
