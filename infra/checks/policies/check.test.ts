@@ -55,7 +55,11 @@ afterAll(() => {
 const assemblyOf = (name: string) => synths[name]!.app.synth().directory;
 
 /** Runs the CLI in process; output captured. */
-const run = async (argv: string[], clients?: Awaited<ReturnType<typeof realClients>>) => {
+const run = async (
+  argv: string[],
+  clients?: Awaited<ReturnType<typeof realClients>>,
+  env: NodeJS.ProcessEnv = {},
+) => {
   let out = '';
   let err = '';
   const code = await main(argv, {
@@ -65,7 +69,7 @@ const run = async (argv: string[], clients?: Awaited<ReturnType<typeof realClien
     },
     out: (text) => (out += text),
     err: (text) => (err += text),
-    env: {},
+    env,
   });
   return { code, out, err };
 };
@@ -158,6 +162,19 @@ describe('check:policies --offline', () => {
       expect(markdown).toContain('| No role without the stage boundary |');
     },
   );
+});
+
+describe('check:policies --offline, separate accounts', () => {
+  it('asks the cross-stage questions with the other stage in its own account', async () => {
+    const { code, out } = await run(
+      ['--stage', 'prod', '--offline', '--assembly', assemblyOf('prod')],
+      undefined,
+      { DEV_ACCOUNT: '111111111111', PROD_ACCOUNT: '222222222222' },
+    );
+    expect(out).toContain('account 222222222222');
+    expect(out).toContain('separate accounts');
+    expect(code).toBe(0);
+  });
 });
 
 describe('check:policies online (stubbed AWS)', () => {

@@ -95,7 +95,7 @@ export const checkPolicies = async (options: CheckOptions): Promise<CheckResult>
         'stage’s credentials so the policies are asked about for the real account',
     );
   }
-  const account = stack.account ?? OFFLINE_ACCOUNT;
+  const account = stack.account ?? options.accounts?.[stage] ?? OFFLINE_ACCOUNT;
   const region = stack.region ?? OFFLINE_REGION;
   const [other] = STAGES.filter((s) => s !== stage) as [StageName];
   const otherAccount =
