@@ -100,6 +100,23 @@ describe('deploy.yml', () => {
     expect(indexOf(all, /Hand the diffed assembly/)).toBeGreaterThan(diff);
   });
 
+  it('asks AWS about the synthesized policies in the plan, before anything is handed on (check:policies)', () => {
+    const all = steps(plan!);
+    const check = indexOf(all, /check:policies/);
+    expect(check).toBeGreaterThan(indexOf(all, /^Synthesize$/));
+    expect(check).toBeGreaterThan(indexOf(all, /AWS credentials/));
+    expect(check).toBeLessThan(indexOf(all, /Hand the diffed assembly/));
+    const step = all[check]!.text;
+    // Online (IAM's simulator and Access Analyzer with the plan role), its table in the summary.
+    expect(step).toContain(
+      'npm run check:policies -- --stage "$STAGE" --summary "$GITHUB_STEP_SUMMARY"',
+    );
+    expect(step).not.toMatch(/--offline|continue-on-error|\|\| true/);
+    // The layout it judges: separate accounts when the stage's settings name both.
+    expect(step).toContain('DEV_ACCOUNT: ${{ vars.DEV_ACCOUNT }}');
+    expect(step).toContain('PROD_ACCOUNT: ${{ vars.PROD_ACCOUNT }}');
+  });
+
   it('deploys after the plan, in the approval-gated <stage>-deploy environment, exactly what was diffed', () => {
     expect(deploy).toMatch(/needs: plan\n/);
     expect(deploy).toContain('environment: ${{ inputs.stage }}-deploy\n');
