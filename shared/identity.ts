@@ -44,6 +44,30 @@ export const jwtClaims = (event: { requestContext?: object }): JwtClaims | undef
     ?.authorizer?.jwt?.claims;
 
 /**
+ * The principal of a SigV4-signed request, as API Gateway passes it when the route's IAM
+ * authorizer (`AWS_IAM`) accepted the signature: `requestContext.authorizer.iam`, with
+ * `accessKey`, `accountId`, `callerId`, `userArn`, `userId` (payload format 2.0; e.g. aws/aws-lambda-go
+ * events/testdata/apigw-v2-request-iam.json). Only API Gateway writes the request context, so a
+ * client cannot forge it.
+ */
+export interface IamCaller {
+  accessKey?: string;
+  accountId?: string;
+  userArn?: string;
+}
+
+export const iamCaller = (event: { requestContext?: object }): IamCaller | undefined =>
+  (event.requestContext as { authorizer?: { iam?: IamCaller } } | undefined)?.authorizer?.iam;
+
+/**
+ * Whether the caller may use the admin routes: a token with the admin group or scope, or a
+ * request the route's IAM authorizer let through (the principal held `execute-api:Invoke` on
+ * it). Neither — no authorizer at all — is never an admin.
+ */
+export const isAdminCaller = (event: { requestContext?: object }, adminGroup = 'admin'): boolean =>
+  iamCaller(event) !== undefined || isAdmin(jwtClaims(event), adminGroup);
+
+/**
  * Who is calling: under a JWT authorizer the token decides (never a header a caller can
  * forge); without one, the front end's `X-User` header, sanitised.
  */

@@ -66,6 +66,29 @@ describe('run API under a JWT authorizer', () => {
   });
 });
 
+describe('admin routes without a JWT authorizer', () => {
+  const startOne = async (handler: ReturnType<typeof makeHandler>) =>
+    call(handler, httpEvent('POST /api/runs/start', { body: '{"duration":10,"interval":100}' }));
+
+  it('refuses interrupt-all to a caller API Gateway has neither a token nor a signature for', async () => {
+    // Without JWT the stack puts the route behind IAM authorization; should a request reach the
+    // function without it (a misconfigured route), nobody is an admin.
+    const { handler, store } = setup();
+    await startOne(handler);
+    const refused = await call(handler, httpEvent('POST /api/runs/interrupt-all'));
+    expect(refused.status).toBe(403);
+    expect((await store.listRunning()).length).toBe(1);
+  });
+
+  it('allows interrupt-all to a caller the route’s IAM authorizer let through', async () => {
+    const { handler, store } = setup();
+    await startOne(handler);
+    const allowed = await call(handler, httpEvent('POST /api/runs/interrupt-all', { iam: true }));
+    expect(allowed).toMatchObject({ status: 200, body: { interrupted: 1 } });
+    expect(await store.listRunning()).toEqual([]);
+  });
+});
+
 describe('grafanaUrl', () => {
   it.each([{}, { GRAFANA_URL: '' }])('is null in every run when GRAFANA_URL is %j', async (env) => {
     const { handler } = setup(new InMemoryRunStore(), env);

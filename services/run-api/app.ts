@@ -17,7 +17,7 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '#shared/http.ts';
-import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
+import { callerName, iamCaller, isAdminCaller, jwtClaims, RUN_ID } from '#shared/identity.ts';
 import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
 import { RunMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
@@ -39,7 +39,7 @@ export interface RunApiDeps extends runs.RunDeps {
   logger: Logger;
   /** Run lifecycle counts for the Runs dashboard (published once per invocation). */
   metrics: Metrics;
-  /** With a JWT authorizer, interrupt-all needs this group or scope. */
+  /** With a JWT authorizer, interrupt-all (and others' runs) need this group or scope. */
   adminGroup: string;
   reports: ReportStore;
 }
@@ -95,13 +95,14 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
   },
 
   'POST /api/runs/interrupt-all': async (event, deps) => {
-    const claims = jwtClaims(event);
-    if (claims !== undefined && !isAdmin(claims, deps.adminGroup)) {
+    if (!isAdminCaller(event, deps.adminGroup)) {
       throw new ForbiddenError('interrupt-all needs the admin role');
     }
     const report = await runs.interruptAll(deps);
     countRunsFinished(deps.metrics, 'INTERRUPTED', report.interrupted);
-    deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
+    // Who did it, for the audit trail: the signing principal, or the token's user.
+    const by = iamCaller(event)?.userArn ?? callerName(jwtClaims(event), undefined);
+    deps.logger.info('Runs interrupted', { interrupted: report.interrupted, by });
     return jsonResponse(200, report);
   },
 

@@ -1,6 +1,8 @@
 /** The run API over real HTTP through the local stack: every endpoint of the contract. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/index.ts';
+import { runAdminCommand } from '#infra/admin/admin.ts';
+import { LOCAL_OPERATOR, type LocalStack } from '#infra/local/index.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 
 let stack: LocalStack;
@@ -152,6 +154,38 @@ describe('finishing', () => {
     }
     expect((await api.get(`/api/runs/${done.id}`)).body.status).toBe('COMPLETED');
     expect((await api.get('/api/runs/running')).body).toEqual([]);
+  });
+});
+
+describe('interrupt-all is an operator’s: IAM authorization without JWT', () => {
+  // The stack puts the route behind AWS_IAM; API Gateway answers a request without a valid
+  // SigV4 signature itself, 403 {"message":"Forbidden"}, and never invokes the function
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html).
+  it('is refused 403 unsigned, or signed by a key the API does not know, and ends nothing', async () => {
+    const run = (await start()).body;
+    const unsigned = await checkedFetch(`${stack.url}/api/runs/interrupt-all`, { method: 'POST' });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
+    const stranger = await runAdminCommand(['interrupt-all', '--url', stack.url], {
+      env: { AWS_REGION: 'us-east-1' },
+      credentials: () => ({ accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'guessed' }),
+      print: () => undefined,
+    });
+    expect(stranger).toBe(1);
+    expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('RUNNING');
+  });
+
+  it('is done by `npm run admin -- interrupt-all` signing with the operator’s credentials', async () => {
+    const run = (await start()).body;
+    const printed: string[] = [];
+    const exitCode = await runAdminCommand(['interrupt-all', '--url', stack.url], {
+      env: { AWS_REGION: 'us-east-1' },
+      credentials: () => LOCAL_OPERATOR,
+      print: (line) => printed.push(line),
+    });
+    expect(exitCode).toBe(0);
+    expect(printed.join('\n')).toContain('-> 200');
+    expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('INTERRUPTED');
   });
 });
 
