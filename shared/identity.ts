@@ -77,6 +77,40 @@ export const callerName = (claims: JwtClaims | undefined, xUser: string | undefi
   return sanitizeUser(typeof name === 'string' ? name : undefined);
 };
 
+/**
+ * The token's subject, the identity a run is owned by: `sub` (the issuer's stable id for the
+ * user), else `client_id` (a machine client's token may have no `sub`). Not the user name: names
+ * can change, and two differ only in what sanitising drops.
+ */
+export const callerSubject = (claims: JwtClaims): string | undefined => {
+  const subject = claims['sub'] ?? claims['client_id'];
+  return typeof subject === 'string' && subject !== '' ? subject : undefined;
+};
+
+/**
+ * Who may act on a run under the JWT authorizer: `subject` owns the runs it starts; an admin
+ * may act on any. Undefined without JWT: there is no identity to check, so no ownership.
+ */
+export interface RunActor {
+  subject: string | undefined;
+  admin: boolean;
+}
+
+export const runActor = (
+  event: { requestContext?: object },
+  adminGroup = 'admin',
+): RunActor | undefined => {
+  const claims = jwtClaims(event);
+  if (claims === undefined) return undefined;
+  return { subject: callerSubject(claims), admin: isAdmin(claims, adminGroup) };
+};
+
+/** Whether `actor` may finish a run, or post readings into it. */
+export const mayActOnRun = (actor: RunActor | undefined, run: { owner?: string }): boolean =>
+  actor === undefined ||
+  actor.admin ||
+  (actor.subject !== undefined && run.owner === actor.subject);
+
 /** Whether the token grants admin rights: a group (`cognito:groups`/`groups`) or scope named `admin`. */
 export const isAdmin = (claims: JwtClaims | undefined, adminGroup = 'admin'): boolean => {
   if (claims === undefined) return false;
