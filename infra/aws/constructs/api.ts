@@ -56,18 +56,33 @@ const ACCESS_LOG_FIELDS = {
 
 /** The unauthenticated preflight route a JWT-protected API needs. */
 
-/** Per-route throttles: every run API route, interrupt-all lowest (stage RouteSettings). */
+/**
+ * Per-route throttles (stage RouteSettings): every run API route, interrupt-all lowest, and the
+ * data routes — posting readings and reading them back — each within the stage's throttle.
+ */
 export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
   Object.fromEntries(
-    topology.routes
-      .filter((route) => route.function === 'runApi')
-      .map((route) => {
-        const key = routeKey(route);
-        const { rateLimit, burstLimit } =
-          key === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
-        // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
-        return [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }];
-      }),
+    topology.routes.flatMap((route) => {
+      const key = routeKey(route);
+      const throttle =
+        key === INTERRUPT_ALL_ROUTE
+          ? throttles.interruptAll
+          : route.function === 'runApi'
+            ? throttles.runApi
+            : route.function === 'ingest'
+              ? throttles.ingest
+              : route.function === 'sensorQuery'
+                ? throttles.sensorQuery
+                : undefined;
+      if (throttle === undefined) return [];
+      // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
+      return [
+        [
+          key,
+          { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+        ],
+      ];
+    }),
   );
 
 export const INTERRUPT_ALL_ROUTE = 'POST /api/runs/interrupt-all';
