@@ -157,6 +157,7 @@ export class IotPlaygroundStack extends Stack {
       thresholds: settings.alarms,
       alarmEmail: config.alarmEmail,
       grafanaTargets: this.grafana?.targetGroup,
+      removalPolicy: settings.removalPolicy,
     });
     new StageBudget(this, 'Budget', {
       stage: config.stage,

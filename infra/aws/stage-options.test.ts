@@ -224,6 +224,42 @@ describe('alarm e-mail', () => {
     );
   });
 
+  it('keeps alarm messages SNS could not deliver in an encrypted dead-letter queue', () => {
+    // A subscription's redrive policy: "messages that can't be delivered due to client errors
+    // or server errors are held in the dead-letter queue"
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+    const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0]!;
+    const [subscription] = Object.values(resourcesOfType(synth.template, 'AWS::SNS::Subscription'));
+    const target = (subscription!.Properties!.RedrivePolicy as { deadLetterTargetArn: unknown })
+      .deadLetterTargetArn as { 'Fn::GetAtt': [string, string] };
+    const queueId = target['Fn::GetAtt'][0];
+    expect(target).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(synth.template.toJSON().Resources[queueId]).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+    });
+    // Only this topic may put messages into it, over TLS.
+    for (const statement of [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topicId } } },
+      },
+      { Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ]) {
+      synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) },
+      });
+    }
+    // And an alarm says something is there.
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+    });
+  });
+
   it('notifies the topic from every alarm', () => {
     const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
     const alarms = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'));
