@@ -45,7 +45,7 @@ export const bootstrapRoleName = (
 
 /**
  * Every CloudFormation call that changes a stack. The bootstrap deploy role is allowed these
- * on `*` (infra/aws/iam/bootstrap-template.test.ts reads its policy from the CDK CLI's own
+ * on `*` (infra/aws/bootstrap/github-deploy-role.test.ts reads its policy from the CDK CLI's own
  * template and checks that each one it grants is fenced here).
  */
 export const STACK_CHANGES = [
