@@ -319,6 +319,11 @@ describe('HTTP API', () => {
     });
   });
 
+  it('keeps the execute-api endpoint without a custom domain (it is the API URL)', () => {
+    const [api] = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Api'));
+    expect(api!.Properties?.DisableExecuteApiEndpoint ?? false).toBe(false);
+  });
+
   it('has no authorizer unless JWT context is given', () => {
     synth.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   });

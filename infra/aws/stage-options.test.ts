@@ -145,6 +145,14 @@ describe('custom domain', () => {
     });
   });
 
+  it('turns off the default execute-api endpoint, so the domain is the only way in', () => {
+    // Otherwise https://<id>.execute-api.<region>.amazonaws.com keeps answering beside the domain
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-disable-default-endpoint.html).
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      DisableExecuteApiEndpoint: true,
+    });
+  });
+
   it('outputs the custom domain as the API URL', () => {
     expect(synth.template.toJSON().Outputs[OUTPUTS.apiUrl].Value).toBe(
       `https://${PROD_CONTEXT.domainName}/`,
@@ -329,6 +337,20 @@ describe('deployment configuration', () => {
     [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
     [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
+    // Prod names its front ends: any origin would let every site call the API from a browser.
+    [
+      { stage: 'prod', corsOrigins: '*', alarmEmail: 'a@example.com' },
+      /prod allows no CORS origin \*/,
+    ],
+    [
+      { stage: 'prod', corsOrigins: 'https://a.example.com, *', alarmEmail: 'a@example.com' },
+      /prod allows no CORS origin \*/,
+    ],
+    // Anonymous viewers over plain HTTP, reachable from the whole internet: refused (dev too).
+    [
+      { component: 'full', grafanaAnonymousViewer: 'true' },
+      /anonymous viewer over plain HTTP only behind grafanaAllowedCidrs/,
+    ],
     [
       { stage: 'prod', corsOrigins: '*', component: 'full', alarmEmail: 'a@example.com' },
       /prod serves Grafana over HTTPS only/,
@@ -337,10 +359,26 @@ describe('deployment configuration', () => {
     expect(() => read(context)).toThrow(message);
   });
 
+  it('lets dev show Grafana anonymously over HTTP to allow-listed addresses, or over HTTPS', () => {
+    const restricted = read({
+      component: 'full',
+      grafanaAnonymousViewer: 'true',
+      grafanaAllowedCidrs: '203.0.113.0/24',
+    });
+    expect(restricted.grafanaAnonymousViewer).toBe(true);
+    const https = read({
+      component: 'full',
+      grafanaAnonymousViewer: 'true',
+      grafanaDomainName: 'grafana.example.com',
+      hostedZoneName: 'example.com',
+    });
+    expect(https.grafanaAnonymousViewer).toBe(true);
+  });
+
   it('lets prod run Grafana behind its own domain', () => {
     const config = read({
       stage: 'prod',
-      corsOrigins: '*',
+      corsOrigins: 'https://play.example.com',
       alarmEmail: 'ops@example.com',
       component: 'full',
       grafanaDomainName: 'grafana.example.com',

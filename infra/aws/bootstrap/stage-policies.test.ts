@@ -260,7 +260,12 @@ describe('every request a real deployment makes is allowed', () => {
       ...OIDC,
       grafanaOidcClientSecretName: 'IotPlayground-dev-grafana-oidc',
     },
-    { stage: 'prod', component: 'lambdas', corsOrigins: '*', alarmEmail: 'ops@example.com' },
+    {
+      stage: 'prod',
+      component: 'lambdas',
+      corsOrigins: 'https://play.example.com',
+      alarmEmail: 'ops@example.com',
+    },
     {
       stage: 'prod',
       ...FULL,

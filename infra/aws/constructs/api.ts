@@ -139,6 +139,10 @@ export class PublicApi extends Construct {
       },
       // The stage below carries throttling and access logs, which the default stage cannot.
       createDefaultStage: false,
+      // With a custom domain, the domain is the only way in: the default
+      // https://<id>.execute-api.<region>.amazonaws.com endpoint would otherwise keep answering
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-disable-default-endpoint.html).
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
     });
 
     if (authorizer === undefined) {
