@@ -69,6 +69,47 @@ describe('every workflow', () => {
   });
 });
 
+describe('install scripts', () => {
+  // package.json's `allowScripts` is npm's install-script policy: npm 11.16 only warns about it
+  // and npm 12 enforces it (npm/cli#9415, RFC npm/rfcs#868). setup-node's Node 22 and .ci/run
+  // bring an older npm, so CI installs with --ignore-scripts: the same outcome as long as the
+  // policy allows no script, which is checked here.
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    allowScripts: Record<string, boolean | string>;
+  };
+  const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { hasInstallScript?: boolean }>;
+  };
+
+  it('every dependency with an install script is reviewed in allowScripts, and none is allowed', () => {
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.hasInstallScript)
+      .map(([key]) => key.replace(/^.*node_modules\//, ''));
+    expect(withScripts.length).toBeGreaterThan(0);
+    for (const name of withScripts) expect(pkg.allowScripts, name).toHaveProperty(name, false);
+    expect(Object.values(pkg.allowScripts).every((allowed) => allowed === false)).toBe(true);
+  });
+
+  it('every npm ci of the workflows and .ci/run runs no install script', () => {
+    const texts = [
+      ...readdirSync(WORKFLOWS)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .map((name) => [name, workflow(name)]),
+      ['.ci/run', readFileSync(path.join(REPO_ROOT, '.ci/run'), 'utf8')],
+    ];
+    let installs = 0;
+    for (const [name, text] of texts) {
+      for (const line of text!
+        .split('\n')
+        .filter((l) => /\bnpm ci\b/.test(l) && !/^\s*#/.test(l))) {
+        installs++;
+        expect(line, name).toContain('--ignore-scripts');
+      }
+    }
+    expect(installs).toBeGreaterThanOrEqual(5);
+  });
+});
+
 describe('deploy.yml', () => {
   const text = workflow('deploy.yml');
   const { test, plan, deploy } = jobs(text);
