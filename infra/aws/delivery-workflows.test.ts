@@ -177,16 +177,45 @@ describe('deploy.yml', () => {
 
 describe('destroy.yml', () => {
   const text = workflow('destroy.yml');
+  const { destroy } = jobs(text);
+  const all = steps(destroy!);
 
-  it('destroys with npm run destroy and no CORS or other deployment settings', () => {
-    const destroy = steps(text).find((step) => step.name === 'Destroy');
-    expect(destroy?.text).toContain('npm run destroy --');
-    expect(destroy?.text).not.toMatch(/corsOrigins|CORS_ORIGINS/);
+  it('deletes with CloudFormation itself: no checkout, install, synthesis or project code', () => {
+    // The credentials can delete the stage: nothing of the repository runs beside them.
+    expect(text).not.toMatch(/actions\/checkout|setup-node/);
+    // Commands, not comments or messages for a person.
+    const commands = text.split('\n').filter((line) => !/^\s*#|\becho\b/.test(line));
+    for (const line of commands) expect(line).not.toMatch(/\b(npm|npx|tsx|node)\s|(^|\s)cdk\s/);
+    const remove = all[indexOf(all, /^Delete the stack$/)]!.text;
+    expect(remove).toContain(
+      'aws cloudformation delete-stack --stack-name "$STACK" --role-arn "$EXECUTION_ROLE"',
+    );
+    expect(remove).toContain('aws cloudformation wait stack-delete-complete');
+    expect(remove).toContain('DELETE_FAILED');
+    expect(destroy).toContain('STACK: IotPlayground-${{ inputs.stage }}');
   });
 
-  it('uses the deploy role of the approval-gated environment', () => {
+  it('deletes as the stage’s bootstrap deploy role, from the approval-gated environment', () => {
     expect(text).toContain('environment: ${{ inputs.stage }}-deploy\n');
     expect(text).toContain('cdk-$QUALIFIER-deploy-role-$ACCOUNT-$AWS_REGION');
+    expect(text).toContain('cdk-$QUALIFIER-cfn-exec-role-$ACCOUNT-$AWS_REGION');
+    const chained = all[indexOf(all, /bootstrap deploy role/)]!.text;
+    expect(chained).toContain('role-chaining: true');
+    expect(indexOf(all, /bootstrap deploy role/)).toBeLessThan(indexOf(all, /^Delete the stack$/));
+  });
+
+  it('checks the typed confirmation before any credentials', () => {
+    expect(indexOf(all, /Check the confirmation/)).toBe(0);
+    expect(all[0]!.text).toContain('"destroy $STAGE"');
+  });
+
+  it('refuses a stack with termination protection instead of switching it off', () => {
+    const check = all[indexOf(all, /termination protection/)]!.text;
+    expect(check).toContain('EnableTerminationProtection');
+    expect(check).toContain('exit 1');
+    expect(indexOf(all, /termination protection/)).toBeLessThan(indexOf(all, /^Delete the stack$/));
+    // Only named in the error message for a person to run, never run here.
+    expect(text).not.toMatch(/^\s+aws cloudformation update-termination-protection/m);
   });
 });
 
