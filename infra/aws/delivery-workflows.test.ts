@@ -186,10 +186,12 @@ describe('deploy.yml', () => {
     expect(step).toContain('GRAFANA_TOKEN: ${{ secrets.GRAFANA_SMOKE_TOKEN }}');
     expect(step).toContain('.GrafanaUrl');
     // Polled with a deadline while CloudWatch publishes the smoke test's readings, then judged.
-    expect(step).toContain('deadline=$((SECONDS + 600))');
+    expect(step).toContain('deadline=$((SECONDS + 900))');
     expect(step).toContain('--fail-on-empty');
+    // This stage's resources (the dashboards open on dev), and the table in the summary.
+    expect(step).toContain('CHECK=(--grafana-url "$GRAFANA_URL" --var "stage=$STAGE")');
     expect(step).toContain(
-      'npm run -s check:dashboards -- --grafana-url "$GRAFANA_URL" --summary "$GITHUB_STEP_SUMMARY"',
+      'npm run -s check:dashboards -- "${CHECK[@]}" --summary "$GITHUB_STEP_SUMMARY"',
     );
     expect(step).toContain('unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN');
     expect(step).not.toMatch(/continue-on-error|\|\| true/);
