@@ -73,7 +73,27 @@ export interface RouteSpec {
   /** API Gateway path syntax: `{name}` is a path parameter. */
   path: string;
   function: FunctionName;
+  /**
+   * An operator's route, never the front end's: it needs an authorizer even where the front
+   * end's routes are open (see routeAuthorization).
+   */
+  admin?: true;
 }
+
+/** Who API Gateway lets through to a route: anyone, a valid JWT, or a valid SigV4 signature. */
+export type RouteAuthorization = 'none' | 'jwt' | 'iam';
+
+/**
+ * A route's authorizer. With the JWT authorizer every route needs a token (and admin routes an
+ * admin claim, checked by the function). Without it the front end's routes are open, as the
+ * front end sends no credentials, but an admin route takes IAM authorization (`AWS_IAM`): only
+ * a request signed with SigV4 by a principal allowed `execute-api:Invoke` on it gets through.
+ * The CDK app and the local gateway both decide from this.
+ */
+export const routeAuthorization = (
+  route: Pick<RouteSpec, 'admin'> | undefined,
+  jwt: boolean,
+): RouteAuthorization => (jwt ? 'jwt' : route?.admin ? 'iam' : 'none');
 
 export interface ScheduleSpec {
   function: FunctionName;
@@ -169,7 +189,7 @@ const routes: RouteSpec[] = [
   { method: 'GET', path: '/api/runs/running', function: 'runApi' },
   { method: 'GET', path: '/api/runs/all', function: 'runApi' },
   { method: 'GET', path: '/api/runs', function: 'runApi' },
-  { method: 'POST', path: '/api/runs/interrupt-all', function: 'runApi' },
+  { method: 'POST', path: '/api/runs/interrupt-all', function: 'runApi', admin: true },
   { method: 'GET', path: '/api/runs/{id}', function: 'runApi' },
   { method: 'POST', path: '/api/runs/{id}/finish', function: 'runApi' },
   { method: 'POST', path: '/api/sensors/data', function: 'ingest' },

@@ -319,8 +319,33 @@ describe('HTTP API', () => {
     });
   });
 
+  it('keeps the execute-api endpoint without a custom domain (it is the API URL)', () => {
+    const [api] = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Api'));
+    expect(api!.Properties?.DisableExecuteApiEndpoint ?? false).toBe(false);
+  });
+
   it('has no authorizer unless JWT context is given', () => {
     synth.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('puts admin routes behind IAM authorization and leaves the front end’s routes open', () => {
+    // Without JWT the handler cannot tell an operator from anyone: AWS_IAM makes API Gateway
+    // refuse a request not signed (SigV4) by a principal allowed execute-api:Invoke
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html).
+    const routes = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Route'));
+    const byKey = new Map(routes.map((route) => [route.Properties?.RouteKey, route.Properties]));
+    const admin = topology.routes.filter((route) => route.admin).map(routeKey);
+    expect(admin).toEqual(['POST /api/runs/interrupt-all']);
+    for (const key of admin) expect(byKey.get(key)).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+    for (const [key, props] of byKey) {
+      if (admin.includes(key as string)) continue;
+      expect(props?.AuthorizationType ?? 'NONE', String(key)).toBe('NONE');
+    }
+  });
+
+  it('outputs the ARN an operator policy grants execute-api:Invoke on', () => {
+    const output = synth.template.toJSON().Outputs[OUTPUTS.adminInvokeArn];
+    expect(JSON.stringify(output.Value)).toContain('/POST/api/runs/interrupt-all');
   });
 });
 

@@ -2,7 +2,7 @@
  * The IoT Playground stack, built from `infra/topology.ts`: tables, queue, functions, HTTP API,
  * schedules, alarms, and Grafana when the component is `full`.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -33,6 +33,7 @@ export interface IotPlaygroundStackProps extends StackProps {
 /** Names of the stack outputs (the deploy workflow lists them all in its job summary). */
 export const OUTPUTS = {
   apiUrl: 'ApiUrl',
+  adminInvokeArn: 'AdminInvokeArn',
   grafanaUrl: 'GrafanaUrl',
   grafanaAdminSecret: 'GrafanaAdminSecretArn',
   alarmTopic: 'AlarmTopicArn',
@@ -163,6 +164,7 @@ export class IotPlaygroundStack extends Stack {
       thresholds: settings.alarms,
       alarmEmail: config.alarmEmail,
       grafanaTargets: this.grafana?.targetGroup,
+      removalPolicy: settings.removalPolicy,
     });
     new StageBudget(this, 'Budget', {
       stage: config.stage,
@@ -174,6 +176,14 @@ export class IotPlaygroundStack extends Stack {
       value: this.api.url,
       description: 'Base URL of the HTTP API',
     });
+    if (this.api.iamRouteArns.length > 0) {
+      // An operator (or a workflow) is allowed execute-api:Invoke on these to call the admin
+      // routes signed with SigV4 (`npm run admin`, docs/deploying.md).
+      new CfnOutput(this, OUTPUTS.adminInvokeArn, {
+        value: Fn.join(',', this.api.iamRouteArns),
+        description: 'execute-api:Invoke resources of the IAM-authorized admin routes',
+      });
+    }
     new CfnOutput(this, OUTPUTS.grafanaUrl, {
       value: grafanaUrl ?? NO_GRAFANA,
       description: 'Grafana base URL given to the run API for grafanaUrl',

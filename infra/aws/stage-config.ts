@@ -238,10 +238,16 @@ const readCorsOrigins = (read: ContextReader, stage: StageName, destroying: bool
     // A production API names its front ends; dev stays open for local simulators.
     if (stage === 'prod' && !destroying) {
       throw new ConfigurationError(
-        'Context corsOrigins is required for stage prod (comma-separated origins, or * on purpose)',
+        "Context corsOrigins is required for stage prod (the front ends' origins, comma-separated)",
       );
     }
     return ['*'];
+  }
+  if (stage === 'prod' && origins.includes('*') && !destroying) {
+    // Any origin lets every web page a visitor opens call the API from their browser.
+    throw new ConfigurationError(
+      'Stage prod allows no CORS origin *: name the front ends (scheme://host[:port], comma-separated)',
+    );
   }
   for (const origin of origins) {
     if (origin !== '*' && !ORIGIN.test(origin)) {
@@ -402,6 +408,20 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
     // An anonymous viewer can query account metrics and function logs through the datasource.
     throw new ConfigurationError(
       'Stage prod allows grafanaAnonymousViewer only behind grafanaAllowedCidrs or Grafana OIDC',
+    );
+  }
+  if (
+    component === 'full' &&
+    grafanaAnonymousViewer &&
+    domain?.grafanaDomainName === undefined &&
+    grafanaAccess.allowedCidrs === undefined &&
+    !destroying
+  ) {
+    // Over plain HTTP and open to the internet, an anonymous viewer can query account metrics
+    // and function logs through the datasource, with nothing in between: restrict it (dev too).
+    throw new ConfigurationError(
+      'Grafana allows the anonymous viewer over plain HTTP only behind grafanaAllowedCidrs ' +
+        '(or give grafanaDomainName for HTTPS)',
     );
   }
   if (

@@ -7,7 +7,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
-import { routeKey, topology } from '#infra/topology.ts';
+import { functionNames, routeKey, topology } from '#infra/topology.ts';
+
+const DATA_ROUTES = ['POST /api/sensors/data', 'GET /api/sensors/data'];
 import { INTERRUPT_ALL_ROUTE } from './constructs/api.ts';
 import type { TemplateJson } from './iam/deployment-requests.ts';
 import { rolesWithoutBoundary } from './iam/policy-catalogue.ts';
@@ -170,7 +172,7 @@ describe('cost runaway', () => {
       { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
     >;
     const runRoutes = topology.routes.filter((route) => route.function === 'runApi').map(routeKey);
-    expect(Object.keys(settings).sort()).toEqual(runRoutes.sort());
+    expect(Object.keys(settings).sort()).toEqual([...runRoutes, ...DATA_ROUTES].sort());
     for (const key of runRoutes) {
       expect(settings[key]!.ThrottlingRateLimit, key).toBeLessThanOrEqual(
         apiThrottle.rateLimit / 10,
@@ -181,7 +183,33 @@ describe('cost runaway', () => {
       ThrottlingBurstLimit: routeThrottles.interruptAll.burstLimit,
     });
     expect(routeThrottles.interruptAll.rateLimit).toBeLessThan(routeThrottles.runApi.rateLimit);
-    expect(settings).not.toHaveProperty('POST /api/sensors/data');
+  });
+
+  it.each(['prod', 'dev'] as const)('%s throttles the data routes per route', (stage) => {
+    // A flood on the data routes stops at their own limit, not only at the stage's.
+    const synth = stage === 'prod' ? prod : dev;
+    const { routeThrottles } = STAGE_THROUGHPUT[stage];
+    const [resource] = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Stage'));
+    const settings = resource!.Properties!.RouteSettings as Record<string, unknown>;
+    expect(settings['POST /api/sensors/data']).toEqual({
+      ThrottlingRateLimit: routeThrottles.ingest.rateLimit,
+      ThrottlingBurstLimit: routeThrottles.ingest.burstLimit,
+    });
+    expect(settings['GET /api/sensors/data']).toEqual({
+      ThrottlingRateLimit: routeThrottles.sensorQuery.rateLimit,
+      ThrottlingBurstLimit: routeThrottles.sensorQuery.burstLimit,
+    });
+  });
+
+  it.each(['prod', 'dev'] as const)('%s reserves concurrency for every function', (stage) => {
+    // In a shared account a flood on one stage cannot take the executions the other needs.
+    const synth = stage === 'prod' ? prod : dev;
+    const { reservedConcurrency } = STAGE_THROUGHPUT[stage];
+    for (const name of functionNames) {
+      const fn =
+        synth.template.toJSON().Resources[logicalId(synth, synth.stack.functions[name].fn)];
+      expect(fn.Properties.ReservedConcurrentExecutions, name).toBe(reservedConcurrency[name]);
+    }
   });
 });
 

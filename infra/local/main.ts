@@ -27,6 +27,11 @@ Options:
   --quiet               do not print function logs and the access log
   -h, --help            show this help
 
+Without the JWT flags the admin route (POST /api/runs/interrupt-all) takes IAM authorization,
+as on AWS: sign it with the local credential,
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+    npm run admin -- interrupt-all --url http://localhost:3000 --region us-east-1
+
 Local-only endpoints:
   GET    /grafana          the dashboards of dashboards/generated and the recent runs
   GET    /grafana/d/<uid>  a dashboard, evaluated against what this stack records

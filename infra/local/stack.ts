@@ -18,7 +18,13 @@ import {
 import { bundleFunction, bundleWorker } from './bundle.ts';
 import type { DynamoFaults } from './dynamo-faults/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
-import { makeGateway, makeJwtAuthorizer, type JwtAuthorizerConfig } from './gateway/index.ts';
+import {
+  makeGateway,
+  makeIamAuthorizer,
+  makeJwtAuthorizer,
+  type IamPrincipal,
+  type JwtAuthorizerConfig,
+} from './gateway/index.ts';
 import { LambdaInvoker, type FunctionRuntime } from './lambda/index.ts';
 import { grafanaPages, localDeployment } from './grafana/index.ts';
 import { LOCAL_API_ID, LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
@@ -32,6 +38,17 @@ import {
   type QueueOverrides,
 } from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
+
+/**
+ * The one principal the local gateway's IAM authorization knows: the stack's own local
+ * credential. An operator signs the admin routes with it (`npm run admin` with
+ * AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local, region us-east-1).
+ */
+export const LOCAL_OPERATOR: IamPrincipal = {
+  ...LOCAL_CREDENTIALS,
+  accountId: '000000000000',
+  userArn: 'arn:aws:iam::000000000000:user/local-operator',
+};
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -264,6 +281,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   const gateway = makeGateway({
     ...(options.jwt ? { jwt: makeJwtAuthorizer(options.jwt) } : {}),
+    iam: makeIamAuthorizer({ region: LOCAL_REGION, principals: [LOCAL_OPERATOR] }),
     routes: topology.routes,
     defaultRouteFunction: topology.api.defaultRouteFunction,
     maxBodyBytes: topology.api.maxBodyBytes,

@@ -77,7 +77,10 @@ describe('Lambda GB-seconds from CPU time', () => {
 
 describe('capacity arithmetic', () => {
   it('takes the smallest of the API throttle, the consumers and the table quota, as set for prod', () => {
-    const { apiThrottle, consumer } = STAGE_THROUGHPUT.prod;
+    const { routeThrottles, consumer } = STAGE_THROUGHPUT.prod;
+    // Readings arrive on the ingest route, whose own throttle is tighter than the stage's.
+    const apiThrottle = routeThrottles.ingest;
+    expect(apiThrottle.rateLimit).toBeLessThan(STAGE_THROUGHPUT.prod.apiThrottle.rateLimit);
     const capacity = capacityOf({
       batch: 10,
       readingsPerMessage: 10,

@@ -17,7 +17,15 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '#shared/http.ts';
-import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
+import {
+  callerName,
+  callerSubject,
+  iamCaller,
+  isAdminCaller,
+  jwtClaims,
+  RUN_ID,
+  runActor,
+} from '#shared/identity.ts';
 import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
 import { RunMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
@@ -39,7 +47,7 @@ export interface RunApiDeps extends runs.RunDeps {
   logger: Logger;
   /** Run lifecycle counts for the Runs dashboard (published once per invocation). */
   metrics: Metrics;
-  /** With a JWT authorizer, interrupt-all needs this group or scope. */
+  /** With a JWT authorizer, interrupt-all (and others' runs) need this group or scope. */
   adminGroup: string;
   reports: ReportStore;
 }
@@ -52,9 +60,11 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
 
   'POST /api/runs/start': async (event, deps) => {
     const command = parseStartCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
-    const username = callerName(jwtClaims(event), header(event, 'x-user'));
+    const claims = jwtClaims(event);
+    const username = callerName(claims, header(event, 'x-user'));
     deps.logger.appendKeys({ user: username });
-    const run = await runs.startRun(deps, command, username).catch((error: unknown) => {
+    const owner = claims === undefined ? undefined : callerSubject(claims);
+    const run = await runs.startRun(deps, command, username, owner).catch((error: unknown) => {
       // startRun's only conflict is the concurrency limit.
       if (error instanceof ConflictError)
         deps.metrics.addMetric(RunMetric.refused, MetricUnit.Count, 1);
@@ -88,20 +98,21 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
   'POST /api/runs/{id}/finish': async (event, deps) => {
     const id = pathRunId(event, deps);
     const command = parseFinishCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
-    const run = await runs.finishRun(deps, id, command);
+    const run = await runs.finishRun(deps, id, command, runActor(event, deps.adminGroup));
     countRunsFinished(deps.metrics, run.status, 1);
     deps.logger.info('Run finished', { status: run.status });
     return jsonResponse(200, run);
   },
 
   'POST /api/runs/interrupt-all': async (event, deps) => {
-    const claims = jwtClaims(event);
-    if (claims !== undefined && !isAdmin(claims, deps.adminGroup)) {
+    if (!isAdminCaller(event, deps.adminGroup)) {
       throw new ForbiddenError('interrupt-all needs the admin role');
     }
     const report = await runs.interruptAll(deps);
     countRunsFinished(deps.metrics, 'INTERRUPTED', report.interrupted);
-    deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
+    // Who did it, for the audit trail: the signing principal, or the token's user.
+    const by = iamCaller(event)?.userArn ?? callerName(jwtClaims(event), undefined);
+    deps.logger.info('Runs interrupted', { interrupted: report.interrupted, by });
     return jsonResponse(200, report);
   },
 

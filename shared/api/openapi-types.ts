@@ -96,7 +96,7 @@ export interface paths {
     put?: never;
     /**
      * Interrupt every RUNNING run
-     * @description Under the JWT authorizer, the token needs the admin group or scope.
+     * @description An operator's route. Without the JWT authorizer it has IAM authorization: the request must be signed with SigV4 by a principal allowed `execute-api:Invoke` on it (`npm run admin -- interrupt-all`); under the JWT authorizer the token needs the admin group or scope.
      */
     post: operations['interruptAllRuns'];
     delete?: never;
@@ -442,6 +442,15 @@ export interface components {
         'application/json': components['schemas']['Error'];
       };
     };
+    /** @description Under the JWT authorizer, the run belongs to the user who started it: another user (without the admin group or scope) may not finish it or post readings into it. */
+    NotYourRun: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
     /** @description The run is not running; `status` says what it is. */
     RunEnded: {
       headers: {
@@ -702,13 +711,14 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
-      /** @description Under the JWT authorizer, the token is not an admin. */
+      /** @description Not an operator: without the JWT authorizer, no valid SigV4 signature (API Gateway's `{message}`); under it, a token without the admin group or scope (the function's error body). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json':
+            components['schemas']['Error'] | components['schemas']['GatewayError'];
         };
       };
       429: components['responses']['Throttled'];
@@ -788,6 +798,7 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      403: components['responses']['NotYourRun'];
       404: components['responses']['NotFound'];
       409: components['responses']['RunEnded'];
       413: components['responses']['PayloadTooLarge'];
@@ -879,6 +890,7 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      403: components['responses']['NotYourRun'];
       404: components['responses']['NotFound'];
       /** @description The run ended longer ago than the grace period, or a request with this Idempotency-Key is still in progress (retry it). */
       409: {

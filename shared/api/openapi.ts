@@ -416,6 +416,20 @@ const responses: Record<string, Schema> = {
       },
     }),
   },
+  NotYourRun: {
+    description:
+      'Under the JWT authorizer, the run belongs to the user who started it: another user (without the admin group or scope) may not finish it or post readings into it.',
+    content: json(ref('Error'), {
+      other: {
+        summary: "Another user's run",
+        value: {
+          error: `Run ${RUN_ID_EXAMPLE} belongs to another user`,
+          message: `Run ${RUN_ID_EXAMPLE} belongs to another user`,
+          details: [],
+        },
+      },
+    }),
+  },
   RunEnded: {
     description: 'The run is not running; `status` says what it is.',
     content: json(ref('RunStateError'), {
@@ -667,7 +681,9 @@ const paths: Record<string, Record<string, Schema>> = {
       operationId: 'interruptAllRuns',
       tags: ['runs'],
       summary: 'Interrupt every RUNNING run',
-      description: 'Under the JWT authorizer, the token needs the admin group or scope.',
+      description:
+        "An operator's route. Without the JWT authorizer it has IAM authorization: the request must be signed with SigV4 by a principal allowed `execute-api:Invoke` on it (`npm run admin -- interrupt-all`); under the JWT authorizer the token needs the admin group or scope.",
+      security: [{ sigv4: [] }, { jwt: [] }],
       responses: {
         '200': {
           description: 'How many runs became INTERRUPTED.',
@@ -683,8 +699,14 @@ const paths: Record<string, Record<string, Schema>> = {
           }),
         },
         '403': {
-          description: 'Under the JWT authorizer, the token is not an admin.',
-          content: json(ref('Error')),
+          description:
+            "Not an operator: without the JWT authorizer, no valid SigV4 signature (API Gateway's `{message}`); under it, a token without the admin group or scope (the function's error body).",
+          content: json(
+            { anyOf: [ref('Error'), ref('GatewayError')] },
+            {
+              unsigned: { summary: 'Not signed', value: { message: 'Forbidden' } },
+            },
+          ),
         },
         ...commonResponses,
       },
@@ -728,6 +750,7 @@ const paths: Record<string, Record<string, Schema>> = {
             "The body is malformed (the function's error body, `details` naming every bad field), or the path's percent-encoding is broken (API Gateway's `{message}`).",
           content: json({ anyOf: [ref('Error'), ref('GatewayError')] }),
         },
+        '403': responseRef('NotYourRun'),
         '404': responseRef('NotFound'),
         '409': responseRef('RunEnded'),
         '413': responseRef('PayloadTooLarge'),
@@ -801,6 +824,7 @@ const paths: Record<string, Record<string, Schema>> = {
           }),
         },
         '400': responseRef('BadRequest'),
+        '403': responseRef('NotYourRun'),
         '404': responseRef('NotFound'),
         '409': {
           description:
@@ -978,6 +1002,13 @@ export const openApiDocument = () => ({
     responses,
     parameters,
     securitySchemes: {
+      sigv4: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description:
+          'AWS Signature Version 4 (`AWS4-HMAC-SHA256`, service `execute-api`): IAM authorization of the admin routes where the stage has no JWT authorizer.',
+      },
       jwt: {
         type: 'http',
         scheme: 'bearer',

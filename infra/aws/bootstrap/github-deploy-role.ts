@@ -78,8 +78,8 @@ export const bootstrapRoleName = (
 
 /**
  * Every CloudFormation call that changes a stack. The bootstrap deploy role is allowed these
- * on `*` (github-deploy-role.test.ts reads its policy from the CDK CLI's own template and
- * checks that each one it grants is fenced here).
+ * on `*` (infra/aws/bootstrap/github-deploy-role.test.ts reads its policy from the CDK CLI's own
+ * template and checks that each one it grants is fenced here).
  */
 export const STACK_CHANGES = [
   'cloudformation:CreateChangeSet',

@@ -66,7 +66,8 @@ export const APP_VARIANTS: Record<string, Record<string, string>> = {
   'prod lambdas': {
     stage: 'prod',
     component: 'lambdas',
-    corsOrigins: '*',
+    // Prod refuses `*` (any web page could call the API from a visitor's browser).
+    corsOrigins: 'https://play.example.com',
     alarmEmail: 'ops@example.com',
   },
   'prod full': {
