@@ -3,6 +3,7 @@
  * start and read it through this file alone (see README.md for the stand-ins inside).
  */
 export {
+  LOCAL_GITHUB,
   startLocalStack,
   type LocalFaults,
   type LocalStack,
