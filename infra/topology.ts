@@ -176,8 +176,8 @@ const functions: Record<FunctionName, FunctionSpec> = {
     environment: {
       GITHUB_API_URL: 'https://api.github.com',
       GITHUB_WORKFLOW: 'deploy.yml',
-      // Grafana started from the panel stops after this long without a run started.
-      INFRA_IDLE_STOP_MINUTES: '120',
+      // Grafana started from the panel stops after this long without a run (2 h).
+      INFRA_IDLE_STOP_SECONDS: '7200',
       // At most one GitHub request per this many seconds, however many tabs poll.
       INFRA_STATUS_REFRESH_SECONDS: '10',
       INFRA_RETENTION_DAYS: '90',

@@ -166,7 +166,9 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): InfraApiDeps 
     notifier: topic
       ? snsNotifier(new SNSClient({}), topic)
       : logNotifier((message, extra) => logger.warn(message, { ...extra })),
-    newestRunStartedAt: async () => {
+    lastRunActivity: async () => {
+      // A run running now keeps Grafana busy whenever it started; else the newest start counts.
+      if ((await runs.listRunning()).length > 0) return now();
       const [newest] = (await runs.listPage(1)).runs;
       return newest ? Date.parse(newest.startedAt) : undefined;
     },
@@ -176,7 +178,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): InfraApiDeps 
     now,
     newId: randomUUID,
     refreshMs: intEnv('INFRA_STATUS_REFRESH_SECONDS', 10, { min: 1, max: 3600 }, env) * 1000,
-    idleMs: intEnv('INFRA_IDLE_STOP_MINUTES', 120, { min: 1, max: 7 * 24 * 60 }, env) * 60_000,
+    idleMs: intEnv('INFRA_IDLE_STOP_SECONDS', 7200, { min: 1, max: 7 * 86_400 }, env) * 1000,
     logger,
   };
 };

@@ -168,17 +168,18 @@ export const busyMessage = (deployment: Deployment): string =>
 
 /**
  * Whether Grafana the panel started has been idle long enough to stop: the newest deployment is
- * a successful `apply` from the panel, and neither it nor any run started within `idleMs`.
+ * a successful `apply` from the panel, and neither it nor the last run activity (a run running,
+ * or the newest run's start) is within `idleMs`.
  */
 export const isIdleGrafana = (
   latest: Deployment | undefined,
-  newestRunStartedAt: number | undefined,
+  lastRunActivity: number | undefined,
   now: number,
   idleMs: number,
 ): boolean => {
   if (latest?.action !== 'apply' || latest.status !== 'SUCCESS' || latest.trigger !== 'panel') {
     return false;
   }
-  const lastActivity = Math.max(latest.updatedAt, newestRunStartedAt ?? 0);
+  const lastActivity = Math.max(latest.updatedAt, lastRunActivity ?? 0);
   return now - lastActivity >= idleMs;
 };

@@ -35,14 +35,14 @@ export interface InfraDeps {
   /** Undefined where the stage has no GitHub repository or credential configured. */
   workflow?: DeployWorkflow;
   notifier: Notifier;
-  /** When the newest run started (epoch ms), if any run is stored. */
-  newestRunStartedAt: () => Promise<number | undefined>;
+  /** The last sign of use: now while a run is running, else when the newest run started (ms). */
+  lastRunActivity: () => Promise<number | undefined>;
   stage: string;
   now: () => number;
   newId: () => string;
   /** GitHub is asked about a deployment at most once per this many ms. */
   refreshMs: number;
-  /** Grafana the panel started stops after this long without a run started. */
+  /** Grafana the panel started stops after this long without a run. */
   idleMs: number;
   logger: Logger;
 }
@@ -234,21 +234,24 @@ export const scheduledCheck = async (deps: InfraDeps): Promise<CheckReport> => {
     : {};
   if (!deps.workflow || latest?.action !== 'apply' || latest.status !== 'SUCCESS') return report;
   const now = deps.now();
-  if (!isIdleGrafana(latest, await deps.newestRunStartedAt(), now, deps.idleMs)) return report;
+  if (!isIdleGrafana(latest, await deps.lastRunActivity(), now, deps.idleMs)) return report;
 
-  const idleHours = (deps.idleMs / 3_600_000).toFixed(1).replace(/\.0$/, '');
+  const idle =
+    deps.idleMs >= 3_600_000
+      ? `${+(deps.idleMs / 3_600_000).toFixed(1)} h`
+      : `${Math.round(deps.idleMs / 60_000)} min`;
   try {
     const stop = await startDeployment(deps, 'destroy', 'idle-stop', 'idle-stop');
     report.idleStop = { id: stop.id, status: stop.status };
     await deps.notifier.notify(
       `IoT Playground ${deps.stage}: stopping idle Grafana`,
-      `No run has started on ${deps.stage} for ${idleHours} h since Grafana was started from the infrastructure panel, so the panel dispatched the deploy workflow with component lambdas to remove it (deployment ${stop.id}, ${stop.runUrl ?? 'run not known yet'}).`,
+      `No run has started on ${deps.stage} for ${idle} since Grafana was started from the infrastructure panel, so the panel dispatched the deploy workflow with component lambdas to remove it (deployment ${stop.id}, ${stop.runUrl ?? 'run not known yet'}).`,
     );
   } catch (error) {
     deps.logger.error('Idle stop failed', { error: error as Error });
     await deps.notifier.notify(
       `IoT Playground ${deps.stage}: idle Grafana NOT stopped`,
-      `No run has started on ${deps.stage} for ${idleHours} h, but dispatching the stop failed: ${describe(error)}. Grafana is still running and costing money.`,
+      `No run has started on ${deps.stage} for ${idle}, but dispatching the stop failed: ${describe(error)}. Grafana is still running and costing money.`,
     );
   }
   return report;
