@@ -18,7 +18,16 @@ export interface ThroughputSettings {
    * Per-route limits far below ingestion's: the run API's routes (a person starts a handful of
    * runs), and `interrupt-all`, which touches every running run, lowest of all.
    */
-  routeThrottles: { runApi: Throttle; interruptAll: Throttle };
+  routeThrottles: {
+    runApi: Throttle;
+    interruptAll: Throttle;
+    /**
+     * The infrastructure panel: its polls (each open tab reads every 5 s), and create and
+     * destroy, which start a deployment and are refused while one runs.
+     */
+    infraPanelRead: Throttle;
+    infraPanelDeploy: Throttle;
+  };
   /** The measurement queue's event-source mapping. */
   consumer: { batchSize: number; maxBatchingWindowSeconds: number; maxConcurrency: number };
 }
@@ -32,6 +41,8 @@ export const STAGE_THROUGHPUT = {
     routeThrottles: {
       runApi: { rateLimit: 20, burstLimit: 40 },
       interruptAll: { rateLimit: 1, burstLimit: 2 },
+      infraPanelRead: { rateLimit: 5, burstLimit: 10 },
+      infraPanelDeploy: { rateLimit: 1, burstLimit: 2 },
     },
     consumer: { batchSize, maxBatchingWindowSeconds, maxConcurrency },
   },
@@ -41,6 +52,8 @@ export const STAGE_THROUGHPUT = {
     routeThrottles: {
       runApi: { rateLimit: 50, burstLimit: 100 },
       interruptAll: { rateLimit: 1, burstLimit: 2 },
+      infraPanelRead: { rateLimit: 5, burstLimit: 10 },
+      infraPanelDeploy: { rateLimit: 1, burstLimit: 2 },
     },
     // A hundred messages an invocation, within a second, and up to 100 invocations at once:
     // 5,000 one-reading messages a second even at the 2-core bench's 11 ms a message (Lambda

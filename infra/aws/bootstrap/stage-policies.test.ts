@@ -244,6 +244,8 @@ describe('every request a real deployment makes is allowed', () => {
     alarmEmail: 'ops@example.com',
     jwtIssuer: 'https://auth.example.com',
     jwtAudience: 'iot',
+    // The infrastructure panel: its secret, the secret's policy and the function's grants.
+    githubRepository: 'owner/iot-playground-serverless',
   };
   const OIDC = {
     grafanaOidcIssuer: 'https://id.example.com',

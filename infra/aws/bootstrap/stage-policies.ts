@@ -208,6 +208,12 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
     resources: [arns.secrets],
   }),
   new iam.PolicyStatement({
+    // The infrastructure panel tells the alarm topic when it stops an idle Grafana.
+    sid: 'StageTopicsPublish',
+    actions: ['sns:Publish'],
+    resources: [arns.topics],
+  }),
+  new iam.PolicyStatement({
     sid: 'StageContainerImage',
     actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
     resources: [arns.containerImages],

@@ -56,15 +56,32 @@ const ACCESS_LOG_FIELDS = {
 
 /** The unauthenticated preflight route a JWT-protected API needs. */
 
-/** Per-route throttles: every run API route, interrupt-all lowest (stage RouteSettings). */
+/** The throttle of a route that has its own, or undefined (the stage's applies). */
+const routeThrottle = (
+  route: (typeof topology.routes)[number],
+  throttles: ThroughputSettings['routeThrottles'],
+) => {
+  if (route.function === 'runApi') {
+    return routeKey(route) === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
+  }
+  // The infrastructure panel: at worst an anonymous caller starts or stops Grafana, slowly.
+  if (route.function === 'infraApi') {
+    return route.method === 'POST' ? throttles.infraPanelDeploy : throttles.infraPanelRead;
+  }
+  return undefined;
+};
+
+/**
+ * Per-route throttles (stage RouteSettings): every run API route, interrupt-all lowest, and the
+ * infrastructure panel's routes.
+ */
 export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
   Object.fromEntries(
     topology.routes
-      .filter((route) => route.function === 'runApi')
+      .filter((route) => routeThrottle(route, throttles) !== undefined)
       .map((route) => {
         const key = routeKey(route);
-        const { rateLimit, burstLimit } =
-          key === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
+        const { rateLimit, burstLimit } = routeThrottle(route, throttles)!;
         // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
         return [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }];
       }),

@@ -420,6 +420,7 @@ const HANDLED_BELOW = new Set([
   'AWS::SNS::TopicPolicy',
   'AWS::SNS::Subscription',
   'AWS::Budgets::Budget',
+  'AWS::SecretsManager::ResourcePolicy',
 ]);
 
 /** Whether `requestsOf` knows what CloudFormation calls for a resource type. */
@@ -589,6 +590,18 @@ export const requestsOf = (
         for (const topic of asArray(props.Topics)) {
           add(id, ['sns:SetTopicAttributes', 'sns:GetTopicAttributes'], String(resolve(topic)));
         }
+        break;
+      case 'AWS::SecretsManager::ResourcePolicy':
+        // The handler's permissions in the resource type's CloudFormation schema.
+        add(
+          id,
+          [
+            'secretsmanager:PutResourcePolicy',
+            'secretsmanager:GetResourcePolicy',
+            'secretsmanager:DeleteResourcePolicy',
+          ],
+          String(resolve(props.SecretId)),
+        );
         break;
       case 'AWS::SNS::Subscription':
         add(
