@@ -18,3 +18,6 @@ export {
 } from './dynamodb.ts';
 export { bundleFunction } from './bundle.ts';
 export type { FunctionUsage, UsageTotals } from './meter/index.ts';
+export { startLocalGitHub, type LocalGitHub } from './github/index.ts';
+export { startLocalSecretsManager } from './secrets-manager/index.ts';
+export { startLocalSns } from './sns/index.ts';

@@ -2,8 +2,8 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Notifier } from './deployments.ts';
 
-/** SNS takes a subject of at most 100 characters. */
-const MAX_SUBJECT = 100;
+/** SNS takes a subject "less than 100 characters long". */
+const MAX_SUBJECT = 99;
 
 export const snsNotifier = (client: Pick<SNSClient, 'send'>, topicArn: string): Notifier => ({
   notify: async (subject, message) => {
