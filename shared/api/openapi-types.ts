@@ -315,15 +315,27 @@ export interface components {
       /** @constant */
       success: true;
       message: string;
-      /** Format: uuid */
+      /**
+       * Format: uuid
+       * @example 9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f
+       */
       deployment_id: string;
       status: components['schemas']['DeploymentStatus'];
-      /** @enum {string} */
+      /**
+       * @description `apply` started Grafana (component full), `destroy` removed it (component lambdas).
+       * @enum {string}
+       */
       terraform_action: 'apply' | 'destroy';
+      /** @description Why it FAILED. */
       error_message: string | null;
-      /** Format: uri */
+      /**
+       * Format: uri
+       * @description The deploy workflow run's page, once GitHub shows the run.
+       */
       workflow_run_url: string | null;
+      /** @description The run's page, or the deploy workflow's runs before the run is known. */
       github_actions_url: string;
+      /** @description Who started it (`idle-stop` for the automatic stop). */
       user: string;
       /** @description Epoch seconds. */
       created_at: number;

@@ -271,6 +271,46 @@ const deploymentExample = {
 };
 const epochSeconds: Schema = { type: 'integer', minimum: 0, description: 'Epoch seconds.' };
 
+/** The fields of a deployment as the panel reads them, in its record and in a create's answer. */
+const DEPLOYMENT_REQUIRED = [
+  'deployment_id',
+  'status',
+  'terraform_action',
+  'error_message',
+  'workflow_run_url',
+  'github_actions_url',
+  'user',
+  'created_at',
+  'updated_at',
+];
+const deploymentFields: Record<string, Schema> = {
+  deployment_id: { type: 'string', format: 'uuid', example: DEPLOYMENT_ID_EXAMPLE },
+  status: ref('DeploymentStatus'),
+  terraform_action: {
+    type: 'string',
+    enum: [...DEPLOYMENT_ACTIONS],
+    description:
+      '`apply` started Grafana (component full), `destroy` removed it (component lambdas).',
+  },
+  error_message: { type: ['string', 'null'], description: 'Why it FAILED.' },
+  workflow_run_url: {
+    type: ['string', 'null'],
+    format: 'uri',
+    description: "The deploy workflow run's page, once GitHub shows the run.",
+  },
+  github_actions_url: {
+    type: 'string',
+    description: "The run's page, or the deploy workflow's runs before the run is known.",
+  },
+  user: {
+    type: 'string',
+    maxLength: MAX_USER_LENGTH,
+    description: 'Who started it (`idle-stop` for the automatic stop).',
+  },
+  created_at: epochSeconds,
+  updated_at: epochSeconds,
+};
+
 /** The infrastructure panel's records (services/infra-api), as the front end reads them. */
 const infraSchemas: Record<string, Schema> = {
   DeploymentStatus: {
@@ -282,44 +322,8 @@ const infraSchemas: Record<string, Schema> = {
   Deployment: {
     type: 'object',
     additionalProperties: false,
-    required: [
-      'deployment_id',
-      'status',
-      'terraform_action',
-      'error_message',
-      'workflow_run_url',
-      'github_actions_url',
-      'user',
-      'created_at',
-      'updated_at',
-    ],
-    properties: {
-      deployment_id: { type: 'string', format: 'uuid', example: DEPLOYMENT_ID_EXAMPLE },
-      status: ref('DeploymentStatus'),
-      terraform_action: {
-        type: 'string',
-        enum: [...DEPLOYMENT_ACTIONS],
-        description:
-          '`apply` started Grafana (component full), `destroy` removed it (component lambdas).',
-      },
-      error_message: { type: ['string', 'null'], description: 'Why it FAILED.' },
-      workflow_run_url: {
-        type: ['string', 'null'],
-        format: 'uri',
-        description: "The deploy workflow run's page, once GitHub shows the run.",
-      },
-      github_actions_url: {
-        type: 'string',
-        description: "The run's page, or the deploy workflow's runs before the run is known.",
-      },
-      user: {
-        type: 'string',
-        maxLength: MAX_USER_LENGTH,
-        description: 'Who started it (`idle-stop` for the automatic stop).',
-      },
-      created_at: epochSeconds,
-      updated_at: epochSeconds,
-    },
+    required: DEPLOYMENT_REQUIRED,
+    properties: deploymentFields,
   },
   DeploymentAnswer: {
     type: 'object',
@@ -343,31 +347,11 @@ const infraSchemas: Record<string, Schema> = {
   DeployAccepted: {
     type: 'object',
     additionalProperties: false,
-    required: [
-      'success',
-      'message',
-      'deployment_id',
-      'status',
-      'terraform_action',
-      'error_message',
-      'workflow_run_url',
-      'github_actions_url',
-      'user',
-      'created_at',
-      'updated_at',
-    ],
+    required: ['success', 'message', ...DEPLOYMENT_REQUIRED],
     properties: {
       success: { type: 'boolean', const: true },
       message: { type: 'string' },
-      deployment_id: { type: 'string', format: 'uuid' },
-      status: ref('DeploymentStatus'),
-      terraform_action: { type: 'string', enum: [...DEPLOYMENT_ACTIONS] },
-      error_message: { type: ['string', 'null'] },
-      workflow_run_url: { type: ['string', 'null'], format: 'uri' },
-      github_actions_url: { type: 'string' },
-      user: { type: 'string', maxLength: MAX_USER_LENGTH },
-      created_at: epochSeconds,
-      updated_at: epochSeconds,
+      ...deploymentFields,
     },
   },
 };
