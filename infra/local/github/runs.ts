@@ -77,6 +77,22 @@ export class Runs {
     return id;
   }
 
+  /** Every run's inputs and when it was created and completes (epoch ms), oldest first. */
+  timeline(): {
+    id: number;
+    inputs: Record<string, string>;
+    createdAt: number;
+    completesAt: number;
+  }[] {
+    const length = this.timings.queuedMs + this.timings.inProgressMs;
+    return this.runs.map((run) => ({
+      id: run.id,
+      inputs: run.inputs,
+      createdAt: run.createdAt,
+      completesAt: run.createdAt + length,
+    }));
+  }
+
   /** The run as GitHub's REST API shows it, or undefined. */
   get(id: number) {
     const run = this.runs.find((r) => r.id === id);

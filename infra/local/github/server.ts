@@ -42,6 +42,8 @@ export interface LocalGitHub {
   failNextRuns(count: number, conclusion?: Conclusion): void;
   /** Dispatches received, for tests: the workflow, its ref and inputs. */
   dispatches(): { workflow: string; ref: string; inputs: Record<string, string> }[];
+  /** Each run's inputs, creation and completion (epoch ms), oldest first: what overlapped. */
+  runTimeline(): ReturnType<Runs['timeline']>;
   clearFaults(): void;
   stop(): Promise<void>;
 }
@@ -309,6 +311,7 @@ export const startLocalGitHub = async (options: LocalGitHubOptions): Promise<Loc
     webUrl: base,
     failNextRuns: (count, conclusion = 'failure') => runs.planConclusion(conclusion, count),
     dispatches: () => [...dispatches],
+    runTimeline: () => runs.timeline(),
     clearFaults: () => runs.clearPlans(),
     stop: async () => {
       server.close();
