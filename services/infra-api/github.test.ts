@@ -140,6 +140,42 @@ describe('the deploy workflow through GitHub’s REST API', () => {
   });
 });
 
+describe('a GitHub from before return_run_details', () => {
+  it('dispatches again without it, and the run is found by its correlation id', async () => {
+    const older = await startLocalGitHub({
+      repository: REPO,
+      workflowsDir: WORKFLOWS,
+      workflows: ['deploy.yml'],
+      tokens: [
+        { token: TOKEN, permissions: { actions: 'write', metadata: 'read' }, repositories: [REPO] },
+      ],
+      returnRunDetails: false,
+    });
+    try {
+      const workflow = new GitHubDeployWorkflow({
+        apiUrl: older.url,
+        repository: REPO,
+        workflow: 'deploy.yml',
+        webUrl: older.webUrl,
+        token: async () => TOKEN,
+      });
+
+      const dispatched = await workflow.dispatch({
+        stage: 'dev',
+        component: 'lambdas',
+        correlation_id: 'corr-old',
+      });
+
+      expect(dispatched).toEqual({});
+      expect(older.dispatches()).toHaveLength(1);
+      const run = await workflow.findRun('corr-old', Date.now() - 60_000);
+      expect(run?.display_title).toBe('Deploy dev (lambdas) corr-old');
+    } finally {
+      await older.stop();
+    }
+  });
+});
+
 describe('the credential’s forms', () => {
   it('takes a token, {"token"} or a GitHub App, and refuses anything else', () => {
     expect(parseCredential(` ${TOKEN}\n`)).toEqual({ kind: 'token', token: TOKEN });

@@ -107,15 +107,24 @@ export class GitHubDeployWorkflow implements DeployWorkflow {
 
   async dispatch(inputs: Record<string, string>): Promise<DispatchedRun> {
     const ref = await this.branch();
-    // With `return_run_details` GitHub answers 200 with the run's id and URLs; a server that
-    // answers 204 (GitHub Enterprise before it) leaves the run to findRun.
-    const details = await this.call<
-      { workflow_run_id: number; run_url: string; html_url: string } | undefined
-    >('POST', this.repo(`/actions/workflows/${this.settings.workflow}/dispatches`), {
-      ref,
-      inputs,
-      return_run_details: true,
-    });
+    const path = this.repo(`/actions/workflows/${this.settings.workflow}/dispatches`);
+    type Details = { workflow_run_id: number; run_url: string; html_url: string } | undefined;
+    let details: Details;
+    try {
+      // With `return_run_details` GitHub answers 200 with the run's id and URLs.
+      details = await this.call<Details>('POST', path, { ref, inputs, return_run_details: true });
+    } catch (error) {
+      // A server from before it (GitHub Enterprise Server up to 3.19) refuses the key: nothing
+      // was dispatched, so dispatch without it and leave the run to findRun.
+      if (!(
+        error instanceof GitHubError &&
+        error.status === 422 &&
+        /return_run_details/.test(error.message)
+      )) {
+        throw error;
+      }
+      details = await this.call<Details>('POST', path, { ref, inputs });
+    }
     return details ? { runId: details.workflow_run_id, htmlUrl: details.html_url } : {};
   }
 

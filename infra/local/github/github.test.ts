@@ -152,6 +152,33 @@ describe('dispatching deploy.yml', () => {
     expect(github.dispatches()).toHaveLength(before);
   });
 
+  it('as a server from before return_run_details, refuses the key like any unknown one', async () => {
+    const older = await startLocalGitHub({
+      repository: REPO,
+      workflowsDir: WORKFLOWS,
+      workflows: ['deploy.yml'],
+      tokens: [{ token: WRITER, permissions: { actions: 'write' }, repositories: [REPO] }],
+      returnRunDetails: false,
+    });
+    try {
+      const answer = await fetch(
+        `${older.url}/repos/${REPO}/actions/workflows/deploy.yml/dispatches`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${WRITER}`, 'user-agent': 'test' },
+          body: JSON.stringify({ ref: 'main', inputs: VALID, return_run_details: true }),
+        },
+      );
+      expect(answer.status).toBe(422);
+      expect(((await answer.json()) as { message: string }).message).toBe(
+        '"return_run_details" is not a permitted key.',
+      );
+      expect(older.dispatches()).toHaveLength(0);
+    } finally {
+      await older.stop();
+    }
+  });
+
   it('refuses a workflow without workflow_dispatch (422) and an unknown one (404)', async () => {
     expect((await dispatch({ ref: 'main' }, WRITER, 'ci.yml')).status).toBe(422);
     expect((await dispatch({ ref: 'main' }, WRITER, 'nothing.yml')).status).toBe(404);

@@ -27,6 +27,11 @@ export interface LocalGitHubOptions {
   tokens?: (Grant & { token: string })[];
   apps?: AppInstallation[];
   runTimings?: RunTimings;
+  /**
+   * False: a server from before `return_run_details` (GitHub Enterprise Server up to 3.19),
+   * which refuses the key like any unknown one.
+   */
+  returnRunDetails?: boolean;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -236,9 +241,9 @@ export const startLocalGitHub = async (options: LocalGitHubOptions): Promise<Loc
       if (method === 'POST' && match[2] === 'dispatches') {
         requireAccess(request, grant, 'actions', 'write');
         const body = parseJson(await readBody(request));
-        const unknown = Object.keys(body).find(
-          (key) => !['ref', 'inputs', 'return_run_details'].includes(key),
-        );
+        const permitted = ['ref', 'inputs'];
+        if (options.returnRunDetails !== false) permitted.push('return_run_details');
+        const unknown = Object.keys(body).find((key) => !permitted.includes(key));
         if (unknown !== undefined)
           throw new GitHubRefusal(422, `"${unknown}" is not a permitted key.`);
         if (typeof body.ref !== 'string')
