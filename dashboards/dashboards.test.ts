@@ -1,3 +1,4 @@
+import { PIPELINE_FUNCTIONS } from './pipeline.ts';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
@@ -243,7 +244,8 @@ describe('second reading (issue 26)', () => {
     expect(groups('runs', 'Recent runs (run API logs)')).toEqual(['runApi']);
     // A run's own requests: not the consumer, whose group holds every reading's metrics.
     expect(groups('sensors', 'Run logs (last 5m)')).toEqual(['ingest', 'runApi', 'runSweeper']);
-    expect(groups('pipeline', 'Error logs (last 5m)')).toEqual([...functionNames].sort());
+    // Ingestion's and the runs' functions (the infrastructure panel's has alarms of its own).
+    expect(groups('pipeline', 'Error logs (last 5m)')).toEqual([...PIPELINE_FUNCTIONS].sort());
     for (const title of ['Run logs (last 5m)', 'Error logs (last 5m)']) {
       const panel = panelsOf(title.startsWith('Run') ? 'sensors' : 'pipeline').find(
         (p) => p.title === title,
@@ -317,7 +319,12 @@ describe('second reading (issue 26)', () => {
     expect(String(variable('queue')?.query)).toBe(
       `measurements : ${deploymentMarker(deploymentKey.queue('measurements'))},measurements dead letters : ${deploymentMarker(deploymentKey.deadLetterQueue('measurements'))}`,
     );
-    expect(String(variable('function')?.query).split(',')).toHaveLength(functionNames.length);
+    expect(String(variable('function')?.query).split(',')).toHaveLength(PIPELINE_FUNCTIONS.length);
+    // The Cost board prices every function.
+    const costFunctions = (generated.cost as DashboardJson).templating.list.find(
+      (v) => v.name === 'function',
+    );
+    expect(String(costFunctions?.query).split(',')).toHaveLength(functionNames.length);
   });
 
   it('finding 9: Sensors lists runs newest first and once, so it opens on the latest run', () => {

@@ -9,7 +9,7 @@ import {
   PipelineMetric,
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
-import { functionNames, topology, type FunctionName } from '#infra/topology.ts';
+import { functionNames, tableNames, topology, type FunctionName } from '#infra/topology.ts';
 import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import {
@@ -80,7 +80,15 @@ const perIndex = per(
   }),
 );
 
-/** Errors can come from any function, so every function's group; over a short range. */
+/**
+ * The resources of ingestion and of the runs. The infrastructure panel's function and its
+ * deployments table start and stop Grafana, take a request every few seconds at most, and have
+ * alarms of their own: watched here, they would cost every open tab a dozen metrics a refresh.
+ */
+export const PIPELINE_FUNCTIONS = functionNames.filter((name) => name !== 'infraApi');
+export const PIPELINE_TABLES = tableNames.filter((name) => name !== 'deployments');
+
+/** Errors can come from any of these functions, so each one's group; over a short range. */
 const ERROR_LOGS_WINDOW = '5m';
 
 export const pipelineDashboard = () =>
@@ -88,7 +96,7 @@ export const pipelineDashboard = () =>
     identity: DASHBOARDS.pipeline,
     description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
     refresh: '1m',
-    variables: deploymentVariables(),
+    variables: deploymentVariables({ functions: PIPELINE_FUNCTIONS, tables: PIPELINE_TABLES }),
     rows: [
       [
         'Edge',
@@ -218,7 +226,7 @@ export const pipelineDashboard = () =>
             logs(
               'errors',
               'fields @timestamp, @log, message, error.name, error.message | filter level = "ERROR" | sort @timestamp desc | limit 50',
-              functionNames,
+              PIPELINE_FUNCTIONS,
             ),
           ]).timeFrom(ERROR_LOGS_WINDOW),
         ],

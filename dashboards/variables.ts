@@ -7,7 +7,13 @@
  */
 import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { AWS_METRICS, deploymentKey, OTHER_LOG_GROUPS } from '#shared/dashboard-model/index.ts';
-import { functionNames, queueNames, tableNames } from '#infra/topology.ts';
+import {
+  functionNames,
+  queueNames,
+  tableNames,
+  type FunctionName,
+  type TableName,
+} from '#infra/topology.ts';
 import { deploymentResources, stageVariable } from './panels.ts';
 import { resourceMetric } from './queries.ts';
 
@@ -22,11 +28,11 @@ export const ofQueue = resourceMetric(sqs.namespace, 'QueueName', V.queue);
 export const ofTable = resourceMetric(dynamodb.namespace, 'TableName', V.table);
 export const ofLogGroup = resourceMetric(logs.namespace, 'LogGroupName', V.logGroupNames);
 
-export const functionVariable = () =>
+export const functionVariable = (names: readonly FunctionName[] = functionNames) =>
   deploymentResources(
     V.function,
     'Function',
-    functionNames.map((name) => ({ text: name, key: k.function(name) })),
+    names.map((name) => ({ text: name, key: k.function(name) })),
   );
 
 export const queueVariable = () =>
@@ -39,11 +45,11 @@ export const queueVariable = () =>
     ]),
   );
 
-export const tableVariable = () =>
+export const tableVariable = (names: readonly TableName[] = tableNames) =>
   deploymentResources(
     V.table,
     'Table',
-    tableNames.map((name) => ({ text: name, key: k.table(name) })),
+    names.map((name) => ({ text: name, key: k.table(name) })),
   );
 
 /** The stage's own HTTP API: the one value the deployment gives. */
@@ -65,11 +71,16 @@ export const logGroupNamesVariable = () =>
 
 export { stageVariable };
 
-/** Every deployment variable: the stage and the resources read within it. */
-export const deploymentVariables = () => [
+/**
+ * Every deployment variable: the stage and the resources read within it (every function and
+ * table, or those given).
+ */
+export const deploymentVariables = (
+  only: { functions?: readonly FunctionName[]; tables?: readonly TableName[] } = {},
+) => [
   stageVariable(),
   apiVariable(),
-  functionVariable(),
+  functionVariable(only.functions),
   queueVariable(),
-  tableVariable(),
+  tableVariable(only.tables),
 ];

@@ -25,6 +25,12 @@ export interface ThroughputSettings {
     interruptAll: Throttle;
     ingest: Throttle;
     sensorQuery: Throttle;
+    /**
+     * The infrastructure panel: its polls (each open tab reads every 5 s), and create and
+     * destroy, which start a deployment and are refused while one runs.
+     */
+    infraPanelRead: Throttle;
+    infraPanelDeploy: Throttle;
   };
   /**
    * Executions reserved for each function: no other function of the account (the other stage's
@@ -42,7 +48,13 @@ export interface ThroughputSettings {
  * 1,000 readings, and a finish may build the run's report (up to 3 s, rarely). The functions'
  * Throttles alarms say when one is wrong.
  */
-export const ASSUMED_DURATION_SECONDS = { ingest: 0.05, sensorQuery: 0.2, runApi: 0.5 } as const;
+export const ASSUMED_DURATION_SECONDS = {
+  ingest: 0.05,
+  sensorQuery: 0.2,
+  runApi: 0.5,
+  // A poll that refreshes from GitHub, or a dispatch: one call to GitHub's API.
+  infraApi: 0.5,
+} as const;
 
 /** Lambda's default concurrent executions per account and region. */
 export const DEFAULT_ACCOUNT_CONCURRENCY = 1_000;
@@ -68,6 +80,12 @@ const reserve = (
   // Equal to the event source mapping's maximum: below it Lambda throttles the mapping.
   ingestConsumer: consumerConcurrency,
   runSweeper: SWEEPER_CONCURRENCY,
+  // Its routes, and its idle check on a schedule.
+  infraApi:
+    Math.ceil(
+      (routeThrottles.infraPanelRead.rateLimit + routeThrottles.infraPanelDeploy.rateLimit) *
+        ASSUMED_DURATION_SECONDS.infraApi,
+    ) + 1,
 });
 
 const { batchSize, maxBatchingWindowSeconds, maxConcurrency } =
@@ -79,6 +97,8 @@ const DEV_ROUTES = {
   // The local stack's gateway and the bench stay far below this; a dev flood stops here.
   ingest: { rateLimit: 400, burstLimit: 800 },
   sensorQuery: { rateLimit: 20, burstLimit: 40 },
+  infraPanelRead: { rateLimit: 5, burstLimit: 10 },
+  infraPanelDeploy: { rateLimit: 1, burstLimit: 2 },
 };
 
 const PROD_ROUTES = {
@@ -87,6 +107,8 @@ const PROD_ROUTES = {
   // The 5,000 requests a second the stage is sized for; the rest of its throttle is the runs'.
   ingest: { rateLimit: 5_000, burstLimit: 5_000 },
   sensorQuery: { rateLimit: 50, burstLimit: 100 },
+  infraPanelRead: { rateLimit: 5, burstLimit: 10 },
+  infraPanelDeploy: { rateLimit: 1, burstLimit: 2 },
 };
 
 const PROD_CONSUMER = { batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 100 };

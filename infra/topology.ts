@@ -5,8 +5,9 @@
  */
 import { PIPELINE_NAMESPACE } from '../shared/metrics-contract.ts';
 
-export type FunctionName = 'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery';
-export type TableName = 'runs' | 'sensorData' | 'idempotency';
+export type FunctionName =
+  'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery' | 'infraApi';
+export type TableName = 'runs' | 'sensorData' | 'idempotency' | 'deployments';
 export type QueueName = 'measurements';
 export type HttpMethod = 'GET' | 'POST';
 
@@ -181,6 +182,31 @@ const functions: Record<FunctionName, FunctionSpec> = {
     tables: { sensorData: 'read' },
     queues: {},
   },
+  // The front end's infrastructure panel (docs/infra-panel.md): starts and stops the stage's
+  // Grafana through the deploy workflow, one deployment at a time, and stops an idle Grafana
+  // it started. The only function that holds the GitHub credential.
+  infraApi: {
+    entry: 'services/infra-api/handler.ts',
+    description: 'Infrastructure panel: Grafana on demand through the deploy workflow',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    service: 'infra-api',
+    // INFRA_STAGE, INFRA_ANONYMOUS, GITHUB_REPOSITORY and GITHUB_CREDENTIAL_SECRET_ARN come
+    // from each deployment (the stage, the CDK context, the local stack).
+    environment: {
+      GITHUB_API_URL: 'https://api.github.com',
+      GITHUB_WORKFLOW: 'deploy.yml',
+      // Grafana started from the panel stops after this long without a run (2 h).
+      INFRA_IDLE_STOP_SECONDS: '7200',
+      // At most one GitHub request per this many seconds, however many tabs poll.
+      INFRA_STATUS_REFRESH_SECONDS: '10',
+      INFRA_RETENTION_DAYS: '90',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    // runs: the newest run's start, to tell an idle Grafana (the byStartedAt index, Limit 1).
+    tables: { deployments: 'readWrite', runs: 'read' },
+    queues: {},
+  },
 };
 
 const routes: RouteSpec[] = [
@@ -195,6 +221,12 @@ const routes: RouteSpec[] = [
   { method: 'POST', path: '/api/sensors/data', function: 'ingest' },
   { method: 'GET', path: '/api/sensors/data', function: 'sensorQuery' },
   { method: 'GET', path: '/api/reports/download', function: 'runApi' },
+  // The front end's infrastructure panel calls these at the API's root, as the earlier
+  // infrastructure manager served them.
+  { method: 'POST', path: '/infra/create', function: 'infraApi' },
+  { method: 'POST', path: '/infra/destroy', function: 'infraApi' },
+  { method: 'GET', path: '/infra/latest-deployment', function: 'infraApi' },
+  { method: 'GET', path: '/infra/status/{id}', function: 'infraApi' },
 ];
 
 const tables: Record<TableName, TableSpec> = {
@@ -247,6 +279,14 @@ const tables: Record<TableName, TableSpec> = {
     indexes: [],
     ttlAttribute: 'expiration',
   },
+  // The infrastructure panel's deployments: the `latest` item (what every poll reads, and the
+  // lock a second create or destroy meets) and one item per deployment (services/infra-api).
+  deployments: {
+    env: 'DEPLOYMENTS_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAt',
+  },
 };
 
 const queues: Record<QueueName, QueueSpec> = {
@@ -270,7 +310,12 @@ const queues: Record<QueueName, QueueSpec> = {
   },
 };
 
-const schedules: ScheduleSpec[] = [{ function: 'runSweeper', rateMinutes: 1 }];
+const schedules: ScheduleSpec[] = [
+  { function: 'runSweeper', rateMinutes: 1 },
+  // Follows a deployment nobody polls and stops an idle Grafana the panel started; its own
+  // schedule, so the GitHub credential stays with this one function.
+  { function: 'infraApi', rateMinutes: 5 },
+];
 
 /** API-wide settings shared by API Gateway and the local gateway. */
 const api = {

@@ -269,6 +269,32 @@ describe('deploy.yml', () => {
   });
 });
 
+describe('deploy.yml for the infrastructure panel (services/infra-api)', () => {
+  const text = workflow('deploy.yml');
+
+  it('takes a correlation_id input, optional and free text, beside stage and component', () => {
+    const inputs = text.slice(text.indexOf('    inputs:\n'), text.indexOf('\npermissions:'));
+    expect(inputs).toMatch(
+      / {6}correlation_id:\n {8}description: .+\n {8}type: string\n {8}required: false\n {8}default: ''\n/,
+    );
+    // The panel dispatches exactly these inputs; the stage and component stay choices.
+    expect(inputs).toContain('options: [dev, prod]');
+    expect(inputs).toContain('options: [lambdas, full]');
+  });
+
+  it('names each run with its correlation_id, so the panel finds its run without guessing', () => {
+    expect(text).toMatch(
+      /\nrun-name: Deploy \$\{\{ inputs\.stage \}\} \(\$\{\{ inputs\.component \}\}\) \$\{\{ inputs\.correlation_id \}\}\n/,
+    );
+  });
+
+  it('never lets correlation_id reach a step, a script or the environment', () => {
+    const uses = [...text.matchAll(/inputs\.correlation_id/g)].map((match) => match.index);
+    expect(uses).toHaveLength(1);
+    expect(uses[0]!).toBeLessThan(text.indexOf('\non:'));
+  });
+});
+
 describe('destroy.yml', () => {
   const text = workflow('destroy.yml');
   const { destroy } = jobs(text);

@@ -66,6 +66,13 @@ export const IDLE_USAGE = {
   sweeperReadUnits: 2,
   sweeperLogBytes: 1024,
   sweeperMetrics: [RunMetric.running, RunMetric.limit],
+  /**
+   * The infrastructure panel's scheduled check: one strongly consistent read of the latest
+   * deployment (one read unit) and one log line; GitHub is asked only while a deployment runs.
+   */
+  infraCheckMilliseconds: 100,
+  infraCheckReadUnits: 1,
+  infraCheckLogBytes: 512,
 };
 
 export interface IdleCostLine {
@@ -113,6 +120,24 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
       usd: sweeperUsd,
     },
   ];
+  const infraSchedule = topology.schedules.find((s) => s.function === 'infraApi');
+  if (infraSchedule) {
+    const checks = minutes / infraSchedule.rateMinutes;
+    const checkGbSeconds =
+      checks *
+      (IDLE_USAGE.infraCheckMilliseconds / 1000) *
+      (topology.functions.infraApi.memoryMb / 1024);
+    const logGb = (checks * IDLE_USAGE.infraCheckLogBytes) / 1024 ** 3;
+    lines.push({
+      item: `the infrastructure panel's check every ${infraSchedule.rateMinutes} minutes`,
+      arithmetic: `${count(checks)} invocations, ${count(checkGbSeconds)} GB-s, ${count(checks * IDLE_USAGE.infraCheckReadUnits)} read units, ${logGb.toFixed(3)} GB of logs`,
+      usd:
+        (checks * prices.lambdaPerMillionRequests) / 1e6 +
+        checkGbSeconds * prices.lambdaArmPerGbSecond +
+        (checks * IDLE_USAGE.infraCheckReadUnits * prices.dynamoDbPerMillionReadUnits) / 1e6 +
+        logGb * prices.logsPerGbIngested,
+    });
+  }
   if (footprint.loadBalancers > 0) {
     lines.push({
       item: 'the load balancer',

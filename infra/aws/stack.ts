@@ -21,6 +21,7 @@ import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
 import { deploymentOf, Grafana } from './constructs/grafana.ts';
+import { InfraPanel } from './constructs/infra-panel.ts';
 import { IngestionQueue } from './constructs/ingestion-queue.ts';
 import { DataTables } from './constructs/tables.ts';
 
@@ -40,6 +41,7 @@ export const OUTPUTS = {
   queueName: 'MeasurementQueueName',
   deadLetterQueueName: 'MeasurementDeadLetterQueueName',
   consumerLogGroupName: 'MeasurementConsumerLogGroupName',
+  infraPanelSecret: 'InfraPanelGitHubSecretArn',
   tableName: (table: string) => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`,
 } as const;
 
@@ -53,6 +55,7 @@ export class IotPlaygroundStack extends Stack {
   readonly queues: Record<QueueName, IngestionQueue>;
   readonly api: PublicApi;
   readonly grafana?: Grafana;
+  readonly infraPanel: InfraPanel;
 
   constructor(scope: Construct, id: string, props: IotPlaygroundStackProps) {
     super(scope, id, props);
@@ -166,6 +169,13 @@ export class IotPlaygroundStack extends Stack {
       grafanaTargets: this.grafana?.targetGroup,
       removalPolicy: settings.removalPolicy,
     });
+    this.infraPanel = new InfraPanel(this, 'InfraPanel', {
+      fn: this.functions.infraApi.fn,
+      stage: config.stage,
+      settings: config.infraPanel,
+      alarmTopic: alarms.topic,
+      removalPolicy: settings.removalPolicy,
+    });
     new StageBudget(this, 'Budget', {
       stage: config.stage,
       monthlyLimitUsd: config.monthlyBudgetUsd,
@@ -192,6 +202,12 @@ export class IotPlaygroundStack extends Stack {
       new CfnOutput(this, OUTPUTS.grafanaAdminSecret, {
         value: this.grafana.adminPassword.secretArn,
         description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
+      });
+    }
+    if (this.infraPanel.secret) {
+      new CfnOutput(this, OUTPUTS.infraPanelSecret, {
+        value: this.infraPanel.secret.secretArn,
+        description: "Secrets Manager secret for the infrastructure panel's GitHub credential",
       });
     }
     if (alarms.topic) {

@@ -172,7 +172,20 @@ describe('cost runaway', () => {
       { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
     >;
     const runRoutes = topology.routes.filter((route) => route.function === 'runApi').map(routeKey);
-    expect(Object.keys(settings).sort()).toEqual([...runRoutes, ...DATA_ROUTES].sort());
+    const infraRoutes = topology.routes.filter((route) => route.function === 'infraApi');
+    expect(Object.keys(settings).sort()).toEqual(
+      [...runRoutes, ...DATA_ROUTES, ...infraRoutes.map(routeKey)].sort(),
+    );
+    // The infrastructure panel: an anonymous caller starts or stops Grafana once a second at most.
+    for (const route of infraRoutes) {
+      const throttle =
+        route.method === 'POST' ? routeThrottles.infraPanelDeploy : routeThrottles.infraPanelRead;
+      expect(settings[routeKey(route)]).toEqual({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+    }
+    expect(routeThrottles.infraPanelDeploy.rateLimit).toBeLessThanOrEqual(1);
     for (const key of runRoutes) {
       expect(settings[key]!.ThrottlingRateLimit, key).toBeLessThanOrEqual(
         apiThrottle.rateLimit / 10,

@@ -79,7 +79,6 @@ export const INVOKING_SERVICES = ['apigateway.amazonaws.com', 'events.amazonaws.
 export const NEVER_PUBLIC = [
   'iam:UpdateAssumeRolePolicy',
   'dynamodb:PutResourcePolicy',
-  'secretsmanager:PutResourcePolicy',
   'lambda:CreateFunctionUrlConfig',
   'lambda:UpdateFunctionUrlConfig',
   'sqs:AddPermission',
@@ -235,6 +234,12 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
     sid: 'StageSecrets',
     actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
     resources: [arns.secrets],
+  }),
+  new iam.PolicyStatement({
+    // The infrastructure panel tells the alarm topic when it stops an idle Grafana.
+    sid: 'StageTopicsPublish',
+    actions: ['sns:Publish'],
+    resources: [arns.topics],
   }),
   new iam.PolicyStatement({
     sid: 'StageContainerImage',
@@ -444,6 +449,17 @@ export const executionStatements = (arns: StageArns, qualifier: string): iam.Pol
       effect: iam.Effect.DENY,
       actions: NEVER_PUBLIC,
       resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+      // (secretsmanager:BlockPublicPolicy on PutResourcePolicy): a secret's resource policy only
+      // with Secrets Manager's check that it grants no broad access (the infrastructure panel's
+      // credential is fenced by one: every principal but its function denied the value).
+      sid: 'SecretPoliciesOnlyBlockingBroadAccess',
+      effect: iam.Effect.DENY,
+      actions: ['secretsmanager:PutResourcePolicy'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'secretsmanager:BlockPublicPolicy': 'false' } },
     }),
     new iam.PolicyStatement({
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html

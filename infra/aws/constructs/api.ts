@@ -56,29 +56,40 @@ const ACCESS_LOG_FIELDS = {
 
 /** The unauthenticated preflight route a JWT-protected API needs. */
 
+/** The throttle of a route that has its own, or undefined (the stage's applies). */
+const routeThrottle = (
+  route: (typeof topology.routes)[number],
+  throttles: ThroughputSettings['routeThrottles'],
+) => {
+  switch (route.function) {
+    case 'runApi':
+      return routeKey(route) === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
+    case 'ingest':
+      return throttles.ingest;
+    case 'sensorQuery':
+      return throttles.sensorQuery;
+    // The infrastructure panel: at worst an anonymous caller starts or stops Grafana, slowly.
+    case 'infraApi':
+      return route.method === 'POST' ? throttles.infraPanelDeploy : throttles.infraPanelRead;
+    default:
+      return undefined;
+  }
+};
+
 /**
- * Per-route throttles (stage RouteSettings): every run API route, interrupt-all lowest, and the
- * data routes — posting readings and reading them back — each within the stage's throttle.
+ * Per-route throttles (stage RouteSettings): every run API route, interrupt-all lowest, the
+ * data routes — posting readings and reading them back — and the infrastructure panel's routes,
+ * each within the stage's throttle.
  */
 export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
   Object.fromEntries(
     topology.routes.flatMap((route) => {
-      const key = routeKey(route);
-      const throttle =
-        key === INTERRUPT_ALL_ROUTE
-          ? throttles.interruptAll
-          : route.function === 'runApi'
-            ? throttles.runApi
-            : route.function === 'ingest'
-              ? throttles.ingest
-              : route.function === 'sensorQuery'
-                ? throttles.sensorQuery
-                : undefined;
+      const throttle = routeThrottle(route, throttles);
       if (throttle === undefined) return [];
       // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
       return [
         [
-          key,
+          routeKey(route),
           { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
         ],
       ];

@@ -421,6 +421,7 @@ const HANDLED_BELOW = new Set([
   'AWS::SNS::TopicPolicy',
   'AWS::SNS::Subscription',
   'AWS::Budgets::Budget',
+  'AWS::SecretsManager::ResourcePolicy',
 ]);
 
 /** The value of the stage tag a resource's properties give it, if any (list or map of tags). */
@@ -610,6 +611,18 @@ export const requestsOf = (
         for (const topic of asArray(props.Topics)) {
           add(id, ['sns:SetTopicAttributes', 'sns:GetTopicAttributes'], String(resolve(topic)));
         }
+        break;
+      case 'AWS::SecretsManager::ResourcePolicy':
+        // The handler's permissions in the resource type's CloudFormation schema; it passes
+        // BlockPublicPolicy to PutResourcePolicy, the request's secretsmanager:BlockPublicPolicy.
+        add(
+          id,
+          ['secretsmanager:GetResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
+          String(resolve(props.SecretId)),
+        );
+        add(id, ['secretsmanager:PutResourcePolicy'], String(resolve(props.SecretId)), {
+          'secretsmanager:BlockPublicPolicy': String(props.BlockPublicPolicy === true),
+        });
         break;
       case 'AWS::SNS::Subscription':
         add(

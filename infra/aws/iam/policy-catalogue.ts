@@ -471,13 +471,22 @@ export const policyCatalogue = (input: CatalogueInput): PolicyCatalogue => {
     arn('dynamodb', `table/${prefix(S)}TablesRuns-X`),
     'explicit-deny',
   );
-  ask(
-    'never-public',
-    execution,
-    'secretsmanager:PutResourcePolicy',
-    secret(`${prefix(S)}grafana-admin`),
-    'explicit-deny',
-  );
+  // A secret's policy only with Secrets Manager's check against broad access turned on (the
+  // infrastructure panel's credential carries one that denies every other principal).
+  for (const [block, expected] of [
+    [undefined, 'explicit-deny'],
+    ['false', 'explicit-deny'],
+    ['true', 'allow'],
+  ] as const) {
+    ask(
+      'never-public',
+      execution,
+      'secretsmanager:PutResourcePolicy',
+      secret(`${prefix(S)}infra-panel-github`),
+      expected,
+      block === undefined ? undefined : { 'secretsmanager:BlockPublicPolicy': block },
+    );
+  }
   ask('never-public', execution, 'lambda:CreateFunctionUrlConfig', fn, 'explicit-deny', {
     'lambda:FunctionUrlAuthType': 'NONE',
   });

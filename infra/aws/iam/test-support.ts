@@ -48,6 +48,8 @@ const FULL = {
   alarmEmail: 'ops@example.com',
   jwtIssuer: 'https://auth.example.com',
   jwtAudience: 'iot',
+  // The infrastructure panel: its secret, the secret's policy and the function's grants.
+  githubRepository: 'owner/iot-playground-serverless',
   grafanaOidcIssuer: 'https://id.example.com',
   grafanaOidcAuthorizationEndpoint: 'https://id.example.com/authorize',
   grafanaOidcTokenEndpoint: 'https://id.example.com/token',

@@ -25,14 +25,7 @@ let dashboards: DashboardJson[];
 beforeAll(async () => {
   ({ stack, api } = await startTestStack());
   grafana = `${stack.url}/grafana`;
-  // As the check reads them: from Grafana, the stack's names in place of the markers.
-  dashboards = await provisionedDashboards(grafanaClient(grafana, undefined));
-  expect(dashboards.map((d) => d.uid).sort()).toEqual(
-    Object.values(DASHBOARDS)
-      .map((d) => d.uid)
-      .sort(),
-  );
-  expect(JSON.stringify(dashboards)).not.toContain('@@IOTP_');
+
   // A run with readings of three sensors and every type, one rejected reading, then its end.
   const run = await api.post(
     '/api/runs/start',
@@ -58,13 +51,23 @@ beforeAll(async () => {
   );
   await api.post(`/api/runs/${run.body.id}/finish`, { status: 'COMPLETED' });
   await stack.runSchedule('runSweeper');
-  // The run's sensor metrics are listed (as ListMetrics lists them) before the check looks.
-  await eventually(async () => {
-    const listed = await fetch(
-      `${grafana}/api/datasources/uid/cloudwatch/resources/dimension-values?region=x&namespace=IoTPlayground/Sensors&metricName=DataIngested&dimensionKey=RunId`,
-    );
-    return JSON.stringify(await listed.json()).includes(run.body.id) ? true : undefined;
-  }, 10_000);
+  // The run's sensor metrics are listed (as ListMetrics lists them) and their values in the
+  // series the panels read (a second or so later here) before the check looks.
+  dashboards = await provisionedDashboards(grafanaClient(grafana, undefined));
+  const sensors = dashboards.filter((d) => d.uid === DASHBOARDS.sensors.uid);
+  await eventually(
+    async () => {
+      const rows = await checkDashboards({
+        client: grafanaClient(grafana, undefined),
+        dashboards: sensors,
+      });
+      const stored = rows.find((r) => r.name === 'Readings stored');
+      const runs = rows.find((r) => r.name === '$runId');
+      return stored?.verdict === 'data' && runs?.detail.includes(run.body.id) ? true : undefined;
+    },
+    10_000,
+    "the run's readings on the Sensors dashboard",
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -76,6 +79,15 @@ const rowsOf = (rows: Row[], dashboard: DashboardJson, title: string) =>
 const byTitle = (title: string) => dashboards.find((d) => d.title.endsWith(title)) as DashboardJson;
 
 describe('check:dashboards on the local stack', () => {
+  it("reads the dashboards from Grafana, the stack's names in place of the markers", () => {
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(
+      Object.values(DASHBOARDS)
+        .map((d) => d.uid)
+        .sort(),
+    );
+    expect(JSON.stringify(dashboards)).not.toContain('@@IOTP_');
+  });
+
   it('asks every variable and every panel, and none fails', async () => {
     const rows = await checkDashboards({
       client: grafanaClient(grafana, undefined),
