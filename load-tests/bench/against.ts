@@ -10,6 +10,7 @@
  */
 import { runSimulation } from '../simulator/engine.ts';
 import { verifyStored } from '../simulator/verify.ts';
+import type { Window } from './profile.ts';
 import type { StackProcess } from './stack-process-client.ts';
 
 export interface ComparedScenario {
@@ -44,6 +45,8 @@ export interface SideFigures {
   writeUnitsPer1000Readings?: number;
   lost: number;
   duplicated: number;
+  /** When it sent and stored (the monotonic clock), for profiles; not a figure. */
+  window?: Window;
 }
 
 export interface Figure {
@@ -83,6 +86,7 @@ const drained = async (stack: StackProcess, timeoutMs: number): Promise<number> 
 };
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** One run of a scenario against one side: sends, waits for storage, reads everything back. */
 export const measureScenario = async (
@@ -92,6 +96,7 @@ export const measureScenario = async (
 ): Promise<SideFigures> => {
   await stack.resetStats();
   const cpuBefore = await stack.cpuMs();
+  const startUs = monotonicUs();
   const started = performance.now();
   const { report, acceptedReadings, identify } = await runSimulation({
     url: stack.url,
@@ -103,6 +108,7 @@ export const measureScenario = async (
     ...(scenario.frontEnd ? { idempotencyKeys: false, clientTimestamps: false } : {}),
   });
   const storedAt = await drained(stack, 120_000);
+  const window = { startUs, endUs: monotonicUs() };
   const cpuAfter = await stack.cpuMs();
   const stats = await stack.stats();
   const verified = await verifyStored({
@@ -129,6 +135,7 @@ export const measureScenario = async (
       : { writeUnitsPer1000Readings: round1((writeUnits * 1000) / report.accepted) }),
     lost: verified.lost,
     duplicated: verified.duplicated,
+    window,
   };
 };
 

@@ -1,20 +1,21 @@
 /** `npm run bench`: see `--help`. A benchmark, never a timed unit test. */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '#infra/bundling.ts';
 import {
   COMPARED_SCENARIOS,
   formatAgainst,
+  measureScenario,
   integrityFailures,
   runInterleaved,
   type AgainstResult,
 } from './against.ts';
 import { FULL, QUICK, runBench, type BenchOptions, type BenchResult } from './bench.ts';
 import { checkoutRef } from './checkout.ts';
-import { runSimulation } from '../simulator/engine.ts';
-import { verifyStored } from '../simulator/verify.ts';
+import { formatProfiles, profileBySource, profileByThread } from './profile.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { startStackProcess } from './stack-process-client.ts';
 
@@ -44,6 +45,9 @@ modeled cost per million readings, bundle sizes, cold module loads and AWS capac
                         first. Prints each figure now, before and their ratio, with the spread.
   --rounds <n>          rounds of --against (default 2)
   --concurrency <n>     clients of --against (default 20)
+  --scenario <name>     only this scenario of --against (repeatable), e.g. "batch 100"
+  --profile <dir>       with --against: CPU profiles of both stacks (every thread) into <dir>,
+                        and per scenario the source files taking most of each side's time
 `;
 
 const parse = (argv: string[]) =>
@@ -61,6 +65,8 @@ const parse = (argv: string[]) =>
       against: { type: 'string' },
       rounds: { type: 'string' },
       concurrency: { type: 'string' },
+      scenario: { type: 'string', multiple: true },
+      profile: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -99,7 +105,18 @@ const against = async (
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const checkout = await checkoutRef(repoRoot, ref, { log });
   const quick = values.quick ? 4 : 1;
-  const scenarios = COMPARED_SCENARIOS.map((s) => ({
+  const unknown = (values.scenario ?? []).filter(
+    (name) => !COMPARED_SCENARIOS.some((s) => s.name === name),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `No scenario ${unknown.join(', ')}; there are ${COMPARED_SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+  }
+  const chosen = COMPARED_SCENARIOS.filter(
+    (s) => values.scenario === undefined || values.scenario.includes(s.name),
+  );
+  const scenarios = chosen.map((s) => ({
     ...s,
     requests: values.requests
       ? positive('requests', values.requests)
@@ -108,36 +125,40 @@ const against = async (
   const environments = values.environments
     ? positive('environments', values.environments)
     : undefined;
-  const start = (root: string, label: string) =>
-    startStackProcess(root, environments ? { environments } : {}).then((stack) => ({
-      ...stack,
-      label,
-    }));
-  const now = await start(repoRoot, 'work tree');
-  const before = await start(checkout.dir, `${ref} (${checkout.sha.slice(0, 12)})`).catch(
+  const profileDir = values.profile && resolve(values.profile);
+  const start = (root: string, label: string, side: 'now' | 'before') =>
+    startStackProcess(root, {
+      ...(environments ? { environments } : {}),
+      ...(profileDir
+        ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, side)}`] }
+        : {}),
+    }).then((stack) => ({ ...stack, label, side }));
+  const now = await start(repoRoot, 'work tree', 'now');
+  const before = await start(checkout.dir, `${ref} (${checkout.sha.slice(0, 12)})`, 'before').catch(
     async (error: unknown) => {
       await now.stop();
       throw error;
     },
   );
+  let result: AgainstResult | undefined;
   try {
     log('Warming up both sides…');
+    const concurrency = values.concurrency ? positive('concurrency', values.concurrency) : 20;
     for (const stack of [now, before]) {
-      const warmUp = await runSimulation({
-        url: stack.url,
-        readings: 200,
-        batch: 10,
-        concurrency: 8,
-        user: 'bench',
-      });
-      await verifyStored({ url: stack.url, acceptedReadings: warmUp.acceptedReadings });
+      // As many clients as the scenarios use, so every execution environment they will need
+      // has started (cold starts are not what the scenarios measure).
+      await measureScenario(
+        stack,
+        { name: 'warm-up', batch: 1, requests: 10 * concurrency },
+        concurrency,
+      );
     }
-    const result = await runInterleaved(
+    result = await runInterleaved(
       { now, before },
       {
         scenarios,
         rounds: values.rounds ? positive('rounds', values.rounds) : 2,
-        concurrency: values.concurrency ? positive('concurrency', values.concurrency) : 20,
+        concurrency,
         log,
       },
     );
@@ -147,10 +168,42 @@ const against = async (
     await writeResult(values, result, print);
     if (failures.length) process.exitCode = 1;
   } finally {
+    // A bundle's source map lets its profile name the sources; the stack removes them later.
+    if (profileDir) {
+      await Promise.all(
+        [now, before].map((stack) =>
+          cp(
+            join(tmpdir(), 'iot-playground-local', String(stack.pid)),
+            join(profileDir, stack.side, 'bundles'),
+            {
+              recursive: true,
+            },
+          ).catch(() => undefined),
+        ),
+      );
+    }
     await Promise.all([now.stop(), before.stop()]);
   }
+  if (profileDir && result) printProfiles(result, profileDir, print);
 };
 
+/** Per scenario, the threads and sources taking most of each side's sampled time in its runs. */
+const printProfiles = (result: AgainstResult, dir: string, print: (text: string) => void) => {
+  for (const scenario of result.scenarios) {
+    const windowsOf = (side: 'now' | 'before') =>
+      (result[side].runs[scenario.name] ?? []).flatMap((run) => (run.window ? [run.window] : []));
+    const sides = (['now', 'before'] as const).map((side) => ({
+      label: result[side].label,
+      byThread: profileByThread(join(dir, side), windowsOf(side)),
+      bySource: profileBySource(join(dir, side), windowsOf(side), join(dir, side, 'bundles')),
+    }));
+    print(
+      `\nWhere the time went, ${scenario.name} (profiles in ${dir}), by thread:\n` +
+        formatProfiles(sides.map(({ label, byThread }) => ({ label, bySource: byThread }))) +
+        `\n\nby source:\n${formatProfiles(sides)}`,
+    );
+  }
+};
 const main = async () => {
   const values = parse(process.argv.slice(2));
   if (values.help) return console.log(HELP);

@@ -16,6 +16,7 @@ import {
   type QueryWindow,
   type Sources,
 } from './evaluate.ts';
+import { grafanaApi } from './http-api.ts';
 import {
   ALL_TEXT,
   isAll,
@@ -108,12 +109,14 @@ const send = (response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 };
 
-export const grafanaPages =
-  (sources: Sources, now: () => number = Date.now) =>
-  (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
+export const grafanaPages = (sources: Sources, now: () => number = Date.now) => {
+  // Grafana's own HTTP API (api/ds/query, datasource resources): see http-api.ts.
+  const api = grafanaApi(sources, now);
+  return (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/grafana' && !url.pathname.startsWith('/grafana/')) return undefined;
-    return serve(url, sources, now(), response).catch((error: unknown) =>
+    const served = api(url, request, response) ?? serve(url, sources, now(), response);
+    return served.catch((error: unknown) =>
       send(
         response,
         500,
@@ -122,6 +125,7 @@ export const grafanaPages =
       ),
     );
   };
+};
 
 const serve = async (url: URL, sources: Sources, now: number, response: ServerResponse) => {
   const path = url.pathname.replace(/\/+$/, '');

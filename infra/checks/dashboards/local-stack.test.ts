@@ -1,0 +1,139 @@
+/**
+ * check:dashboards against a started local stack, whose Grafana answers the same HTTP API
+ * (infra/local/grafana/http-api.ts): after a run's readings, every variable and every panel of
+ * the provisioned dashboards is asked, none fails, and empty results are reported apart.
+ */
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardJson } from '#shared/dashboard-model/index.ts';
+import type { LocalStack } from '#infra/local/index.ts';
+import { eventually } from '#test/support/eventually.ts';
+import { startTestStack, type ApiClient } from '#test/support/local-stack.ts';
+import { checkDashboards, type Row } from './check.ts';
+import { runCli } from './cli.ts';
+import { grafanaClient } from './grafana-client.ts';
+import { tally } from './report.ts';
+
+const GENERATED = new URL('../../../dashboards/generated/', import.meta.url).pathname;
+
+let stack: LocalStack;
+let api: ApiClient;
+let grafana: string;
+let dashboards: DashboardJson[];
+
+beforeAll(async () => {
+  ({ stack, api } = await startTestStack());
+  grafana = `${stack.url}/grafana`;
+  dashboards = await Promise.all(
+    (await readdir(GENERATED))
+      .filter((file) => file.endsWith('.json'))
+      .map(
+        async (file) => JSON.parse(await readFile(join(GENERATED, file), 'utf8')) as DashboardJson,
+      ),
+  );
+  // A run with readings of three sensors and every type, one rejected reading, then its end.
+  const run = await api.post(
+    '/api/runs/start',
+    { duration: 60, interval: 500 },
+    { 'X-User': 'alice' },
+  );
+  const post = (body: unknown) => api.post('/api/sensors/data', body, { 'X-Run-Id': run.body.id });
+  expect(
+    (
+      await post([
+        { sensorId: 'check-s1', type: 'temperature', reading: 20 },
+        { sensorId: 'check-s2', temperature: 21, humidity: 40, pressure: 1000 },
+        { sensorId: 'check-s3', type: 'humidity', reading: 55 },
+      ])
+    ).status,
+  ).toBe(202);
+  expect((await post({ sensorId: 'check-s1', reading: 'warm' })).status).toBe(400);
+  await eventually(
+    async () =>
+      (await api.get(`/api/sensors/data?runId=${run.body.id}`)).body.count === 5 ? true : undefined,
+    20_000,
+    'five stored readings',
+  );
+  await api.post(`/api/runs/${run.body.id}/finish`, { status: 'COMPLETED' });
+  await stack.runSchedule('runSweeper');
+  // The run's sensor metrics are listed (as ListMetrics lists them) before the check looks.
+  await eventually(async () => {
+    const listed = await fetch(
+      `${grafana}/api/datasources/uid/cloudwatch/resources/dimension-values?region=x&namespace=IoTPlayground/Sensors&metricName=DataIngested&dimensionKey=RunId`,
+    );
+    return JSON.stringify(await listed.json()).includes(run.body.id) ? true : undefined;
+  }, 10_000);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const rowsOf = (rows: Row[], dashboard: DashboardJson, title: string) =>
+  rows.filter((r) => r.dashboard === dashboard.title && r.name === title);
+
+const byTitle = (title: string) => dashboards.find((d) => d.title.endsWith(title)) as DashboardJson;
+
+describe('check:dashboards on the local stack', () => {
+  it('asks every variable and every panel, and none fails', async () => {
+    const rows = await checkDashboards({
+      client: grafanaClient(grafana, undefined),
+      dashboards,
+      localStack: true,
+    });
+
+    expect(rows.filter((r) => r.verdict === 'error')).toEqual([]);
+    for (const dashboard of dashboards) {
+      for (const variable of dashboard.templating.list) {
+        const row = rowsOf(rows, dashboard, `$${variable.name}`)[0];
+        expect(row, `${dashboard.title} $${variable.name}`).toBeDefined();
+        // A query variable is listed through the datasource's resources.
+        if (variable.type === 'query') expect(row?.asked).toBe(true);
+      }
+      for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+        const shown = rows.filter((r) => r.dashboard === dashboard.title && r.panelId === panel.id);
+        expect(shown.length, `${dashboard.title} #${panel.id}`).toBeGreaterThan(0);
+        const reused = panel.targets?.some((t) => t.datasource?.uid === '-- Dashboard --');
+        expect(
+          shown.some((r) => r.asked),
+          `${dashboard.title} #${panel.id} asked`,
+        ).toBe(!reused);
+      }
+    }
+    const counts = tally(rows);
+    expect(counts.queries).toBeGreaterThanOrEqual(40);
+    expect(
+      rows.filter((r) => r.asked).every((r) => r.verdict === 'data' || r.verdict === 'empty'),
+    ).toBe(true);
+    // What the run and its readings put on the dashboards.
+    const has = (title: string, panel: string) => {
+      const shown = rowsOf(rows, byTitle(title), panel);
+      return shown.length > 0 && shown.every((r) => r.verdict === 'data');
+    };
+    expect(has('Sensors', 'Readings stored')).toBe(true);
+    expect(has('Sensors', 'Temperature')).toBe(true);
+    expect(has('Sensors', 'Lambda logs')).toBe(true);
+    expect(has('Runs', 'Finished by status')).toBe(true);
+    expect(has('Pipeline', 'Invocations')).toBe(true);
+    expect(rowsOf(rows, byTitle('Sensors'), '$sensorId')[0]?.detail).toMatch(/^3 listed/);
+    // No throttling here: an empty result, reported as such.
+    expect(rowsOf(rows, byTitle('Pipeline'), 'Throttled requests')[0]?.verdict).toBe('empty');
+  });
+
+  it('passes through the command line, with the table as Markdown for the job summary', async () => {
+    const summary = join(await mkdtemp(join(tmpdir(), 'check-dashboards-')), 'summary.md');
+    let out = '';
+
+    const code = await runCli(['--grafana-url', grafana, '--local-stack', '--summary', summary], {
+      out: (text) => (out += text),
+      env: {},
+    });
+
+    expect(code).toBe(0);
+    const queries = Number(/: (\d+) queries asked of Grafana/.exec(out)?.[1]);
+    expect(queries).toBeGreaterThanOrEqual(40);
+    expect(out).toMatch(/, 0 failed: passed\n$/);
+    expect(await readFile(summary, 'utf8')).toMatch(/^### check:dashboards — passed\n/);
+  });
+});
