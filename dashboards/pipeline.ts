@@ -9,7 +9,13 @@ import {
   PipelineMetric,
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
-import { functionNames, tableNames, topology, type FunctionName } from '#infra/topology.ts';
+import {
+  functionNames,
+  tableNames,
+  topology,
+  type FunctionName,
+  type QueueName,
+} from '#infra/topology.ts';
 import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import {
@@ -83,9 +89,12 @@ const perIndex = per(
 /**
  * The resources of ingestion and of the runs. The infrastructure panel's function and its
  * deployments table start and stop Grafana, take a request every few seconds at most, and have
- * alarms of their own: watched here, they would cost every open tab a dozen metrics a refresh.
+ * alarms of their own; the reports queue carries a request per ended run, and a build that keeps
+ * failing fails the sweep too (its Errors alarm). Watched here, they would cost every open tab
+ * sixteen metrics a refresh, over its budget.
  */
 export const PIPELINE_FUNCTIONS = functionNames.filter((name) => name !== 'infraApi');
+export const PIPELINE_QUEUES: readonly QueueName[] = ['measurements'];
 export const PIPELINE_TABLES = tableNames.filter((name) => name !== 'deployments');
 
 /** Errors can come from any of these functions, so each one's group; over a short range. */
@@ -96,7 +105,11 @@ export const pipelineDashboard = () =>
     identity: DASHBOARDS.pipeline,
     description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
     refresh: '1m',
-    variables: deploymentVariables({ functions: PIPELINE_FUNCTIONS, tables: PIPELINE_TABLES }),
+    variables: deploymentVariables({
+      functions: PIPELINE_FUNCTIONS,
+      queues: PIPELINE_QUEUES,
+      tables: PIPELINE_TABLES,
+    }),
     rows: [
       [
         'Edge',

@@ -51,7 +51,10 @@ const DEPLOYMENT = deploymentValues({
       },
     ]),
   ) as Record<FunctionName, { name: string; logGroupName: string; logGroupArn: string }>,
-  queues: { measurements: { name: 'q', deadLetterName: 'q-dlq' } },
+  queues: {
+    measurements: { name: 'q', deadLetterName: 'q-dlq' },
+    reports: { name: 'r', deadLetterName: 'r-dlq' },
+  },
   tables: { runs: 't1', sensorData: 't2', idempotency: 't3', deployments: 't4' },
   otherLogGroupNames: { apiAccess: 'api-access-logs', grafana: 'grafana' },
 });

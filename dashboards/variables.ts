@@ -12,6 +12,7 @@ import {
   queueNames,
   tableNames,
   type FunctionName,
+  type QueueName,
   type TableName,
 } from '#infra/topology.ts';
 import { deploymentResources, stageVariable } from './panels.ts';
@@ -35,11 +36,11 @@ export const functionVariable = (names: readonly FunctionName[] = functionNames)
     names.map((name) => ({ text: name, key: k.function(name) })),
   );
 
-export const queueVariable = () =>
+export const queueVariable = (names: readonly QueueName[] = queueNames) =>
   deploymentResources(
     V.queue,
     'Queue',
-    queueNames.flatMap((name) => [
+    names.flatMap((name) => [
       { text: name, key: k.queue(name) },
       { text: `${name} dead letters`, key: k.deadLetterQueue(name) },
     ]),
@@ -72,15 +73,19 @@ export const logGroupNamesVariable = () =>
 export { stageVariable };
 
 /**
- * Every deployment variable: the stage and the resources read within it (every function and
- * table, or those given).
+ * Every deployment variable: the stage and the resources read within it (every function, queue
+ * and table, or those given).
  */
 export const deploymentVariables = (
-  only: { functions?: readonly FunctionName[]; tables?: readonly TableName[] } = {},
+  only: {
+    functions?: readonly FunctionName[];
+    queues?: readonly QueueName[];
+    tables?: readonly TableName[];
+  } = {},
 ) => [
   stageVariable(),
   apiVariable(),
   functionVariable(only.functions),
-  queueVariable(),
+  queueVariable(only.queues),
   tableVariable(only.tables),
 ];

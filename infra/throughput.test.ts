@@ -13,7 +13,7 @@ import {
   STAGE_THROUGHPUT,
   reservedTotal,
 } from './throughput.ts';
-import { functionNames } from './topology.ts';
+import { functionNames, topology } from './topology.ts';
 
 const stages = ['dev', 'prod'] as const;
 
@@ -51,8 +51,11 @@ describe.each(stages)('stage %s', (stage) => {
     expect(reservedConcurrency.ingestConsumer).toBe(consumer.maxConcurrency);
   });
 
-  it('gives the sweeper room for two overlapping runs (a 1-minute schedule, 90 s timeout)', () => {
-    expect(reservedConcurrency.runSweeper).toBe(2);
+  it('gives the sweeper room for two overlapping sweeps (a 1-minute schedule, 90 s timeout) and its report builds', () => {
+    const builds = topology.queues.reports;
+    expect(builds.consumer.function).toBe('runSweeper');
+    // Below the mapping's maximum, Lambda would throttle the mapping.
+    expect(reservedConcurrency.runSweeper).toBe(2 + builds.consumer.maxConcurrency);
   });
 });
 

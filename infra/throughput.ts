@@ -45,7 +45,7 @@ export interface ThroughputSettings {
  * Mean duration assumed per invocation when sizing reserved concurrency (concurrency = requests
  * per second × seconds per request). Assumptions, not measurements — no AWS here: ingest
  * validates and makes two calls (the tally's ADD, one SendMessageBatch), a query reads up to
- * 1,000 readings, and a finish may build the run's report (up to 3 s, rarely). The functions'
+ * 1,000 readings, and a report download reads and zips up to 100 runs' reports. The functions'
  * Throttles alarms say when one is wrong.
  */
 export const ASSUMED_DURATION_SECONDS = {
@@ -65,8 +65,11 @@ export const DEFAULT_ACCOUNT_CONCURRENCY = 1_000;
  */
 export const MIN_UNRESERVED_CONCURRENCY = 100;
 
-/** The sweeper runs every minute for up to 90 s: two may overlap. */
-const SWEEPER_CONCURRENCY = 2;
+/**
+ * The sweeper runs every minute for up to 90 s, so two scheduled sweeps may overlap, beside the
+ * report builds its queue's mapping runs (at most its maximum concurrency).
+ */
+const SWEEPER_CONCURRENCY = 2 + topology.queues.reports.consumer.maxConcurrency;
 
 const reserve = (
   routeThrottles: ThroughputSettings['routeThrottles'],

@@ -8,7 +8,7 @@ import { PIPELINE_NAMESPACE } from '../shared/metrics-contract.ts';
 export type FunctionName =
   'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery' | 'infraApi';
 export type TableName = 'runs' | 'sensorData' | 'idempotency' | 'deployments';
-export type QueueName = 'measurements';
+export type QueueName = 'measurements' | 'reports';
 export type HttpMethod = 'GET' | 'POST';
 
 /**
@@ -118,13 +118,15 @@ const functions: Record<FunctionName, FunctionSpec> = {
       RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    // sensorData: a run's report is built as it ends (shared/report-builder.ts).
-    tables: { runs: 'readWrite', sensorData: 'read' },
-    queues: {},
+    // sensorData: a download reads reports only; a run's report is built by the sweeper, asked
+    // for on the reports queue as the run ends (shared/report-requests.ts).
+    tables: { runs: 'readWrite' },
+    queues: { reports: 'send' },
   },
   runSweeper: {
     entry: 'services/run-sweeper/handler.ts',
-    description: 'Marks overdue runs TIMEOUT and builds the reports of ended runs',
+    description:
+      'Marks overdue runs TIMEOUT and builds the reports of ended runs, when due and when asked',
     memoryMb: 256,
     // A minute to wait for the deadlines that pass before the next sweep, and time to build
     // their reports after (services/run-sweeper/app.ts).
@@ -163,14 +165,12 @@ const functions: Record<FunctionName, FunctionSpec> = {
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
       IDEMPOTENCY_TTL_SECONDS: '86400',
-      // Read to rebuild the report of a run that ended before a batch of it was stored.
-      RUN_GRACE_SECONDS: '120',
-      RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    // A batch stored after its run ended has the run's report rebuilt: it reads the run's packs.
-    tables: { sensorData: 'readAndWrite', idempotency: 'idempotency', runs: 'readWrite' },
-    queues: {},
+    // runs: which runs have ended, and their late readings counted; a batch that may complete
+    // an ended run's report asks for it on the reports queue.
+    tables: { sensorData: 'write', idempotency: 'idempotency', runs: 'readWrite' },
+    queues: { reports: 'send' },
   },
   sensorQuery: {
     entry: 'services/sensor-query/handler.ts',
@@ -306,6 +306,22 @@ const queues: Record<QueueName, QueueSpec> = {
       // readings/s) but starved everything else: in the chaos soak consumer invocations took
       // 2.9 s on average against its 3 s timeout, and most messages went to the DLQ.
       maxConcurrency: 5,
+    },
+  },
+  // Report builds asked for as a run ends or its late readings land (shared/report-requests.ts).
+  reports: {
+    env: 'REPORT_QUEUE_URL',
+    visibilityTimeoutSeconds: 6 * functions.runSweeper.timeoutSeconds,
+    // A request older than a day is moot: the sweeper builds every due report on its schedule.
+    retentionSeconds: 24 * 3600,
+    maxReceiveCount: 3,
+    deadLetterRetentionSeconds: 14 * 24 * 3600,
+    consumer: {
+      function: 'runSweeper',
+      batchSize: 10,
+      // At once: the report is wanted within seconds of the run's end.
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 2,
     },
   },
 };

@@ -18,7 +18,7 @@ const footprint = (synth: typeof lambdas) =>
   idleFootprint(synth.template.toJSON() as Parameters<typeof idleFootprint>[0]);
 
 describe('idle cost', () => {
-  it('counts what idles: alarms, the load balancer, its addresses and the task, the secret', () => {
+  it('counts what idles: alarms, the load balancer, its addresses and the task, the secret, the queues polled', () => {
     expect(footprint(lambdas)).toEqual({
       // Errors and throttles of each of the six functions, and four of the pipeline.
       alarms: 16,
@@ -26,6 +26,8 @@ describe('idle cost', () => {
       grafanaTask: undefined,
       loadBalancers: 0,
       secrets: 0,
+      // The measurement queue's consumer and the reports queue's.
+      queueMappings: 2,
     });
     // Two public subnets for the load balancer, one public address for the task.
     expect(footprint(full)).toEqual({
@@ -34,6 +36,7 @@ describe('idle cost', () => {
       grafanaTask: { vcpu: 0.5, memoryGb: 1 },
       loadBalancers: 1,
       secrets: 1,
+      queueMappings: 2,
     });
   });
 

@@ -21,6 +21,8 @@ export interface IdleFootprint {
   grafanaTask?: { vcpu: number; memoryGb: number };
   loadBalancers: number;
   secrets: number;
+  /** SQS event-source mappings: each one's pollers long-poll its queue, traffic or not. */
+  queueMappings: number;
 }
 
 interface Template {
@@ -51,6 +53,7 @@ export const idleFootprint = (template: Template): IdleFootprint => {
       : undefined,
     loadBalancers: balancers.length,
     secrets: ofType('AWS::SecretsManager::Secret').length,
+    queueMappings: ofType('AWS::Lambda::EventSourceMapping').length,
   };
 };
 
@@ -96,7 +99,7 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
     gbSeconds * prices.lambdaArmPerGbSecond +
     (sweeps * IDLE_USAGE.sweeperReadUnits * prices.dynamoDbPerMillionReadUnits) / 1e6 +
     ((sweeps * IDLE_USAGE.sweeperLogBytes) / 1024 ** 3) * prices.logsPerGbIngested;
-  const polls = minutes * IDLE_USAGE.sqsPollsPerMinute;
+  const polls = minutes * IDLE_USAGE.sqsPollsPerMinute * footprint.queueMappings;
   const metrics = IDLE_USAGE.sweeperMetrics.length;
   const lines: IdleCostLine[] = [
     {
@@ -110,8 +113,8 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
       usd: metrics * prices.customMetricPerMonth,
     },
     {
-      item: "the event-source mapping's long polls",
-      arithmetic: `${IDLE_USAGE.sqsPollsPerMinute}/min × ${count(minutes)} min = ${count(polls)} requests × $${prices.sqsPerMillionRequests}/M`,
+      item: `the ${footprint.queueMappings} event-source mappings' long polls`,
+      arithmetic: `${footprint.queueMappings} × ${IDLE_USAGE.sqsPollsPerMinute}/min × ${count(minutes)} min = ${count(polls)} requests × $${prices.sqsPerMillionRequests}/M`,
       usd: (polls * prices.sqsPerMillionRequests) / 1e6,
     },
     {

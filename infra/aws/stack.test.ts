@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import {
   functionNames,
+  queueNames,
   routeKey,
   tableNames,
   topology,
@@ -222,16 +223,16 @@ describe('measurement queue', () => {
     });
   });
 
-  it('both queues refuse requests without TLS', () => {
+  it('every queue and its dead-letter queue refuse requests without TLS', () => {
     const policies = resourcesOfType(synth.template, 'AWS::SQS::QueuePolicy');
-    expect(Object.keys(policies)).toHaveLength(2);
+    expect(Object.keys(policies)).toHaveLength(2 * queueNames.length);
     for (const policy of Object.values(policies)) {
       expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
     }
   });
 
   it('feeds the consumer with partial batch responses and the topology batching', () => {
-    synth.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    synth.template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueNames.length);
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId(spec.consumer.function) },
       EventSourceArn: {
@@ -242,6 +243,26 @@ describe('measurement queue', () => {
       MaximumBatchingWindowInSeconds: spec.consumer.maxBatchingWindowSeconds,
       ScalingConfig: { MaximumConcurrency: spec.consumer.maxConcurrency },
     });
+  });
+});
+
+describe('report queue', () => {
+  const reports = topology.queues.reports;
+
+  it("feeds the sweeper the run API's and the consumer's report requests at once", () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(reports.consumer.function) },
+      EventSourceArn: {
+        'Fn::GetAtt': [logicalId(synth, synth.stack.queues.reports.queue), 'Arn'],
+      },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: reports.consumer.batchSize,
+      MaximumBatchingWindowInSeconds: 0,
+      ScalingConfig: { MaximumConcurrency: reports.consumer.maxConcurrency },
+    });
+    for (const producer of ['runApi', 'ingestConsumer'] as const) {
+      expect(topology.functions[producer].queues).toEqual({ reports: 'send' });
+    }
   });
 });
 

@@ -103,8 +103,12 @@ export class IotPlaygroundStack extends Stack {
     ) as Record<FunctionName, lambda.IFunction>;
 
     for (const name of queueNames) {
-      const consumer = topology.queues[name].consumer.function;
-      queues[name].connectConsumer(this.functions[consumer].fn, settings.throughput.consumer);
+      const { consumer } = topology.queues[name];
+      // The measurement queue's mapping is sized per stage (infra/throughput.ts); others as declared.
+      queues[name].connectConsumer(
+        this.functions[consumer.function].fn,
+        name === 'measurements' ? settings.throughput.consumer : consumer,
+      );
     }
 
     for (const schedule of topology.schedules) {

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { routeKey, topology } from '#infra/topology.ts';
 import { newRunId } from '#shared/run-id.ts';
-import { createDocumentClient } from '#shared/aws-clients.ts';
+import { createDocumentClient, createSqsClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
@@ -32,8 +32,7 @@ import { createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
-import { DynamoRunTally } from '#shared/run-tally.ts';
-import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
+import { SqsReportRequests } from '#shared/report-requests.ts';
 import {
   MAX_RUN_BODY_BYTES,
   parseFinishCommand,
@@ -188,9 +187,6 @@ export const makeHandler = (deps: RunApiDeps) =>
     }
   });
 
-/** Time a finish or interrupt spends building a report before it leaves the rest to the sweeper. */
-export const REPORT_BUILD_BUDGET_MS = 3_000;
-
 export const defaultDeps = (): RunApiDeps => {
   const documents = createDocumentClient();
   const table = requireEnv(topology.tables.runs.env);
@@ -208,20 +204,9 @@ export const defaultDeps = (): RunApiDeps => {
     // Time-ordered: the Sensors dashboard lists runs newest first by their ids.
     newId: () => newRunId(),
     adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
-    buildReport: budgetedReportBuilder(
-      {
-        runs: store,
-        reports,
-        readings: new DynamoRunReadings(
-          (command) => documents.send(command),
-          requireEnv(topology.tables.sensorData.env),
-        ),
-        tally: new DynamoRunTally(documents, table),
-        now: Date.now,
-        retentionDays: settings.retentionDays,
-        graceMs: settings.graceMs,
-      },
-      REPORT_BUILD_BUDGET_MS,
+    reportRequests: new SqsReportRequests(
+      createSqsClient(),
+      requireEnv(topology.queues.reports.env),
       logger,
     ),
   };

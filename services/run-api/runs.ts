@@ -7,6 +7,7 @@ import { mayActOnRun, type RunActor } from '#shared/identity.ts';
 import { runDashboardUrl } from '#shared/grafana.ts';
 import { effectiveStatus, type Run } from '#shared/run.ts';
 import { acceptanceClosesAt } from '#shared/run-report.ts';
+import type { ReportRequests } from '#shared/report-requests.ts';
 import type { RunStore, SlotLease } from '#shared/run-store.ts';
 import type { FinishCommand, StartCommand } from './requests.ts';
 
@@ -26,10 +27,10 @@ export interface RunDeps {
   now: () => number;
   newId: () => string;
   /**
-   * Builds an ended run's report (shared/report-builder.ts) in the request that ended it, so a
-   * download has it at once; never fails the request (a failed build is left to the sweeper).
+   * Asks for an ended run's report to be built now (shared/report-requests.ts), so a download
+   * has it within seconds; never fails the request (a lost request is left to the sweeper).
    */
-  buildReport?: (runId: string) => Promise<void>;
+  reportRequests?: ReportRequests;
 }
 
 /** When the report of a run ending at `at` is built again, to be final (acceptanceClosesAt). */
@@ -198,7 +199,7 @@ export const finishRun = async (
     throw new ConflictError(`Run ${id} is not running (status ${status})`, { status });
   }
   await store.releaseSlot(ended.slot, ended.id);
-  await deps.buildReport?.(ended.id);
+  await deps.reportRequests?.request(ended.id);
   return toView(ended, at, settings);
 };
 
@@ -227,7 +228,7 @@ export const interruptAll = async (deps: RunDeps): Promise<InterruptReport> => {
       );
       if (result) {
         await store.releaseSlot(result.slot, result.id);
-        await deps.buildReport?.(result.id);
+        await deps.reportRequests?.request(result.id);
       }
       return result !== undefined;
     }),
