@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { deployJobName } from '#infra/checks/promotion/gate.ts';
-import { CDK_QUALIFIERS } from './stage-config.ts';
+import { CDK_QUALIFIERS, CONTEXT_KEYS } from './stage-config.ts';
 
 const WORKFLOWS = path.join(REPO_ROOT, '.github/workflows');
 const workflow = (name: string) => readFileSync(path.join(WORKFLOWS, name), 'utf8');
@@ -244,6 +244,18 @@ describe('deploy.yml', () => {
     expect(indexOf(all, /The assembly the plan job diffed/)).toBeLessThan(deployStep);
     expect(all[deployStep]!.text).toContain('cdk --app cdk.out');
     expect(all[deployStep]!.text).not.toMatch(/ -c /);
+  });
+
+  it('synthesizes with every setting the app reads, from the environment', () => {
+    const synth = steps(plan!).find((step) => /^Synthesize$/.test(step.name))!;
+    // `destroying` is npm run destroy's alone.
+    for (const key of CONTEXT_KEYS.filter((k) => k !== 'destroying')) {
+      expect(synth.text, key).toMatch(new RegExp(`-c "${key}=\\$[A-Z_]+"`));
+    }
+    // The infrastructure panel only where the stage asks for it, on this repository.
+    expect(synth.text).toContain(
+      "INFRA_PANEL_REPOSITORY: ${{ vars.INFRA_PANEL == 'true' && github.repository || '' }}",
+    );
   });
 
   it('checks the plan role against AWS_REGION before synthesizing', () => {
