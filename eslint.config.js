@@ -28,11 +28,16 @@ const MODULES = [
   'infra/local/sqs',
   'shared/dashboard-model',
 ];
-/** The product: what is deployed or describes the deployment. It imports no stand-in. */
+/**
+ * The product: what is deployed or describes the deployment, and the operators' tools that judge
+ * or call a deployment (the checks, the smoke test, admin calls). It imports no stand-in. (The
+ * redrive tool serves the local stack too, by its local endpoints: it is not in this list.)
+ */
 const PRODUCT = [
   /^services\//,
   /^shared\//,
   /^infra\/aws\//,
+  /^infra\/(checks|smoke|admin)\//,
   /^infra\/[^/]+\.ts$/,
   /^dashboards\//,
 ];
