@@ -36,7 +36,6 @@ export const PIPELINE_EMITTERS: Record<PipelineMetricName, FunctionName> = {
   [PipelineMetric.rejected]: 'ingest',
   [PipelineMetric.messagesEnqueued]: 'ingest',
   [PipelineMetric.stored]: 'ingestConsumer',
-  [PipelineMetric.duplicatesSkipped]: 'ingestConsumer',
   [PipelineMetric.endToEndLag]: 'ingestConsumer',
   [PipelineMetric.batchSize]: 'ingestConsumer',
   [PipelineMetric.recordFailures]: 'ingestConsumer',
@@ -162,9 +161,8 @@ export const pipelineDashboard = () =>
             ],
             'ms',
           ),
-          timeseries('Stored, duplicates skipped, parked', { w: 12, h: 7 }, [
+          timeseries('Stored and parked', { w: 12, h: 7 }, [
             pipeline('s', PipelineMetric.stored, 'Sum', 'Stored'),
-            pipeline('d', PipelineMetric.duplicatesSkipped, 'Sum', 'Duplicates skipped'),
             pipeline('p', PipelineMetric.parked, 'Sum', 'Parked'),
           ]),
           timeseries('Record failures and write retries', { w: 12, h: 7 }, [

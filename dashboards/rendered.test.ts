@@ -146,7 +146,6 @@ const recordedStage = () => {
     for (const metricName of Object.values(PipelineMetric)) {
       const service =
         metricName === PipelineMetric.stored ||
-        metricName === PipelineMetric.duplicatesSkipped ||
         metricName === PipelineMetric.endToEndLag ||
         metricName === PipelineMetric.batchSize ||
         metricName === PipelineMetric.recordFailures ||

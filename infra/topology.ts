@@ -164,12 +164,12 @@ const functions: Record<FunctionName, FunctionSpec> = {
     service: 'ingest-consumer',
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
-      IDEMPOTENCY_TTL_SECONDS: '86400',
       POWERTOOLS_LOG_LEVEL,
     },
-    // runs: which runs have ended, and their late readings counted; a batch that may complete
-    // an ended run's report asks for it on the reports queue.
-    tables: { sensorData: 'write', idempotency: 'idempotency', runs: 'readWrite' },
+    // No idempotency record: a redelivered or retried message overwrites its own packs
+    // (services/ingest-consumer/app.ts). runs: which runs have ended, and their late readings
+    // counted; a batch that may complete an ended run's report asks for it on the reports queue.
+    tables: { sensorData: 'write', runs: 'readWrite' },
     queues: { reports: 'send' },
   },
   sensorQuery: {

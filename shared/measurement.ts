@@ -113,11 +113,6 @@ export interface QueueMessage {
   user: string;
   /** ISO instant the edge accepted the request; end-to-end lag is measured from it. */
   acceptedAt: string;
-  /**
-   * The request carried an Idempotency-Key: a re-send of it reuses this message's batch id, with
-   * timestamps the server assigns anew (absent without a key: a re-send is a new request).
-   */
-  keyed?: true;
   measurements: QueueMeasurement[];
 }
 

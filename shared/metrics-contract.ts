@@ -34,8 +34,6 @@ export const PipelineMetric = {
   messagesEnqueued: 'MessagesEnqueued',
   /** Measurements written to the table. */
   stored: 'MeasurementsStored',
-  /** Records skipped because the idempotency layer had already processed them. */
-  duplicatesSkipped: 'DuplicatesSkipped',
   /** Milliseconds from acceptance at the edge to storage. */
   endToEndLag: 'EndToEndLagMs',
   /** SQS records per consumer invocation. */

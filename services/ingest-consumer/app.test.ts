@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -27,8 +26,8 @@ const ACCEPTED_AT = new Date(Date.now() - 1_500).toISOString();
 
 const {
   db,
-  tables: { sensorData: sensorTable, idempotency: idempotencyTable, runs: runsTable },
-} = useTestTables('sensorData', 'idempotency', 'runs');
+  tables: { sensorData: sensorTable, runs: runsTable },
+} = useTestTables('sensorData', 'runs');
 let emf: EmfCapture;
 
 beforeEach(() => {
@@ -57,13 +56,9 @@ const message = (
   ...overrides,
 });
 
-/**
- * The readings as the edge sends those it timestamped itself: server ids, the acceptance time;
- * `keyed` when the request carried an Idempotency-Key (the default here).
- */
-const serverTimestamped = (m: QueueMessage, keyed = true): QueueMessage => ({
+/** The readings as the edge sends those it timestamped itself: server ids, the acceptance time. */
+const serverTimestamped = (m: QueueMessage): QueueMessage => ({
   ...m,
-  ...(keyed ? { keyed: true as const } : {}),
   measurements: m.measurements.map((reading, i) => ({
     ...reading,
     timestamp: m.acceptedAt,
@@ -128,15 +123,10 @@ const consumer = (
         { sleep: async () => undefined, random: () => 0.5 },
       ),
     ),
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: idempotencyTable,
-      awsSdkV3Client: client,
-    }),
     lateStores: (lateStores ?? ((store) => store))(
       new DynamoReportStore(db.documents(client), runsTable),
     ),
     ...(requestReport === undefined ? {} : { reportRequests: { request: requestReport } }),
-    idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
   });
@@ -227,34 +217,21 @@ describe('ingest consumer', () => {
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.batchSize)).toEqual([2]);
   });
 
-  it('skips a redelivered server-timestamped record through idempotency: no second write', async () => {
+  it('rewrites a redelivered or retried server-timestamped record onto the same packs, with no record', async () => {
     const { handler, counts } = consumer();
     const runId = randomUUID();
+    // The timestamps travel in the body, and an Idempotency-Key's retry rebuilds the same body
+    // at the same accepted time: a redelivery or a retry carries the same ones.
     const body = serverTimestamped(message(runId, 10));
     await handler(sqsEvent(record(body)), lambdaContext());
-    counts.clear();
-    emf.clear();
-
-    // SQS redelivers the same body (a new messageId when it is a re-send of the request).
-    const again = await handler(sqsEvent(record(body), record(body)), lambdaContext());
-    expect(again).toEqual({ batchItemFailures: [] });
-    expect(counts.get('BatchWriteItemCommand')).toBeUndefined();
-    expect(await rowsOf(runId)).toHaveLength(10);
-    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.duplicatesSkipped)).toEqual([2]);
-    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([0]);
-    expect(emf.blobs(SENSOR_NAMESPACE)).toEqual([]);
-  });
-
-  it('rewrites a redelivered server-timestamped record of a request without a key onto the same rows, with no record', async () => {
-    const { handler, counts } = consumer();
-    const runId = randomUUID();
-    // The timestamps travel in the body: a redelivery carries the same ones.
-    const body = serverTimestamped(message(runId, 10), false);
-    await handler(sqsEvent(record(body)), lambdaContext());
+    const packs = await packsStored(`${runId}`);
     await handler(sqsEvent(record(body), record(body)), lambdaContext());
     expect(await rowsOf(runId)).toHaveLength(10);
+    expect(await packsStored(`${runId}`)).toEqual(packs);
     expect(counts.get('PutItemCommand')).toBeUndefined();
     expect(counts.get('UpdateItemCommand')).toBeUndefined();
+    // What a record would have protected: the pipeline's own count of the second delivery.
+    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([10, 20]);
   });
 
   it('rewrites a redelivered client-timestamped record onto the same rows, with no record', async () => {
@@ -414,7 +391,7 @@ describe('ingest consumer', () => {
     expect(pipeline?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });
 
-  it('costs one BatchWriteItem for 10 client-timestamped readings (and a read of the run per batch), two idempotency writes more for server-timestamped ones of a keyed request', async () => {
+  it('costs one BatchWriteItem for 10 readings and a read of the run per batch, whoever timestamped them', async () => {
     const client = consumer();
     await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
     expect(Object.fromEntries(client.counts)).toEqual({
@@ -430,8 +407,6 @@ describe('ingest consumer', () => {
     expect(Object.fromEntries(server.counts)).toEqual({
       BatchWriteItemCommand: 1,
       BatchGetItemCommand: 1,
-      PutItemCommand: 1,
-      UpdateItemCommand: 1,
     });
   });
 });

@@ -1,12 +1,16 @@
 /**
- * The SQS batch consumer: each record is a QueueMessage; its readings are written under
- * Powertools idempotency keyed on the message's batchId, inside Powertools BatchProcessor with
- * partial batch responses. A record that fails is reported in `batchItemFailures` and redelivered.
+ * The SQS batch consumer: each record is a QueueMessage whose readings are written as packs,
+ * inside Powertools BatchProcessor with partial batch responses. A record that fails is
+ * reported in `batchItemFailures` and redelivered.
+ *
+ * It keeps no idempotency record: a message is packed the same way at every delivery (its batch
+ * id and every reading's timestamp are fixed at the edge, an Idempotency-Key's retry rebuilding
+ * the same messages at the same accepted time), so a redelivery or a retry overwrites its own
+ * packs, and readers hand each reading out once (shared/reading-pack.ts). What a record would
+ * have protected is the pipeline's own counts: a redelivered message is counted again in
+ * MeasurementsStored and the sensor metrics; queries and run reports stay exact.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -47,46 +51,21 @@ export interface ConsumerDeps {
   lateStores: LateStoreSignal;
   /** Asks for such a run's report to be rebuilt now (never throws; else the sweeper does). */
   reportRequests?: ReportRequests;
-  idempotencyStore: BasePersistenceLayer;
-  idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
   retentionDays: number;
   now: () => number;
 }
 
-/** What a processed record leaves in the idempotency table (and returns on a replay). */
+/** What storing a message did. */
 interface StoredAnswer {
-  batchId: string;
   stored: number;
   /** Reading keys the table refused for good and that were parked instead. */
   parked: string[];
 }
 
-/** Powertools key prefix; fixed so keys survive a function rename or redeploy. */
-const IDEMPOTENCY_KEY_PREFIX = 'ingest-consumer';
-
-/**
- * Whether a message needs its idempotency record. Rows are keyed by a reading's identity, so a
- * redelivered or re-sent message whose readings carry the client's timestamps lands on the same
- * rows by itself: a record would cost two writes per message (at one reading per request, as
- * much as the reading) to protect only the pipeline's counts. A redelivered message whose
- * timestamps the server assigned carries them too (the edge wrote them into the body), so it
- * lands on its own rows as well. What only the record catches is a *re-sent request* with an
- * Idempotency-Key: after a partial 503 its retry reuses the batch ids but gets new server
- * timestamps (server id `@…`), and only the batch id tells that message from new readings (the
- * e2e test of that retry stores them twice without the record). Without a key a re-send has new
- * batch ids anyway, which no record could recognise.
- */
-export const needsIdempotencyRecord = (
-  message: Pick<QueueMessage, 'keyed' | 'measurements'>,
-): boolean =>
-  message.keyed === true && message.measurements.some((m) => m.id?.startsWith('@') === true);
-const REPLAYED = '__replayed';
-
 /** Counters of one invocation; records only add to them, so parallel records don't interfere. */
 interface Tally {
   stored: number;
-  duplicates: number;
   failures: number;
   writeRetries: number;
   parked: number;
@@ -96,15 +75,6 @@ interface Tally {
 
 export const makeHandler = (deps: ConsumerDeps) => {
   const { logger, pipelineMetrics, sensorMetrics } = deps;
-
-  const idempotency = new IdempotencyConfig({
-    // The function below takes the parsed message; its batchId is the key (assigned at the edge,
-    // stable across redeliveries and across re-sends with one Idempotency-Key).
-    eventKeyJmesPath: 'batchId',
-    throwOnNoIdempotencyKey: true,
-    expiresAfterSeconds: deps.idempotencyTtlSeconds,
-    responseHook: (response) => ({ ...(response as Record<string, never>), [REPLAYED]: true }),
-  });
 
   const storeMessage = async (
     message: QueueMessage,
@@ -132,18 +102,12 @@ export const makeHandler = (deps: ConsumerDeps) => {
       }
     }
     const readings = packs.reduce((sum, pack) => sum + pack.values.length, 0);
-    return { batchId: message.batchId, stored: readings - parked.length, parked };
+    return { stored: readings - parked.length, parked };
   };
-  const storeOnce = makeIdempotent(storeMessage, {
-    persistenceStore: deps.idempotencyStore,
-    config: idempotency,
-    keyPrefix: IDEMPOTENCY_KEY_PREFIX,
-  });
 
   const publish = (recordCount: number, tally: Tally): void => {
     pipelineMetrics.addMetric(PipelineMetric.batchSize, MetricUnit.Count, recordCount);
     pipelineMetrics.addMetric(PipelineMetric.stored, MetricUnit.Count, tally.stored);
-    pipelineMetrics.addMetric(PipelineMetric.duplicatesSkipped, MetricUnit.Count, tally.duplicates);
     pipelineMetrics.addMetric(PipelineMetric.recordFailures, MetricUnit.Count, tally.failures);
     pipelineMetrics.addMetric(PipelineMetric.writeRetries, MetricUnit.Count, tally.writeRetries);
     pipelineMetrics.addMetric(PipelineMetric.parked, MetricUnit.Count, tally.parked);
@@ -204,12 +168,10 @@ export const makeHandler = (deps: ConsumerDeps) => {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     beginInvocation(logger, context);
-    idempotency.registerLambdaContext(context);
     pipelineMetrics.captureColdStartMetric();
 
     const tally: Tally = {
       stored: 0,
-      duplicates: 0,
       failures: 0,
       writeRetries: 0,
       parked: 0,
@@ -229,19 +191,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       try {
         const message = parseQueueMessage(record.body);
-        const answer = (
-          needsIdempotencyRecord(message)
-            ? await storeOnce(message, write)
-            : await storeMessage(message, write)
-        ) as StoredAnswer & { [REPLAYED]?: true };
-        if (answer[REPLAYED]) {
-          tally.duplicates++;
-          logger.info('Duplicate delivery skipped', {
-            messageId: record.messageId,
-            batchId: message.batchId,
-          });
-          return;
-        }
+        const answer = await storeMessage(message, write);
         tally.stored += answer.stored;
         tally.parked += answer.parked.length;
         const run = storedByRun.get(message.runId) ?? { ids: [], readings: 0 };
@@ -277,7 +227,6 @@ export const makeHandler = (deps: ConsumerDeps) => {
       logger.info('Batch processed', {
         records: event.Records.length,
         stored: tally.stored,
-        duplicates: tally.duplicates,
         failures: tally.failures,
         writeRetries: tally.writeRetries,
         parked: tally.parked,
@@ -289,8 +238,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
 
 /** Production dependencies, built once per container from the environment. */
 export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps => {
-  const dynamo = createDynamoDbClient();
-  const documents = createDocumentClient(dynamo);
+  const documents = createDocumentClient(createDynamoDbClient());
   const logger = createLogger();
   const sensorTable = requireEnv(topology.tables.sensorData.env, env);
   return {
@@ -310,16 +258,6 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
       createSqsClient(),
       requireEnv(topology.queues.reports.env, env),
       logger,
-    ),
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: requireEnv(topology.tables.idempotency.env, env),
-      awsSdkV3Client: dynamo,
-    }),
-    idempotencyTtlSeconds: intEnv(
-      'IDEMPOTENCY_TTL_SECONDS',
-      86_400,
-      { min: 60, max: 30 * 86_400 },
-      env,
     ),
     retentionDays: intEnv('MEASUREMENT_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
     now: () => Date.now(),

@@ -30,8 +30,6 @@ const message: QueueMessage = {
 describe('parseQueueMessage', () => {
   it('reads back what the edge wrote', () => {
     expect(parseQueueMessage(JSON.stringify(message))).toEqual(message);
-    const keyed = { ...message, keyed: true as const };
-    expect(parseQueueMessage(JSON.stringify(keyed))).toEqual(keyed);
   });
 
   it.each([
@@ -42,7 +40,6 @@ describe('parseQueueMessage', () => {
     ['a malformed batchId', JSON.stringify({ ...message, batchId: 'x' })],
     ['a malformed runId', JSON.stringify({ ...message, runId: 'run-1' })],
     ['an empty user', JSON.stringify({ ...message, user: '' })],
-    ['a keyed flag that is not true', JSON.stringify({ ...message, keyed: 'yes' })],
     [
       'a non-canonical acceptedAt',
       JSON.stringify({ ...message, acceptedAt: '2030-01-01T12:00:00Z' }),

@@ -56,7 +56,7 @@ export const parseQueueMessage = (body: string): QueueMessage => {
     throw new InvalidMessageError('body is not JSON');
   }
   if (!isObject(value)) throw new InvalidMessageError('body is not an object');
-  const { v, batchId, runId, user, acceptedAt, keyed, measurements } = value;
+  const { v, batchId, runId, user, acceptedAt, measurements } = value;
   if (v !== QUEUE_MESSAGE_VERSION)
     throw new InvalidMessageError(`unsupported version ${String(v)}`);
   if (typeof batchId !== 'string' || !BATCH_ID.test(batchId))
@@ -66,7 +66,6 @@ export const parseQueueMessage = (body: string): QueueMessage => {
     throw new InvalidMessageError('user');
   }
   if (!isTimestamp(acceptedAt)) throw new InvalidMessageError('acceptedAt');
-  if (keyed !== undefined && keyed !== true) throw new InvalidMessageError('keyed');
   if (
     !Array.isArray(measurements) ||
     measurements.length === 0 ||
@@ -80,7 +79,6 @@ export const parseQueueMessage = (body: string): QueueMessage => {
     runId,
     user,
     acceptedAt,
-    ...(keyed ? { keyed } : {}),
     measurements: measurements.map(parseMeasurement),
   };
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KeyRecordStore } from './key-records.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_MESSAGE_BYTES, MEASUREMENT_LIMITS, type QueueMessage } from '#shared/measurement.ts';
@@ -49,15 +50,15 @@ class FakeRuns implements RunReader {
 
 /** A persistence layer for requests without Idempotency-Key: any use of it fails the test. */
 const unusedIdempotencyStore = () =>
-  new DynamoDBPersistenceLayer({
-    tableName: 'unused',
-    clientConfig: {
+  new KeyRecordStore(
+    new DynamoDBClient({
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
-    },
-  });
+    }),
+    'unused',
+  );
 
 let tagCounter = 0;
 const deps = (overrides: Partial<IngestDeps> = {}) => {
@@ -147,7 +148,6 @@ describe('ingest handler (in-memory adapters)', () => {
     );
     expect(json(result)).toEqual({ accepted: 2, runId });
     expect(queue.messages[0]?.user).toBe('anonymous');
-    expect(queue.messages[0]?.keyed).toBeUndefined();
     expect(queue.messages[0]?.measurements.map((m) => m.type)).toEqual(['temperature', 'humidity']);
   });
 
@@ -425,19 +425,23 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     tables: { idempotency: table },
   } = useTestTables('idempotency');
 
+  /** The edge on dynalite's idempotency table, its clock moved by `clock.now`. */
   const withIdempotency = () => {
     const client = db.client();
     const counts = countCommands(client);
+    const clock = { now: NOW };
     const setup = deps({
-      idempotencyStore: new DynamoDBPersistenceLayer({ tableName: table, awsSdkV3Client: client }),
+      idempotencyStore: new KeyRecordStore(client, table),
+      now: () => clock.now,
     });
-    return { ...setup, counts };
+    return { ...setup, counts, clock };
   };
 
-  it('answers a retried request with the first answer and enqueues nothing new', async () => {
-    const { handler, queue, runs } = withIdempotency();
+  it('answers a retried request with the first answer and sends its very messages again, counted once', async () => {
+    const { handler, queue, runs, tally, clock } = withIdempotency();
     const runId = runs.add();
     const key = randomUUID();
+    // One reading the server timestamps, one the client does.
     const body = { measurements: [reading(0), { sensorId: 's', type: 'pressure', reading: 990 }] };
     const first = await handler(
       post(body, { 'x-run-id': runId, 'idempotency-key': key }),
@@ -445,9 +449,10 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     );
     expect(first.statusCode).toBe(202);
     expect(queue.messages.map((m) => m.batchId)).toEqual([`${requestTagForKey(runId, key)}.0`]);
-    // Keyed: a re-send reuses the batch id, so the consumer keeps a record for its server times.
-    expect(queue.messages.map((m) => m.keyed)).toEqual([true]);
+    const [sent] = queue.calls;
 
+    // Later, when the server would give the second reading another time.
+    clock.now += 30_000;
     const second = await handler(
       post(body, { 'x-run-id': runId, 'idempotency-key': key }),
       lambdaContext(),
@@ -455,7 +460,11 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     expect(second.statusCode).toBe(202);
     expect(second.body).toBe(first.body);
     expect(second.headers?.['idempotent-replayed']).toBe('true');
-    expect(queue.calls).toHaveLength(1);
+    // The first attempt may have died before sending: the same messages go again, byte for
+    // byte (same batch ids, same accepted time, same server timestamp), onto the same packs.
+    expect(queue.calls).toHaveLength(2);
+    expect(queue.calls[1]!.map((e) => e.body)).toEqual(sent!.map((e) => e.body));
+    expect(tally.counts.get(runId)).toBe(2);
   });
 
   it('refuses the same key with a different body with 422', async () => {
@@ -495,8 +504,8 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     expect(new Set(ids)).toEqual(new Set([`${requestTagForKey(runId, key)}.0`]));
   });
 
-  it('answers 409 to a duplicate that arrives while the first is still in progress', async () => {
-    const { handler, queue, runs } = withIdempotency();
+  it('answers a duplicate that arrives while the first is still in progress as a replay: the same messages, counted once', async () => {
+    const { handler, queue, runs, tally } = withIdempotency();
     const runId = runs.add();
     const key = randomUUID();
     let release = () => undefined as void;
@@ -507,21 +516,22 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
       post(reading(), { 'x-run-id': runId, 'idempotency-key': key }),
       lambdaContext(),
     );
-    // Wait until the first request is inside the queue call (its in-progress record is written).
+    // Wait until the first request is inside the queue call (its key record is written).
     for (let i = 0; i < 200 && queue.calls.length === 0; i++)
       await new Promise((r) => setTimeout(r, 5));
     expect(queue.calls).toHaveLength(1);
-    // Released shortly in any case, so a duplicate wrongly let through fails fast instead of hanging.
-    const timer = setTimeout(release, 200);
-    const duplicate = await handler(
+    const duplicate = handler(
       post(reading(), { 'x-run-id': runId, 'idempotency-key': key }),
       lambdaContext(),
     );
+    for (let i = 0; i < 200 && queue.calls.length === 1; i++)
+      await new Promise((r) => setTimeout(r, 5));
     release();
-    clearTimeout(timer);
-    expect(duplicate.statusCode).toBe(409);
+    expect((await duplicate).statusCode).toBe(202);
+    expect((await duplicate).headers?.['idempotent-replayed']).toBe('true');
     expect((await first).statusCode).toBe(202);
-    expect(queue.calls).toHaveLength(1);
+    expect(queue.calls[1]!.map((e) => e.body)).toEqual(queue.calls[0]!.map((e) => e.body));
+    expect(tally.counts.get(runId)).toBe(1);
   });
 
   it('keeps keys of different runs apart', async () => {
@@ -541,16 +551,17 @@ describe('ingest handler with Idempotency-Key (idempotency table in dynalite)', 
     expect(queue.calls).toHaveLength(2);
   });
 
-  it('costs two idempotency writes on the first request and one read-or-write on a replay', async () => {
+  it('costs one idempotency write on the first request and one refused write on a replay', async () => {
     const { handler, runs, counts } = withIdempotency();
     const runId = runs.add();
     const key = randomUUID();
     await handler(post(reading(), { 'x-run-id': runId, 'idempotency-key': key }), lambdaContext());
-    expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 1, UpdateItemCommand: 1 });
+    // Powertools' flow, in one write: the record is complete when first written (key-records.ts).
+    expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 1 });
     counts.clear();
     await handler(post(reading(), { 'x-run-id': runId, 'idempotency-key': key }), lambdaContext());
     // A conditional put that fails; dynalite does not return the old item with it, so Powertools
-    // reads it (on DynamoDB, ReturnValuesOnConditionCheckFailure saves that GetItem).
+    // reads it (on DynamoDB, ReturnValuesOnConditionCheckFailure: ALL_OLD saves that GetItem).
     expect(Object.fromEntries(counts)).toEqual({ PutItemCommand: 1, GetItemCommand: 1 });
   });
 });

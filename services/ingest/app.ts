@@ -10,7 +10,6 @@ import {
   IdempotencyValidationError,
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -42,11 +41,13 @@ import { topology } from '#infra/topology.ts';
 import { groupForSend, packMessages, toQueueMeasurements } from './packing.ts';
 import {
   DEFAULT_SEND_RETRY,
+  PartlyEnqueuedError,
   sendAll,
   SqsMeasurementQueue,
   type MeasurementQueue,
   type SendRetryPolicy,
 } from './queue.ts';
+import { KeyRecordStore, type KeyedRequest, type KeyRecordAnswer } from './key-records.ts';
 import { CachedRunReader, DEFAULT_RUN_CACHE, type RunReader } from './runs.ts';
 import { parseIngestBody, type ParsedIngest } from './validation.ts';
 
@@ -57,7 +58,7 @@ export interface IngestDeps {
   /** The run's accepted count, which tells the run reports when they are final. */
   tally: RunTally;
   queue: MeasurementQueue;
-  /** Where Idempotency-Key answers are kept (the idempotency table in AWS). */
+  /** Where Idempotency-Key records are kept (the idempotency table in AWS; key-records.ts). */
   idempotencyStore: BasePersistenceLayer;
   idempotencyTtlSeconds: number;
   /** How long after its end a run still takes readings (RUN_GRACE_SECONDS). */
@@ -72,7 +73,7 @@ export interface IngestDeps {
   random: () => number;
 }
 
-/** `202` body; also what the idempotency layer stores and replays. */
+/** `202` body. */
 export interface AcceptedAnswer {
   accepted: number;
   runId: string;
@@ -112,18 +113,11 @@ export const readIdempotencyKey = (event: HttpEvent): string | undefined => {
 };
 
 /**
- * Request tag derived from the run and the Idempotency-Key: a re-sent request gets the same
- * batch ids, so the consumer's idempotency drops messages already stored by an earlier attempt.
+ * Request tag derived from the run and the Idempotency-Key: a retried request gets the same
+ * batch ids, so its messages, rebuilt at the same accepted time, land on the same packs.
  */
 export const requestTagForKey = (runId: string, key: string): string =>
   createHash('sha256').update(`${runId}\n${key}`).digest('base64url').slice(0, 22);
-
-/** What the idempotency layer hashes: `[runId, key]` is the key, `payload` is validated. */
-interface IdempotentRequest {
-  runId: string;
-  key: string;
-  payload: { user: string; subject?: string; body: unknown };
-}
 
 interface AcceptWork {
   parsed: ParsedIngest;
@@ -132,8 +126,6 @@ interface AcceptWork {
   actor: RunActor | undefined;
   now: number;
   requestTag: string;
-  /** The request carried an Idempotency-Key (its requestTag derives from it). */
-  keyed: boolean;
 }
 
 /** Idempotency-layer failures as HTTP: reuse 422, concurrent duplicate 409, store trouble 503. */
@@ -162,31 +154,21 @@ const itemsIn = (body: unknown): number => {
 export const makeHandler = (deps: IngestDeps) => {
   const { logger, metrics } = deps;
 
-  const accept = async ({
-    parsed,
-    user,
-    actor,
-    now,
-    requestTag,
-    keyed,
-  }: AcceptWork): Promise<AcceptedAnswer> => {
-    const run = await deps.runs.getRun(parsed.runId);
-    if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
-    if (!mayActOnRun(actor, run)) {
-      throw new ForbiddenError(`Run ${parsed.runId} belongs to another user`);
-    }
-    if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
-      const status = effectiveStatus(run, now);
-      throw new ConflictError(`Run ${parsed.runId} is ${status} and no longer takes measurements`, {
-        status,
-      });
-    }
-    const envelope = {
-      runId: parsed.runId,
-      user,
-      acceptedAt: toCanonicalTimestamp(now),
-      ...(keyed ? { keyed: true as const } : {}),
-    };
+  /**
+   * Packs a request's readings into messages and sends them: the same messages for the same
+   * readings, request tag and accepted time. `count` adds them to the run's accepted tally
+   * first (a replay's messages were counted by the request that was accepted). Messages that
+   * never went out are taken back from the tally — unless some did and `keyed`: then the key's
+   * retry sends them all again at this accepted time, and finds them counted.
+   */
+  const enqueue = async (
+    parsed: ParsedIngest,
+    user: string,
+    acceptedAt: number,
+    requestTag: string,
+    { count, keyed }: { count: boolean; keyed: boolean },
+  ): Promise<number> => {
+    const envelope = { runId: parsed.runId, user, acceptedAt: toCanonicalTimestamp(acceptedAt) };
     const messages = packMessages(
       envelope,
       requestTag,
@@ -194,15 +176,17 @@ export const makeHandler = (deps: IngestDeps) => {
     );
     // Counted before the send, so the tally is never below what SQS holds: a message enqueued
     // and not yet stored keeps the run's report provisional (shared/run-tally.ts).
-    const tallyExpiresAt = Math.floor(now / 1000) + TALLY_RETENTION_SECONDS;
+    const tallyExpiresAt = Math.floor(acceptedAt / 1000) + TALLY_RETENTION_SECONDS;
     const readings = messages.reduce((sum, message) => sum + message.distinct, 0);
-    try {
-      await deps.tally.add(parsed.runId, readings, tallyExpiresAt);
-    } catch (error) {
-      throw Object.assign(
-        new ServiceUnavailableError('Measurements could not be enqueued; retry the request'),
-        { cause: error },
-      );
+    if (count) {
+      try {
+        await deps.tally.add(parsed.runId, readings, tallyExpiresAt);
+      } catch (error) {
+        throw Object.assign(
+          new ServiceUnavailableError('Measurements could not be enqueued; retry the request'),
+          { cause: error },
+        );
+      }
     }
     const report = await sendAll(deps.queue, groupForSend(messages), deps.sendRetry, {
       sleep: deps.sleep,
@@ -218,6 +202,7 @@ export const makeHandler = (deps: IngestDeps) => {
           failed: failed.length,
           codes: failed.map((f) => f.code),
         });
+        if (!count || (keyed && unsent.length < messages.length)) return;
         // Never enqueued: not to be waited for. Left counted if this fails (a provisional report).
         const back = unsent.reduce((sum, message) => sum + message.distinct, 0);
         await deps.tally.add(parsed.runId, -back, tallyExpiresAt).catch((error: unknown) =>
@@ -228,16 +213,35 @@ export const makeHandler = (deps: IngestDeps) => {
         );
       },
     });
-    metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
-    metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages.length);
-    // Debug, not info: this is the hot path, the access log and the metrics above already
-    // count every request, and a line per request would be the largest log bill.
+    // Debug, not info: this is the hot path, the access log and the metrics already count
+    // every request, and a line per request would be the largest log bill.
     logger.debug('Measurements enqueued', {
       accepted: parsed.measurements.length,
       messages: messages.length,
       sendCalls: report.calls,
       requestTag,
     });
+    return messages.length;
+  };
+
+  const accept = async (
+    { parsed, user, actor, now, requestTag }: AcceptWork,
+    keyed = false,
+  ): Promise<AcceptedAnswer> => {
+    const run = await deps.runs.getRun(parsed.runId);
+    if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
+    if (!mayActOnRun(actor, run)) {
+      throw new ForbiddenError(`Run ${parsed.runId} belongs to another user`);
+    }
+    if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
+      const status = effectiveStatus(run, now);
+      throw new ConflictError(`Run ${parsed.runId} is ${status} and no longer takes measurements`, {
+        status,
+      });
+    }
+    const messages = await enqueue(parsed, user, now, requestTag, { count: true, keyed });
+    metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
+    metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages);
     return { accepted: parsed.measurements.length, runId: parsed.runId };
   };
 
@@ -249,10 +253,22 @@ export const makeHandler = (deps: IngestDeps) => {
     // Runs only when an earlier answer is returned; marks it so the response can say so.
     responseHook: (response) => ({ ...(response as Record<string, never>), [REPLAYED]: true }),
   });
-  // Only a resolved answer is stored: a thrown error (4xx or 503) deletes the in-progress record,
-  // so a client mistake or an outage is never replayed.
+  // The key's record is written with the answer before the work (key-records.ts); a thrown error
+  // (4xx or 503) deletes it, so a client mistake or an outage is never replayed. A request whose
+  // messages went out in part keeps its record, to be answered 503 outside: its retry is a
+  // replay at the same accepted time, which sends the very same messages again.
   const acceptOnce = makeIdempotent(
-    (_request: IdempotentRequest, work: AcceptWork): Promise<AcceptedAnswer> => accept(work),
+    async (
+      _request: KeyedRequest,
+      work: AcceptWork,
+    ): Promise<AcceptedAnswer | { partlyEnqueued: PartlyEnqueuedError }> => {
+      try {
+        return await accept(work, true);
+      } catch (error) {
+        if (error instanceof PartlyEnqueuedError) return { partlyEnqueued: error };
+        throw error;
+      }
+    },
     {
       persistenceStore: deps.idempotencyStore,
       config: idempotency,
@@ -281,26 +297,38 @@ export const makeHandler = (deps: IngestDeps) => {
       logger.appendKeys({ runId: parsed.runId });
 
       let answer: AcceptedAnswer & { [REPLAYED]?: boolean };
+      let replayed = false;
       if (key === undefined) {
-        answer = await accept({
-          parsed,
-          user,
-          actor,
-          now,
-          requestTag: deps.newRequestTag(),
-          keyed: false,
-        });
+        answer = await accept({ parsed, user, actor, now, requestTag: deps.newRequestTag() });
       } else {
         const requestTag = requestTagForKey(parsed.runId, key);
         // The token's subject is part of the request: another user's retry is not a replay.
         const subject = actor?.subject === undefined ? {} : { subject: actor.subject };
-        answer = await acceptOnce(
-          { runId: parsed.runId, key, payload: { user, ...subject, body } },
-          { parsed, user, actor, now, requestTag, keyed: true },
-        );
+        const first: KeyRecordAnswer = {
+          accepted: parsed.measurements.length,
+          runId: parsed.runId,
+          acceptedAt: now,
+        };
+        const recorded = (await acceptOnce(
+          { runId: parsed.runId, key, payload: { user, ...subject, body }, answer: first },
+          { parsed, user, actor, now, requestTag },
+        )) as AcceptedAnswer &
+          Partial<KeyRecordAnswer> & {
+            [REPLAYED]?: boolean;
+            partlyEnqueued?: PartlyEnqueuedError;
+          };
+        if (recorded.partlyEnqueued) throw recorded.partlyEnqueued;
+        replayed = recorded[REPLAYED] === true;
+        if (replayed) {
+          // The first attempt may have died before its messages were all sent: send them again,
+          // rebuilt as they were accepted, so they land on the same packs; counted once.
+          const at = recorded.acceptedAt ?? now;
+          const again = at === now ? parsed : parseIngestBody(body, header(event, 'x-run-id'), at);
+          await enqueue(again, user, at, requestTag, { count: false, keyed: true });
+          logger.info('Idempotency-Key replay: first answer returned, its messages sent again');
+        }
+        answer = recorded;
       }
-      const replayed = answer[REPLAYED] === true;
-      if (replayed) logger.info('Idempotency-Key replay: first answer returned, nothing enqueued');
       return jsonResponse(
         202,
         { accepted: answer.accepted, runId: answer.runId },
@@ -333,10 +361,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): IngestDeps =>
       createSqsClient(),
       requireEnv(topology.queues.measurements.env, env),
     ),
-    idempotencyStore: new DynamoDBPersistenceLayer({
-      tableName: requireEnv(topology.tables.idempotency.env, env),
-      awsSdkV3Client: dynamo,
-    }),
+    idempotencyStore: new KeyRecordStore(dynamo, requireEnv(topology.tables.idempotency.env, env)),
     idempotencyTtlSeconds: intEnv(
       'IDEMPOTENCY_TTL_SECONDS',
       3600,

@@ -25,8 +25,6 @@ export interface MessageEnvelope {
   user: string;
   /** ISO instant of acceptance. */
   acceptedAt: string;
-  /** The request carried an Idempotency-Key (QueueMessage.keyed). */
-  keyed?: true;
 }
 
 export interface PackedMessage {
@@ -75,7 +73,6 @@ const messageFrame = (envelope: MessageEnvelope, batchId: string) => {
     runId: envelope.runId,
     user: envelope.user,
     acceptedAt: envelope.acceptedAt,
-    ...(envelope.keyed ? { keyed: true as const } : {}),
     measurements: [],
   };
   const text = JSON.stringify(empty);

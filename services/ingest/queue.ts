@@ -48,6 +48,20 @@ export class SqsMeasurementQueue implements MeasurementQueue {
   }
 }
 
+/**
+ * Some of a request's messages are in the queue, the rest are not. A retry with the same
+ * Idempotency-Key sends the very same messages again (their packs are overwritten, not added);
+ * a retry without one stores them again unless every reading carries its own timestamp.
+ */
+export class PartlyEnqueuedError extends ServiceUnavailableError {
+  constructor(details: { message: string }[]) {
+    super(
+      'Measurements were only partly enqueued; retry with the same Idempotency-Key so the enqueued ones are not stored twice',
+      details,
+    );
+  }
+}
+
 export interface SendRetryPolicy {
   /** Calls per group, the first included. */
   maxAttempts: number;
@@ -126,15 +140,12 @@ export const sendAll = async (
     );
     await tools.onGiveUp?.(failures, unsent);
     const messages = groups.reduce((count, group) => count + group.length, 0);
-    // Some messages may be queued already. A retry with the same Idempotency-Key reuses their
-    // batch ids, so the consumer skips them; a retry without one would store them again
-    // unless every reading carries its own timestamp.
     const enqueued = messages - failures.length;
+    const details = [{ message: `${enqueued} of ${messages} queue messages were enqueued` }];
+    if (enqueued > 0) throw new PartlyEnqueuedError(details);
     throw new ServiceUnavailableError(
-      enqueued === 0
-        ? 'Measurements could not be enqueued; retry the request'
-        : 'Measurements were only partly enqueued; retry with the same Idempotency-Key so the enqueued ones are not stored twice',
-      [{ message: `${enqueued} of ${messages} queue messages were enqueued` }],
+      'Measurements could not be enqueued; retry the request',
+      details,
     );
   }
   return report;

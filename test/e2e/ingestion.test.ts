@@ -6,6 +6,9 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#infra/local/index.ts';
 import { DEFAULT_SEND_RETRY } from '#services/ingest/queue.ts';
+import { DynamoRunTally } from '#shared/run-tally.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { LocalStack } from '#infra/local/index.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
@@ -58,6 +61,19 @@ const storedReadings = async (runId: string): Promise<any[]> => {
 
 /** Waits until `expected` readings are stored, then checks no more arrive (duplicates would). */
 const STORE_DEADLINE_MS = 60_000;
+
+/** The run's accepted tally, as the reports read it (shared/run-tally.ts). */
+const acceptedTally = (runId: string): Promise<number> =>
+  new DynamoRunTally(
+    DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: stack.dynamoDbEndpoint,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+    ),
+    stack.tables.runs,
+  ).accepted(runId);
 
 /**
  * Waits for a run's readings, then a little longer for any extra copy to land. The deadline is
@@ -183,21 +199,28 @@ describe('every shape is stored exactly once', () => {
 });
 
 describe('Idempotency-Key', () => {
-  it('a retried request gets the first answer and enqueues nothing new', async () => {
+  it('a retried request gets the first answer, stores nothing new and counts once (it may send its messages again)', async () => {
     const runId = await startRun();
     const body = { measurements: [{ sensorId: 'idem', type: 'temperature', reading: 1 }] };
     const headers = { 'X-Run-Id': runId, 'Idempotency-Key': `key-${runId}` };
 
     const first = await api.post('/api/sensors/data', body, headers);
     expect(first.status).toBe(202);
-    const sendsAfterFirst = stack.requestCounts().sqs.SendMessageBatch ?? 0;
+    await waitForStored(runId, 1);
     const retry = await api.post('/api/sensors/data', body, headers);
     expect(retry.status).toBe(202);
     expect(retry.body).toEqual(first.body);
-    expect(stack.requestCounts().sqs.SendMessageBatch ?? 0).toBe(sendsAfterFirst);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
 
-    // The server-assigned timestamp is not re-drawn either: one row, not two.
+    // The server-assigned timestamp is not re-drawn: the retry's message is the first's, and
+    // lands on its pack. One reading stored, one counted in the run's accepted tally.
+    await eventually(
+      async () => ((stack.queues.measurements.queue.counts().visible ?? 0) === 0 ? true : undefined),
+      STORE_DEADLINE_MS,
+      'the retry delivered',
+    );
     expect(await waitForStored(runId, 1)).toHaveLength(1);
+    expect(await acceptedTally(runId)).toBe(1);
   });
 
   it('the same key with another body is refused and stores nothing', async () => {
@@ -291,6 +314,8 @@ describe('delivery under faults', { timeout: STORE_DEADLINE_MS + 30_000 }, () =>
     expect(retried).toMatchObject({ status: 202, body: { accepted: 1500, runId } });
     const stored = await waitForStored(runId, 1500);
     expect(stored).toHaveLength(1500);
+    // Counted once: the partly enqueued attempt kept its count, and its retry added none.
+    expect(await acceptedTally(runId)).toBe(1500);
   });
 
   it('a batch whose consumer fails twice, then succeeds, is stored once', async () => {
