@@ -3,7 +3,6 @@ import { lambdaGbSecondsOfCpu, runBench } from './bench.ts';
 import { capacityOf } from './capacity.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
-import { RUN_PARTITIONS } from '#shared/measurement.ts';
 import { topology } from '#infra/topology.ts';
 
 describe('npm run bench (tiny numbers: checks it runs and what it reports, never its speed)', () => {
@@ -82,16 +81,17 @@ describe('capacity arithmetic', () => {
       batch: 10,
       readingsPerMessage: 10,
       consumerMsPerMessage: 2,
-      tableWriteUnitsPerReading: 1,
-      indexWriteUnitsPerReading: 0.5,
+      tableWriteUnitsPerReading: 0.5,
+      sensorsPerRun: 5,
     });
     expect(capacity.apiThrottleReadingsPerSecond).toBe(apiThrottle.rateLimit * 10);
     // concurrency × (1,000 ms / 2 ms) messages a second × 10 readings each
     expect(capacity.consumerReadingsPerSecond).toBe(consumer.maxConcurrency * 500 * 10);
-    expect(capacity.tableQuotaReadingsPerSecond).toBe(40_000);
-    expect(capacity.oneRunReadingsPerSecond).toBe(1000 * RUN_PARTITIONS);
+    expect(capacity.tableQuotaReadingsPerSecond).toBe(80_000);
+    // A sensor's packs lie in one partition of 1,000 write units a second; a run's in five.
     expect(capacity.oneSensorReadingsPerSecond).toBe(2000);
-    const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 40_000);
+    expect(capacity.oneRunReadingsPerSecond).toBe(5 * 2000);
+    const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 80_000);
     expect(capacity.stage.readingsPerSecond).toBe(smallest);
     expect(capacity.stage.requestsPerSecond).toBe(smallest / 10);
 
@@ -101,7 +101,7 @@ describe('capacity arithmetic', () => {
         readingsPerMessage: 1,
         consumerMsPerMessage: 100,
         tableWriteUnitsPerReading: 2,
-        indexWriteUnitsPerReading: 4,
+        sensorsPerRun: 100,
       },
       STAGE_THROUGHPUT.dev,
     );
@@ -110,9 +110,9 @@ describe('capacity arithmetic', () => {
       requestsPerSecond: STAGE_THROUGHPUT.dev.consumer.maxConcurrency * 10,
       by: 'consumers',
     });
-    expect(slowConsumer.oneRunReadingsPerSecond).toBe(500 * RUN_PARTITIONS);
-    expect(slowConsumer.oneSensorReadingsPerSecond).toBe(250);
-    // The index, written more per reading, fills its quota first
-    expect(slowConsumer.tableQuotaReadingsPerSecond).toBe(10_000);
+    expect(slowConsumer.oneSensorReadingsPerSecond).toBe(500);
+    // A hundred sensors' partitions take more than the table's quota: the quota bounds the run.
+    expect(slowConsumer.tableQuotaReadingsPerSecond).toBe(20_000);
+    expect(slowConsumer.oneRunReadingsPerSecond).toBe(20_000);
   });
 });

@@ -15,8 +15,9 @@ import {
   type LocalDynamoDb,
 } from '#infra/local/index.ts';
 import { topology, type TableName } from '#infra/topology.ts';
-import { runPartitions } from '#shared/measurement.ts';
+import { sensorPartition } from '#shared/measurement.ts';
 import { unpack, type PackedReading } from '#shared/reading-pack.ts';
+import { listedOf, runSensorsPartition } from '#shared/sensor-directory.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -110,31 +111,44 @@ export const countCommands = (client: DynamoDBClient): Map<string, number> => {
   return counts;
 };
 
+/** Every item of one partition of a table, in key order. */
+export const itemsOf = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  partition: string,
+): Promise<Record<string, unknown>[]> => {
+  const rows: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'runPartition = :p',
+        ExpressionAttributeValues: { ':p': partition },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    rows.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return rows;
+};
+
 /**
- * Every item of a run in a sensorData table (its packs), over all its partitions;
- * `parked#<runId>` reads the run's parked rows.
+ * Every item of a run in a sensorData table (its packs), over the partitions of the sensors the
+ * directory lists for it; `parked#<runId>` reads the run's parked rows.
  */
 export const rowsOfRun = async (
   documents: DynamoDBDocumentClient,
   table: string,
   runId: string,
 ): Promise<Record<string, unknown>[]> => {
-  const partitions = runId.startsWith('parked#') ? [runId] : runPartitions(runId);
+  if (runId.startsWith('parked#')) return itemsOf(documents, table, runId);
+  const listed = await itemsOf(documents, table, runSensorsPartition(runId));
+  const sensors = new Set(listed.map((entry) => listedOf(String(entry.packKey)).member));
   const rows: Record<string, unknown>[] = [];
-  for (const partition of partitions) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await documents.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'runPartition = :p',
-          ExpressionAttributeValues: { ':p': partition },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      rows.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+  for (const sensorId of sensors) {
+    rows.push(...(await itemsOf(documents, table, sensorPartition(runId, sensorId))));
   }
   return rows;
 };
