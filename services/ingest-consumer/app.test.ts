@@ -120,12 +120,17 @@ const consumer = (
   const counts = countCommands(client);
   const documents = db.documents(client);
   /** Rows of each BatchWriteItem call that reaches the table, by kind: packs or directory. */
-  const writes = { packs: [] as number[], directory: [] as number[] };
+  const writes = {
+    packs: [] as number[],
+    directory: [] as number[],
+    order: [] as ('packs' | 'directory')[],
+  };
   const send: SendBatchWrite = (command) => {
     const rows = command.input.RequestItems?.[sensorTable] ?? [];
     const packs = rows.filter((row) => isPackRow(row.PutRequest?.Item)).length;
     if (packs > 0) writes.packs.push(packs);
     if (rows.length > packs) writes.directory.push(rows.length - packs);
+    writes.order.push(packs > 0 ? 'packs' : 'directory');
     return documents.send(command);
   };
   const store = new SharedWritesStore(
@@ -304,6 +309,20 @@ describe('ingest consumer', () => {
     expect(counts.get('BatchWriteItemCommand')).toBe(2);
     expect(await rowsOf(runId)).toHaveLength(10);
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([11]);
+  });
+
+  it("lists a run's sensors in the directory before their packs, once per container and hour", async () => {
+    const { handler, writes } = consumer();
+    const runId = randomUUID();
+    await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(writes.order).toEqual(['directory', 'packs']);
+    // Three sensors: the run in each sensor's list, each sensor in the run's.
+    expect(writes.directory).toEqual([6]);
+    const listed = await packsStored(runId);
+    expect(new Set(listed.map((row) => row.sensorId))).toEqual(new Set(['s-0', 's-1', 's-2']));
+    // Another message of the same sensors and hour: packs only.
+    await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(writes.order).toEqual(['directory', 'packs', 'packs']);
   });
 
   it('writes a record of a chunk or more on its own, beside the shared call of the small ones', async () => {
