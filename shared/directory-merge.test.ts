@@ -11,9 +11,9 @@ import { runOfPartition, sensorKeyOfReadingKey, sensorPartition } from './measur
 import type { ReadPacks } from './pack-merge.ts';
 import { firstReadingOf, packsOf, type PackedReading } from './reading-pack.ts';
 import {
-  DIRECTORY_HOUR_MS,
+  DIRECTORY_PERIOD_MS,
   directoryEntriesOf,
-  hourKey,
+  periodKey,
   listedOf,
   runSensorsPartition,
   sensorRunsPartition,
@@ -29,7 +29,7 @@ const RUNS = [
 const SENSORS = ['s-0', 's-1', 's-2'];
 const RUN = RUNS[0]!;
 const SENSOR = SENSORS[0]!;
-/** An hour's start: readings lie in the five hours from here, many near an hour's edge. */
+/** A period's start: readings lie in the five periods from here, many near a period's edge. */
 const T0 = Date.UTC(2030, 0, 1, 12);
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
@@ -96,10 +96,10 @@ const query = (
       return { packs: items, ...(lastKey === undefined ? {} : { lastKey }) };
     };
   const list = (partition: string) =>
-    async function* (fromHour: number, toHour: number | undefined): AsyncGenerator<Listed> {
+    async function* (fromPeriod: number, toPeriod: number | undefined): AsyncGenerator<Listed> {
       const bounds = {
-        lower: hourKey(fromHour),
-        ...(toHour === undefined ? {} : { upper: `${hourKey(toHour)}$` }),
+        lower: periodKey(fromPeriod),
+        ...(toPeriod === undefined ? {} : { upper: `${periodKey(toPeriod)}$` }),
       };
       let startKey: Record<string, unknown> | undefined;
       do {
@@ -203,7 +203,7 @@ const pageThrough = async (messages: Message[], path: Path, options: Paging) => 
   };
 };
 
-/** Instants over five hours, many within a pack span of an hour's edge, on quarter seconds. */
+/** Instants over five periods, many within a pack span of a period's edge, on quarter seconds. */
 const instant = fc
   .tuple(
     fc.integer({ min: 0, max: 4 }),
@@ -212,7 +212,7 @@ const instant = fc
       fc.integer({ min: 0, max: 14_399 }).map((q) => q * 250),
     ),
   )
-  .map(([hour, offset]) => Math.max(0, hour * DIRECTORY_HOUR_MS + offset));
+  .map(([period, offset]) => Math.max(0, period * DIRECTORY_PERIOD_MS + offset));
 
 /** Readings as sensors take them; messages send some of them, resent ones with other values. */
 const taken = fc.array(
@@ -229,7 +229,7 @@ const taken = fc.array(
 );
 
 const messagesOf = (prefix: string) =>
-  messagesFrom(taken, [...RUNS, RUN], (accepted) => at(6 * DIRECTORY_HOUR_MS + accepted * 1000), {
+  messagesFrom(taken, [...RUNS, RUN], (accepted) => at(6 * DIRECTORY_PERIOD_MS + accepted * 1000), {
     prefix,
     maxMessages: 8,
     maxReadings: 60,
@@ -251,7 +251,7 @@ const range = fc
     };
   });
 
-/** A window's members beyond its first hour, and a page's partitions: small, to cut windows. */
+/** New members a window takes, and a page's partitions: small, to cut windows. */
 const fanOut = fc.record({
   windowMembers: fc.integer({ min: 1, max: 4 }),
   maxStreams: fc.integer({ min: 1, max: 6 }),
@@ -303,7 +303,7 @@ describe('mergeThroughDirectory', () => {
           // Later messages: other batch ids, accepted after the early ones.
           const late = lateDrafts.map((m, i) => ({
             ...m,
-            acceptedAt: at(7 * DIRECTORY_HOUR_MS + i),
+            acceptedAt: at(7 * DIRECTORY_PERIOD_MS + i),
           }));
           const { got, lateAfter } = await pageThrough(early, path, {
             ...fan,
@@ -323,7 +323,7 @@ describe('mergeThroughDirectory', () => {
     );
   }, 120_000);
 
-  it('bounds the partitions a page reads: a sensor with a run an hour for 100 hours', async () => {
+  it('bounds the partitions a page reads: a sensor with a run a period for 100 periods', async () => {
     const sent = Array.from({ length: 100 }, (_, h): Message => {
       const runId = `${String(h).padStart(8, '0')}-2222-4333-8444-555555555555`;
       return {
@@ -334,7 +334,7 @@ describe('mergeThroughDirectory', () => {
           sensorId: SENSOR,
           type: 'temperature',
           reading: h * 10 + i,
-          timestamp: at(h * DIRECTORY_HOUR_MS + i * 1000),
+          timestamp: at(h * DIRECTORY_PERIOD_MS + i * 1000),
         })),
       };
     });
@@ -346,13 +346,13 @@ describe('mergeThroughDirectory', () => {
       maxStreams: 10,
     });
     expect(got).toEqual(expectedReadings(sent, path, {}));
-    // Not a hundred runs a page: the runs of the hours it starts in and of ten more at most.
+    // Not a hundred runs a page: the runs of the periods it starts in and ten more at most.
     expect(Math.max(...streamsPerPage)).toBeLessThanOrEqual(12);
     expect(pages.slice(0, -1).every((page) => page.length === 12)).toBe(true);
   });
 
-  it('reads every member of the hour a page starts in, however many, and gets past it', async () => {
-    // Twenty runs of the sensor in one hour: more than a window takes beyond its first hour.
+  it('reads every member of the period a page starts in, however many, and gets past it', async () => {
+    // Twenty runs of the sensor in one period: more than a window takes beyond its first.
     const sent = Array.from({ length: 20 }, (_, r): Message => ({
       runId: `${String(r).padStart(8, '0')}-2222-4333-8444-555555555555`,
       batchId: `batch-${r}.0`,
@@ -363,7 +363,7 @@ describe('mergeThroughDirectory', () => {
           sensorId: SENSOR,
           type: 'temperature',
           reading: 100 + r,
-          timestamp: at(DIRECTORY_HOUR_MS + r * 60_000),
+          timestamp: at(DIRECTORY_PERIOD_MS + r * 60_000),
         },
       ],
     }));

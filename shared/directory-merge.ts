@@ -1,17 +1,18 @@
 /**
  * A page of a run's or a sensor's readings, through the directory (shared/sensor-directory.ts):
- * the directory names the partitions (a run's sensors, or a sensor's runs) hour by hour, and the
- * page merges them (shared/pack-merge.ts) window by window. Pure apart from the `list` and `read`
- * it is given.
+ * the directory names the partitions (a run's sensors, or a sensor's runs) period by period, and
+ * the page merges them (shared/pack-merge.ts) window by window. Pure apart from the `list` and
+ * `read` it is given.
  *
- * A window is the members of the hours a page starts in, then of later hours up to
- * WINDOW_MEMBERS partitions (chooseWindow); it hands out its readings before its `until` and
- * leaves the rest to the next window, which starts at `until`. A page goes on to the next window
- * while it is not full, as long as it has read fewer than `maxStreams` partitions or handed
- * nothing out: a query of a sensor with a run an hour over months reads ten runs a page, not all.
+ * A window is the members of the periods a page starts in, then of later periods as long as they
+ * bring no more than `windowMembers` new ones (chooseWindow); it hands out its readings before
+ * its `until` and leaves the rest to the next window, which starts at `until`. A page goes on to
+ * the next window while it is not full, as long as it has read fewer than `maxStreams`
+ * partitions or handed nothing out: a query of a sensor with a run an hour over months reads a
+ * few runs a page, not all.
  *
  * The cursor stays what it is without the directory: the last reading handed out. A page lists
- * the directory again from the hour of its cursor, so a continuation finds every reading that
+ * the directory again from the period of its cursor, so a continuation finds every reading that
  * sorts after the cursor, in a run or of a sensor listed since: the consumer writes entries
  * before their packs. Counting (packReadings) stays exact: a pack is counted on the window that
  * hands out its first reading, which is before the window's `until`.
@@ -19,7 +20,7 @@
 import { toCanonicalTimestamp } from './measurement.ts';
 import { mergePacks, type MergedPage, type ReadPacks } from './pack-merge.ts';
 import { PACK_SPAN_MS, packLowerBound, type PackedReading } from './reading-pack.ts';
-import { chooseWindow, hourOf, type Listed } from './sensor-directory.ts';
+import { chooseWindow, periodOf, type Listed } from './sensor-directory.ts';
 
 /** Pack-key bounds of the Queries of a window, both included; absent: unbounded. */
 export interface PackBounds {
@@ -28,8 +29,8 @@ export interface PackBounds {
 }
 
 export interface DirectoryMergeOptions {
-  /** The directory's entries of hours `fromHour` to `toHour` (both included), in key order. */
-  list: (fromHour: number, toHour: number | undefined) => AsyncIterable<Listed>;
+  /** The directory's entries of periods `fromPeriod` to `toPeriod` (both included), in order. */
+  list: (fromPeriod: number, toPeriod: number | undefined) => AsyncIterable<Listed>;
   /** The partition holding a member's packs. */
   streamOf: (member: string) => string;
   /** Reads the streams of a window within pack-key bounds. */
@@ -46,7 +47,7 @@ export interface DirectoryMergeOptions {
   limit: number;
   /** Calls per partition and window (mergePacks' bound on calls). */
   maxCallsPerStream: number;
-  /** Members a window takes beyond its first hour's (chooseWindow). */
+  /** New members a window takes beyond its first periods' (chooseWindow). */
   windowMembers: number;
   /** Partitions read by a page before it stops at a window's end, once it has handed out any. */
   maxStreams: number;
@@ -65,7 +66,7 @@ export const mergeThroughDirectory = async (
   const { keyOf, limit } = options;
   const from = options.from === undefined ? undefined : toCanonicalTimestamp(options.from);
   const to = options.to === undefined ? undefined : toCanonicalTimestamp(options.to);
-  const toHour = options.to === undefined ? undefined : hourOf(options.to);
+  const toPeriod = options.to === undefined ? undefined : periodOf(options.to);
   const readings: PackedReading[] = [];
   let packReadings = 0;
   let after = options.after;
@@ -76,7 +77,7 @@ export const mergeThroughDirectory = async (
   let lower = options.startsAtAfter ? packLowerBound(start) : undefined;
   for (;;) {
     const window = await chooseWindow(
-      options.list(hourOf(Math.max(0, start - PACK_SPAN_MS)), toHour),
+      options.list(periodOf(Math.max(0, start - PACK_SPAN_MS)), toPeriod),
       start,
       options.windowMembers,
     );

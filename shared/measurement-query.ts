@@ -31,7 +31,7 @@ import {
 import { mergePacks, type MergedPage, type ReadPacks } from './pack-merge.ts';
 import { firstReadingOf, packLowerBound, toView } from './reading-pack.ts';
 import {
-  hourKey,
+  periodKey,
   listedOf,
   runSensorsPartition,
   sensorRunsPartition,
@@ -92,14 +92,15 @@ const PROJECTED = [
   'packKey',
 ] as const;
 
-/** Directory entries a listing call asks for: a few hours of a busy sensor in one call. */
+/** Directory entries a listing call asks for: hours of a busy sensor in one call. */
 const LISTING_LIMIT = 200;
 
 /**
  * Partitions a page of a run or a sensor reads before it stops at a window's end (once it has
- * handed out a reading): as many as a window takes beyond its first hour.
+ * handed out a reading), unless its first window alone holds more: as many as a run read before
+ * the directory, a partition per tenth of it.
  */
-const MAX_STREAMS_PER_PAGE = WINDOW_MEMBERS;
+const MAX_STREAMS_PER_PAGE = 10;
 
 /** Below every key of the range: the "last key handed out" of a query that handed none out. */
 const floorKey = (from: number | undefined) => `${toCanonicalTimestamp(from ?? 0)}#`;
@@ -139,13 +140,13 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
         ? await this.mergeOne(sensorPartition(path.runId, path.sensorId), request, after)
         : await mergeThroughDirectory({
             ...range,
-            list: (fromHour, toHour) =>
+            list: (fromPeriod, toPeriod) =>
               this.list(
                 path.kind === 'run'
                   ? runSensorsPartition(path.runId)
                   : sensorRunsPartition(path.sensorId),
-                fromHour,
-                toHour,
+                fromPeriod,
+                toPeriod,
               ),
             streamOf:
               path.kind === 'run'
@@ -227,11 +228,11 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
     };
   }
 
-  /** The directory entries of a partition from `fromHour` to `toHour` (included), in order. */
+  /** The directory entries of a partition from `fromPeriod` to `toPeriod` (included), in order. */
   private async *list(
     partition: string,
-    fromHour: number,
-    toHour: number | undefined,
+    fromPeriod: number,
+    toPeriod: number | undefined,
   ): AsyncGenerator<Listed> {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -239,15 +240,15 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression:
-            toHour === undefined
+            toPeriod === undefined
               ? '#pk = :pk AND #sk >= :lower'
               : '#pk = :pk AND #sk BETWEEN :lower AND :upper',
           ExpressionAttributeNames: { '#pk': 'runPartition', '#sk': 'packKey' },
           ExpressionAttributeValues: {
             ':pk': partition,
-            ':lower': hourKey(fromHour),
-            // `$` sorts after `#`: above every entry of the hour `toHour`.
-            ...(toHour === undefined ? {} : { ':upper': `${hourKey(toHour)}$` }),
+            ':lower': periodKey(fromPeriod),
+            // `$` sorts after `#`: above every entry of the period `toPeriod`.
+            ...(toPeriod === undefined ? {} : { ':upper': `${periodKey(toPeriod)}$` }),
           },
           ProjectionExpression: '#sk',
           Limit: LISTING_LIMIT,

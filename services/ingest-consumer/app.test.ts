@@ -311,7 +311,7 @@ describe('ingest consumer', () => {
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([11]);
   });
 
-  it("lists a run's sensors in the directory before their packs, once per container and hour", async () => {
+  it("lists a run's sensors in the directory before their packs, once per container and period", async () => {
     const { handler, writes } = consumer();
     const runId = randomUUID();
     await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
@@ -320,7 +320,7 @@ describe('ingest consumer', () => {
     expect(writes.directory).toEqual([6]);
     const listed = await packsStored(runId);
     expect(new Set(listed.map((row) => row.sensorId))).toEqual(new Set(['s-0', 's-1', 's-2']));
-    // Another message of the same sensors and hour: packs only.
+    // Another message of the same sensors and period: packs only.
     await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
     expect(writes.order).toEqual(['directory', 'packs', 'packs']);
   });

@@ -29,16 +29,16 @@ const fakeStore = (failing: (entry: DirectoryEntry) => boolean = () => false) =>
 };
 
 describe('DirectoryWriter', () => {
-  it('writes both entries of a run, sensor and hour once, however many records need them', async () => {
+  it('writes both entries of a run, sensor and period once, however many records need them', async () => {
     const store = fakeStore();
     const writer = new DirectoryWriter(store);
     await writer.record(entriesOf('s-1'), context);
-    await writer.record(entriesOf('s-1', '2030-01-01T12:59:00.000Z'), context);
+    await writer.record(entriesOf('s-1', '2030-01-01T12:09:59.999Z'), context);
     expect(store.calls).toEqual([
       [`runs#s-1 2030-01-01T12:00:00.000Z#${RUN}`, `sensors#${RUN} 2030-01-01T12:00:00.000Z#s-1`],
     ]);
-    // The next hour is another entry.
-    await writer.record(entriesOf('s-1', '2030-01-01T13:00:00.000Z'), context);
+    // The next period is another entry.
+    await writer.record(entriesOf('s-1', '2030-01-01T12:10:00.000Z'), context);
     expect(store.calls).toHaveLength(2);
   });
 

@@ -1,11 +1,11 @@
 /**
  * Writing the directory (shared/sensor-directory.ts) before the packs that need it: a reader that
  * finds a pack finds its run and sensor listed. An entry says only "this run has this sensor in
- * this hour", and its content follows from its key, so the container remembers the entries it
- * has written and writes each once; another container writes it again once, which changes
- * nothing (a conditional put would cost the same write unit when it fails, and a round trip
- * more). So a run's sensor costs two write units an hour per consumer container that stores it,
- * however many packs it has.
+ * this period" (ten minutes), and its content follows from its key, so the container remembers
+ * the entries it has written and writes each once; another container writes it again once, which
+ * changes nothing (a conditional put would cost the same write unit when it fails, and a round
+ * trip more). So a run's sensor costs two write units a period per consumer container that
+ * stores it, however many packs it has.
  *
  * The entries records ask for in the same turn of the event loop go out together (records of a
  * batch are processed in parallel); when that write fails, each record writes its own entries
@@ -18,8 +18,8 @@ import { directoryEntryKey, type DirectoryEntry } from '#shared/sensor-directory
 import type { MeasurementStore, WriteContext } from './store.ts';
 
 /**
- * Entries a container remembers: a run's sensor an hour each, so a container storing a hundred
- * sensors of five runs for twenty hours remembers them all (a few MB at most).
+ * Entries a container remembers, two per run's sensor and period: a container storing a hundred
+ * sensors of five runs for three hours remembers them all (a few MB at most).
  */
 export const DIRECTORY_MEMORY = 20_000;
 

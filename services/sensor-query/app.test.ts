@@ -12,7 +12,7 @@ import {
   type PackedReading,
   type ReadingPack,
 } from '#shared/reading-pack.ts';
-import { DIRECTORY_HOUR_MS, directoryEntriesOf, WINDOW_MEMBERS } from '#shared/sensor-directory.ts';
+import { DIRECTORY_PERIOD_MS, directoryEntriesOf } from '#shared/sensor-directory.ts';
 import { countCommands, useTestTables } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
@@ -492,11 +492,12 @@ describe('GET /api/sensors/data', () => {
 });
 
 describe('GET /api/sensors/data by sensor, and by run and sensor, on the directory', () => {
-  /** Readings of `sensors` in `runs`, hours apart, as a few messages each; some sent twice. */
+  /** Readings of a sensor in `runs`, periods apart, as a few messages each; some sent twice. */
   const layout = fc.record({
-    runs: fc.integer({ min: 1, max: WINDOW_MEMBERS + 5 }),
-    /** Hours between two runs' readings: 0 puts runs side by side in one hour. */
-    hoursApart: fc.constantFrom(0, 0.5, 1, 3),
+    // More runs than a page reads partitions (ten), at times.
+    runs: fc.integer({ min: 1, max: 14 }),
+    /** Directory periods between two runs' readings: 0 puts runs side by side in one. */
+    periodsApart: fc.constantFrom(0, 0.5, 1, 3),
     readings: fc.integer({ min: 1, max: 30 }),
     /** Readings per message (a pack holds a message's readings of a sensor within 5 s). */
     perMessage: fc.integer({ min: 1, max: 12 }),
@@ -507,7 +508,7 @@ describe('GET /api/sensors/data by sensor, and by run and sensor, on the directo
   const storeLayout = async (
     shape: {
       runs: number;
-      hoursApart: number;
+      periodsApart: number;
       readings: number;
       perMessage: number;
       stepMs: number;
@@ -520,7 +521,7 @@ describe('GET /api/sensors/data by sensor, and by run and sensor, on the directo
   ) => {
     const packs: ReadingPack[] = [];
     for (const [r, runId] of runIds.entries()) {
-      const start = offsetMs + r * shape.hoursApart * DIRECTORY_HOUR_MS;
+      const start = offsetMs + r * shape.periodsApart * DIRECTORY_PERIOD_MS;
       // Two types a timestamp, so a message may end between them: two packs of a partition
       // then start at one instant, and the other runs' readings of that instant must wait.
       const readings = Array.from({ length: shape.readings }, (_, i) => ({
