@@ -20,7 +20,7 @@ import { aRun } from '#test/support/runs.ts';
 import { countCommands, readingsOfRun, rowsOfRun, useTestTables } from '#test/support/dynamodb.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
-import { DirectoryWriter } from './directory.ts';
+import { DirectoryWriter, findListedIn } from './directory.ts';
 import { SharedWritesStore } from './shared-writes.ts';
 import { DynamoMeasurementStore, type SendBatchWrite } from './store.ts';
 
@@ -118,6 +118,8 @@ const consumer = (
 ) => {
   const client = db.client();
   const counts = countCommands(client);
+  const directoryClient = db.client();
+  const directoryReads = countCommands(directoryClient);
   const documents = db.documents(client);
   /** Rows of each BatchWriteItem call that reaches the table, by kind: packs or directory. */
   const writes = {
@@ -146,7 +148,8 @@ const consumer = (
     pipelineMetrics: createPipelineMetrics('ingest-consumer'),
     sensorMetrics: createSensorMetrics(),
     store,
-    directory: new DirectoryWriter(store),
+    // Its reads on a client of their own, counted apart from the batch's read of its runs.
+    directory: new DirectoryWriter(store, findListedIn(db.documents(directoryClient), sensorTable)),
     idempotencyStore: new DynamoDBPersistenceLayer({
       tableName: idempotencyTable,
       awsSdkV3Client: client,
@@ -159,7 +162,7 @@ const consumer = (
     retentionDays: 30,
     now: () => Date.now(),
   });
-  return { handler, counts, writes };
+  return { handler, counts, writes, directoryReads };
 };
 
 describe('ingest consumer', () => {
@@ -323,6 +326,11 @@ describe('ingest consumer', () => {
     // Another message of the same sensors and period: packs only.
     await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
     expect(writes.order).toEqual(['directory', 'packs', 'packs']);
+    // Another container reads the entries, finds them, and writes only its packs.
+    const other = consumer();
+    await other.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(other.writes.order).toEqual(['packs']);
+    expect(Object.fromEntries(other.directoryReads)).toEqual({ BatchGetItemCommand: 1 });
   });
 
   it('writes a record of a chunk or more on its own, beside the shared call of the small ones', async () => {
@@ -457,17 +465,20 @@ describe('ingest consumer', () => {
     const client = consumer();
     const runId = randomUUID();
     await client.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
-    // And one for the directory: the run's three sensors are new to this container.
+    // And a read and a write for the directory: the run's three sensors are new to this container.
     expect(Object.fromEntries(client.counts)).toEqual({
       BatchWriteItemCommand: 2,
       BatchGetItemCommand: 1,
     });
+    expect(Object.fromEntries(client.directoryReads)).toEqual({ BatchGetItemCommand: 1 });
     client.counts.clear();
+    client.directoryReads.clear();
     await client.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
     expect(Object.fromEntries(client.counts)).toEqual({
       BatchWriteItemCommand: 1,
       BatchGetItemCommand: 1,
     });
+    expect(client.directoryReads.size).toBe(0);
 
     const server = consumer();
     await server.handler(

@@ -25,7 +25,7 @@ import { runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
 import { topology } from '#infra/topology.ts';
-import { DirectoryWriter, type DirectoryRecorder } from './directory.ts';
+import { DirectoryWriter, findListedIn, type DirectoryRecorder } from './directory.ts';
 import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
 import { SensorMetricsTally } from './sensor-metrics.ts';
@@ -316,7 +316,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
     pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
     sensorMetrics: createSensorMetrics(),
     store,
-    directory: new DirectoryWriter(store),
+    directory: new DirectoryWriter(store, findListedIn(documents, sensorTable)),
     lateStores: reports,
     rebuildReport: budgetedReportBuilder(
       {

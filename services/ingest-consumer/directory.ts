@@ -2,10 +2,13 @@
  * Writing the directory (shared/sensor-directory.ts) before the packs that need it: a reader that
  * finds a pack finds its run and sensor listed. An entry says only "this run has this sensor in
  * this period" (ten minutes), and its content follows from its key, so the container remembers
- * the entries it has written and writes each once; another container writes it again once, which
- * changes nothing (a conditional put would cost the same write unit when it fails, and a round
- * trip more). So a run's sensor costs two write units a period per consumer container that
- * stores it, however many packs it has.
+ * the entries it has stored and stores each once. Another container (up to a hundred consume a
+ * queue in prod) first reads whether the table holds them: an eventually consistent read of an
+ * entry costs half a read unit, a tenth of the price of the write unit a put costs — also a
+ * conditional put that fails. An entry the read misses (just written elsewhere) is written again,
+ * which changes nothing; one the read finds is stored, so its packs may follow. So a run's sensor
+ * costs two write units a period, and a read of half a unit per entry for each further container
+ * that stores its packs, however many packs it has.
  *
  * The entries records ask for in the same turn of the event loop go out together (records of a
  * batch are processed in parallel); when that write fails, each record writes its own entries
@@ -14,6 +17,8 @@
  * A write that fails is forgotten, so the next record asking writes it again; the records that
  * waited for it fail and come again.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll } from '#shared/run-store.ts';
 import { directoryEntryKey, type DirectoryEntry } from '#shared/sensor-directory.ts';
 import type { MeasurementStore, WriteContext } from './store.ts';
 
@@ -22,6 +27,28 @@ import type { MeasurementStore, WriteContext } from './store.ts';
  * sensors of five runs for three hours remembers them all (a few MB at most).
  */
 export const DIRECTORY_MEMORY = 20_000;
+
+/** The keys (directoryEntryKey) of the entries the table holds already. */
+export type FindListed = (entries: readonly DirectoryEntry[]) => Promise<Set<string>>;
+
+/** FindListed on DynamoDB: BatchGetItem, eventually consistent, keys only. */
+export const findListedIn =
+  (client: DynamoDBDocumentClient, tableName: string): FindListed =>
+  async (entries) => {
+    const keys = entries.map(({ runPartition, packKey }) => ({ runPartition, packKey }));
+    const found = await batchGetAll(client, tableName, keys, false, {
+      ProjectionExpression: '#pk, #sk',
+      ExpressionAttributeNames: { '#pk': 'runPartition', '#sk': 'packKey' },
+    });
+    return new Set(
+      found.map((item) =>
+        directoryEntryKey({
+          runPartition: String(item.runPartition),
+          packKey: String(item.packKey),
+        }),
+      ),
+    );
+  };
 
 export interface DirectoryRecorder {
   /** Resolves once every entry is stored, written now or before. */
@@ -42,6 +69,7 @@ export class DirectoryWriter implements DirectoryRecorder {
 
   constructor(
     private readonly store: Pick<MeasurementStore, 'putDirectory'>,
+    private readonly findListed: FindListed,
     private readonly memory = DIRECTORY_MEMORY,
   ) {}
 
@@ -86,17 +114,20 @@ export class DirectoryWriter implements DirectoryRecorder {
   private async flush(): Promise<void> {
     const requests = this.waiting;
     this.waiting = [];
+    const all = requests.flatMap((request) => request.entries);
+    // A read that fails only costs the writes it would have saved.
+    const listed = await this.findListed(all).catch(() => new Set<string>());
+    const missing = (entries: readonly DirectoryEntry[]) =>
+      entries.filter((entry) => !listed.has(directoryEntryKey(entry)));
+    const put = async (entries: readonly DirectoryEntry[], context: WriteContext) => {
+      if (entries.length > 0) await this.store.putDirectory(entries, context);
+    };
     const alone = (request: Request) =>
-      this.store
-        .putDirectory(request.entries, request.context)
-        .then(request.resolve, request.reject);
+      put(missing(request.entries), request.context).then(request.resolve, request.reject);
     const [first] = requests;
     if (requests.length === 1 && first) return alone(first);
     try {
-      await this.store.putDirectory(
-        requests.flatMap((request) => request.entries),
-        (first as Request).context,
-      );
+      await put(missing(all), (first as Request).context);
     } catch {
       await Promise.all(requests.map(alone));
       return;
