@@ -19,9 +19,12 @@ const MODULES = [
   'infra/local/api-docs',
   'infra/local/dynamo-faults',
   'infra/local/gateway',
+  'infra/local/github',
   'infra/local/grafana',
   'infra/local/lambda',
   'infra/local/meter',
+  'infra/local/secrets-manager',
+  'infra/local/sns',
   'infra/local/sqs',
   'shared/dashboard-model',
 ];

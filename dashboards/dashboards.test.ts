@@ -1,3 +1,4 @@
+import { PIPELINE_FUNCTIONS } from './pipeline.ts';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
@@ -22,13 +23,17 @@ import {
   AWS_METRICS,
   type DimensionValuesQuery,
   DASHBOARD_DATASOURCE,
+  deploymentKey,
+  deploymentMarker,
   mathReferences,
   parseInsights,
   queryKind,
   type DashboardJson,
   type Target,
 } from '#shared/dashboard-model/index.ts';
+import { functionNames } from '#infra/topology.ts';
 import { dashboardJson, dashboards, GENERATED_DIR } from './index.ts';
+import { logGroupsQueried } from './open-tab-cost.ts';
 
 const generated = dashboards() as unknown as Record<string, DashboardJson>;
 
@@ -144,7 +149,7 @@ describe('metrics contract on the dashboards', () => {
     }
   });
 
-  it('metric math refers only to queries of its own panel; logs read the function log groups', () => {
+  it('metric math refers only to queries of its own panel; logs read function log groups by ARN', () => {
     for (const { panel, target } of allTargets) {
       if (queryKind(target) === 'math') {
         const ids = new Set((panel.targets ?? []).map((t) => t.id));
@@ -152,8 +157,16 @@ describe('metrics contract on the dashboards', () => {
           expect(ids, `${panel.title}: ${reference}`).toContain(reference);
         }
       }
-      if (queryKind(target) === 'logs')
-        expect(target.logGroups).toEqual([{ arn: '$logGroups', name: '$logGroups' }]);
+      if (queryKind(target) === 'logs') {
+        // By ARN (`logGroups`), never the legacy names, and only the functions' groups: the
+        // Grafana task role may query nothing else (log-group-selection.test.ts).
+        expect(target.logGroupNames).toBeUndefined();
+        for (const fn of logGroupsQueried(target))
+          expect(target.logGroups).toContainEqual({
+            arn: deploymentMarker(deploymentKey.functionLogGroupArn(fn)),
+            name: deploymentMarker(deploymentKey.logGroupName(fn)),
+          });
+      }
     }
   });
 
@@ -195,6 +208,205 @@ describe('metrics contract on the dashboards', () => {
     for (const name of [...linked, ...Object.values(SENSORS_DASHBOARD.variables)]) {
       expect(names).toContain(name);
     }
+  });
+});
+
+const panelsOf = (name: string) => (generated[name] as DashboardJson).panels;
+const panelTitled = (name: string, title: string) => {
+  const panel = panelsOf(name).find((p) => p.title === title);
+  if (!panel) throw new Error(`No panel ${title} on ${name}`);
+  return panel;
+};
+
+describe('second reading (issue 26)', () => {
+  it('finding 1: every metric math sum takes the array form, a series whether it sums one metric or many', () => {
+    const maths = allTargets.filter(({ target }) => queryKind(target) === 'math');
+    expect(maths.length).toBeGreaterThan(10);
+    for (const { panel, target } of maths) {
+      // SUM(x) of one metric is a number: a search over a variable holding one value is one.
+      expect(target.expression, panel.title).not.toMatch(/\b(SUM|AVG|MAX|MIN)\((?!\[)/);
+    }
+  });
+
+  it('finding 2: a logs panel names only the groups it needs, over a short range', () => {
+    const logsPanels = Object.entries(generated).flatMap(([name, d]) =>
+      d.panels
+        .filter((p) => (p.targets ?? []).some((t) => queryKind(t) === 'logs'))
+        .map((p) => [name, p] as const),
+    );
+    expect(logsPanels.map(([name, p]) => `${name}: ${p.title}`).sort()).toEqual([
+      'pipeline: Error logs (last 5m)',
+      'runs: Recent runs (run API logs)',
+      'sensors: Run logs (last 5m)',
+    ]);
+    const groups = (name: string, title: string) =>
+      (panelTitled(name, title).targets ?? []).flatMap(logGroupsQueried).sort();
+    expect(groups('runs', 'Recent runs (run API logs)')).toEqual(['runApi']);
+    // A run's own requests: not the consumer, whose group holds every reading's metrics.
+    expect(groups('sensors', 'Run logs (last 5m)')).toEqual(['ingest', 'runApi', 'runSweeper']);
+    // Ingestion's and the runs' functions (the infrastructure panel's has alarms of its own).
+    expect(groups('pipeline', 'Error logs (last 5m)')).toEqual([...PIPELINE_FUNCTIONS].sort());
+    for (const title of ['Run logs (last 5m)', 'Error logs (last 5m)']) {
+      const panel = panelsOf(title.startsWith('Run') ? 'sensors' : 'pipeline').find(
+        (p) => p.title === title,
+      );
+      expect(panel?.timeFrom, title).toBe('5m');
+    }
+  });
+
+  it('finding 3: write throttle events per table and per index sit beside ThrottledRequests', () => {
+    const panel = panelTitled('pipeline', 'Throttled requests and write throttle events');
+    const named = (panel.targets ?? []).map((t) => [t.metricName, Object.keys(t.dimensions ?? {})]);
+    expect(named).toEqual([
+      ['ThrottledRequests', ['TableName', 'Operation']],
+      ['WriteThrottleEvents', ['TableName']],
+      ['WriteThrottleEvents', ['TableName', 'GlobalSecondaryIndexName']],
+    ]);
+  });
+
+  it('findings 4 and 5: SQS is priced from the requests the functions count, reads of indexes too', () => {
+    const panel = panelTitled('cost', 'Estimated spend per hour by service');
+    const byId = Object.fromEntries((panel.targets ?? []).map((t) => [t.id, t]));
+    expect(byId.c_sqs?.expression).toMatch(/SUM\(\[enq\]\) \+ 2 \* SUM\(\[batches\]\)/);
+    expect([byId.enq?.metricName, byId.enq?.statistic]).toEqual([
+      'MessagesEnqueued',
+      'SampleCount',
+    ]);
+    expect([byId.batches?.metricName, byId.batches?.statistic]).toEqual([
+      'ConsumerBatchSize',
+      'SampleCount',
+    ]);
+    // No message counts: SQS bills requests of 1 to 10 messages.
+    expect(
+      (panel.targets ?? []).filter((t) => /NumberOfMessages/.test(t.metricName ?? '')),
+    ).toEqual([]);
+    expect(panel.description).toMatch(/SQS requests from the functions' counts/);
+    expect(byId.gsir?.dimensions).toEqual({
+      TableName: '$table',
+      GlobalSecondaryIndexName: '*',
+    });
+    expect(byId.c_ddbr?.expression).toContain('SUM([gsir])');
+  });
+
+  it('finding 6: no search spans every run (a search returns at most 500 of two weeks of metrics)', () => {
+    for (const { file, panel, target } of allTargets) {
+      if (queryKind(target) !== 'search' || target.namespace !== SENSOR_NAMESPACE) continue;
+      expect(target.dimensions?.[SensorDimension.runId], `${file}: ${panel.title}`).toBe('$runId');
+    }
+    const cost = panelTitled('cost', 'Estimated spend per hour by service');
+    const count = (cost.targets ?? []).find((t) => t.id === 'cm');
+    expect(queryKind(count!)).toBe('insights');
+  });
+
+  it('findings 7 and 8: the stage, its API, functions, queues, tables and log groups come from the deployment', () => {
+    for (const dashboard of Object.values(generated)) {
+      for (const variable of dashboard.templating.list) {
+        if (variable.type !== 'query') continue;
+        // ListMetrics lists only the sensors' runs and sensors, which no deployment knows.
+        expect(
+          (variable.query as DimensionValuesQuery).namespace,
+          `${dashboard.uid} $${variable.name}`,
+        ).toBe(SENSOR_NAMESPACE);
+      }
+    }
+    const pipeline = (generated.pipeline as DashboardJson).templating.list;
+    const variable = (name: string) => pipeline.find((v) => v.name === name);
+    expect(variable('api')).toMatchObject({
+      type: 'custom',
+      query: deploymentMarker(deploymentKey.httpApi()),
+    });
+    expect(variable('api')?.multi).toBeFalsy();
+    expect(String(variable('queue')?.query)).toBe(
+      `measurements : ${deploymentMarker(deploymentKey.queue('measurements'))},measurements dead letters : ${deploymentMarker(deploymentKey.deadLetterQueue('measurements'))}`,
+    );
+    expect(String(variable('function')?.query).split(',')).toHaveLength(PIPELINE_FUNCTIONS.length);
+    // The Cost board prices every function.
+    const costFunctions = (generated.cost as DashboardJson).templating.list.find(
+      (v) => v.name === 'function',
+    );
+    expect(String(costFunctions?.query).split(',')).toHaveLength(functionNames.length);
+  });
+
+  it('finding 9: Sensors lists runs newest first and once, so it opens on the latest run', () => {
+    const run = (generated.sensors as DashboardJson).templating.list.find(
+      (v) => v.name === SENSORS_DASHBOARD.variables.runId,
+    );
+    expect(run?.sort).toBe(2); // alphabetical, descending: run ids are time-ordered
+    expect(run?.refresh).toBe(1);
+  });
+
+  it('finding 10: the error logs read the fields Logs Insights makes of an error object', () => {
+    const [target] = panelTitled('pipeline', 'Error logs (last 5m)').targets ?? [];
+    expect(target?.expression).toMatch(/fields .*error\.name, error\.message/);
+    expect(target?.expression).not.toMatch(/\berror\s*(\||,)/);
+  });
+
+  it("finding 11: every stat and bar gauge sets thresholds: none keeps Grafana's red from 80", () => {
+    const reducing = Object.values(generated).flatMap((d) =>
+      d.panels.filter((p) => p.type === 'stat' || p.type === 'bargauge'),
+    );
+    expect(reducing.length).toBeGreaterThanOrEqual(9);
+    for (const panel of reducing) {
+      const steps = panel.fieldConfig?.defaults?.thresholds?.steps;
+      expect(steps, panel.title).toBeDefined();
+      expect(steps?.[0], panel.title).toEqual({ value: null, color: 'green' });
+      expect(
+        steps?.some((s) => s.value === 80),
+        panel.title,
+      ).toBe(false);
+    }
+    expect(
+      panelTitled('runs', 'Starts refused at the limit').fieldConfig?.defaults?.thresholds?.steps,
+    ).toEqual([
+      { value: null, color: 'green' },
+      { value: 1, color: 'red' },
+    ]);
+  });
+
+  it('finding 12: readings per second in readings/s, its last stat without the period still filling', () => {
+    for (const title of ['Readings per second', 'Readings per second (last full period)'])
+      expect(panelTitled('sensors', title).fieldConfig?.defaults?.unit, title).toBe(
+        'suffix:readings/s',
+      );
+    const last = panelTitled('sensors', 'Readings per second (last full period)');
+    expect(last.transformations).toEqual([
+      { id: 'sortBy', options: { fields: {}, sort: [{ field: 'Time', desc: true }] } },
+      { id: 'limit', options: { limitField: 2 } },
+    ]);
+    expect(last.options?.reduceOptions?.calcs).toEqual(['lastNotNull']);
+    const reqps = Object.values(generated).flatMap((d) =>
+      d.panels.filter((p) => p.fieldConfig?.defaults?.unit === 'reqps'),
+    );
+    expect(reqps).toEqual([]);
+  });
+
+  it('links: each dashboard links to the others, keeping the time and variables; a run opens in Sensors', () => {
+    for (const dashboard of Object.values(generated)) {
+      expect(dashboard.tags).toContain('iot-playground');
+      expect(dashboard.links).toEqual([
+        {
+          title: 'IoT Playground',
+          type: 'dashboards',
+          icon: '',
+          tooltip: '',
+          tags: ['iot-playground'],
+          asDropdown: false,
+          targetBlank: false,
+          includeVars: true,
+          keepTime: true,
+        },
+      ]);
+    }
+    const recent = panelTitled('runs', 'Recent runs (run API logs)') as unknown as {
+      fieldConfig: {
+        overrides: { matcher: { options: string }; properties: { value: unknown }[] }[];
+      };
+    };
+    const [override] = recent.fieldConfig.overrides;
+    expect(override?.matcher.options).toBe('runId');
+    expect(JSON.stringify(override?.properties)).toContain(
+      `/d/${SENSORS_DASHBOARD.uid}/${SENSORS_DASHBOARD.slug}?var-runId=\${__value.raw}&var-stage=\${stage}`,
+    );
   });
 });
 

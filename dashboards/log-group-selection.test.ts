@@ -1,17 +1,10 @@
 /**
- * The logGroups variable's selection against the synthesized stack: of every log group the stage
- * creates, the regex keeps exactly those the Grafana task role may query. One group outside the
- * role's policy fails a whole Logs Insights query with AccessDenied; one missing leaves a
- * function's logs out.
- *
- * CloudFormation names a log group that has no name `<stack name>-<logical id>-<random suffix>`
- * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html);
- * Grafana applies a query variable's regex to each option's value, here the log group's ARN
- * (grafana-cloudwatch-datasource src/variables.ts handleLogGroupsQuery: value = ARN), after
- * interpolating `$stage`.
+ * The log groups the dashboards query against the synthesized stack: every logs panel names
+ * function log groups by the ARN the deployment gives the Grafana task (IOTP_LOG_GROUP_ARN_*),
+ * and those are exactly the groups the task role may query. One group outside the role's policy
+ * fails a whole Logs Insights query with AccessDenied; one missing leaves a function's logs out.
  */
 import { describe, expect, it } from 'vitest';
-import { stackNameFor } from '#infra/aws/stage-config.ts';
 import {
   asArray,
   logicalId,
@@ -20,49 +13,52 @@ import {
   useSynth,
 } from '#infra/aws/test-support.ts';
 import { GRAFANA_MIN_REFRESH } from '#infra/aws/constructs/grafana.ts';
+import {
+  DEPLOYMENT_PREFIX,
+  deploymentKey,
+  queryKind,
+  type DashboardJson,
+} from '#shared/dashboard-model/index.ts';
+import { functionNames } from '#infra/topology.ts';
 import { dashboards } from './index.ts';
-import { refreshSeconds } from './open-tab-cost.ts';
-import type { DashboardJson } from '#shared/dashboard-model/index.ts';
+import { logGroupsQueried, refreshSeconds } from './open-tab-cost.ts';
 
 const STAGE = 'dev';
 const synth = useSynth({ stage: STAGE, component: 'full' });
 
-/** The ARN CloudFormation gives a log group without a name (a placeholder account). */
-const arnOf = (logical: string, name?: string) =>
-  `arn:aws:logs:us-east-1:123456789012:log-group:${name ?? `${stackNameFor(STAGE)}-${logical}-AbCd1234EfGh`}:*`;
+/** The logical ids a task environment value or a policy resource takes the ARN of. */
+const arnsOf = (value: unknown): string[] =>
+  (JSON.stringify(value).match(/"Fn::GetAtt":\["(\w+)","Arn"\]/g) ?? []).map((ref) =>
+    ref.replace(/^"Fn::GetAtt":\["/, '').replace(/","Arn"\]$/, ''),
+  );
 
-const logGroupsRegex = (): RegExp => {
-  const sensors = dashboards().sensors as unknown as DashboardJson;
-  const variable = sensors.templating.list.find((v) => v.name === 'logGroups');
-  const [, body, flags] = /^\/(.*)\/(\w*)$/.exec(variable?.regex ?? '') ?? [];
-  return new RegExp((body ?? '').replaceAll('$stage', STAGE), flags);
-};
-
-describe('the logGroups variable selects the log groups Grafana may query', () => {
-  it('keeps exactly the groups of the task role QueryStackLogs statement', () => {
-    const groups = resourcesOfType(synth.template, 'AWS::Logs::LogGroup');
+describe('the logs panels query the log groups Grafana may query', () => {
+  it('names only function log groups, whose ARNs the task gets, all of them in the role', () => {
     const grafana = synth.stack.grafana;
     expect(grafana).toBeDefined();
     const queryable = statementsOfRole(synth.template, logicalId(synth, grafana!.taskRole))
       .filter((statement) => asArray(statement.Action).includes('logs:StartQuery'))
-      .flatMap(
-        (statement) => JSON.stringify(statement.Resource).match(/"Fn::GetAtt":\["(\w+)"/g) ?? [],
-      )
-      .map((ref) => ref.replace(/^"Fn::GetAtt":\["/, '').replace(/"$/, ''));
-    expect(queryable.length).toBeGreaterThan(0);
-
-    const regex = logGroupsRegex();
-    const selected = Object.entries(groups)
-      .filter(([logical, group]) =>
-        regex.test(arnOf(logical, group.Properties?.LogGroupName as string | undefined)),
-      )
-      .map(([logical]) => logical);
-    expect(new Set(selected)).toEqual(new Set(queryable));
-    // The prefix alone would also take the API access logs and Grafana's own log group.
-    const prefixed = Object.entries(groups).filter(
-      ([, group]) => group.Properties?.LogGroupName === undefined,
+      .flatMap((statement) => arnsOf(statement.Resource));
+    expect(new Set(queryable)).toEqual(
+      new Set(functionNames.map((fn) => logicalId(synth, synth.stack.functions[fn].logGroup))),
     );
-    expect(prefixed.length).toBeGreaterThan(selected.length);
+
+    const [task] = Object.values(resourcesOfType(synth.template, 'AWS::ECS::TaskDefinition'));
+    const [container] = task?.Properties?.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    const environment = Object.fromEntries(container!.Environment.map((e) => [e.Name, e.Value]));
+    const queried = Object.values(dashboards() as unknown as Record<string, DashboardJson>)
+      .flatMap((d) => d.panels.flatMap((p) => p.targets ?? []))
+      .filter((t) => queryKind(t) === 'logs')
+      .flatMap(logGroupsQueried);
+    expect(queried.length).toBeGreaterThan(0);
+    for (const fn of new Set(queried)) {
+      const [group] = arnsOf(
+        environment[`${DEPLOYMENT_PREFIX}${deploymentKey.functionLogGroupArn(fn)}`],
+      );
+      expect(queryable, fn).toContain(group);
+    }
   });
 });
 

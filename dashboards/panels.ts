@@ -1,6 +1,7 @@
 /**
  * Panel and variable helpers: every panel reads the CloudWatch datasource by its provisioned
- * uid; the deployment variables pick a stage's resources from CloudWatch's own listings.
+ * uid; the deployment's own resources come from the deployment as Grafana starts
+ * (shared/dashboard-model/deployment.ts), never from CloudWatch's listings.
  */
 import {
   BarGaugeDisplayMode,
@@ -15,10 +16,17 @@ import {
 import {
   CustomVariableBuilder,
   DashboardBuilder,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   QueryVariableBuilder,
   RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
   VariableRefresh,
+  VariableSort,
   type Dashboard,
+  type DataTransformerConfig,
+  type Threshold,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as BarGaugeBuilder } from '@grafana/grafana-foundation-sdk/bargauge';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
@@ -26,20 +34,19 @@ import { PanelBuilder as LogsPanelBuilder } from '@grafana/grafana-foundation-sd
 import { PanelBuilder as StatBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
-import { STAGES, stackNameFor, type StageName } from '#infra/aws/stage-config.ts';
 import {
   CLOUDWATCH_DATASOURCE,
   DEPLOYMENT_VARIABLES,
   type DashboardIdentity,
 } from '#shared/grafana.ts';
-import { functionNames } from '#infra/topology.ts';
 import {
   VARIABLE_QUERY_REF_ID,
   VariableQueryType,
   type CloudWatchVariableQuery,
   type DimensionValuesQuery,
-  type LogGroupsQuery,
   DASHBOARD_DATASOURCE,
+  deploymentKey,
+  deploymentMarker,
 } from '#shared/dashboard-model/index.ts';
 import type { Query } from './queries.ts';
 
@@ -70,6 +77,28 @@ const legend = () =>
     .displayMode(LegendDisplayMode.List)
     .placement(LegendPlacement.Bottom);
 
+/**
+ * What colors a stat or bar gauge. Left unset, Grafana's default turns every value from 80 up red
+ * (the thresholds default of getAllStandardFieldConfigs, grafana/grafana
+ * public/app/core/components/OptionsUI/registry.tsx): readings stored, humidity, pressure. So
+ * each says what it means: `neutral` (one color, no alarm) or a step from which a value is bad.
+ */
+export type Thresholds = readonly Threshold[];
+
+export const neutral: Thresholds = [{ value: null, color: 'green' }];
+
+/** Green below `value`, `color` from it up. */
+export const badFrom = (value: number, color = 'red'): Thresholds => [
+  { value: null, color: 'green' },
+  { value, color },
+];
+
+const thresholdsOf = (steps: Thresholds) =>
+  new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([...steps]);
+
+/** Readings per second, which are not requests (`reqps`): a custom suffix unit. */
+export const READINGS_PER_SECOND = 'suffix:readings/s';
+
 export const timeseries = (title: string, size: Size, targets: Query[], unit = 'short') =>
   sized(new TimeseriesBuilder(), title, size, targets)
     .unit(unit)
@@ -77,25 +106,53 @@ export const timeseries = (title: string, size: Size, targets: Query[], unit = '
     .fillOpacity(10)
     .lineWidth(2);
 
-/** One number per series, reduced over the time range by `calc` (`sum`, `lastNotNull`, …). */
-export const stat = (title: string, size: Size, targets: Query[], calc: string, unit = 'short') =>
-  sized(new StatBuilder(), title, size, targets)
-    .unit(unit)
-    .graphMode(BigValueGraphMode.Area)
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs([calc]));
+/** A stat's or bar gauge's number per series, reduced over the range by `calc`, its unit and colors. */
+const reducing = <P extends StatBuilder | BarGaugeBuilder>(
+  panel: P,
+  calc: string,
+  unit: string,
+  thresholds: Thresholds,
+): P => {
+  panel.unit(unit);
+  panel.thresholds(thresholdsOf(thresholds));
+  panel.reduceOptions(new ReduceDataOptionsBuilder().calcs([calc]));
+  return panel;
+};
 
-export const barGauge = (
+/** A stat's or bar gauge's title, size, queries, reduction, unit (`short`) and thresholds. */
+type Reduced = [
   title: string,
   size: Size,
   targets: Query[],
   calc: string,
-  unit = 'short',
+  unit?: string,
+  thresholds?: Thresholds,
+];
+
+/** One number per series, reduced over the time range by `calc` (`sum`, `lastNotNull`, …). */
+export const stat = (
+  ...[title, size, targets, calc, unit = 'short', thresholds = neutral]: Reduced
 ) =>
-  sized(new BarGaugeBuilder(), title, size, targets)
-    .unit(unit)
+  reducing(sized(new StatBuilder(), title, size, targets), calc, unit, thresholds).graphMode(
+    BigValueGraphMode.Area,
+  );
+
+export const barGauge = (
+  ...[title, size, targets, calc, unit = 'short', thresholds = neutral]: Reduced
+) =>
+  reducing(sized(new BarGaugeBuilder(), title, size, targets), calc, unit, thresholds)
     .orientation(VizOrientation.Horizontal)
-    .displayMode(BarGaugeDisplayMode.Gradient)
-    .reduceOptions(new ReduceDataOptionsBuilder().calcs([calc]));
+    .displayMode(BarGaugeDisplayMode.Gradient);
+
+/**
+ * Keeps the last complete period of a series: its newest row is the period still filling (the
+ * datasource rounds the end of the range up to the next minute, pkg/cloudwatch/
+ * get_metric_data_executor.go), so a `lastNotNull` of what is left shows the one before it.
+ */
+export const lastCompletePeriod: DataTransformerConfig[] = [
+  { id: 'sortBy', options: { fields: {}, sort: [{ field: 'Time', desc: true }] } },
+  { id: 'limit', options: { limitField: 2 } },
+];
 
 export const table = (title: string, size: Size, targets: Query[]) =>
   sized(new TableBuilder(), title, size, targets);
@@ -106,42 +163,62 @@ export const logsPanel = (title: string, size: Size, targets: Query[]) =>
     .wrapLogMessage(true)
     .sortOrder(LogsSortOrder.Descending);
 
-/** The stage (`dev`, `prod`): every other deployment variable is read within it. */
+/** The deployment's stage, as the deployment gives it (a run's link names it too). */
 export const stageVariable = () =>
   new CustomVariableBuilder(DEPLOYMENT_VARIABLES.stage)
     .label('Stage')
-    .values(STAGES.join(','))
-    .current({ text: STAGES[0], value: STAGES[0] });
+    .values(deploymentMarker(deploymentKey.stage()))
+    .current({
+      text: deploymentMarker(deploymentKey.stage()),
+      value: deploymentMarker(deploymentKey.stage()),
+    });
 
-/** CDK names every resource of a stage after its stack; Grafana fills in the stage. */
-export const stagePrefix = stackNameFor(`$${DEPLOYMENT_VARIABLES.stage}` as StageName);
-
-/** A multi-value variable's All, as Grafana saves it: arrays, so `logGroups` splits it. */
+/** A multi-value variable's All, as Grafana saves it: arrays, which the datasource splits. */
 const ALL = { text: ['All'], value: ['$__all'] };
 
 /**
- * When a variable lists its options again. `load`: once when the dashboard opens (a value from
- * the URL is kept, listed or not). `timeRange`: at every time range change, which every
- * auto-refresh of a relative range is; a value no longer listed is replaced.
+ * A variable listing the deployment's resources of one kind, each `text : value` (a friendly
+ * name, the deployment's physical name): a Grafana custom variable, so they are all listed from
+ * the start whether or not they have reported metrics, and nothing is asked of CloudWatch.
  */
-export type Relisting = 'load' | 'timeRange';
-
-const REFRESH: Record<Relisting, VariableRefresh> = {
-  load: VariableRefresh.OnDashboardLoad,
-  timeRange: VariableRefresh.OnTimeRangeChanged,
+export const deploymentResources = (
+  name: string,
+  label: string,
+  resources: { text: string; key: string }[],
+) => {
+  const [only] = resources;
+  // One resource: a single value, shown as itself (the stage's API id).
+  if (resources.length === 1 && only) {
+    const value = deploymentMarker(only.key);
+    return new CustomVariableBuilder(name)
+      .label(label)
+      .values(value)
+      .current({ text: value, value });
+  }
+  return new CustomVariableBuilder(name)
+    .label(label)
+    .values(resources.map((r) => `${r.text} : ${deploymentMarker(r.key)}`).join(','))
+    .multi(true)
+    .includeAll(true)
+    .current(ALL);
 };
 
+/**
+ * When a variable lists its options again. `load`: once when the dashboard opens (a value from
+ * the URL is kept, listed or not). There is no point in listing again on a time range change:
+ * the datasource answers every listing it made before from its cache for the page's life
+ * (memoizedGetRequest, src/resources/ResourcesAPI.ts).
+ */
 interface DimensionValuesSpec {
   namespace: string;
   metricName: string;
   dimensionKey: string;
   dimensionFilters?: Record<string, string>;
-  /** Keep only this stage's resources (their names start with the stack name). */
-  ofStage?: boolean;
   multi?: boolean;
   /** What "All" means; without it, All lists every value the query found. */
   allValue?: string;
-  relisting: Relisting;
+  /** Newest first when the values sort by time (run ids do): the default is the first. */
+  descending?: boolean;
 }
 
 /** A variable listing the values of one dimension, as CloudWatch's ListMetrics reports them. */
@@ -155,8 +232,8 @@ export const dimensionValues = (name: string, label: string, spec: DimensionValu
     dimensionKey: spec.dimensionKey,
     dimensionFilters: spec.dimensionFilters ?? {},
   };
-  const variable = variableOf(name, label, query).refresh(REFRESH[spec.relisting]);
-  if (spec.ofStage) variable.regex(`/^${stagePrefix}-/`);
+  const variable = variableOf(name, label, query).refresh(VariableRefresh.OnDashboardLoad);
+  if (spec.descending) variable.sort(VariableSort.AlphabeticalDesc);
   if (spec.multi) variable.multi(true).includeAll(true).current(ALL);
   if (spec.allValue) variable.allValue(spec.allValue);
   return variable;
@@ -168,31 +245,24 @@ const variableOf = (name: string, label: string, query: CloudWatchVariableQuery)
     .datasource(CLOUDWATCH_DATASOURCE)
     .query({ ...query });
 
-/**
- * The log groups of the stage's functions, and only those: the Grafana task role may query just
- * them, and one log group it may not read fails the whole Logs Insights query (AccessDenied). The
- * stage prefix alone also matches the API access logs and Grafana's own; the regex, applied to
- * each option's value (the ARN), keeps the groups CloudFormation names after the functions'
- * log group constructs (`<stack>-<function>LogGroup<hash>-<suffix>`).
- */
-export const logGroupsVariable = () => {
-  const query: LogGroupsQuery = {
-    refId: VARIABLE_QUERY_REF_ID,
-    queryType: VariableQueryType.logGroups,
-    region: 'default',
-    logGroupPrefix: `${stagePrefix}-`,
-  };
-  return variableOf(DEPLOYMENT_VARIABLES.logGroups, 'Log groups', query)
-    .regex(functionLogGroupRegex(stagePrefix, functionNames))
-    .refresh(VariableRefresh.OnDashboardLoad)
-    .multi(true)
-    .includeAll(true)
-    .current(ALL);
-};
-
 export type Variable = ReturnType<
-  typeof stageVariable | typeof dimensionValues | typeof logGroupsVariable
+  typeof stageVariable | typeof dimensionValues | typeof deploymentResources
 >;
+
+/**
+ * Links in every dashboard's header to the others (Grafana lists the dashboards with the tag,
+ * leaving out the one shown), keeping the time range and the variables: from Runs or Pipeline to
+ * Sensors, from Sensors to the Pipeline of the same stage and time.
+ */
+const DASHBOARD_TAG = 'iot-playground';
+
+const otherDashboards = () =>
+  new DashboardLinkBuilder('IoT Playground')
+    .type(DashboardLinkType.Dashboards)
+    .tags([DASHBOARD_TAG])
+    .asDropdown(false)
+    .keepTime(true)
+    .includeVars(true);
 
 export interface DashboardSpec {
   identity: DashboardIdentity;
@@ -212,7 +282,8 @@ export const buildDashboard = (spec: DashboardSpec): Dashboard => {
   const builder = new DashboardBuilder(spec.identity.title)
     .uid(spec.identity.uid)
     .description(spec.description)
-    .tags(['iot-playground', 'generated'])
+    .tags([DASHBOARD_TAG, 'generated'])
+    .links([otherDashboards()])
     .timezone('browser')
     .refresh(spec.refresh)
     .time(spec.time ?? { from: 'now-1h', to: 'now' })
@@ -223,6 +294,9 @@ export const buildDashboard = (spec: DashboardSpec): Dashboard => {
     for (const panel of panels) builder.withPanel(panel);
   }
   const dashboard = builder.build();
+  // The builder writes `placement: inControlsMenu`, which tucks the links into a menu; without
+  // it Grafana shows them in the dashboard's header.
+  for (const link of dashboard.links ?? []) delete link.placement;
   dashboard.panels?.forEach((panel, index) => {
     panel.id = index + 1;
   });
@@ -257,12 +331,3 @@ export const resultsOf = (title: string): Query =>
     .datasource({ ...DASHBOARD_DATASOURCE })
     .panelId(0)
     .refId(`${RESULTS_OF}${title}`);
-
-/**
- * The ARN regex that keeps the functions' log groups of a stack (`prefix` may hold `$stage`,
- * which Grafana interpolates in a variable's regex): CloudFormation names a log group without a
- * name `<stack>-<logical id>-<random>`, and CDK gives each function's group the logical id
- * `<function>LogGroup<8 hex digits>` (ServiceFunction in infra/aws/constructs/function-factory.ts).
- */
-export const functionLogGroupRegex = (prefix: string, functions: readonly string[]): string =>
-  `/:log-group:${prefix}-(?:${functions.join('|')})LogGroup[0-9A-F]{8}-[A-Za-z0-9]+:\\*$/`;

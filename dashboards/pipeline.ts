@@ -9,7 +9,13 @@ import {
   PipelineMetric,
   type PipelineMetricName,
 } from '#shared/metrics-contract.ts';
-import { topology, type FunctionName } from '#infra/topology.ts';
+import {
+  functionNames,
+  tableNames,
+  topology,
+  type FunctionName,
+  type QueueName,
+} from '#infra/topology.ts';
 import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
 import { buildDashboard, logsPanel, timeseries } from './panels.ts';
 import {
@@ -74,13 +80,36 @@ const perTable = per(ofTable);
 const perTableOperation = per(
   resourceMetric(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, { Operation: '*' }),
 );
+const perIndex = per(
+  resourceMetric(dynamodb.namespace, 'TableName', DEPLOYMENT_VARIABLES.table, {
+    GlobalSecondaryIndexName: '*',
+  }),
+);
+
+/**
+ * The resources of ingestion and of the runs. The infrastructure panel's function and its
+ * deployments table start and stop Grafana, take a request every few seconds at most, and have
+ * alarms of their own; the reports queue carries a request per ended run, and a build that keeps
+ * failing fails the sweep too (its Errors alarm). Watched here, they would cost every open tab
+ * sixteen metrics a refresh, over its budget.
+ */
+export const PIPELINE_FUNCTIONS = functionNames.filter((name) => name !== 'infraApi');
+export const PIPELINE_QUEUES: readonly QueueName[] = ['measurements'];
+export const PIPELINE_TABLES = tableNames.filter((name) => name !== 'deployments');
+
+/** Errors can come from any of these functions, so each one's group; over a short range. */
+const ERROR_LOGS_WINDOW = '5m';
 
 export const pipelineDashboard = () =>
   buildDashboard({
     identity: DASHBOARDS.pipeline,
     description: 'Ingestion health from the HTTP API to the table, with the errors logged.',
     refresh: '1m',
-    variables: deploymentVariables(),
+    variables: deploymentVariables({
+      functions: PIPELINE_FUNCTIONS,
+      queues: PIPELINE_QUEUES,
+      tables: PIPELINE_TABLES,
+    }),
     rows: [
       [
         'Edge',
@@ -176,12 +205,27 @@ export const pipelineDashboard = () =>
           timeseries('Consumed write units', { w: 12, h: 7 }, [
             perTable('wcu', dynamodb.metrics.writeUnits, 'Sum'),
           ]),
-          timeseries('Throttled requests', { w: 12, h: 7 }, [
+          // ThrottledRequests counts a BatchWriteItem only when every item in it was throttled;
+          // the consumer writes in batches, so its partial throttles show only as
+          // WriteThrottleEvents, per table and per index (DynamoDB metrics-dimensions page).
+          timeseries('Throttled requests and write throttle events', { w: 12, h: 7 }, [
             perTableOperation(
               'thr',
               dynamodb.metrics.throttled,
               'Sum',
-              dimLabel('TableName', 'Operation'),
+              `${dimLabel('TableName', 'Operation')} throttled requests`,
+            ),
+            perTable(
+              'wte',
+              dynamodb.metrics.writeThrottleEvents,
+              'Sum',
+              `${dimLabel('TableName')} write throttle events`,
+            ),
+            perIndex(
+              'wtei',
+              dynamodb.metrics.writeThrottleEvents,
+              'Sum',
+              `${dimLabel('TableName', 'GlobalSecondaryIndexName')} write throttle events`,
             ),
           ]),
         ],
@@ -189,12 +233,15 @@ export const pipelineDashboard = () =>
       [
         'Errors',
         [
-          logsPanel('Error logs', { w: 24, h: 9 }, [
+          // Powertools logs an error as an object ({name, message, location, stack}) and Logs
+          // Insights flattens JSON into dotted fields: `error` alone is no field.
+          logsPanel(`Error logs (last ${ERROR_LOGS_WINDOW})`, { w: 24, h: 9 }, [
             logs(
               'errors',
-              'fields @timestamp, @log, message, error | filter level = "ERROR" | sort @timestamp desc | limit 50',
+              'fields @timestamp, @log, message, error.name, error.message | filter level = "ERROR" | sort @timestamp desc | limit 50',
+              PIPELINE_FUNCTIONS,
             ),
-          ]),
+          ]).timeFrom(ERROR_LOGS_WINDOW),
         ],
       ],
     ],

@@ -12,9 +12,12 @@ import {
   QueryMode,
 } from '@grafana/grafana-foundation-sdk/cloudwatch';
 import type { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/datasource';
-import { CLOUDWATCH_DATASOURCE, DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
+import { CLOUDWATCH_DATASOURCE } from '#shared/grafana.ts';
 import { SENSOR_NAMESPACE, SensorDimension, SensorMetric } from '#shared/metrics-contract.ts';
+import type { FunctionName } from '#infra/topology.ts';
 import {
+  deploymentKey,
+  deploymentMarker,
   insightsIdentifier,
   insightsValue,
   METRIC_DATA_ID,
@@ -110,8 +113,10 @@ export const insights = (id: string, spec: InsightsSpec, label?: string): Metric
 
 /**
  * Metric math over the ids of other queries of the same panel. Mind CloudWatch's types: SUM, AVG,
- * MAX and MIN of an array (a search) are a series, of one metric a number; PERIOD takes one
- * metric only, so a rate divides by `$__period_auto` (cloudwatch.ts PERIOD_AUTO).
+ * MAX and MIN of an array (a search) are a series, of one metric a number, and a builder query
+ * over a variable is a search only while the variable holds more than one value; so sums take
+ * the array form, `SUM([x])`, a series either way. PERIOD takes one metric only, so a rate
+ * divides by `$__period_auto` (cloudwatch.ts PERIOD_AUTO).
  */
 export const math = (id: string, expression: string, label: string): MetricsQueryBuilder =>
   metricsQuery(id)
@@ -122,21 +127,30 @@ export const math = (id: string, expression: string, label: string): MetricsQuer
     .label(label);
 
 /**
- * Logs Insights over the stage's function log groups: the `logGroups` variable's values are
- * their ARNs, which the datasource reads from `logGroups` (the legacy `logGroupNames` would get
- * the variable's display text, "All" when All is selected).
+ * Logs Insights over the log groups of `functions`, by the ARNs the deployment gives (the
+ * datasource reads `logGroups` by ARN; the Grafana task role may query the functions' groups
+ * only). Logs Insights bills every byte of the named groups in the panel's range, whatever the
+ * query filters: a panel names only the groups it needs, over a short range.
  */
-export const logs = (id: string, expression: string): LogsQueryBuilder => {
-  const variable = `$${DEPLOYMENT_VARIABLES.logGroups}`;
-  return new LogsQueryBuilder()
+export const logs = (
+  id: string,
+  expression: string,
+  functions: readonly FunctionName[],
+): LogsQueryBuilder =>
+  new LogsQueryBuilder()
     .datasource(CLOUDWATCH_DATASOURCE)
     .queryMode(QueryMode.Logs)
     .region('default')
     .refId(id.toUpperCase())
     .id(id)
-    .logGroups([new LogGroupBuilder().arn(variable).name(variable)])
+    .logGroups(
+      functions.map((fn) =>
+        new LogGroupBuilder()
+          .arn(deploymentMarker(deploymentKey.functionLogGroupArn(fn)))
+          .name(deploymentMarker(deploymentKey.logGroupName(fn))),
+      ),
+    )
     .expression(expression);
-};
 
 /**
  * Readings stored (DataIngested) over the sensor metrics' one dimension set, summed per
@@ -160,6 +174,9 @@ export const ingestedBy = (groupBy: string, where: Record<string, string> = {}) 
 /** `${PROP('Dim.<key>')}`: CloudWatch's dynamic label for a dimension's value. */
 export const dimLabel = (...keys: string[]): string =>
   keys.map((key) => `\${PROP('Dim.${key}')}`).join(' ');
+
+/** The sum of a query's series, a series whether the query is a search or one metric. */
+export const sumOf = (id: string): string => `SUM([${id}])`;
 
 /** A `$variable` reference. */
 export const ref = (name: string): string => `$${name}`;

@@ -17,20 +17,54 @@ import {
   SENSOR_NAMESPACE,
   SensorMetric,
 } from '#shared/metrics-contract.ts';
-import { functionNames, topology } from '#infra/topology.ts';
-import { panelData, type PanelResult, resolveVariables } from '#infra/local/grafana/index.ts';
+import { functionNames, topology, type FunctionName } from '#infra/topology.ts';
+import {
+  localLogGroupArn,
+  panelData,
+  type PanelResult,
+  resolveVariables,
+} from '#infra/local/grafana/index.ts';
 import { LogStore, SeriesStore } from '#infra/local/meter/index.ts';
 import {
   AWS_METRICS,
   VARIABLE_QUERY_TYPES,
   type CloudWatchVariableQuery,
+  deploymentValues,
   parseInsights,
+  provisionDashboard,
   queryKind,
   type DashboardJson,
 } from '#shared/dashboard-model/index.ts';
-import { dashboards } from './index.ts';
+import { dashboardJson, dashboards } from './index.ts';
 
-const generated = JSON.parse(JSON.stringify(dashboards())) as Record<string, DashboardJson>;
+/** The recorded stage's own resources, as the deployment gives them to Grafana. */
+const DEPLOYMENT = deploymentValues({
+  stage: 'dev',
+  httpApiId: 'local',
+  functions: Object.fromEntries(
+    functionNames.map((fn) => [
+      fn,
+      {
+        name: fn,
+        logGroupName: `/aws/lambda/${fn}`,
+        logGroupArn: localLogGroupArn(`/aws/lambda/${fn}`),
+      },
+    ]),
+  ) as Record<FunctionName, { name: string; logGroupName: string; logGroupArn: string }>,
+  queues: {
+    measurements: { name: 'q', deadLetterName: 'q-dlq' },
+    reports: { name: 'r', deadLetterName: 'r-dlq' },
+  },
+  tables: { runs: 't1', sensorData: 't2', idempotency: 't3', deployments: 't4' },
+  otherLogGroupNames: { apiAccess: 'api-access-logs', grafana: 'grafana' },
+});
+
+const generated = Object.fromEntries(
+  Object.entries(dashboards()).map(([name, dashboard]) => [
+    name,
+    JSON.parse(provisionDashboard(dashboardJson(dashboard), DEPLOYMENT)) as DashboardJson,
+  ]),
+);
 
 const NOW = 1_700_000_000_000;
 const RUN = 'run-1';
@@ -82,11 +116,23 @@ const recordedStage = () => {
         at(secondsAgo),
       );
     }
+    for (const metricName of [
+      dynamodb.metrics.writeUnits,
+      dynamodb.metrics.readUnits,
+      dynamodb.metrics.writeThrottleEvents,
+    ])
+      series.record(
+        dynamodb.namespace,
+        metricName,
+        { TableName: 't1', GlobalSecondaryIndexName: 'bySensor' },
+        [5],
+        at(secondsAgo),
+      );
     series.record(
       dynamodb.namespace,
-      dynamodb.metrics.writeUnits,
-      { TableName: 't1', GlobalSecondaryIndexName: 'bySensor' },
-      [5],
+      dynamodb.metrics.writeThrottleEvents,
+      { TableName: 't2' },
+      [3],
       at(secondsAgo),
     );
     for (const name of functionNames)
@@ -155,12 +201,27 @@ const recordedStage = () => {
         user: 'alice',
       }),
     });
+  // An error as Powertools' logger writes it: an object (LogFormatter.formatError).
+  logStore.add({
+    timestamp: at(20),
+    logGroup: '/aws/lambda/ingestConsumer',
+    message: JSON.stringify({
+      level: 'ERROR',
+      message: 'Record failed; SQS will deliver it again',
+      error: {
+        name: 'ThrottlingException',
+        location: 'store.ts:42',
+        message: 'Rate exceeded',
+        stack: 'ThrottlingException: Rate exceeded',
+      },
+    }),
+  });
   return { series, logs: logStore };
 };
 
-const render = (name: string, query = 'from=now-15m&to=now') => {
+const render = (name: string, query = 'from=now-15m&to=now', stage = recordedStage()) => {
   const dashboard = generated[name] as DashboardJson;
-  const data = panelData(dashboard, new URLSearchParams(query), recordedStage(), NOW);
+  const data = panelData(dashboard, new URLSearchParams(query), stage, NOW);
   const byTitle = Object.fromEntries(
     dashboard.panels
       .filter((panel) => panel.type !== 'row')
@@ -241,7 +302,10 @@ describe('generated dashboards on the local renderer', () => {
     const values = (rate?.frames?.[0]?.values ?? []).filter((v) => v !== null);
     // Three recorded periods since the run started (the link opens a minute before it).
     expect(values).toEqual(new Array(3).fill(perPeriod / data.window.periodS));
-    expect(byTitle['Readings per second (last)']).toEqual(rate);
+    // The stat gets the newest two periods with data, newest first: lastNotNull is the second.
+    expect(byTitle['Readings per second (last full period)']?.frames?.[0]?.values).toEqual(
+      new Array(2).fill(perPeriod / data.window.periodS),
+    );
     expect(byTitle['Readings stored']?.frames?.[0]?.values.filter((v) => v !== null)).toEqual(
       new Array(3).fill(perPeriod),
     );
@@ -249,14 +313,8 @@ describe('generated dashboards on the local renderer', () => {
 
   it('defects 4 and 6: the Cost dashboard prices the recorded usage, logs included', () => {
     const { data, byTitle } = render('cost');
-    const lines = Object.fromEntries(
-      (byTitle['Estimated spend per hour by service']?.frames ?? []).map((f) => [
-        f.label,
-        f.values.find((v) => v !== null),
-      ]),
-    );
+    const lines = costLines(byTitle);
     const perHour = 3600 / data.window.periodS;
-    // One HTTP API: its count is one metric, priced as it is (no SUM of a single series).
     expect(lines['API requests']).toBeCloseTo(
       1000 * (PRICES.apiPerMillionRequests / 1e6) * perHour,
       10,
@@ -281,15 +339,16 @@ describe('generated dashboards on the local renderer', () => {
     expect(perMillion).toBeCloseTo(((lines.Total ?? 0) / perHour / 12) * 1e6, 6);
   });
 
-  it('defect 5: the logs panels read the function log groups by ARN, with All selected', () => {
+  it('defect 5: the logs panels read function log groups by the ARNs the deployment gives', () => {
     for (const [name, title] of [
-      ['sensors', 'Lambda logs'],
+      ['sensors', 'Run logs (last 5m)'],
       ['runs', 'Recent runs (run API logs)'],
-      ['pipeline', 'Error logs'],
+      ['pipeline', 'Error logs (last 5m)'],
     ] as const) {
       const dashboard = generated[name] as DashboardJson;
       const target = dashboard.panels.find((p) => p.title === title)?.targets?.[0];
-      expect(target?.logGroups).toEqual([{ arn: '$logGroups', name: '$logGroups' }]);
+      for (const group of target?.logGroups ?? [])
+        expect(group.arn).toBe(localLogGroupArn(group.name));
       expect(target?.logGroupNames).toBeUndefined();
       const { byTitle } = render(name, name === 'sensors' ? sensorsQuery() : undefined);
       expect(byTitle[title]?.errors).toEqual([]);
@@ -315,5 +374,202 @@ describe('generated dashboards on the local renderer', () => {
     const refreshed = resolveVariables(sensors.templating.list, kept, listing, 'refresh');
     expect(refreshed.runId?.value).toBe(RUN);
     expect(refreshed.stage?.value).toBe('dev');
+  });
+});
+
+/** The Cost dashboard's lines by label: the first value of each. */
+const costLines = (byTitle: Record<string, PanelResult>) =>
+  Object.fromEntries(
+    (byTitle['Estimated spend per hour by service']?.frames ?? []).map((f) => [
+      f.label,
+      f.values.find((v) => v !== null),
+    ]),
+  );
+
+describe('second reading (issue 26) on the local renderer', () => {
+  it('finding 1: with one function, queue, table and log group selected, the Cost board still answers', () => {
+    // What a variable listing one resource gives: one value, so Grafana sends a plain metric.
+    const one =
+      'var-function=runSweeper&var-queue=q-dlq&var-table=t1&var-logGroupNames=/aws/lambda/runSweeper';
+    const { data, byTitle } = render('cost', `from=now-15m&to=now&${one}`);
+    for (const [title, result] of Object.entries(byTitle)) expect(result.errors, title).toEqual([]);
+    const perHour = 3600 / data.window.periodS;
+    const lines = costLines(byTitle);
+    expect(lines['Lambda requests']).toBeCloseTo(
+      (PRICES.lambdaPerMillionRequests / 1e6) * perHour,
+      12,
+    );
+    expect(lines.Total).toBeGreaterThan(0);
+  });
+
+  it('finding 1: a quiet stage (no API traffic, nothing in the queues) has a total all the same', () => {
+    const stage = recordedStage();
+    const quiet = new SeriesStore(() => NOW);
+    for (const s of stage.series.find(lambda.namespace))
+      for (const [second, point] of s.points)
+        quiet.record(s.namespace, s.name, s.dimensions, point.values, second * 1000);
+    const { byTitle } = render('cost', undefined, { series: quiet, logs: stage.logs });
+    for (const [title, result] of Object.entries(byTitle)) expect(result.errors, title).toEqual([]);
+    const lines = costLines(byTitle);
+    expect(lines['API requests']).toBeUndefined();
+    expect(lines.Total).toBeCloseTo(
+      (lines['Lambda requests'] ?? 0) + (lines['Lambda GB-s (at 512 MB)'] ?? 0),
+      12,
+    );
+  });
+
+  it('finding 4: SQS is priced per request the functions count, not per message', () => {
+    const { data, byTitle } = render('cost');
+    const perHour = 3600 / data.window.periodS;
+    // Per period: one ingest request enqueued (a SendMessageBatch), one consumer batch (a
+    // ReceiveMessage and a DeleteMessageBatch), and 10 empty receives on each queue.
+    const requests = 1 + 2 * 1 + 2 * 10;
+    expect(costLines(byTitle)["SQS requests (from the functions' counts)"]).toBeCloseTo(
+      requests * (PRICES.sqsPerMillionRequests / 1e6) * perHour,
+      12,
+    );
+  });
+
+  it("finding 5: reads through an index are priced like the table's", () => {
+    const { data, byTitle } = render('cost');
+    const perHour = 3600 / data.window.periodS;
+    // 5 read units on each of two tables and 5 through t1's bySensor index.
+    expect(costLines(byTitle)['DynamoDB read units (tables + indexes)']).toBeCloseTo(
+      15 * (PRICES.dynamoDbPerMillionReadUnits / 1e6) * perHour,
+      12,
+    );
+  });
+
+  it('finding 6: custom metrics are counted over the range, past 500 in the last two weeks', () => {
+    const stage = recordedStage();
+    // 40 runs of 5 sensors × 3 types: 600 DataIngested metrics, the last 10 runs in this hour.
+    for (let run = 0; run < 40; run++)
+      for (const sensor of ['s1', 's2', 's3', 's4', 's5'])
+        for (const type of TYPES)
+          stage.series.record(
+            SENSOR_NAMESPACE,
+            SensorMetric.ingested,
+            {
+              SensorId: sensor,
+              User: 'bob',
+              RunId: `r${String(run).padStart(2, '0')}`,
+              Type: type,
+            },
+            [1],
+            NOW - (run < 30 ? 7_000_000 : 30_000),
+          );
+    const { byTitle } = render('cost', 'from=now-1h&to=now', stage);
+    const line = byTitle['Estimated spend per hour by service']?.frames?.find(
+      (f) => f.label === 'Custom metrics (per-run sensor metrics)',
+    );
+    const counted =
+      Math.max(...(line?.values ?? []).map((v) => v ?? 0)) /
+      (2 * (PRICES.customMetricPerMonth / PRICES.hoursPerMonth));
+    // The 150 of the last runs and the 6 of the recorded run (two sensors × three types).
+    expect(counted).toBeCloseTo(150 + SENSORS.length * TYPES.length, 6);
+  });
+
+  it('finding 7: a dead-letter queue with no metrics is listed, and stays listed', () => {
+    const pipeline = generated.pipeline as DashboardJson;
+    const stage = recordedStage();
+    const sources = {
+      dimensionValues: () => [],
+      logGroups: () => [],
+    };
+    const page = new Map();
+    for (const phase of ['load', 'refresh'] as const) {
+      const queue = resolveVariables(
+        pipeline.templating.list,
+        new URLSearchParams(),
+        sources,
+        phase,
+        page,
+      ).queue;
+      expect(queue?.options).toEqual([
+        { text: 'measurements', value: 'q' },
+        { text: 'measurements dead letters', value: 'q-dlq' },
+      ]);
+    }
+    expect(stage.series.find(sqs.namespace).every((s) => s.dimensions.QueueName !== 'none')).toBe(
+      true,
+    );
+  });
+
+  it("finding 8: the HTTP API is the stage's own, not the first of the region's APIs", () => {
+    const stage = recordedStage();
+    // Another stage's API, whose id sorts before this one's.
+    stage.series.record(
+      api.namespace,
+      api.metrics.count,
+      { ApiId: 'aaa-other-stage' },
+      [7],
+      NOW - 30_000,
+    );
+    const { byTitle } = render('pipeline', undefined, stage);
+    expect(byTitle['API requests']?.frames?.map((f) => f.values.filter((v) => v !== null))).toEqual(
+      [[1000, 1000, 1000]],
+    );
+  });
+
+  it('finding 9: opened without a run, Sensors shows the latest run', () => {
+    const series = new SeriesStore(() => NOW);
+    // Time-ordered run ids (UUIDv7): the later start sorts last, and is listed first.
+    const older = '0190a0c8-0000-7000-8000-000000000001';
+    const latest = '0199a0c8-0000-7000-8000-000000000002';
+    for (const runId of [latest, older])
+      series.record(
+        SENSOR_NAMESPACE,
+        SensorMetric.ingested,
+        { SensorId: 's1', User: 'alice', RunId: runId, Type: 'temperature' },
+        [1],
+        NOW - 60_000,
+      );
+    const { data } = render('sensors', 'from=now-15m&to=now', {
+      series,
+      logs: recordedStage().logs,
+    });
+    expect(data.variables.find((v) => v.name === SENSORS_DASHBOARD.variables.runId)?.text).toBe(
+      latest,
+    );
+  });
+
+  it('finding 10: the error logs show the error name and message Powertools logged', () => {
+    const { byTitle } = render('pipeline');
+    const table = byTitle['Error logs (last 5m)']?.table;
+    const row = table?.rows.find((r) => r.includes('ThrottlingException'));
+    expect(table?.fields).toEqual(['@timestamp', '@log', 'message', 'error.name', 'error.message']);
+    expect(row?.slice(2)).toEqual([
+      'Record failed; SQS will deliver it again',
+      'ThrottlingException',
+      'Rate exceeded',
+    ]);
+  });
+
+  it('finding 3: the throttles panel shows write throttle events of tables and indexes', () => {
+    const { byTitle } = render('pipeline');
+    expect(
+      (byTitle['Throttled requests and write throttle events']?.frames ?? []).map((f) => f.label),
+    ).toEqual(
+      expect.arrayContaining(['t2 write throttle events', 't1 bySensor write throttle events']),
+    );
+  });
+
+  it('finding 12: the last-period stat leaves out the period still filling', () => {
+    const stage = recordedStage();
+    const dimensions = { SensorId: 's1', User: 'alice', RunId: RUN, Type: 'temperature' };
+    // A full period just before now, and one reading in the period still filling.
+    stage.series.record(SENSOR_NAMESPACE, SensorMetric.ingested, dimensions, [40], NOW - 6_000);
+    stage.series.record(SENSOR_NAMESPACE, SensorMetric.ingested, dimensions, [1], NOW - 1_000);
+    const { data, byTitle } = render('sensors', sensorsQuery(), stage);
+    const chart = byTitle['Readings per second']?.frames?.[0]?.values ?? [];
+    const filling = chart[chart.length - 1];
+    const full = chart[chart.length - 2];
+    expect(filling).toBe(1 / data.window.periodS);
+    expect(full).toBe(40 / data.window.periodS);
+    // What the stat shows: lastNotNull of the newest two periods, newest first.
+    const shown = (
+      byTitle['Readings per second (last full period)']?.frames?.[0]?.values ?? []
+    ).filter((v) => v !== null);
+    expect(shown.at(-1)).toBe(full);
   });
 });

@@ -3,7 +3,7 @@
  * each user and run posted in the last hour, and the recent runs themselves (from the run API's
  * structured logs).
  */
-import { DASHBOARDS } from '#shared/grafana.ts';
+import { DASHBOARDS, dashboardPath, SENSORS_DASHBOARD } from '#shared/grafana.ts';
 import {
   RUN_NAMESPACE,
   RunDimension,
@@ -12,9 +12,9 @@ import {
 } from '#shared/metrics-contract.ts';
 import { RUN_STATUSES } from '#shared/run.ts';
 import { topology } from '#infra/topology.ts';
-import { barGauge, buildDashboard, stat, table, timeseries } from './panels.ts';
+import { badFrom, barGauge, buildDashboard, stat, table, timeseries } from './panels.ts';
 import { dimLabel, ingestedBy, insights, logs, metric } from './queries.ts';
-import { logGroupsVariable, stageVariable } from './variables.ts';
+import { stageVariable } from './variables.ts';
 
 const runApi = { [RunDimension.service]: topology.functions.runApi.service };
 const sweeper = { [RunDimension.service]: topology.functions.runSweeper.service };
@@ -60,11 +60,19 @@ const sampled = (id: string, metricName: string, label: string) =>
     label,
   });
 
+const { variables } = SENSORS_DASHBOARD;
+
+/** A run's row links to the Sensors dashboard with that run (and this stage) selected. */
+const openInSensors = {
+  title: 'Open the run on the Sensors dashboard',
+  url: `${dashboardPath(SENSORS_DASHBOARD)}?var-${variables.runId}=\${__value.raw}&var-${variables.stage}=\${${variables.stage}}`,
+};
+
 export const runsDashboard = () =>
   buildDashboard({
     identity: DASHBOARDS.runs,
     description: `Run lifecycle: starts, ends by status (${RUN_STATUSES.filter((s) => s !== 'RUNNING').join(', ')}), the concurrency limit.`,
-    variables: [stageVariable(), logGroupsVariable()],
+    variables: [stageVariable()],
     time: { from: 'now-6h', to: 'now' },
     refresh: '5m',
     rows: [
@@ -77,6 +85,9 @@ export const runsDashboard = () =>
             { w: 6, h: 5 },
             [count('x', RunMetric.refused, 'Refused')],
             'sum',
+            'short',
+            // One refusal is a user turned away.
+            badFrom(1),
           ),
           stat(
             'Running now',
@@ -111,12 +122,15 @@ export const runsDashboard = () =>
       [
         'Recent runs',
         [
+          // The run API's log group only: the others hold the readings' metrics (EMF), which
+          // Logs Insights would bill for scanning over the six hours at every refresh.
           table('Recent runs (run API logs)', { w: 24, h: 9 }, [
             logs(
               'recent',
               'fields @timestamp, runId, user, duration, sensors | filter message = "Run started" | sort @timestamp desc | limit 20',
+              ['runApi'],
             ),
-          ]),
+          ]).overrideByName('runId', [{ id: 'links', value: [openInSensors] }]),
         ],
       ],
     ],

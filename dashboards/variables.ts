@@ -1,11 +1,26 @@
-/** The deployment variables most dashboards share. */
+/**
+ * The deployment variables most dashboards share: the stage, and the stage's functions, queues,
+ * tables, log groups and HTTP API as the deployment gives them (custom variables whose values
+ * Grafana's start fills in, shared/dashboard-model/deployment.ts). Nothing here is discovered from
+ * ListMetrics: that lists only what reported metrics (an idle dead-letter queue is missing),
+ * lists every stage's API, and is answered once for the page's life.
+ */
 import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
-import { AWS_METRICS } from '#shared/dashboard-model/index.ts';
-import { dimensionValues, logGroupsVariable, stageVariable } from './panels.ts';
+import { AWS_METRICS, deploymentKey, OTHER_LOG_GROUPS } from '#shared/dashboard-model/index.ts';
+import {
+  functionNames,
+  queueNames,
+  tableNames,
+  type FunctionName,
+  type QueueName,
+  type TableName,
+} from '#infra/topology.ts';
+import { deploymentResources, stageVariable } from './panels.ts';
 import { resourceMetric } from './queries.ts';
 
 const { lambda, sqs, dynamodb, api, logs } = AWS_METRICS;
 const V = DEPLOYMENT_VARIABLES;
+const k = deploymentKey;
 
 /** Metrics of the resources each deployment variable picks (the variables below list them). */
 export const ofApi = resourceMetric(api.namespace, 'ApiId', V.api);
@@ -14,68 +29,63 @@ export const ofQueue = resourceMetric(sqs.namespace, 'QueueName', V.queue);
 export const ofTable = resourceMetric(dynamodb.namespace, 'TableName', V.table);
 export const ofLogGroup = resourceMetric(logs.namespace, 'LogGroupName', V.logGroupNames);
 
-/** A variable listing the stage's resources of one kind, any number selectable, listed on load. */
-const stageResources = (
-  name: string,
-  label: string,
-  namespace: string,
-  metricName: string,
-  dimensionKey: string,
-) =>
-  dimensionValues(name, label, {
-    namespace,
-    metricName,
-    dimensionKey,
-    ofStage: true,
-    multi: true,
-    relisting: 'load',
-  });
-
-export const functionVariable = () =>
-  stageResources(
+export const functionVariable = (names: readonly FunctionName[] = functionNames) =>
+  deploymentResources(
     V.function,
     'Function',
-    lambda.namespace,
-    lambda.metrics.invocations,
-    'FunctionName',
+    names.map((name) => ({ text: name, key: k.function(name) })),
   );
 
-export const queueVariable = () =>
-  stageResources(V.queue, 'Queue', sqs.namespace, sqs.metrics.visible, 'QueueName');
+export const queueVariable = (names: readonly QueueName[] = queueNames) =>
+  deploymentResources(
+    V.queue,
+    'Queue',
+    names.flatMap((name) => [
+      { text: name, key: k.queue(name) },
+      { text: `${name} dead letters`, key: k.deadLetterQueue(name) },
+    ]),
+  );
 
-export const tableVariable = () =>
-  stageResources(V.table, 'Table', dynamodb.namespace, dynamodb.metrics.writeUnits, 'TableName');
+export const tableVariable = (names: readonly TableName[] = tableNames) =>
+  deploymentResources(
+    V.table,
+    'Table',
+    names.map((name) => ({ text: name, key: k.table(name) })),
+  );
 
-/** HTTP API ids carry no stage, so the API is picked from the region's list. */
+/** The stage's own HTTP API: the one value the deployment gives. */
 export const apiVariable = () =>
-  dimensionValues(V.api, 'HTTP API', {
-    namespace: api.namespace,
-    metricName: api.metrics.count,
-    dimensionKey: 'ApiId',
-    relisting: 'load',
-  });
+  deploymentResources(V.api, 'HTTP API', [{ text: 'HTTP API', key: k.httpApi() }]);
 
 /**
  * Every log group of the stage by name (functions, API access logs, Grafana): AWS/Logs metrics
- * such as IncomingBytes are keyed by `LogGroupName`, not by the ARN the logGroups variable holds.
+ * such as IncomingBytes are keyed by `LogGroupName`.
  */
 export const logGroupNamesVariable = () =>
-  stageResources(
-    V.logGroupNames,
-    'Log group names',
-    logs.namespace,
-    logs.metrics.incomingBytes,
-    'LogGroupName',
-  );
+  deploymentResources(V.logGroupNames, 'Log group names', [
+    ...functionNames.map((name) => ({ text: name, key: k.logGroupName(name) })),
+    ...Object.entries(OTHER_LOG_GROUPS).map(([key, text]) => ({
+      text,
+      key: k.logGroupName(key),
+    })),
+  ]);
 
-export { logGroupsVariable, stageVariable };
+export { stageVariable };
 
-/** Every deployment variable: the stage and the resources read within it. */
-export const deploymentVariables = () => [
+/**
+ * Every deployment variable: the stage and the resources read within it (every function, queue
+ * and table, or those given).
+ */
+export const deploymentVariables = (
+  only: {
+    functions?: readonly FunctionName[];
+    queues?: readonly QueueName[];
+    tables?: readonly TableName[];
+  } = {},
+) => [
   stageVariable(),
   apiVariable(),
-  functionVariable(),
-  queueVariable(),
-  tableVariable(),
-  logGroupsVariable(),
+  functionVariable(only.functions),
+  queueVariable(only.queues),
+  tableVariable(only.tables),
 ];

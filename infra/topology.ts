@@ -5,9 +5,10 @@
  */
 import { PIPELINE_NAMESPACE } from '../shared/metrics-contract.ts';
 
-export type FunctionName = 'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery';
-export type TableName = 'runs' | 'sensorData' | 'idempotency';
-export type QueueName = 'measurements';
+export type FunctionName =
+  'runApi' | 'runSweeper' | 'ingest' | 'ingestConsumer' | 'sensorQuery' | 'infraApi';
+export type TableName = 'runs' | 'sensorData' | 'idempotency' | 'deployments';
+export type QueueName = 'measurements' | 'reports';
 export type HttpMethod = 'GET' | 'POST';
 
 /**
@@ -79,7 +80,27 @@ export interface RouteSpec {
   /** API Gateway path syntax: `{name}` is a path parameter. */
   path: string;
   function: FunctionName;
+  /**
+   * An operator's route, never the front end's: it needs an authorizer even where the front
+   * end's routes are open (see routeAuthorization).
+   */
+  admin?: true;
 }
+
+/** Who API Gateway lets through to a route: anyone, a valid JWT, or a valid SigV4 signature. */
+export type RouteAuthorization = 'none' | 'jwt' | 'iam';
+
+/**
+ * A route's authorizer. With the JWT authorizer every route needs a token (and admin routes an
+ * admin claim, checked by the function). Without it the front end's routes are open, as the
+ * front end sends no credentials, but an admin route takes IAM authorization (`AWS_IAM`): only
+ * a request signed with SigV4 by a principal allowed `execute-api:Invoke` on it gets through.
+ * The CDK app and the local gateway both decide from this.
+ */
+export const routeAuthorization = (
+  route: Pick<RouteSpec, 'admin'> | undefined,
+  jwt: boolean,
+): RouteAuthorization => (jwt ? 'jwt' : route?.admin ? 'iam' : 'none');
 
 export interface ScheduleSpec {
   function: FunctionName;
@@ -103,13 +124,15 @@ const functions: Record<FunctionName, FunctionSpec> = {
       RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    // sensorData: a run's report is built as it ends (shared/report-builder.ts).
-    tables: { runs: 'readWrite', sensorData: 'read' },
-    queues: {},
+    // sensorData: a download reads reports only; a run's report is built by the sweeper, asked
+    // for on the reports queue as the run ends (shared/report-requests.ts).
+    tables: { runs: 'readWrite' },
+    queues: { reports: 'send' },
   },
   runSweeper: {
     entry: 'services/run-sweeper/handler.ts',
-    description: 'Marks overdue runs TIMEOUT and builds the reports of ended runs',
+    description:
+      'Marks overdue runs TIMEOUT and builds the reports of ended runs, when due and when asked',
     memoryMb: 256,
     // A minute to wait for the deadlines that pass before the next sweep, and time to build
     // their reports after (services/run-sweeper/app.ts).
@@ -148,14 +171,12 @@ const functions: Record<FunctionName, FunctionSpec> = {
     environment: {
       MEASUREMENT_RETENTION_DAYS: '30',
       IDEMPOTENCY_TTL_SECONDS: '86400',
-      // Read to rebuild the report of a run that ended before a batch of it was stored.
-      RUN_GRACE_SECONDS: '120',
-      RUN_RETENTION_DAYS: '30',
       POWERTOOLS_LOG_LEVEL,
     },
-    // A batch stored after its run ended has the run's report rebuilt: it reads the run's packs.
-    tables: { sensorData: 'readAndWrite', idempotency: 'idempotency', runs: 'readWrite' },
-    queues: {},
+    // runs: which runs have ended, and their late readings counted; a batch that may complete
+    // an ended run's report asks for it on the reports queue.
+    tables: { sensorData: 'write', idempotency: 'idempotency', runs: 'readWrite' },
+    queues: { reports: 'send' },
   },
   sensorQuery: {
     entry: 'services/sensor-query/handler.ts',
@@ -167,6 +188,31 @@ const functions: Record<FunctionName, FunctionSpec> = {
     tables: { sensorData: 'read' },
     queues: {},
   },
+  // The front end's infrastructure panel (docs/infra-panel.md): starts and stops the stage's
+  // Grafana through the deploy workflow, one deployment at a time, and stops an idle Grafana
+  // it started. The only function that holds the GitHub credential.
+  infraApi: {
+    entry: 'services/infra-api/handler.ts',
+    description: 'Infrastructure panel: Grafana on demand through the deploy workflow',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    service: 'infra-api',
+    // INFRA_STAGE, INFRA_ANONYMOUS, GITHUB_REPOSITORY and GITHUB_CREDENTIAL_SECRET_ARN come
+    // from each deployment (the stage, the CDK context, the local stack).
+    environment: {
+      GITHUB_API_URL: 'https://api.github.com',
+      GITHUB_WORKFLOW: 'deploy.yml',
+      // Grafana started from the panel stops after this long without a run (2 h).
+      INFRA_IDLE_STOP_SECONDS: '7200',
+      // At most one GitHub request per this many seconds, however many tabs poll.
+      INFRA_STATUS_REFRESH_SECONDS: '10',
+      INFRA_RETENTION_DAYS: '90',
+      POWERTOOLS_LOG_LEVEL,
+    },
+    // runs: the newest run's start, to tell an idle Grafana (the byStartedAt index, Limit 1).
+    tables: { deployments: 'readWrite', runs: 'read' },
+    queues: {},
+  },
 };
 
 const routes: RouteSpec[] = [
@@ -175,12 +221,18 @@ const routes: RouteSpec[] = [
   { method: 'GET', path: '/api/runs/running', function: 'runApi' },
   { method: 'GET', path: '/api/runs/all', function: 'runApi' },
   { method: 'GET', path: '/api/runs', function: 'runApi' },
-  { method: 'POST', path: '/api/runs/interrupt-all', function: 'runApi' },
+  { method: 'POST', path: '/api/runs/interrupt-all', function: 'runApi', admin: true },
   { method: 'GET', path: '/api/runs/{id}', function: 'runApi' },
   { method: 'POST', path: '/api/runs/{id}/finish', function: 'runApi' },
   { method: 'POST', path: '/api/sensors/data', function: 'ingest' },
   { method: 'GET', path: '/api/sensors/data', function: 'sensorQuery' },
   { method: 'GET', path: '/api/reports/download', function: 'runApi' },
+  // The front end's infrastructure panel calls these at the API's root, as the earlier
+  // infrastructure manager served them.
+  { method: 'POST', path: '/infra/create', function: 'infraApi' },
+  { method: 'POST', path: '/infra/destroy', function: 'infraApi' },
+  { method: 'GET', path: '/infra/latest-deployment', function: 'infraApi' },
+  { method: 'GET', path: '/infra/status/{id}', function: 'infraApi' },
 ];
 
 const tables: Record<TableName, TableSpec> = {
@@ -231,6 +283,14 @@ const tables: Record<TableName, TableSpec> = {
     indexes: [],
     ttlAttribute: 'expiration',
   },
+  // The infrastructure panel's deployments: the `latest` item (what every poll reads, and the
+  // lock a second create or destroy meets) and one item per deployment (services/infra-api).
+  deployments: {
+    env: 'DEPLOYMENTS_TABLE_NAME',
+    partitionKey: { name: 'id', type: 'S' },
+    indexes: [],
+    ttlAttribute: 'expiresAt',
+  },
 };
 
 const queues: Record<QueueName, QueueSpec> = {
@@ -252,9 +312,30 @@ const queues: Record<QueueName, QueueSpec> = {
       maxConcurrency: 5,
     },
   },
+  // Report builds asked for as a run ends or its late readings land (shared/report-requests.ts).
+  reports: {
+    env: 'REPORT_QUEUE_URL',
+    visibilityTimeoutSeconds: 6 * functions.runSweeper.timeoutSeconds,
+    // A request older than a day is moot: the sweeper builds every due report on its schedule.
+    retentionSeconds: 24 * 3600,
+    maxReceiveCount: 3,
+    deadLetterRetentionSeconds: 14 * 24 * 3600,
+    consumer: {
+      function: 'runSweeper',
+      batchSize: 10,
+      // At once: the report is wanted within seconds of the run's end.
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 2,
+    },
+  },
 };
 
-const schedules: ScheduleSpec[] = [{ function: 'runSweeper', rateMinutes: 1 }];
+const schedules: ScheduleSpec[] = [
+  { function: 'runSweeper', rateMinutes: 1 },
+  // Follows a deployment nobody polls and stops an idle Grafana the panel started; its own
+  // schedule, so the GitHub credential stays with this one function.
+  { function: 'infraApi', rateMinutes: 5 },
+];
 
 /** API-wide settings shared by API Gateway and the local gateway. */
 const api = {

@@ -60,8 +60,9 @@ export const DASHBOARDS = {
 } as const satisfies Record<string, DashboardIdentity>;
 
 /**
- * Variables that choose the deployment: the stage, then the stage's functions, queues, tables,
- * log groups and HTTP API read from CloudWatch, so no physical name is written in a dashboard.
+ * Variables that name the deployment: the stage, then the stage's functions, queues, tables, log
+ * groups and HTTP API, whose values the deployment gives Grafana as it starts, so no physical
+ * name is written in a dashboard (shared/dashboard-model/deployment.ts).
  */
 export const DEPLOYMENT_VARIABLES = {
   stage: 'stage',
@@ -69,7 +70,6 @@ export const DEPLOYMENT_VARIABLES = {
   queue: 'queue',
   table: 'table',
   api: 'api',
-  logGroups: 'logGroups',
   /** Every log group of the stage by name, as AWS/Logs metrics are keyed (the Cost dashboard). */
   logGroupNames: 'logGroupNames',
 } as const;

@@ -44,6 +44,30 @@ export const jwtClaims = (event: { requestContext?: object }): JwtClaims | undef
     ?.authorizer?.jwt?.claims;
 
 /**
+ * The principal of a SigV4-signed request, as API Gateway passes it when the route's IAM
+ * authorizer (`AWS_IAM`) accepted the signature: `requestContext.authorizer.iam`, with
+ * `accessKey`, `accountId`, `callerId`, `userArn`, `userId` (payload format 2.0; e.g. aws/aws-lambda-go
+ * events/testdata/apigw-v2-request-iam.json). Only API Gateway writes the request context, so a
+ * client cannot forge it.
+ */
+export interface IamCaller {
+  accessKey?: string;
+  accountId?: string;
+  userArn?: string;
+}
+
+export const iamCaller = (event: { requestContext?: object }): IamCaller | undefined =>
+  (event.requestContext as { authorizer?: { iam?: IamCaller } } | undefined)?.authorizer?.iam;
+
+/**
+ * Whether the caller may use the admin routes: a token with the admin group or scope, or a
+ * request the route's IAM authorizer let through (the principal held `execute-api:Invoke` on
+ * it). Neither — no authorizer at all — is never an admin.
+ */
+export const isAdminCaller = (event: { requestContext?: object }, adminGroup = 'admin'): boolean =>
+  iamCaller(event) !== undefined || isAdmin(jwtClaims(event), adminGroup);
+
+/**
  * Who is calling: under a JWT authorizer the token decides (never a header a caller can
  * forge); without one, the front end's `X-User` header, sanitised.
  */
@@ -52,6 +76,40 @@ export const callerName = (claims: JwtClaims | undefined, xUser: string | undefi
   const name = claims['username'] ?? claims['cognito:username'] ?? claims['email'] ?? claims['sub'];
   return sanitizeUser(typeof name === 'string' ? name : undefined);
 };
+
+/**
+ * The token's subject, the identity a run is owned by: `sub` (the issuer's stable id for the
+ * user), else `client_id` (a machine client's token may have no `sub`). Not the user name: names
+ * can change, and two differ only in what sanitising drops.
+ */
+export const callerSubject = (claims: JwtClaims): string | undefined => {
+  const subject = claims['sub'] ?? claims['client_id'];
+  return typeof subject === 'string' && subject !== '' ? subject : undefined;
+};
+
+/**
+ * Who may act on a run under the JWT authorizer: `subject` owns the runs it starts; an admin
+ * may act on any. Undefined without JWT: there is no identity to check, so no ownership.
+ */
+export interface RunActor {
+  subject: string | undefined;
+  admin: boolean;
+}
+
+export const runActor = (
+  event: { requestContext?: object },
+  adminGroup = 'admin',
+): RunActor | undefined => {
+  const claims = jwtClaims(event);
+  if (claims === undefined) return undefined;
+  return { subject: callerSubject(claims), admin: isAdmin(claims, adminGroup) };
+};
+
+/** Whether `actor` may finish a run, or post readings into it. */
+export const mayActOnRun = (actor: RunActor | undefined, run: { owner?: string }): boolean =>
+  actor === undefined ||
+  actor.admin ||
+  (actor.subject !== undefined && run.owner === actor.subject);
 
 /** Whether the token grants admin rights: a group (`cognito:groups`/`groups`) or scope named `admin`. */
 export const isAdmin = (claims: JwtClaims | undefined, adminGroup = 'admin'): boolean => {

@@ -2,10 +2,11 @@
  * Building a run's report (shared/run-report.ts) from what the table holds: its readings, read
  * as queries read them (each reading once), and its counts. Every build is complete for what is
  * stored when it reads, and says whether it is final: the run's acceptance window has closed and
- * the table holds (stored or parked) every reading the edge accepted for it. Built as the run ends
- * (the run API on finish and interrupt, the sweeper on TIMEOUT), when its window closes (the
- * sweeper), and after batches land for it once it ended (the consumer marks it due, and builds
- * it at once when they may be the last it waits for; else the sweeper does).
+ * the table holds (stored or parked) every reading the edge accepted for it. Built by the
+ * sweeper: as the run ends (asked for on the reports queue by the run API's finish and
+ * interrupt, at once on TIMEOUT), when its window closes, and after batches land for it once it
+ * ended (the consumer marks it due, and asks for it at once when they may be the last it waits
+ * for; else the sweep builds it).
  * A run too large for one invocation is saved half-built with its cursor and continued by the
  * next sweep, while downloads keep serving the last complete report.
  *
@@ -14,7 +15,6 @@
  * read once (a redelivered message overwrites its packs), so it never exceeds what was
  * accepted, and equals it only when nothing is still on its way.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoMeasurementQuery,
@@ -139,26 +139,6 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
   }
   return 'ready';
 };
-
-/**
- * The builder as a request uses it in passing (the run API as a run ends, the consumer when a
- * batch lands after the end): within `budgetMs` from its call (a larger run is saved half-built,
- * due at once, for the sweeper), and logged rather than thrown: the request's own work is done
- * whatever happens to the report, and the run's `reportDue` entry brings the sweeper.
- */
-export const budgetedReportBuilder =
-  (deps: Omit<ReportBuildDeps, 'remainingMs'>, budgetMs: number, logger: Logger) =>
-  async (runId: string): Promise<void> => {
-    const until = deps.now() + budgetMs;
-    try {
-      await buildReport(
-        { ...deps, remainingMs: () => REPORT_RESERVE_MS + until - deps.now() },
-        runId,
-      );
-    } catch (error) {
-      logger.error('Run report not built; the sweeper will', { runId, error: error as Error });
-    }
-  };
 
 /**
  * Readings per page, the most a page of `GET /api/sensors/data` holds: the report only adds them

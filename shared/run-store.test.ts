@@ -84,6 +84,29 @@ describe('runs', () => {
     expect(noted).not.toHaveProperty('errorMessage');
   });
 
+  it('ends a run for its owner only when asked to, in the same conditional write', async () => {
+    await store.putRun(aRun('owned', { deadlineAt: 9_000, owner: 'alice-sub' }), 0);
+    await store.putRun(aRun('ownerless', { deadlineAt: 9_000 }), 0);
+    const ending = {
+      status: 'COMPLETED' as const,
+      finishedAt: '2026-11-25T10:01:00.000Z',
+      reportDueAt: 0,
+    };
+    expect(await store.endRun('owned', ending, { liveAt: 0, ownedBy: 'bob-sub' })).toBeUndefined();
+    expect(
+      await store.endRun('ownerless', ending, { liveAt: 0, ownedBy: 'bob-sub' }),
+    ).toBeUndefined();
+    expect((await store.getRun('owned'))?.status).toBe('RUNNING');
+    expect(await store.endRun('owned', ending, { liveAt: 0, ownedBy: 'alice-sub' })).toMatchObject({
+      status: 'COMPLETED',
+      owner: 'alice-sub',
+    });
+    // Without ownedBy (no JWT, or an admin) the owner does not matter.
+    expect(await store.endRun('ownerless', ending, { liveAt: 0 })).toMatchObject({
+      status: 'COMPLETED',
+    });
+  });
+
   it('never returns a slot item as a run, and refuses to overwrite a run', async () => {
     await store.claimSlot(3, 'x', 10, 0);
     expect(await store.getRun('slot#3')).toBeUndefined();

@@ -49,7 +49,11 @@ export interface StartedRange {
   to?: string;
 }
 
-export type RunEndCondition = { liveAt: number } | { expiredAt: number };
+/**
+ * When a run may be ended: still live at `liveAt` (a finish or interrupt; with `ownedBy`, only
+ * a run of that owner), or past its deadline at `expiredAt` (the sweeper).
+ */
+export type RunEndCondition = { liveAt: number; ownedBy?: string } | { expiredAt: number };
 
 export interface RunStore {
   readSlots(count: number): Promise<SlotLease[]>;
@@ -236,6 +240,8 @@ export class DynamoRunStore implements RunStore {
   async endRun(id: string, ending: RunEnding, when: RunEndCondition): Promise<Run | undefined> {
     const [deadlineTest, instant] =
       'liveAt' in when ? ['deadlineAt >= :at', when.liveAt] : ['deadlineAt < :at', when.expiredAt];
+    // Ownership is part of the same conditional write: no read before it.
+    const ownedBy = 'liveAt' in when ? when.ownedBy : undefined;
     // Optional texts are set only when given, so an absent one stays absent on the run.
     const texts = (['errorMessage', 'message'] as const).filter((f) => ending[f] !== undefined);
     try {
@@ -248,9 +254,12 @@ export class DynamoRunStore implements RunStore {
             ', reportDuePk = :reportDuePk, reportDueAt = :reportDueAt' +
             texts.map((field) => `, #${field} = :${field}`).join('') +
             ' REMOVE runningPk',
-          ConditionExpression: `#status = :running AND ${deadlineTest}`,
+          ConditionExpression:
+            `#status = :running AND ${deadlineTest}` +
+            (ownedBy === undefined ? '' : ' AND #owner = :owner'),
           ExpressionAttributeNames: {
             '#status': 'status',
+            ...(ownedBy === undefined ? {} : { '#owner': 'owner' }),
             ...Object.fromEntries(texts.map((field) => [`#${field}`, field])),
           },
           ExpressionAttributeValues: {
@@ -261,6 +270,7 @@ export class DynamoRunStore implements RunStore {
             ':reportDueAt': ending.reportDueAt,
             ...Object.fromEntries(texts.map((field) => [`:${field}`, ending[field]])),
             ':at': instant,
+            ...(ownedBy === undefined ? {} : { ':owner': ownedBy }),
           },
           ReturnValues: 'ALL_NEW',
         }),

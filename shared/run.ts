@@ -31,6 +31,11 @@ export interface Run {
   errorMessage?: string;
   /** The client's note when finishing (the front end's `message`). */
   message?: string;
+  /**
+   * Under the JWT authorizer, the starter's token subject (callerSubject): only they, or an
+   * admin, may finish the run or post readings into it. Absent without JWT. Never shown.
+   */
+  owner?: string;
 }
 
 /** A run read at `now`: RUNNING past its deadline is TIMEOUT even before the sweeper writes it. */

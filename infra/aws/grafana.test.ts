@@ -1,11 +1,21 @@
 /** Component `full`: Grafana on Fargate without NAT, its image, secret, role and URL wiring. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './constructs/function-factory.ts';
 import { GRAFANA_IMAGE } from './constructs/grafana.ts';
 import { OUTPUTS } from './stack.ts';
+import { functionNames, queueNames, tableNames } from '#infra/topology.ts';
+import {
+  DEPLOYMENT_PREFIX,
+  deploymentKey,
+  deploymentMarkers,
+  provisionDashboard,
+} from '#shared/dashboard-model/index.ts';
+import { dashboardJson, dashboards } from '../../dashboards/index.ts';
 import { asArray, logicalId, resourcesOfType, statementsOfRole, useSynth } from './test-support.ts';
 
 const synth = useSynth({ stage: 'dev', component: 'full' });
@@ -166,6 +176,93 @@ describe('task', () => {
   });
 });
 
+describe("the dashboards' deployment values", () => {
+  const environment = () => {
+    const [task] = Object.values(resourcesOfType(synth.template, 'AWS::ECS::TaskDefinition'));
+    const [container] = task?.Properties?.ContainerDefinitions as {
+      Environment: { Name: string; Value: unknown }[];
+    }[];
+    return Object.fromEntries(container!.Environment.map((e) => [e.Name, e.Value]));
+  };
+  const value = (key: string) => environment()[`${DEPLOYMENT_PREFIX}${key}`];
+  const ref = (construct: Parameters<typeof logicalId>[1]) => ({
+    Ref: logicalId(synth, construct),
+  });
+  const attribute = (construct: Parameters<typeof logicalId>[1], name: string) => ({
+    'Fn::GetAtt': [logicalId(synth, construct), name],
+  });
+
+  it('gives the task a value for every marker of the generated dashboards', () => {
+    const markers = deploymentMarkers(Object.values(dashboards()).map(dashboardJson).join('\n'));
+    expect(markers.length).toBeGreaterThan(10);
+    for (const marker of markers) expect(environment(), marker).toHaveProperty(marker);
+  });
+
+  it("names the stack's own API, functions, queues, tables and log groups", () => {
+    const stack = synth.stack;
+    const k = deploymentKey;
+    expect(value(k.stage())).toBe('dev');
+    expect(value(k.httpApi())).toEqual(ref(stack.api.httpApi));
+    for (const name of functionNames) {
+      const fn = stack.functions[name];
+      expect(value(k.function(name))).toEqual(ref(fn.fn));
+      expect(value(k.logGroupName(name))).toEqual(ref(fn.logGroup));
+      expect(value(k.functionLogGroupArn(name))).toEqual(attribute(fn.logGroup, 'Arn'));
+    }
+    for (const name of queueNames) {
+      expect(value(k.queue(name))).toEqual(attribute(stack.queues[name].queue, 'QueueName'));
+      expect(value(k.deadLetterQueue(name))).toEqual(
+        attribute(stack.queues[name].deadLetterQueue, 'QueueName'),
+      );
+    }
+    for (const name of tableNames)
+      expect(value(k.table(name))).toEqual(ref(stack.tables.tables[name]));
+    expect(value(k.logGroupName('apiAccess'))).toEqual(ref(stack.api.accessLogGroup));
+  });
+
+  it('provision-dashboards.sh writes what provisionDashboard writes, and refuses what it refuses', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'provision-dashboards-'));
+    const source = path.join(dir, 'source');
+    const target = path.join(dir, 'target');
+    execFileSync('mkdir', ['-p', source]);
+    const generated = Object.entries(dashboards()).map(([name, d]) => [name, dashboardJson(d)]);
+    for (const [name, json] of generated) writeFileSync(path.join(source, `${name}.json`), json!);
+    // Values shaped like the stack's: names, ARNs with `:*`, slashes.
+    const values = Object.fromEntries(
+      deploymentMarkers(generated.map(([, json]) => json).join('\n')).map((marker) => [
+        marker,
+        marker.includes('ARN')
+          ? `arn:aws:logs:us-east-1:123456789012:log-group:IotPlayground-dev-${marker}-AbC:*`
+          : `IotPlayground-dev-${marker.toLowerCase()}/x.y#1`,
+      ]),
+    );
+    const run = (env: Record<string, string>) =>
+      execFileSync('sh', [path.join(REPO_ROOT, 'infra/aws/grafana/provision-dashboards.sh')], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          IOTP_DASHBOARDS_SOURCE: source,
+          IOTP_DASHBOARDS_TARGET: target,
+          IOTP_DASHBOARDS_START: 'true',
+          ...env,
+        },
+        stdio: 'pipe',
+      });
+    run(values);
+    for (const [name, json] of generated)
+      expect(readFileSync(path.join(target, `${name}.json`), 'utf8'), name).toBe(
+        provisionDashboard(json!, values),
+      );
+    // A marker of the first dashboard: both must refuse its bad value.
+    const [first] = deploymentMarkers(generated[0]![1]!);
+    expect(() => run({ ...values, [first!]: 'a"b' })).toThrow(/cannot take/);
+    expect(() => provisionDashboard(generated[0]![1]!, { ...values, [first!]: 'a"b' })).toThrow(
+      /cannot take/,
+    );
+    const { [first!]: _missing, ...incomplete } = values;
+    expect(() => run(incomplete)).toThrow(/no value for/);
+  });
+});
+
 describe('task role', () => {
   const statements = () => statementsOfRole(synth.template, logicalId(synth, grafana().taskRole));
 
@@ -293,10 +390,20 @@ describe('image', () => {
     expect(datasource).toMatch(/defaultRegion: \$\{AWS_REGION\}/);
   });
 
-  it('provisions dashboards from the folder the Dockerfile fills from dashboards/generated', () => {
-    const folder = /path: (\S+)/.exec(provisioning('dashboards/iot-playground.yaml'))?.[1];
-    expect(folder).toBeDefined();
-    expect(dockerfile).toMatch(new RegExp(`^COPY .*dashboards/generated\\S* ${folder}/?$`, 'm'));
+  it('provisions the dashboards the entry point writes from those the Dockerfile copies', () => {
+    const script = readFileSync(
+      path.join(REPO_ROOT, 'infra/aws/grafana/provision-dashboards.sh'),
+      'utf8',
+    );
+    const source = /IOTP_DASHBOARDS_SOURCE:-(\S+)\}/.exec(script)?.[1];
+    const target = /IOTP_DASHBOARDS_TARGET:-(\S+)\}/.exec(script)?.[1];
+    expect(dockerfile).toMatch(new RegExp(`^COPY .*dashboards/generated\\S* ${source}/?$`, 'm'));
+    expect(/path: (\S+)/.exec(provisioning('dashboards/iot-playground.yaml'))?.[1]).toBe(target);
+    expect(dockerfile).toMatch(
+      /^COPY infra\/aws\/grafana\/provision-dashboards\.sh (\S+)\nENTRYPOINT \["\/bin\/sh", "\1"\]$/m,
+    );
+    // The base image's entry point starts Grafana once the dashboards are written.
+    expect(script).toMatch(/exec "\$\{IOTP_DASHBOARDS_START:-\/run\.sh\}" "\$@"$/m);
   });
 });
 

@@ -18,22 +18,35 @@ const footprint = (synth: typeof lambdas) =>
   idleFootprint(synth.template.toJSON() as Parameters<typeof idleFootprint>[0]);
 
 describe('idle cost', () => {
-  it('counts what idles: alarms, the load balancer, its addresses and the task, the secret', () => {
+  it('counts what idles: alarms, the load balancer, its addresses and the task, the secret, the queues polled', () => {
     expect(footprint(lambdas)).toEqual({
-      alarms: 14,
+      // Errors and throttles of each of the six functions, and four of the pipeline.
+      alarms: 16,
       publicIpv4: 0,
       grafanaTask: undefined,
       loadBalancers: 0,
       secrets: 0,
+      // The measurement queue's consumer and the reports queue's.
+      queueMappings: 2,
     });
     // Two public subnets for the load balancer, one public address for the task.
     expect(footprint(full)).toEqual({
-      alarms: 15,
+      alarms: 17,
       publicIpv4: 3,
       grafanaTask: { vcpu: 0.5, memoryGb: 1 },
       loadBalancers: 1,
       secrets: 1,
+      queueMappings: 2,
     });
+  });
+
+  it('includes the infrastructure panel’s check every 5 minutes, about a cent', () => {
+    const check = idleCostLines(footprint(lambdas)).find((line) =>
+      line.item.startsWith("the infrastructure panel's check"),
+    );
+    expect(check?.arithmetic).toMatch(/^8,760 invocations/);
+    expect(check?.usd).toBeGreaterThan(0.005);
+    expect(check?.usd).toBeLessThan(0.02);
   });
 
   it('includes the sweeper’s two custom metrics', () => {

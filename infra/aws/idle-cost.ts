@@ -21,6 +21,8 @@ export interface IdleFootprint {
   grafanaTask?: { vcpu: number; memoryGb: number };
   loadBalancers: number;
   secrets: number;
+  /** SQS event-source mappings: each one's pollers long-poll its queue, traffic or not. */
+  queueMappings: number;
 }
 
 interface Template {
@@ -51,6 +53,7 @@ export const idleFootprint = (template: Template): IdleFootprint => {
       : undefined,
     loadBalancers: balancers.length,
     secrets: ofType('AWS::SecretsManager::Secret').length,
+    queueMappings: ofType('AWS::Lambda::EventSourceMapping').length,
   };
 };
 
@@ -66,6 +69,13 @@ export const IDLE_USAGE = {
   sweeperReadUnits: 2,
   sweeperLogBytes: 1024,
   sweeperMetrics: [RunMetric.running, RunMetric.limit],
+  /**
+   * The infrastructure panel's scheduled check: one strongly consistent read of the latest
+   * deployment (one read unit) and one log line; GitHub is asked only while a deployment runs.
+   */
+  infraCheckMilliseconds: 100,
+  infraCheckReadUnits: 1,
+  infraCheckLogBytes: 512,
 };
 
 export interface IdleCostLine {
@@ -89,7 +99,7 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
     gbSeconds * prices.lambdaArmPerGbSecond +
     (sweeps * IDLE_USAGE.sweeperReadUnits * prices.dynamoDbPerMillionReadUnits) / 1e6 +
     ((sweeps * IDLE_USAGE.sweeperLogBytes) / 1024 ** 3) * prices.logsPerGbIngested;
-  const polls = minutes * IDLE_USAGE.sqsPollsPerMinute;
+  const polls = minutes * IDLE_USAGE.sqsPollsPerMinute * footprint.queueMappings;
   const metrics = IDLE_USAGE.sweeperMetrics.length;
   const lines: IdleCostLine[] = [
     {
@@ -103,8 +113,8 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
       usd: metrics * prices.customMetricPerMonth,
     },
     {
-      item: "the event-source mapping's long polls",
-      arithmetic: `${IDLE_USAGE.sqsPollsPerMinute}/min × ${count(minutes)} min = ${count(polls)} requests × $${prices.sqsPerMillionRequests}/M`,
+      item: `the ${footprint.queueMappings} event-source mappings' long polls`,
+      arithmetic: `${footprint.queueMappings} × ${IDLE_USAGE.sqsPollsPerMinute}/min × ${count(minutes)} min = ${count(polls)} requests × $${prices.sqsPerMillionRequests}/M`,
       usd: (polls * prices.sqsPerMillionRequests) / 1e6,
     },
     {
@@ -113,6 +123,24 @@ export const idleCostLines = (footprint: IdleFootprint, prices = PRICES): IdleCo
       usd: sweeperUsd,
     },
   ];
+  const infraSchedule = topology.schedules.find((s) => s.function === 'infraApi');
+  if (infraSchedule) {
+    const checks = minutes / infraSchedule.rateMinutes;
+    const checkGbSeconds =
+      checks *
+      (IDLE_USAGE.infraCheckMilliseconds / 1000) *
+      (topology.functions.infraApi.memoryMb / 1024);
+    const logGb = (checks * IDLE_USAGE.infraCheckLogBytes) / 1024 ** 3;
+    lines.push({
+      item: `the infrastructure panel's check every ${infraSchedule.rateMinutes} minutes`,
+      arithmetic: `${count(checks)} invocations, ${count(checkGbSeconds)} GB-s, ${count(checks * IDLE_USAGE.infraCheckReadUnits)} read units, ${logGb.toFixed(3)} GB of logs`,
+      usd:
+        (checks * prices.lambdaPerMillionRequests) / 1e6 +
+        checkGbSeconds * prices.lambdaArmPerGbSecond +
+        (checks * IDLE_USAGE.infraCheckReadUnits * prices.dynamoDbPerMillionReadUnits) / 1e6 +
+        logGb * prices.logsPerGbIngested,
+    });
+  }
   if (footprint.loadBalancers > 0) {
     lines.push({
       item: 'the load balancer',

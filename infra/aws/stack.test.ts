@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import {
   functionNames,
+  queueNames,
   routeKey,
   tableNames,
   topology,
@@ -222,16 +223,16 @@ describe('measurement queue', () => {
     });
   });
 
-  it('both queues refuse requests without TLS', () => {
+  it('every queue and its dead-letter queue refuse requests without TLS', () => {
     const policies = resourcesOfType(synth.template, 'AWS::SQS::QueuePolicy');
-    expect(Object.keys(policies)).toHaveLength(2);
+    expect(Object.keys(policies)).toHaveLength(2 * queueNames.length);
     for (const policy of Object.values(policies)) {
       expect(JSON.stringify(policy.Properties)).toContain('"aws:SecureTransport":"false"');
     }
   });
 
   it('feeds the consumer with partial batch responses and the topology batching', () => {
-    synth.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    synth.template.resourceCountIs('AWS::Lambda::EventSourceMapping', queueNames.length);
     synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: functionId(spec.consumer.function) },
       EventSourceArn: {
@@ -242,6 +243,26 @@ describe('measurement queue', () => {
       MaximumBatchingWindowInSeconds: spec.consumer.maxBatchingWindowSeconds,
       ScalingConfig: { MaximumConcurrency: spec.consumer.maxConcurrency },
     });
+  });
+});
+
+describe('report queue', () => {
+  const reports = topology.queues.reports;
+
+  it("feeds the sweeper the run API's and the consumer's report requests at once", () => {
+    synth.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: functionId(reports.consumer.function) },
+      EventSourceArn: {
+        'Fn::GetAtt': [logicalId(synth, synth.stack.queues.reports.queue), 'Arn'],
+      },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: reports.consumer.batchSize,
+      MaximumBatchingWindowInSeconds: 0,
+      ScalingConfig: { MaximumConcurrency: reports.consumer.maxConcurrency },
+    });
+    for (const producer of ['runApi', 'ingestConsumer'] as const) {
+      expect(topology.functions[producer].queues).toEqual({ reports: 'send' });
+    }
   });
 });
 
@@ -319,8 +340,33 @@ describe('HTTP API', () => {
     });
   });
 
+  it('keeps the execute-api endpoint without a custom domain (it is the API URL)', () => {
+    const [api] = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Api'));
+    expect(api!.Properties?.DisableExecuteApiEndpoint ?? false).toBe(false);
+  });
+
   it('has no authorizer unless JWT context is given', () => {
     synth.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+  });
+
+  it('puts admin routes behind IAM authorization and leaves the front end’s routes open', () => {
+    // Without JWT the handler cannot tell an operator from anyone: AWS_IAM makes API Gateway
+    // refuse a request not signed (SigV4) by a principal allowed execute-api:Invoke
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html).
+    const routes = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Route'));
+    const byKey = new Map(routes.map((route) => [route.Properties?.RouteKey, route.Properties]));
+    const admin = topology.routes.filter((route) => route.admin).map(routeKey);
+    expect(admin).toEqual(['POST /api/runs/interrupt-all']);
+    for (const key of admin) expect(byKey.get(key)).toMatchObject({ AuthorizationType: 'AWS_IAM' });
+    for (const [key, props] of byKey) {
+      if (admin.includes(key as string)) continue;
+      expect(props?.AuthorizationType ?? 'NONE', String(key)).toBe('NONE');
+    }
+  });
+
+  it('outputs the ARN an operator policy grants execute-api:Invoke on', () => {
+    const output = synth.template.toJSON().Outputs[OUTPUTS.adminInvokeArn];
+    expect(JSON.stringify(output.Value)).toContain('/POST/api/runs/interrupt-all');
   });
 });
 

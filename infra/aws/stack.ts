@@ -2,7 +2,7 @@
  * The IoT Playground stack, built from `infra/topology.ts`: tables, queue, functions, HTTP API,
  * schedules, alarms, and Grafana when the component is `full`.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -20,7 +20,8 @@ import { STAGE_COST_TAG, StageBudget } from './constructs/budget.ts';
 import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
-import { Grafana } from './constructs/grafana.ts';
+import { deploymentOf, Grafana } from './constructs/grafana.ts';
+import { InfraPanel } from './constructs/infra-panel.ts';
 import { IngestionQueue } from './constructs/ingestion-queue.ts';
 import { DataTables } from './constructs/tables.ts';
 
@@ -33,12 +34,14 @@ export interface IotPlaygroundStackProps extends StackProps {
 /** Names of the stack outputs (the deploy workflow lists them all in its job summary). */
 export const OUTPUTS = {
   apiUrl: 'ApiUrl',
+  adminInvokeArn: 'AdminInvokeArn',
   grafanaUrl: 'GrafanaUrl',
   grafanaAdminSecret: 'GrafanaAdminSecretArn',
   alarmTopic: 'AlarmTopicArn',
   queueName: 'MeasurementQueueName',
   deadLetterQueueName: 'MeasurementDeadLetterQueueName',
   consumerLogGroupName: 'MeasurementConsumerLogGroupName',
+  infraPanelSecret: 'InfraPanelGitHubSecretArn',
   tableName: (table: string) => `${table.charAt(0).toUpperCase()}${table.slice(1)}TableName`,
 } as const;
 
@@ -52,6 +55,7 @@ export class IotPlaygroundStack extends Stack {
   readonly queues: Record<QueueName, IngestionQueue>;
   readonly api: PublicApi;
   readonly grafana?: Grafana;
+  readonly infraPanel: InfraPanel;
 
   constructor(scope: Construct, id: string, props: IotPlaygroundStackProps) {
     super(scope, id, props);
@@ -99,8 +103,12 @@ export class IotPlaygroundStack extends Stack {
     ) as Record<FunctionName, lambda.IFunction>;
 
     for (const name of queueNames) {
-      const consumer = topology.queues[name].consumer.function;
-      queues[name].connectConsumer(this.functions[consumer].fn, settings.throughput.consumer);
+      const { consumer } = topology.queues[name];
+      // The measurement queue's mapping is sized per stage (infra/throughput.ts); others as declared.
+      queues[name].connectConsumer(
+        this.functions[consumer.function].fn,
+        name === 'measurements' ? settings.throughput.consumer : consumer,
+      );
     }
 
     for (const schedule of topology.schedules) {
@@ -131,6 +139,13 @@ export class IotPlaygroundStack extends Stack {
 
     if (config.component === 'full') {
       this.grafana = new Grafana(this, 'Grafana', {
+        deployment: deploymentOf({
+          stage: config.stage,
+          api: this.api,
+          functions: this.functions,
+          queues,
+          tables,
+        }),
         removalPolicy: settings.removalPolicy,
         logRetention: settings.logRetention,
         // Not the API access logs: they hold callers' IP addresses, and with
@@ -156,6 +171,14 @@ export class IotPlaygroundStack extends Stack {
       thresholds: settings.alarms,
       alarmEmail: config.alarmEmail,
       grafanaTargets: this.grafana?.targetGroup,
+      removalPolicy: settings.removalPolicy,
+    });
+    this.infraPanel = new InfraPanel(this, 'InfraPanel', {
+      fn: this.functions.infraApi.fn,
+      stage: config.stage,
+      settings: config.infraPanel,
+      alarmTopic: alarms.topic,
+      removalPolicy: settings.removalPolicy,
     });
     new StageBudget(this, 'Budget', {
       stage: config.stage,
@@ -167,6 +190,14 @@ export class IotPlaygroundStack extends Stack {
       value: this.api.url,
       description: 'Base URL of the HTTP API',
     });
+    if (this.api.iamRouteArns.length > 0) {
+      // An operator (or a workflow) is allowed execute-api:Invoke on these to call the admin
+      // routes signed with SigV4 (`npm run admin`, docs/deploying.md).
+      new CfnOutput(this, OUTPUTS.adminInvokeArn, {
+        value: Fn.join(',', this.api.iamRouteArns),
+        description: 'execute-api:Invoke resources of the IAM-authorized admin routes',
+      });
+    }
     new CfnOutput(this, OUTPUTS.grafanaUrl, {
       value: grafanaUrl ?? NO_GRAFANA,
       description: 'Grafana base URL given to the run API for grafanaUrl',
@@ -175,6 +206,12 @@ export class IotPlaygroundStack extends Stack {
       new CfnOutput(this, OUTPUTS.grafanaAdminSecret, {
         value: this.grafana.adminPassword.secretArn,
         description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
+      });
+    }
+    if (this.infraPanel.secret) {
+      new CfnOutput(this, OUTPUTS.infraPanelSecret, {
+        value: this.infraPanel.secret.secretArn,
+        description: "Secrets Manager secret for the infrastructure panel's GitHub credential",
       });
     }
     if (alarms.topic) {

@@ -124,6 +124,16 @@ export interface GrafanaAccess {
 /** Monthly AWS Budgets limit per stage in USD, unless -c monthlyBudgetUsd says otherwise. */
 export const DEFAULT_MONTHLY_BUDGET_USD: Record<StageName, number> = { dev: 100, prod: 300 };
 
+/** The front end's infrastructure panel (docs/infra-panel.md). */
+export interface InfraPanelSettings {
+  /** `owner/name` of the repository whose deploy workflow the panel dispatches; off without. */
+  repository?: string;
+  /** Without the JWT authorizer, anyone may use it: dev by default, never prod. */
+  anonymous: boolean;
+  /** Grafana the panel started stops after this many minutes without a run. */
+  idleMinutes: number;
+}
+
 export interface DeploymentConfig {
   stage: StageName;
   /** The stage's own account when stages live in separate accounts (-c devAccount/prodAccount). */
@@ -142,6 +152,7 @@ export interface DeploymentConfig {
   grafanaUrl?: string;
   /** Lets visitors open the dashboards as Viewer without logging in (component `full`). */
   grafanaAnonymousViewer: boolean;
+  infraPanel: InfraPanelSettings;
 }
 
 /** The context keys the app reads, documented in docs/deploying.md. */
@@ -169,6 +180,9 @@ export const CONTEXT_KEYS = [
   'devAccount',
   'prodAccount',
   'monthlyBudgetUsd',
+  'githubRepository',
+  'infraPanelAnonymous',
+  'infraPanelIdleMinutes',
   'destroying',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
@@ -238,10 +252,16 @@ const readCorsOrigins = (read: ContextReader, stage: StageName, destroying: bool
     // A production API names its front ends; dev stays open for local simulators.
     if (stage === 'prod' && !destroying) {
       throw new ConfigurationError(
-        'Context corsOrigins is required for stage prod (comma-separated origins, or * on purpose)',
+        "Context corsOrigins is required for stage prod (the front ends' origins, comma-separated)",
       );
     }
     return ['*'];
+  }
+  if (stage === 'prod' && origins.includes('*') && !destroying) {
+    // Any origin lets every web page a visitor opens call the API from their browser.
+    throw new ConfigurationError(
+      'Stage prod allows no CORS origin *: name the front ends (scheme://host[:port], comma-separated)',
+    );
   }
   for (const origin of origins) {
     if (origin !== '*' && !ORIGIN.test(origin)) {
@@ -364,6 +384,38 @@ const readGrafanaAccess = (read: ContextReader, stage: StageName): GrafanaAccess
   return { allowedCidrs, oidc: readGrafanaOidc(read, stage) };
 };
 
+/** The idle stop's default: two hours without a run. */
+export const DEFAULT_INFRA_IDLE_MINUTES = 120;
+
+const readInfraPanel = (
+  read: ContextReader,
+  stage: StageName,
+  destroying: boolean,
+): InfraPanelSettings => {
+  const repository = text(read, 'githubRepository');
+  if (repository !== undefined && !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
+    throw new ConfigurationError(`Context githubRepository=${repository} must be owner/name`);
+  }
+  // dev opts in unless told otherwise; prod never opens the panel to anonymous callers.
+  const anonymous =
+    text(read, 'infraPanelAnonymous') === undefined
+      ? stage === 'dev'
+      : flag(read, 'infraPanelAnonymous');
+  if (stage === 'prod' && anonymous && !destroying) {
+    throw new ConfigurationError(
+      'Stage prod never opens the infrastructure panel to anonymous callers: drop infraPanelAnonymous (admins sign in with the JWT authorizer)',
+    );
+  }
+  const minutes = text(read, 'infraPanelIdleMinutes');
+  const idleMinutes = minutes === undefined ? DEFAULT_INFRA_IDLE_MINUTES : Number(minutes);
+  if (!Number.isInteger(idleMinutes) || idleMinutes < 5 || idleMinutes > 7 * 24 * 60) {
+    throw new ConfigurationError(
+      `Context infraPanelIdleMinutes=${minutes} must be a whole number of minutes from 5 to 10080`,
+    );
+  }
+  return { ...(repository === undefined ? {} : { repository }), anonymous, idleMinutes };
+};
+
 export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
   const stage = oneOf(read, 'stage', STAGES, 'dev');
   const component = oneOf(read, 'component', COMPONENTS, 'lambdas');
@@ -405,6 +457,20 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
     );
   }
   if (
+    component === 'full' &&
+    grafanaAnonymousViewer &&
+    domain?.grafanaDomainName === undefined &&
+    grafanaAccess.allowedCidrs === undefined &&
+    !destroying
+  ) {
+    // Over plain HTTP and open to the internet, an anonymous viewer can query account metrics
+    // and function logs through the datasource, with nothing in between: restrict it (dev too).
+    throw new ConfigurationError(
+      'Grafana allows the anonymous viewer over plain HTTP only behind grafanaAllowedCidrs ' +
+        '(or give grafanaDomainName for HTTPS)',
+    );
+  }
+  if (
     stage === 'prod' &&
     component === 'full' &&
     domain?.grafanaDomainName === undefined &&
@@ -429,6 +495,7 @@ export const readDeploymentConfig = (read: ContextReader): DeploymentConfig => {
     alarmEmail,
     grafanaUrl,
     grafanaAnonymousViewer,
+    infraPanel: readInfraPanel(read, stage, destroying),
   };
 };
 

@@ -145,6 +145,14 @@ describe('custom domain', () => {
     });
   });
 
+  it('turns off the default execute-api endpoint, so the domain is the only way in', () => {
+    // Otherwise https://<id>.execute-api.<region>.amazonaws.com keeps answering beside the domain
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-disable-default-endpoint.html).
+    synth.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      DisableExecuteApiEndpoint: true,
+    });
+  });
+
   it('outputs the custom domain as the API URL', () => {
     expect(synth.template.toJSON().Outputs[OUTPUTS.apiUrl].Value).toBe(
       `https://${PROD_CONTEXT.domainName}/`,
@@ -224,6 +232,42 @@ describe('alarm e-mail', () => {
     );
   });
 
+  it('keeps alarm messages SNS could not deliver in an encrypted dead-letter queue', () => {
+    // A subscription's redrive policy: "messages that can't be delivered due to client errors
+    // or server errors are held in the dead-letter queue"
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+    const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0]!;
+    const [subscription] = Object.values(resourcesOfType(synth.template, 'AWS::SNS::Subscription'));
+    const target = (subscription!.Properties!.RedrivePolicy as { deadLetterTargetArn: unknown })
+      .deadLetterTargetArn as { 'Fn::GetAtt': [string, string] };
+    const queueId = target['Fn::GetAtt'][0];
+    expect(target).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+    expect(synth.template.toJSON().Resources[queueId]).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+    });
+    // Only this topic may put messages into it, over TLS.
+    for (const statement of [
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topicId } } },
+      },
+      { Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ]) {
+      synth.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike(statement)]) },
+      });
+    }
+    // And an alarm says something is there.
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+    });
+  });
+
   it('notifies the topic from every alarm', () => {
     const topicId = Object.keys(resourcesOfType(synth.template, 'AWS::SNS::Topic'))[0];
     const alarms = Object.values(resourcesOfType(synth.template, 'AWS::CloudWatch::Alarm'));
@@ -293,6 +337,20 @@ describe('deployment configuration', () => {
     [{ grafanaUrl: 'http://localhost:3001' }, /points at this machine/],
     [{ grafanaUrl: 'http://127.0.0.1:3000/grafana' }, /points at this machine/],
     [{ grafanaAnonymousViewer: 'yes' }, /must be true or false/],
+    // Prod names its front ends: any origin would let every site call the API from a browser.
+    [
+      { stage: 'prod', corsOrigins: '*', alarmEmail: 'a@example.com' },
+      /prod allows no CORS origin \*/,
+    ],
+    [
+      { stage: 'prod', corsOrigins: 'https://a.example.com, *', alarmEmail: 'a@example.com' },
+      /prod allows no CORS origin \*/,
+    ],
+    // Anonymous viewers over plain HTTP, reachable from the whole internet: refused (dev too).
+    [
+      { component: 'full', grafanaAnonymousViewer: 'true' },
+      /anonymous viewer over plain HTTP only behind grafanaAllowedCidrs/,
+    ],
     [
       { stage: 'prod', corsOrigins: '*', component: 'full', alarmEmail: 'a@example.com' },
       /prod serves Grafana over HTTPS only/,
@@ -301,10 +359,26 @@ describe('deployment configuration', () => {
     expect(() => read(context)).toThrow(message);
   });
 
+  it('lets dev show Grafana anonymously over HTTP to allow-listed addresses, or over HTTPS', () => {
+    const restricted = read({
+      component: 'full',
+      grafanaAnonymousViewer: 'true',
+      grafanaAllowedCidrs: '203.0.113.0/24',
+    });
+    expect(restricted.grafanaAnonymousViewer).toBe(true);
+    const https = read({
+      component: 'full',
+      grafanaAnonymousViewer: 'true',
+      grafanaDomainName: 'grafana.example.com',
+      hostedZoneName: 'example.com',
+    });
+    expect(https.grafanaAnonymousViewer).toBe(true);
+  });
+
   it('lets prod run Grafana behind its own domain', () => {
     const config = read({
       stage: 'prod',
-      corsOrigins: '*',
+      corsOrigins: 'https://play.example.com',
       alarmEmail: 'ops@example.com',
       component: 'full',
       grafanaDomainName: 'grafana.example.com',

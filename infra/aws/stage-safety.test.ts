@@ -7,8 +7,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_NAMESPACE } from '#shared/metrics-contract.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
-import { routeKey, topology } from '#infra/topology.ts';
+import { functionNames, routeKey, topology } from '#infra/topology.ts';
+
+const DATA_ROUTES = ['POST /api/sensors/data', 'GET /api/sensors/data'];
 import { INTERRUPT_ALL_ROUTE } from './constructs/api.ts';
+import type { TemplateJson } from './iam/deployment-requests.ts';
+import { rolesWithoutBoundary } from './iam/policy-catalogue.ts';
 import { STAGE_COST_TAG } from './constructs/budget.ts';
 import { CDK_QUALIFIERS, DEFAULT_MONTHLY_BUDGET_USD } from './stage-config.ts';
 import { logicalId, resourcesOfType, synthesize, useSynth } from './test-support.ts';
@@ -60,13 +64,10 @@ describe('stages are isolated', () => {
   ] as const)(
     'every role of %s carries the stage boundary, CDK provider roles included',
     (stage, synth) => {
-      const roles = Object.entries(resourcesOfType(synth.template, 'AWS::IAM::Role'));
+      const roles = Object.keys(resourcesOfType(synth.template, 'AWS::IAM::Role'));
       expect(roles.length).toBeGreaterThan(5);
-      for (const [id, role] of roles) {
-        expect(JSON.stringify(role.Properties?.PermissionsBoundary), id).toContain(
-          `:policy/IotPlayground-${stage}-permissions-boundary`,
-        );
-      }
+      // The catalogue's question (check:policies asks it of every synthesized stack).
+      expect(rolesWithoutBoundary(synth.template.toJSON() as TemplateJson, stage)).toEqual([]);
     },
   );
 });
@@ -171,7 +172,20 @@ describe('cost runaway', () => {
       { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
     >;
     const runRoutes = topology.routes.filter((route) => route.function === 'runApi').map(routeKey);
-    expect(Object.keys(settings).sort()).toEqual(runRoutes.sort());
+    const infraRoutes = topology.routes.filter((route) => route.function === 'infraApi');
+    expect(Object.keys(settings).sort()).toEqual(
+      [...runRoutes, ...DATA_ROUTES, ...infraRoutes.map(routeKey)].sort(),
+    );
+    // The infrastructure panel: an anonymous caller starts or stops Grafana once a second at most.
+    for (const route of infraRoutes) {
+      const throttle =
+        route.method === 'POST' ? routeThrottles.infraPanelDeploy : routeThrottles.infraPanelRead;
+      expect(settings[routeKey(route)]).toEqual({
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      });
+    }
+    expect(routeThrottles.infraPanelDeploy.rateLimit).toBeLessThanOrEqual(1);
     for (const key of runRoutes) {
       expect(settings[key]!.ThrottlingRateLimit, key).toBeLessThanOrEqual(
         apiThrottle.rateLimit / 10,
@@ -182,7 +196,33 @@ describe('cost runaway', () => {
       ThrottlingBurstLimit: routeThrottles.interruptAll.burstLimit,
     });
     expect(routeThrottles.interruptAll.rateLimit).toBeLessThan(routeThrottles.runApi.rateLimit);
-    expect(settings).not.toHaveProperty('POST /api/sensors/data');
+  });
+
+  it.each(['prod', 'dev'] as const)('%s throttles the data routes per route', (stage) => {
+    // A flood on the data routes stops at their own limit, not only at the stage's.
+    const synth = stage === 'prod' ? prod : dev;
+    const { routeThrottles } = STAGE_THROUGHPUT[stage];
+    const [resource] = Object.values(resourcesOfType(synth.template, 'AWS::ApiGatewayV2::Stage'));
+    const settings = resource!.Properties!.RouteSettings as Record<string, unknown>;
+    expect(settings['POST /api/sensors/data']).toEqual({
+      ThrottlingRateLimit: routeThrottles.ingest.rateLimit,
+      ThrottlingBurstLimit: routeThrottles.ingest.burstLimit,
+    });
+    expect(settings['GET /api/sensors/data']).toEqual({
+      ThrottlingRateLimit: routeThrottles.sensorQuery.rateLimit,
+      ThrottlingBurstLimit: routeThrottles.sensorQuery.burstLimit,
+    });
+  });
+
+  it.each(['prod', 'dev'] as const)('%s reserves concurrency for every function', (stage) => {
+    // In a shared account a flood on one stage cannot take the executions the other needs.
+    const synth = stage === 'prod' ? prod : dev;
+    const { reservedConcurrency } = STAGE_THROUGHPUT[stage];
+    for (const name of functionNames) {
+      const fn =
+        synth.template.toJSON().Resources[logicalId(synth, synth.stack.functions[name].fn)];
+      expect(fn.Properties.ReservedConcurrentExecutions, name).toBe(reservedConcurrency[name]);
+    }
   });
 });
 

@@ -70,3 +70,12 @@ export const bundleFunction = (name: FunctionName): Promise<string> =>
 /** The execution-environment bootstrap that loads a function bundle in a worker thread. */
 export const bundleWorker = (): Promise<string> =>
   bundleModule('infra/local/lambda/worker.ts', 'worker');
+
+/**
+ * The Node options a bundle's worker thread starts with: none of this process's loaders (tsx,
+ * under `npm start` and the tests) — a bundle needs none, as on Lambda, and loading one through
+ * tsx's hooks took about three times the CPU — but its profiling flags, so `--cpu-prof` still
+ * profiles every thread.
+ */
+export const bundleWorkerExecArgv = (execArgv: readonly string[] = process.execArgv): string[] =>
+  execArgv.filter((flag) => /^--(cpu|heap)-prof/.test(flag));

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type dynaliteModule from 'dynalite';
 import { DynamoFaults } from './dynamo-faults/index.ts';
-import { startDynamoFaultProxy } from './dynamo-faults/index.ts';
+import { inProcessTarget, startDynamoFaultProxy } from './dynamo-faults/index.ts';
 import { DynamoDbMeter, type DynamoDbExchange, type TableIndexes } from './meter/index.ts';
 
 export interface DynamoDbWorkerSetup {
@@ -82,7 +82,8 @@ const meter = setup.indexes && new DynamoDbMeter(setup.indexes);
 server.listen(0, '127.0.0.1', () => {
   const { port: dynamoPort } = server.address() as AddressInfo;
   void startDynamoFaultProxy({
-    target: `http://127.0.0.1:${dynamoPort}`,
+    // dynalite's handler called in this thread: no second HTTP exchange per request.
+    target: inProcessTarget(server),
     faults: new DynamoFaults(setup.faults),
     ...(meter && {
       onRequest: (operation, body, statusCode, response) => {

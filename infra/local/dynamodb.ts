@@ -12,7 +12,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { repoRoot } from '../bundling.ts';
-import { bundleModule } from './bundle.ts';
+import { bundleModule, bundleWorkerExecArgv } from './bundle.ts';
 import { DynamoFaults } from './dynamo-faults/index.ts';
 import type {
   DynamoDbWorkerSetup,
@@ -108,6 +108,7 @@ export const startDynamoDb = async (options: DynamoDbOptions = {}): Promise<Loca
   };
   const worker = new Worker(await bundleModule('infra/local/dynamodb-worker.ts', 'dynamodb'), {
     workerData: setup,
+    execArgv: bundleWorkerExecArgv(),
   });
   let listening: (ports: { port: number; proxyPort: number }) => void = () => undefined;
   let closed: () => void = () => undefined;

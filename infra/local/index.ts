@@ -3,6 +3,8 @@
  * start and read it through this file alone (see README.md for the stand-ins inside).
  */
 export {
+  LOCAL_GITHUB,
+  LOCAL_OPERATOR,
   startLocalStack,
   type LocalFaults,
   type LocalStack,
@@ -17,3 +19,6 @@ export {
 } from './dynamodb.ts';
 export { bundleFunction } from './bundle.ts';
 export type { FunctionUsage, UsageTotals } from './meter/index.ts';
+export { startLocalGitHub, type LocalGitHub } from './github/index.ts';
+export { startLocalSecretsManager } from './secrets-manager/index.ts';
+export { startLocalSns } from './sns/index.ts';

@@ -8,7 +8,8 @@ import { startLocalStack } from './stack.ts';
 const HELP = `Usage: npm start -- [options]
 
 Serves the IoT Playground API locally: the HTTP gateway, every Lambda function of
-infra/topology.ts, DynamoDB (dynalite) and the sweeper's schedule. No AWS account needed.
+infra/topology.ts, DynamoDB (dynalite), the schedules, and a GitHub stand-in for the
+infrastructure panel (/infra/*). No AWS account needed.
 
 Options:
   --port <n>            port of the HTTP gateway (default 3000, or $PORT; 0 = any free port)
@@ -26,6 +27,11 @@ Options:
                         (its RSA public keys, {"keys": [...]}) — no network
   --quiet               do not print function logs and the access log
   -h, --help            show this help
+
+Without the JWT flags the admin route (POST /api/runs/interrupt-all) takes IAM authorization,
+as on AWS: sign it with the local credential,
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \\
+    npm run admin -- interrupt-all --url http://localhost:3000 --region us-east-1
 
 Local-only endpoints:
   GET    /grafana          the dashboards of dashboards/generated and the recent runs
@@ -50,9 +56,14 @@ Local-only endpoints:
                            "unprocessedBatchWrites": 1, "consumerFailures": 1,
                            "sendBatchFailures": 1, "consumerCrashesMidBatch": 1,
                            "functionTimeouts": {"function": "ingest", "count": 1},
-                           "workerKills": {"function": "ingestConsumer", "count": 1}}
-                           (timeouts and kills strike within "withinMs", default 300)
+                           "workerKills": {"function": "ingestConsumer", "count": 1},
+                           "githubRunFailures": {"count": 1, "conclusion": "cancelled"}}
+                           (timeouts and kills strike within "withinMs", default 300;
+                           the GitHub stand-in's next deploy runs end as "conclusion",
+                           default failure)
   DELETE /local/faults     cancel planned failures
+  GET    /local/notifications  what was published to the alarm topic (the
+                           infrastructure panel's idle stop)
 Stop with Ctrl+C.`;
 
 // The SDK warns about Node 20 on every client; Lambda runs Node 22, so the warning is noise here.
@@ -130,6 +141,7 @@ ${routes}
 Dashboards: ${stack.url.replace('127.0.0.1', 'localhost')}/grafana
 API reference: ${stack.url.replace('127.0.0.1', 'localhost')}/api/docs (description: /api/openapi.json)
 DynamoDB (dynalite): ${stack.dynamoDbEndpoint} — ${values['data-dir'] ? `data in ${values['data-dir']}` : 'in memory'}
+GitHub stand-in for the infrastructure panel: ${stack.github.url} (runs of deploy.yml)
 SQS: ${stack.sqsEndpoint} — queues ${Object.values(stack.queues)
   .map(({ queue, deadLetters }) => `${queue.name} (dead letters: ${deadLetters.name})`)
   .join(', ')}

@@ -17,6 +17,7 @@ export interface QueueOverrides {
 }
 
 export const localQueueName = (name: QueueName): string => `iot-playground-${name}`;
+export const localDeadLetterQueueName = (name: QueueName): string => `${localQueueName(name)}-dlq`;
 
 export interface LocalQueues {
   server: SqsServer;
@@ -42,7 +43,7 @@ export const startQueues = async (
   const queues = Object.fromEntries(
     queueNames.map((name) => {
       const spec = topology.queues[name];
-      const deadLetters = server.queues.create(`${localQueueName(name)}-dlq`, {
+      const deadLetters = server.queues.create(localDeadLetterQueueName(name), {
         MessageRetentionPeriod: String(spec.deadLetterRetentionSeconds),
       });
       const queue = server.queues.create(localQueueName(name), {

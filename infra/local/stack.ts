@@ -7,6 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { apiDocs } from './api-docs/index.ts';
+import { fileURLToPath } from 'node:url';
+import {
+  CONCLUSIONS,
+  startLocalGitHub,
+  type Conclusion,
+  type LocalGitHub,
+  type RunTimings,
+} from './github/index.ts';
+import { startLocalSecretsManager } from './secrets-manager/index.ts';
+import { startLocalSns, type PublishedMessage } from './sns/index.ts';
 import {
   functionEnvironment as topologyEnvironment,
   functionNames,
@@ -18,14 +28,37 @@ import {
 import { bundleFunction, bundleWorker } from './bundle.ts';
 import type { DynamoFaults } from './dynamo-faults/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localTableName, startDynamoDb } from './dynamodb.ts';
-import { makeGateway, makeJwtAuthorizer, type JwtAuthorizerConfig } from './gateway/index.ts';
+import {
+  makeGateway,
+  makeIamAuthorizer,
+  makeJwtAuthorizer,
+  type IamPrincipal,
+  type JwtAuthorizerConfig,
+} from './gateway/index.ts';
 import { LambdaInvoker, type FunctionRuntime } from './lambda/index.ts';
-import { grafanaPages } from './grafana/index.ts';
-import { LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
+import { grafanaPages, localDeployment } from './grafana/index.ts';
+import { LOCAL_API_ID, LocalMeter, logGroupOf, type UsageTotals } from './meter/index.ts';
 import type { SQSEvent } from 'aws-lambda';
 import { MetricsCollector, parseEmf } from './metrics.ts';
-import { startQueues, type LocalQueues, type QueueOverrides } from './queues.ts';
+import {
+  localDeadLetterQueueName,
+  localQueueName,
+  startQueues,
+  type LocalQueues,
+  type QueueOverrides,
+} from './queues.ts';
 import { scheduledEvent, startSchedules } from './scheduler.ts';
+
+/**
+ * The one principal the local gateway's IAM authorization knows: the stack's own local
+ * credential. An operator signs the admin routes with it (`npm run admin` with
+ * AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local, region us-east-1).
+ */
+export const LOCAL_OPERATOR: IamPrincipal = {
+  ...LOCAL_CREDENTIALS,
+  accountId: '000000000000',
+  userArn: 'arn:aws:iam::000000000000:user/local-operator',
+};
 
 export interface LocalStackOptions {
   /** 0 picks a free port. */
@@ -50,6 +83,8 @@ export interface LocalStackOptions {
   maxEnvironmentsPerFunction?: number;
   /** Where the gateway's access log and the functions' log lines go. */
   log?: (line: string) => void;
+  /** How long the GitHub stand-in's workflow runs stay queued and in progress. */
+  githubRunTimings?: RunTimings;
 }
 
 export interface LocalStack {
@@ -74,8 +109,22 @@ export interface LocalStack {
   invoke(functionName: FunctionName, event: unknown): Promise<unknown>;
   /** Fires a function's schedule now, as EventBridge would. */
   runSchedule(functionName: FunctionName): Promise<unknown>;
+  /** The GitHub REST stand-in the infrastructure panel dispatches the deploy workflow on. */
+  github: LocalGitHub;
+  /** What was published to the stage's alarm topic. */
+  notifications(): PublishedMessage[];
   stop(): Promise<void>;
 }
+
+/** The repository and credential the local stack's GitHub stand-in serves. */
+export const LOCAL_GITHUB = {
+  repository: 'local/iot-playground-serverless',
+  token: 'github_pat_local_stand_in_token_with_actions_write',
+  secretName: 'IotPlayground-local-infra-panel-github',
+  alarmTopic: 'IotPlayground-local-alarms',
+  /** The stage the local stack stands for: the panel's `environment`. */
+  stage: 'dev',
+} as const;
 
 /** Failures the local stack can inject, for tests of the delivery guarantees. */
 export interface LocalFaults {
@@ -98,6 +147,8 @@ export interface LocalFaults {
   timeOutInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
   /** The next `count` invocations of a function have their thread killed within `withinMs`. */
   killInvocations(functionName: FunctionName, count: number, withinMs?: number): void;
+  /** The next `count` deploy workflow runs end with `conclusion` (default `failure`). */
+  failGitHubRuns(count: number, conclusion?: Conclusion): void;
   clear(): void;
 }
 
@@ -107,7 +158,7 @@ type PlannedInvocationFault =
 
 const DEFAULT_FAULT_WINDOW_MS = 300;
 
-const makeFaults = (queues: LocalQueues, dynamo: DynamoFaults) => {
+const makeFaults = (queues: LocalQueues, dynamo: DynamoFaults, github: LocalGitHub) => {
   const planned = new Map<FunctionName, PlannedInvocationFault[]>();
   const plan = (name: FunctionName, fault: PlannedInvocationFault, count: number) => {
     const list = planned.get(name) ?? [];
@@ -126,9 +177,11 @@ const makeFaults = (queues: LocalQueues, dynamo: DynamoFaults) => {
       plan(name, { kind: 'timeout', withinMs }, count),
     killInvocations: (name, count, withinMs = DEFAULT_FAULT_WINDOW_MS) =>
       plan(name, { kind: 'kill', withinMs }, count),
+    failGitHubRuns: (count, conclusion) => github.failNextRuns(count, conclusion),
     clear: () => {
       queues.server.faults.clear();
       dynamo.clear();
+      github.clearFaults();
       planned.clear();
     },
   };
@@ -165,6 +218,8 @@ const functionEnvironment = (
   shared: Record<string, string>,
   queueUrls: Record<QueueName, string>,
   options: LocalStackOptions,
+  /** What a deployment gives a function beside the topology's settings (the CDK stack's part). */
+  deployment: Partial<Record<FunctionName, Record<string, string>>>,
 ): Record<string, string> => {
   const spec = topology.functions[name];
   const bindings = Object.fromEntries([
@@ -192,14 +247,20 @@ const functionEnvironment = (
     ...shared,
     ...bindings,
     ...topologyEnvironment(name),
+    ...deployment[name],
     ...options.env,
     ...options.functionEnv?.[name],
   };
 };
 
+/** The workflow files the GitHub stand-in reads: the repository's own. */
+const WORKFLOWS_DIR = fileURLToPath(new URL('../../.github/workflows/', import.meta.url));
+
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   const log = options.log ?? (() => undefined);
   const meter = new LocalMeter((name) => topology.functions[name as FunctionName].memoryMb);
+  // On AWS the stack creates every function's log group: each exists before its first line.
+  for (const name of functionNames) meter.logs.createLogGroup(logGroupOf(name));
   // Functions reach DynamoDB through the fault proxy, which prices each request in its thread.
   const dynamo = await startDynamoDb({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -213,7 +274,40 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   const stopSampling = meter.sampleQueues(
     Object.values(queues.queues).flatMap(({ queue, deadLetters }) => [queue, deadLetters]),
   );
-  const { faults, takeInvocationFault } = makeFaults(queues, dynamo.faults);
+  // The infrastructure panel's outside world: GitHub, its credential's secret, the alarm topic.
+  const github = await startLocalGitHub({
+    repository: LOCAL_GITHUB.repository,
+    workflowsDir: WORKFLOWS_DIR,
+    workflows: [topology.functions.infraApi.environment.GITHUB_WORKFLOW!],
+    tokens: [
+      {
+        token: LOCAL_GITHUB.token,
+        // A fine-grained token as docs/infra-panel.md says to create it.
+        permissions: { actions: 'write', metadata: 'read' },
+        repositories: [LOCAL_GITHUB.repository],
+      },
+    ],
+    ...(options.githubRunTimings ? { runTimings: options.githubRunTimings } : {}),
+  });
+  const secrets = await startLocalSecretsManager([
+    { name: LOCAL_GITHUB.secretName, value: LOCAL_GITHUB.token },
+  ]);
+  const sns = await startLocalSns([LOCAL_GITHUB.alarmTopic]);
+  const deploymentEnv: Partial<Record<FunctionName, Record<string, string>>> = {
+    infraApi: {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      GITHUB_API_URL: github.url,
+      GITHUB_WEB_URL: github.webUrl,
+      GITHUB_REPOSITORY: LOCAL_GITHUB.repository,
+      GITHUB_CREDENTIAL_SECRET_ARN: secrets.arnOf(LOCAL_GITHUB.secretName),
+      ALARM_TOPIC_ARN: sns.topicArn(LOCAL_GITHUB.alarmTopic),
+      INFRA_STAGE: LOCAL_GITHUB.stage,
+      // dev opts in to the anonymous panel, as the CDK app's dev stage does by default.
+      INFRA_ANONYMOUS: 'true',
+    },
+  };
+  const { faults, takeInvocationFault } = makeFaults(queues, dynamo.faults, github);
   const metrics = new MetricsCollector(meter.emf);
   const shared = {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.proxyEndpoint,
@@ -229,7 +323,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     memoryMb: topology.functions[name].memoryMb,
     timeoutMs:
       (options.functionTimeoutSeconds?.[name] ?? topology.functions[name].timeoutSeconds) * 1000,
-    env: functionEnvironment(name, shared, queueUrls, options),
+    env: functionEnvironment(name, shared, queueUrls, options, deploymentEnv),
   }));
   const invoker = new LambdaInvoker(
     runtimes,
@@ -256,6 +350,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
   const gateway = makeGateway({
     ...(options.jwt ? { jwt: makeJwtAuthorizer(options.jwt) } : {}),
+    iam: makeIamAuthorizer({ region: LOCAL_REGION, principals: [LOCAL_OPERATOR] }),
     routes: topology.routes,
     defaultRouteFunction: topology.api.defaultRouteFunction,
     maxBodyBytes: topology.api.maxBodyBytes,
@@ -285,6 +380,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     meter.resetTotals();
   };
   const controls = localControls({
+    notifications: () => sns.published(),
     metrics,
     faults,
     queues,
@@ -292,7 +388,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     requestCounts,
     resetRequestCounts,
   });
-  const dashboards = grafanaPages({ series: meter.series, logs: meter.logs });
+  // The dashboards get this stack's names, as Grafana's start gives them the stack's on AWS.
+  const dashboards = grafanaPages(
+    { series: meter.series, logs: meter.logs },
+    Date.now,
+    localDeployment({
+      apiId: LOCAL_API_ID,
+      functionLogGroup: logGroupOf,
+      queueName: localQueueName,
+      deadLetterQueueName: localDeadLetterQueueName,
+      tableName: localTableName,
+    }),
+  );
   const server = createServer((request, response) => {
     const handled =
       controls(request, response) ??
@@ -353,6 +460,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     usage: () => meter.usage(),
     invoke,
     runSchedule,
+    github,
+    notifications: () => sns.published(),
     stop: async () => {
       stopSchedules();
       stopSampling();
@@ -361,6 +470,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       await queues.close();
       await invoker.close();
       await dynamo.close();
+      await Promise.all([github.stop(), secrets.stop(), sns.stop()]);
     },
   };
 };
@@ -372,6 +482,7 @@ const localDashboardBase = (host: string | undefined, port: number): string => {
 };
 
 interface Controls {
+  notifications: () => PublishedMessage[];
   metrics: MetricsCollector;
   faults: LocalFaults;
   queues: LocalQueues;
@@ -390,6 +501,8 @@ interface FaultPlan {
   consumerCrashesMidBatch?: number;
   functionTimeouts?: { function: string; count: number; withinMs?: number };
   workerKills?: { function: string; count: number; withinMs?: number };
+  /** The next deploy workflow runs of the GitHub stand-in fail (or end as `conclusion`). */
+  githubRunFailures?: { count: number; conclusion?: string };
 }
 
 const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
@@ -413,6 +526,16 @@ const applyFaultPlan = (faults: LocalFaults, plan: FaultPlan): void => {
     faults.failSendBatchCalls(count(plan.sendBatchFailures, 'sendBatchFailures'));
   if (plan.consumerCrashesMidBatch !== undefined)
     faults.crashConsumerMidBatch(count(plan.consumerCrashesMidBatch, 'consumerCrashesMidBatch'));
+  if (plan.githubRunFailures !== undefined) {
+    const { conclusion } = plan.githubRunFailures;
+    if (conclusion !== undefined && !(CONCLUSIONS as readonly string[]).includes(conclusion)) {
+      throw new Error(`githubRunFailures.conclusion must be one of ${CONCLUSIONS.join(', ')}`);
+    }
+    faults.failGitHubRuns(
+      count(plan.githubRunFailures.count, 'githubRunFailures.count'),
+      conclusion as Conclusion | undefined,
+    );
+  }
   const invocationFaults = [
     ['functionTimeouts', faults.timeOutInvocations],
     ['workerKills', faults.killInvocations],
@@ -443,7 +566,15 @@ const readJson = async (request: IncomingMessage): Promise<unknown> => {
  * AWS request counts and queue depths, and fault injection for tests and experiments.
  */
 const localControls =
-  ({ metrics, faults, queues, meter, requestCounts, resetRequestCounts }: Controls) =>
+  ({
+    notifications,
+    metrics,
+    faults,
+    queues,
+    meter,
+    requestCounts,
+    resetRequestCounts,
+  }: Controls) =>
   (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (!url.pathname.startsWith('/local/')) return undefined;
@@ -500,6 +631,9 @@ const localControls =
             .of(logGroupOf(url.searchParams.get('function') ?? ''))
             .map((line) => line.message),
         });
+        break;
+      case 'GET /local/notifications':
+        send(200, { messages: notifications() });
         break;
       case 'DELETE /local/stats':
         resetRequestCounts();

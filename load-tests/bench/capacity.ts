@@ -1,6 +1,6 @@
 /**
  * What a stage's settings allow on AWS, by arithmetic (as configured for `prod` unless told
- * otherwise, infra/throughput.ts): the API stage's throttle, the event-source mapping's
+ * otherwise, infra/throughput.ts): the ingest route's throttle (within the stage's), the event-source mapping's
  * concurrency at the consumer time measured per message, DynamoDB's default table quota, and
  * its per-partition write limit: for one sensor of a run (a run's packs of one sensor lie in one
  * partition, shared/reading-pack.ts) and for one run (a partition per sensor it sends from, so a
@@ -36,7 +36,7 @@ export interface CapacityInput {
 type StageLimit = 'api throttle' | 'consumers' | 'table quota';
 
 export interface Capacity {
-  /** Readings/s the API stage's steady rate limit lets in (burst aside). */
+  /** Readings/s the ingest route's steady rate limit lets in (burst aside). */
   apiThrottleReadingsPerSecond: number;
   /** Readings/s the consumers drain at most: concurrency × messages per second each. */
   consumerReadingsPerSecond: number;
@@ -54,7 +54,10 @@ export const capacityOf = (
   input: CapacityInput,
   throughput: ThroughputSettings = STAGE_THROUGHPUT.prod,
 ): Capacity => {
-  const api = throughput.apiThrottle.rateLimit * input.batch;
+  // Readings come in through POST /api/sensors/data: its route throttle, within the stage's.
+  const api =
+    Math.min(throughput.apiThrottle.rateLimit, throughput.routeThrottles.ingest.rateLimit) *
+    input.batch;
   const messagesPerSecond =
     (throughput.consumer.maxConcurrency * 1000) / Math.max(1e-3, input.consumerMsPerMessage);
   const consumers = messagesPerSecond * input.readingsPerMessage;

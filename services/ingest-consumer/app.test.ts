@@ -114,7 +114,7 @@ const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, ru
 const consumer = (
   wrap?: (send: SendBatchWrite) => SendBatchWrite,
   lateStores?: (store: DynamoReportStore) => LateStoreSignal,
-  rebuildReport?: (runId: string) => Promise<void>,
+  requestReport?: (runId: string) => Promise<void>,
 ) => {
   const client = db.client();
   const counts = countCommands(client);
@@ -157,7 +157,7 @@ const consumer = (
     lateStores: (lateStores ?? ((store) => store))(
       new DynamoReportStore(db.documents(client), runsTable),
     ),
-    ...(rebuildReport === undefined ? {} : { rebuildReport }),
+    ...(requestReport === undefined ? {} : { reportRequests: { request: requestReport } }),
     idempotencyTtlSeconds: 3600,
     retentionDays: 30,
     now: () => Date.now(),
@@ -188,11 +188,11 @@ describe('ingest consumer', () => {
     expect((await reports.lateState(live)).stores).toBe(0);
     expect(await reports.listDue(Date.now(), 100)).toContain(ended);
     expect(await reports.listDue(Date.now(), 100)).not.toContain(live);
-    // Rebuilt at once, after the mark (a failed rebuild leaves the run due for the sweeper).
+    // Its rebuild asked for at once, after the mark (a lost request leaves the run due).
     expect(rebuilt).toEqual([ended]);
   });
 
-  it('rebuilds a report once the readings it waits for may all be in, not for every late batch', async () => {
+  it('asks for a rebuild once the readings a report waits for may all be in, not for every late batch', async () => {
     const rebuilt: string[] = [];
     const { handler } = consumer(undefined, undefined, async (runId) => {
       rebuilt.push(runId);

@@ -10,7 +10,11 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { createDocumentClient, createDynamoDbClient } from '#shared/aws-clients.ts';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '#shared/aws-clients.ts';
 import { sleep } from '#shared/backoff.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
 import { readingKey, type QueueMessage } from '#shared/measurement.ts';
@@ -19,11 +23,8 @@ import { directoryEntriesOf } from '#shared/sensor-directory.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
-import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
 import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
-import { runGraceMsFromEnv } from '#shared/run.ts';
-import { DynamoRunStore } from '#shared/run-store.ts';
-import { DynamoRunTally } from '#shared/run-tally.ts';
+import { SqsReportRequests, type ReportRequests } from '#shared/report-requests.ts';
 import { topology } from '#infra/topology.ts';
 import { DirectoryWriter, findListedIn, type DirectoryRecorder } from './directory.ts';
 import { toParkedRow } from './items.ts';
@@ -48,8 +49,8 @@ export interface ConsumerDeps {
   directory: DirectoryRecorder;
   /** Runs that ended before a batch of theirs was stored get their report rebuilt. */
   lateStores: LateStoreSignal;
-  /** Rebuilds such a run's report at once (never throws; the sweeper takes over on failure). */
-  rebuildReport?: (runId: string) => Promise<void>;
+  /** Asks for such a run's report to be rebuilt now (never throws; else the sweeper does). */
+  reportRequests?: ReportRequests;
   idempotencyStore: BasePersistenceLayer;
   idempotencyTtlSeconds: number;
   /** TTL of stored readings (MEASUREMENT_RETENTION_DAYS). */
@@ -189,10 +190,13 @@ export const makeHandler = (deps: ConsumerDeps) => {
         }
       });
       if (ended.length > 0) logger.info('Readings stored after their run ended', { runs: ended });
-      // One after the other, and only where these may be the readings the report waits for.
-      for (const [i, result] of results.entries()) {
-        if (result.status === 'fulfilled' && result.value) await deps.rebuildReport?.(ended[i]!);
-      }
+      // Only where these may be the readings the report waits for: one rebuild per backlog.
+      const complete = ended.filter((_, i) => {
+        const result = results[i]!;
+        return result.status === 'fulfilled' && result.value;
+      });
+      const requests = deps.reportRequests;
+      if (requests) await Promise.all(complete.map((runId) => requests.request(runId)));
     } catch (error) {
       logger.error('Runs not checked for a report rebuild; their records will come again', {
         error: error as Error,
@@ -290,25 +294,17 @@ export const makeHandler = (deps: ConsumerDeps) => {
 };
 
 /** Production dependencies, built once per container from the environment. */
-/** Time a batch spends rebuilding the report of a run that ended before it was stored. */
-export const LATE_REPORT_BUDGET_MS = 2_000;
-
 export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps => {
   const dynamo = createDynamoDbClient();
   const documents = createDocumentClient(dynamo);
   const logger = createLogger();
-  const runsTable = requireEnv(topology.tables.runs.env, env);
   const sensorTable = requireEnv(topology.tables.sensorData.env, env);
-  const reports = new DynamoReportStore(documents, runsTable);
   const store = new SharedWritesStore(
     new DynamoMeasurementStore(
       (command) => documents.send(command),
       sensorTable,
       DEFAULT_WRITE_POLICY,
-      {
-        sleep,
-        random: Math.random,
-      },
+      { sleep, random: Math.random },
     ),
   );
   return {
@@ -317,18 +313,10 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
     sensorMetrics: createSensorMetrics(),
     store,
     directory: new DirectoryWriter(store, findListedIn(documents, sensorTable)),
-    lateStores: reports,
-    rebuildReport: budgetedReportBuilder(
-      {
-        runs: new DynamoRunStore(documents, runsTable),
-        reports,
-        readings: new DynamoRunReadings((command) => documents.send(command), sensorTable),
-        tally: new DynamoRunTally(documents, runsTable),
-        now: () => Date.now(),
-        retentionDays: intEnv('RUN_RETENTION_DAYS', 30, { min: 1, max: 3650 }, env),
-        graceMs: runGraceMsFromEnv(env),
-      },
-      LATE_REPORT_BUDGET_MS,
+    lateStores: new DynamoReportStore(documents, requireEnv(topology.tables.runs.env, env)),
+    reportRequests: new SqsReportRequests(
+      createSqsClient(),
+      requireEnv(topology.queues.reports.env, env),
       logger,
     ),
     idempotencyStore: new DynamoDBPersistenceLayer({

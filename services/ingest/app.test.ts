@@ -342,7 +342,7 @@ describe('ingest handler (in-memory adapters)', () => {
 
   it('takes the user from the JWT claims when an authorizer is configured', async () => {
     const { handler, queue, runs } = deps();
-    const runId = runs.add();
+    const runId = runs.add({ owner: 'u-1' });
     const event = httpEvent(ROUTE, {
       headers: { 'x-run-id': runId, 'x-user': 'spoofed' },
       body: JSON.stringify(reading()),
@@ -350,6 +350,58 @@ describe('ingest handler (in-memory adapters)', () => {
     });
     expect((await handler(event, lambdaContext())).statusCode).toBe(202);
     expect(queue.messages[0]?.user).toBe('carol');
+  });
+
+  describe('run ownership under a JWT authorizer', () => {
+    const postAs = (runId: string, claims: Record<string, unknown>) =>
+      httpEvent(ROUTE, {
+        headers: { 'content-type': 'application/json', 'x-run-id': runId },
+        body: JSON.stringify(reading()),
+        claims,
+      });
+    const alice = { sub: 'alice-sub', username: 'alice' };
+
+    it('refuses readings into another user’s run with 403 and enqueues nothing', async () => {
+      const { handler, queue, runs, tally } = deps();
+      const runId = runs.add({ owner: alice.sub });
+      const result = await handler(postAs(runId, { sub: 'bob-sub' }), lambdaContext());
+      expect(result.statusCode).toBe(403);
+      expect(json(result).message).toContain('belongs to another user');
+      expect(queue.calls).toEqual([]);
+      expect(await tally.accepted(runId)).toBe(0);
+    });
+
+    it('takes readings from the run’s starter and from an admin', async () => {
+      const { handler, runs } = deps();
+      const runId = runs.add({ owner: alice.sub });
+      expect((await handler(postAs(runId, alice), lambdaContext())).statusCode).toBe(202);
+      const admin = { sub: 'ops-sub', scope: 'openid admin' };
+      expect((await handler(postAs(runId, admin), lambdaContext())).statusCode).toBe(202);
+    });
+
+    it('decides from the cached run: no read per request beyond the cache’s', async () => {
+      const runs = new FakeRuns();
+      const runId = runs.add({ owner: alice.sub });
+      const { handler } = deps({
+        runs: new CachedRunReader(runs, { ttlMs: 5_000, maxEntries: 10, now: () => NOW }),
+      });
+      const answers = [];
+      for (const claims of [alice, { sub: 'bob-sub' }, alice, { sub: 'bob-sub' }]) {
+        answers.push((await handler(postAs(runId, claims), lambdaContext())).statusCode);
+      }
+      expect(answers).toEqual([202, 403, 202, 403]);
+      expect(runs.reads).toBe(1);
+    });
+
+    it('without a JWT authorizer, anyone may post into any run, as the front end does', async () => {
+      const { handler, runs } = deps();
+      const runId = runs.add({ owner: alice.sub });
+      const result = await handler(
+        post(reading(), { 'x-run-id': runId, 'x-user': 'x' }),
+        lambdaContext(),
+      );
+      expect(result.statusCode).toBe(202);
+    });
   });
 
   it('refuses a malformed Idempotency-Key before touching the idempotency store', async () => {

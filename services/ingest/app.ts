@@ -20,16 +20,17 @@ import {
   createSqsClient,
 } from '#shared/aws-clients.ts';
 import { sleep } from '#shared/backoff.ts';
-import { intEnv, requireEnv } from '#shared/config.ts';
+import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import {
   BadRequestError,
   ConflictError,
   DomainError,
+  ForbiddenError,
   NotFoundError,
   ServiceUnavailableError,
 } from '#shared/errors.ts';
 import { header, httpHandler, jsonResponse, parseJsonBody, type HttpEvent } from '#shared/http.ts';
-import { callerName, jwtClaims } from '#shared/identity.ts';
+import { callerName, jwtClaims, mayActOnRun, runActor, type RunActor } from '#shared/identity.ts';
 import { MEASUREMENT_LIMITS, toCanonicalTimestamp } from '#shared/measurement.ts';
 import { createPipelineMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
@@ -61,6 +62,8 @@ export interface IngestDeps {
   idempotencyTtlSeconds: number;
   /** How long after its end a run still takes readings (RUN_GRACE_SECONDS). */
   runGraceMs: number;
+  /** Under the JWT authorizer, this group or scope may post into any run (ADMIN_GROUP). */
+  adminGroup?: string;
   sendRetry: SendRetryPolicy;
   now: () => number;
   /** A fresh request tag (the batch id prefix) for a request without Idempotency-Key. */
@@ -119,12 +122,14 @@ export const requestTagForKey = (runId: string, key: string): string =>
 interface IdempotentRequest {
   runId: string;
   key: string;
-  payload: { user: string; body: unknown };
+  payload: { user: string; subject?: string; body: unknown };
 }
 
 interface AcceptWork {
   parsed: ParsedIngest;
   user: string;
+  /** Under the JWT authorizer: who posts; only the run's owner or an admin may. */
+  actor: RunActor | undefined;
   now: number;
   requestTag: string;
   /** The request carried an Idempotency-Key (its requestTag derives from it). */
@@ -160,12 +165,16 @@ export const makeHandler = (deps: IngestDeps) => {
   const accept = async ({
     parsed,
     user,
+    actor,
     now,
     requestTag,
     keyed,
   }: AcceptWork): Promise<AcceptedAnswer> => {
     const run = await deps.runs.getRun(parsed.runId);
     if (run === undefined) throw new NotFoundError(`Run ${parsed.runId} not found`);
+    if (!mayActOnRun(actor, run)) {
+      throw new ForbiddenError(`Run ${parsed.runId} belongs to another user`);
+    }
     if (!acceptsMeasurements(run, now, deps.runGraceMs)) {
       const status = effectiveStatus(run, now);
       throw new ConflictError(`Run ${parsed.runId} is ${status} and no longer takes measurements`, {
@@ -257,6 +266,7 @@ export const makeHandler = (deps: IngestDeps) => {
     try {
       // The token's user under the JWT authorizer, else the sanitised X-User header.
       const user = callerName(jwtClaims(event), header(event, 'x-user'));
+      const actor = runActor(event, deps.adminGroup);
       logger.appendKeys({ user });
       const key = readIdempotencyKey(event);
       const body = parseJsonBody(event, MEASUREMENT_LIMITS.maxBodyBytes);
@@ -275,15 +285,18 @@ export const makeHandler = (deps: IngestDeps) => {
         answer = await accept({
           parsed,
           user,
+          actor,
           now,
           requestTag: deps.newRequestTag(),
           keyed: false,
         });
       } else {
         const requestTag = requestTagForKey(parsed.runId, key);
+        // The token's subject is part of the request: another user's retry is not a replay.
+        const subject = actor?.subject === undefined ? {} : { subject: actor.subject };
         answer = await acceptOnce(
-          { runId: parsed.runId, key, payload: { user, body } },
-          { parsed, user, now, requestTag, keyed: true },
+          { runId: parsed.runId, key, payload: { user, ...subject, body } },
+          { parsed, user, actor, now, requestTag, keyed: true },
         );
       }
       const replayed = answer[REPLAYED] === true;
@@ -331,6 +344,7 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): IngestDeps =>
       env,
     ),
     runGraceMs: runGraceMsFromEnv(env),
+    adminGroup: optionalEnv('ADMIN_GROUP', env) ?? 'admin',
     sendRetry: DEFAULT_SEND_RETRY,
     now,
     // 128 random bits: unique batch ids without trusting any request id to be unique.

@@ -1,9 +1,9 @@
 /** The run API's HTTP adapter: routes by API Gateway route key to the use cases in runs.ts. */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { routeKey, topology } from '#infra/topology.ts';
-import { createDocumentClient } from '#shared/aws-clients.ts';
+import { newRunId } from '#shared/run-id.ts';
+import { createDocumentClient, createSqsClient } from '#shared/aws-clients.ts';
 import { intEnv, optionalEnv, requireEnv } from '#shared/config.ts';
 import { decodeCursor, encodeCursor } from '#shared/cursor.ts';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
@@ -17,15 +17,22 @@ import {
   type HttpEvent,
   type HttpResult,
 } from '#shared/http.ts';
-import { callerName, isAdmin, jwtClaims, RUN_ID } from '#shared/identity.ts';
+import {
+  callerName,
+  callerSubject,
+  iamCaller,
+  isAdminCaller,
+  jwtClaims,
+  RUN_ID,
+  runActor,
+} from '#shared/identity.ts';
 import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
 import { RunMetric } from '#shared/metrics-contract.ts';
 import { createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore, type ReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore, RUN_LIST_PK } from '#shared/run-store.ts';
-import { DynamoRunTally } from '#shared/run-tally.ts';
-import { budgetedReportBuilder, DynamoRunReadings } from '#shared/report-builder.ts';
+import { SqsReportRequests } from '#shared/report-requests.ts';
 import {
   MAX_RUN_BODY_BYTES,
   parseFinishCommand,
@@ -39,7 +46,7 @@ export interface RunApiDeps extends runs.RunDeps {
   logger: Logger;
   /** Run lifecycle counts for the Runs dashboard (published once per invocation). */
   metrics: Metrics;
-  /** With a JWT authorizer, interrupt-all needs this group or scope. */
+  /** With a JWT authorizer, interrupt-all (and others' runs) need this group or scope. */
   adminGroup: string;
   reports: ReportStore;
 }
@@ -52,9 +59,11 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
 
   'POST /api/runs/start': async (event, deps) => {
     const command = parseStartCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
-    const username = callerName(jwtClaims(event), header(event, 'x-user'));
+    const claims = jwtClaims(event);
+    const username = callerName(claims, header(event, 'x-user'));
     deps.logger.appendKeys({ user: username });
-    const run = await runs.startRun(deps, command, username).catch((error: unknown) => {
+    const owner = claims === undefined ? undefined : callerSubject(claims);
+    const run = await runs.startRun(deps, command, username, owner).catch((error: unknown) => {
       // startRun's only conflict is the concurrency limit.
       if (error instanceof ConflictError)
         deps.metrics.addMetric(RunMetric.refused, MetricUnit.Count, 1);
@@ -88,20 +97,21 @@ const routes: Record<string, (event: HttpEvent, deps: RunApiDeps) => Promise<Htt
   'POST /api/runs/{id}/finish': async (event, deps) => {
     const id = pathRunId(event, deps);
     const command = parseFinishCommand(parseJsonBody(event, MAX_RUN_BODY_BYTES));
-    const run = await runs.finishRun(deps, id, command);
+    const run = await runs.finishRun(deps, id, command, runActor(event, deps.adminGroup));
     countRunsFinished(deps.metrics, run.status, 1);
     deps.logger.info('Run finished', { status: run.status });
     return jsonResponse(200, run);
   },
 
   'POST /api/runs/interrupt-all': async (event, deps) => {
-    const claims = jwtClaims(event);
-    if (claims !== undefined && !isAdmin(claims, deps.adminGroup)) {
+    if (!isAdminCaller(event, deps.adminGroup)) {
       throw new ForbiddenError('interrupt-all needs the admin role');
     }
     const report = await runs.interruptAll(deps);
     countRunsFinished(deps.metrics, 'INTERRUPTED', report.interrupted);
-    deps.logger.info('Runs interrupted', { interrupted: report.interrupted });
+    // Who did it, for the audit trail: the signing principal, or the token's user.
+    const by = iamCaller(event)?.userArn ?? callerName(jwtClaims(event), undefined);
+    deps.logger.info('Runs interrupted', { interrupted: report.interrupted, by });
     return jsonResponse(200, report);
   },
 
@@ -177,9 +187,6 @@ export const makeHandler = (deps: RunApiDeps) =>
     }
   });
 
-/** Time a finish or interrupt spends building a report before it leaves the rest to the sweeper. */
-export const REPORT_BUILD_BUDGET_MS = 3_000;
-
 export const defaultDeps = (): RunApiDeps => {
   const documents = createDocumentClient();
   const table = requireEnv(topology.tables.runs.env);
@@ -194,22 +201,12 @@ export const defaultDeps = (): RunApiDeps => {
     reports,
     settings,
     now: Date.now,
-    newId: randomUUID,
+    // Time-ordered: the Sensors dashboard lists runs newest first by their ids.
+    newId: () => newRunId(),
     adminGroup: optionalEnv('ADMIN_GROUP') ?? 'admin',
-    buildReport: budgetedReportBuilder(
-      {
-        runs: store,
-        reports,
-        readings: new DynamoRunReadings(
-          (command) => documents.send(command),
-          requireEnv(topology.tables.sensorData.env),
-        ),
-        tally: new DynamoRunTally(documents, table),
-        now: Date.now,
-        retentionDays: settings.retentionDays,
-        graceMs: settings.graceMs,
-      },
-      REPORT_BUILD_BUDGET_MS,
+    reportRequests: new SqsReportRequests(
+      createSqsClient(),
+      requireEnv(topology.queues.reports.env),
       logger,
     ),
   };

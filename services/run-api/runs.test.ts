@@ -119,13 +119,15 @@ describe('finishing runs', () => {
     );
   });
 
-  it('builds the report of every run it ends, in the request, and schedules the final build', async () => {
+  it('asks for the report of every run it ends to be built now, and schedules the final build', async () => {
     const { deps, store } = setup(3);
     const built: string[] = [];
-    deps.buildReport = async (runId) => {
-      // Built once the run has ended and its slot is free.
-      expect((await store.getRun(runId))?.status).not.toBe('RUNNING');
-      built.push(runId);
+    deps.reportRequests = {
+      request: async (runId) => {
+        // Asked for once the run has ended and its slot is free.
+        expect((await store.getRun(runId))?.status).not.toBe('RUNNING');
+        built.push(runId);
+      },
     };
     const finished = await runs.startRun(deps, command(), 'a');
     await runs.finishRun(deps, finished.id, { status: 'COMPLETED' });

@@ -2,10 +2,12 @@
  * The run API's use cases over a RunStore: start (within the concurrency limit), finish,
  * interrupt-all, and the read models. No HTTP here; errors are domain errors.
  */
-import { ConflictError, NotFoundError } from '#shared/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '#shared/errors.ts';
+import { mayActOnRun, type RunActor } from '#shared/identity.ts';
 import { runDashboardUrl } from '#shared/grafana.ts';
 import { effectiveStatus, type Run } from '#shared/run.ts';
 import { acceptanceClosesAt } from '#shared/run-report.ts';
+import type { ReportRequests } from '#shared/report-requests.ts';
 import type { RunStore, SlotLease } from '#shared/run-store.ts';
 import type { FinishCommand, StartCommand } from './requests.ts';
 
@@ -25,10 +27,10 @@ export interface RunDeps {
   now: () => number;
   newId: () => string;
   /**
-   * Builds an ended run's report (shared/report-builder.ts) in the request that ended it, so a
-   * download has it at once; never fails the request (a failed build is left to the sweeper).
+   * Asks for an ended run's report to be built now (shared/report-requests.ts), so a download
+   * has it within seconds; never fails the request (a lost request is left to the sweeper).
    */
-  buildReport?: (runId: string) => Promise<void>;
+  reportRequests?: ReportRequests;
 }
 
 /** When the report of a run ending at `at` is built again, to be final (acceptanceClosesAt). */
@@ -39,7 +41,7 @@ const reportDueAt = (at: number, graceMs: number) =>
   );
 
 /** What the API returns for a run: its effective status and the dashboard link. */
-export interface RunView extends Omit<Run, 'deadlineAt' | 'slot'> {
+export interface RunView extends Omit<Run, 'deadlineAt' | 'slot' | 'owner'> {
   runId: string;
   /** null: this stage has no Grafana, so there is nothing to link to. */
   grafanaUrl: string | null;
@@ -50,7 +52,7 @@ export const toView = (
   now: number,
   { grafanaUrl, grafanaStage }: Pick<RunSettings, 'grafanaUrl' | 'grafanaStage'>,
 ): RunView => {
-  const { deadlineAt: _d, slot: _s, ...visible } = run;
+  const { deadlineAt: _d, slot: _s, owner: _o, ...visible } = run;
   return {
     ...visible,
     runId: run.id,
@@ -96,6 +98,8 @@ export const startRun = async (
   deps: RunDeps,
   command: StartCommand,
   username: string,
+  /** The starter's token subject under the JWT authorizer: the run's owner. */
+  owner?: string,
 ): Promise<RunView> => {
   const { store, settings, now, newId } = deps;
   const startedAtMs = now();
@@ -139,6 +143,7 @@ export const startRun = async (
     },
     deadlineAt,
     slot: claimed,
+    ...(owner === undefined ? {} : { owner }),
   };
   const expiresAt = Math.floor(startedAtMs / 1000) + settings.retentionDays * 86_400;
   try {
@@ -161,13 +166,20 @@ export const getRun = async ({ store, settings, now }: RunDeps, id: string): Pro
   return toView(run, now(), settings);
 };
 
+/** The 403 of a run another user started (under the JWT authorizer). */
+export const notYourRun = (id: string) => new ForbiddenError(`Run ${id} belongs to another user`);
+
 export const finishRun = async (
   deps: RunDeps,
   id: string,
   command: FinishCommand,
+  /** Under the JWT authorizer: who asks; a run is finished by its owner or an admin. */
+  actor?: RunActor,
 ): Promise<RunView> => {
   const { store, settings, now } = deps;
   const at = now();
+  // A run of another owner fails the same conditional write as an ended one; told apart below.
+  const ownedBy = actor === undefined || actor.admin ? undefined : (actor.subject ?? '');
   // Readings are taken for a grace period after a finish (see acceptsMeasurements).
   const ended = await store.endRun(
     id,
@@ -176,16 +188,18 @@ export const finishRun = async (
       finishedAt: new Date(at).toISOString(),
       reportDueAt: reportDueAt(at, settings.graceMs),
     },
-    { liveAt: at },
+    { liveAt: at, ...(ownedBy === undefined ? {} : { ownedBy }) },
   );
   if (!ended) {
     const run = await store.getRun(id);
     if (!run) throw new NotFoundError(`Run ${id} not found`);
+    // Another user learns nothing of the run's state.
+    if (!mayActOnRun(actor, run)) throw notYourRun(id);
     const status = effectiveStatus(run, at);
     throw new ConflictError(`Run ${id} is not running (status ${status})`, { status });
   }
   await store.releaseSlot(ended.slot, ended.id);
-  await deps.buildReport?.(ended.id);
+  await deps.reportRequests?.request(ended.id);
   return toView(ended, at, settings);
 };
 
@@ -214,7 +228,7 @@ export const interruptAll = async (deps: RunDeps): Promise<InterruptReport> => {
       );
       if (result) {
         await store.releaseSlot(result.slot, result.id);
-        await deps.buildReport?.(result.id);
+        await deps.reportRequests?.request(result.id);
       }
       return result !== undefined;
     }),

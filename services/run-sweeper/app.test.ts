@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createRunMetrics } from '#shared/metrics.ts';
 import type { RunReadings } from '#shared/report-builder.ts';
@@ -8,6 +8,7 @@ import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { aRun } from '#test/support/runs.ts';
+import { reportRequestBody } from '#shared/report-requests.ts';
 import { makeHandler } from './app.ts';
 
 const NO_READINGS: RunReadings = {
@@ -19,8 +20,13 @@ const START = Date.UTC(2030, 0, 1, 12, 0);
 const PERIOD_MS = 60_000;
 
 /** A sweeper on a clock of its own: `sleep` moves the clock instead of waiting. */
-const setup = async (deadlines: Record<string, number>, timeoutMs = 90_000) => {
+const setup = async (
+  deadlines: Record<string, number>,
+  timeoutMs = 90_000,
+  readings: RunReadings = NO_READINGS,
+) => {
   const store = new InMemoryRunStore();
+  const reports = new InMemoryReportStore();
   let slot = 0;
   for (const [id, deadlineAt] of Object.entries(deadlines)) {
     await store.putRun(aRun(id, { deadlineAt, slot }));
@@ -33,9 +39,9 @@ const setup = async (deadlines: Record<string, number>, timeoutMs = 90_000) => {
     metrics: createRunMetrics('run-sweeper'),
     store,
     runs: store,
-    reports: new InMemoryReportStore(),
+    reports,
     tally: new InMemoryRunTally(),
-    readings: NO_READINGS,
+    readings,
     graceMs: 0,
     retentionDays: 30,
     maxConcurrentRuns: 5,
@@ -51,8 +57,73 @@ const setup = async (deadlines: Record<string, number>, timeoutMs = 90_000) => {
     getRemainingTimeInMillis: () => START + timeoutMs - now,
   };
   const invoke = () => handler({} as ScheduledEvent, context);
-  return { store, invoke, slept, at: () => now };
+  const requested = (...bodies: string[]) =>
+    handler(
+      {
+        Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })),
+      } as unknown as SQSEvent,
+      context,
+    );
+  return { store, reports, invoke, requested, slept, at: () => now };
 };
+
+describe('report builds asked for on the reports queue', () => {
+  const ended = (id: string) =>
+    aRun(id, { status: 'COMPLETED', finishedAt: new Date(START).toISOString() });
+
+  it('builds each run asked for once, however often it was asked, and waits for nothing', async () => {
+    const pages: string[] = [];
+    const { store, reports, requested, slept } = await setup({}, 90_000, {
+      page: async (runId) => {
+        pages.push(runId);
+        return { readings: [], packReadings: 0 };
+      },
+      parked: async () => 0,
+    });
+    const [a, b] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    await store.putRun(ended(a));
+    await store.putRun(ended(b));
+
+    const response = await requested(
+      reportRequestBody(a),
+      reportRequestBody(b),
+      reportRequestBody(a),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(pages).toEqual([a, b]);
+    expect((await reports.getReport(a))?.state).toBe('READY');
+    expect((await reports.getReport(b))?.state).toBe('READY');
+    expect(slept).toEqual([]);
+  });
+
+  it("reports a run's requests failed when its build fails, and drops a body that is no request", async () => {
+    const failing = '00000000-0000-4000-8000-0000000000ff';
+    const fine = '00000000-0000-4000-8000-000000000001';
+    const { store, reports, requested } = await setup({}, 90_000, {
+      page: async (runId) => {
+        if (runId === failing) throw new Error('throttled');
+        return { readings: [], packReadings: 0 };
+      },
+      parked: async () => 0,
+    });
+    await store.putRun(ended(failing));
+    await store.putRun(ended(fine));
+
+    const response = await requested(
+      reportRequestBody(failing),
+      '{"runId":"not a run"}',
+      reportRequestBody(fine),
+      reportRequestBody(failing),
+    );
+
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm3' }],
+    });
+    expect((await reports.getReport(fine))?.state).toBe('READY');
+    expect(await reports.getReport(failing)).toBeUndefined();
+  });
+});
 
 describe('the sweeper waits for deadlines before the next sweep', () => {
   it('times a run out the moment its deadline passes and builds its report then', async () => {

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { topology } from '#infra/topology.ts';
 import { createDocumentClient } from '#shared/aws-clients.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
@@ -10,7 +10,8 @@ import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
-import { DynamoRunReadings, REPORT_RESERVE_MS } from '#shared/report-builder.ts';
+import { buildReport, DynamoRunReadings, REPORT_RESERVE_MS } from '#shared/report-builder.ts';
+import { parseReportRequest } from '#shared/report-requests.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
 import { sleep } from '#shared/backoff.ts';
 import { buildDueReports, type ReportDeps, type ReportProgress } from './reports.ts';
@@ -26,13 +27,81 @@ export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> 
 
 export type SweeperResult = SweepReport & { reports: ReportProgress };
 
+const isReportRequests = (event: ScheduledEvent | SQSEvent): event is SQSEvent =>
+  'Records' in event;
+
+/**
+ * The sweeper's two triggers: its schedule (`sweepOnSchedule`), and the reports queue, on which
+ * a finish, an interrupt or a late batch asks for a run's report now (`buildRequested`).
+ */
+export interface SweeperHandler {
+  (event: ScheduledEvent, context: Context): Promise<SweeperResult>;
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+}
+
+export const makeHandler = (deps: SweeperDeps): SweeperHandler => {
+  const onSchedule = sweepOnSchedule(deps);
+  const onRequests = buildRequested(deps);
+  return ((event: ScheduledEvent | SQSEvent, context: Context) =>
+    isReportRequests(event)
+      ? onRequests(event, context)
+      : onSchedule(event, context)) as SweeperHandler;
+};
+
+/**
+ * Builds the reports a batch of requests asks for, each run once however often it was asked,
+ * one after the other within the invocation's time. A run whose build failed has its requests
+ * reported failed (SQS delivers them again; after the queue's receives, the dead-letter queue
+ * keeps them, and the run stays due for the sweep); one too large for this invocation is saved
+ * half-built and continued by the sweep (shared/report-builder.ts).
+ */
+export const buildRequested =
+  (deps: SweeperDeps) =>
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    beginInvocation(deps.logger, context);
+    const requests = new Map<string, string[]>();
+    const failures: string[] = [];
+    for (const record of event.Records) {
+      const runId = parseReportRequest(record.body);
+      if (runId === undefined) {
+        // Nothing this project sends, and no retry makes it one: logged and dropped.
+        deps.logger.error('Not a report request; dropped', { messageId: record.messageId });
+        continue;
+      }
+      requests.set(runId, [...(requests.get(runId) ?? []), record.messageId]);
+    }
+    const remainingMs = () => context.getRemainingTimeInMillis();
+    const progress: ReportProgress = { ready: [], building: [] };
+    for (const [runId, messageIds] of requests) {
+      if (remainingMs() < REPORT_RESERVE_MS) {
+        failures.push(...messageIds);
+        continue;
+      }
+      try {
+        const outcome = await buildReport({ ...deps, remainingMs }, runId);
+        if (outcome === 'ready') progress.ready.push(runId);
+        if (outcome === 'building') progress.building.push(runId);
+      } catch (error) {
+        deps.logger.error('Run report not built; its request comes again', {
+          runId,
+          error: error as Error,
+        });
+        failures.push(...messageIds);
+      }
+    }
+    if (progress.ready.length > 0 || progress.building.length > 0) {
+      deps.logger.info('Run reports built on request', { ...progress });
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+
 /**
  * A run that times out gets its report within seconds of its deadline, not at the next
  * minute's sweep: while a running run's deadline falls before the next scheduled sweep and the
  * invocation has time left to build its report, the sweeper waits for it and sweeps again. An
  * invocation waits only while a run is running, so an idle stage pays nothing for it.
  */
-export const makeHandler =
+export const sweepOnSchedule =
   (deps: SweeperDeps) =>
   async (_event: ScheduledEvent, context: Context): Promise<SweeperResult> => {
     beginInvocation(deps.logger, context);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { MeasurementView, QueueMessage } from '#shared/measurement.ts';
 import {
@@ -12,8 +11,8 @@ import {
   type PackedReading,
   type ReadingPack,
 } from '#shared/reading-pack.ts';
-import { DIRECTORY_PERIOD_MS, directoryEntriesOf } from '#shared/sensor-directory.ts';
-import { countCommands, useTestTables } from '#test/support/dynamodb.ts';
+import { DIRECTORY_PERIOD_MS } from '#shared/sensor-directory.ts';
+import { countCommands, storePacks, useTestTables } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
@@ -55,20 +54,7 @@ const message = (
 });
 
 /** Writes packs as the consumer does: their directory entries first, then the packs. */
-const writePacks = async (packs: ReadingPack[]) => {
-  const documents = db.documents();
-  for (const items of [directoryEntriesOf(packs, 30), packs]) {
-    for (let i = 0; i < items.length; i += 25) {
-      await documents.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-          },
-        }),
-      );
-    }
-  }
-};
+const writePacks = (packs: ReadingPack[]) => storePacks(db.documents(), table, packs);
 
 /** Stores the readings of one message as the consumer does: in packs (shared/reading-pack.ts). */
 const seed = (runId: string, readings: Sent[], envelope: Parameters<typeof message>[2] = {}) =>

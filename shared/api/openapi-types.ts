@@ -96,7 +96,7 @@ export interface paths {
     put?: never;
     /**
      * Interrupt every RUNNING run
-     * @description Under the JWT authorizer, the token needs the admin group or scope.
+     * @description An operator's route. Without the JWT authorizer it has IAM authorization: the request must be signed with SigV4 by a principal allowed `execute-api:Invoke` on it (`npm run admin -- interrupt-all`); under the JWT authorizer the token needs the admin group or scope.
      */
     post: operations['interruptAllRuns'];
     delete?: never;
@@ -183,10 +183,165 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/infra/create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start the stage's Grafana
+     * @description Dispatches the deploy workflow on the default branch with this stage and component `full`. One deployment at a time.
+     */
+    post: operations['createInfrastructure'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/infra/destroy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stop the stage's Grafana
+     * @description Dispatches the deploy workflow with this stage and component `lambdas`: removes Grafana only, never the stack serving this API. One deployment at a time.
+     */
+    post: operations['destroyInfrastructure'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/infra/latest-deployment': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The newest deployment
+     * @description What the panel polls every 5 s: one read, its state asked of GitHub at most once per INFRA_STATUS_REFRESH_SECONDS (default 10) whoever polls.
+     */
+    get: operations['latestDeployment'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/infra/status/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One deployment */
+    get: operations['deploymentStatus'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /**
+     * @description TRIGGERING: being dispatched; TRIGGERED: dispatched, its run not started; IN_PROGRESS: the run is running (or waiting for an approval); SUCCESS; FAILED (see `error_message`; a cancelled run is FAILED).
+     * @enum {string}
+     */
+    DeploymentStatus: 'TRIGGERING' | 'TRIGGERED' | 'IN_PROGRESS' | 'SUCCESS' | 'FAILED';
+    Deployment: {
+      /**
+       * Format: uuid
+       * @example 9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f
+       */
+      deployment_id: string;
+      status: components['schemas']['DeploymentStatus'];
+      /**
+       * @description `apply` started Grafana (component full), `destroy` removed it (component lambdas).
+       * @enum {string}
+       */
+      terraform_action: 'apply' | 'destroy';
+      /** @description Why it FAILED. */
+      error_message: string | null;
+      /**
+       * Format: uri
+       * @description The deploy workflow run's page, once GitHub shows the run.
+       */
+      workflow_run_url: string | null;
+      /** @description The run's page, or the deploy workflow's runs before the run is known. */
+      github_actions_url: string;
+      /** @description Who started it (`idle-stop` for the automatic stop). */
+      user: string;
+      /** @description Epoch seconds. */
+      created_at: number;
+      /** @description Epoch seconds. */
+      updated_at: number;
+    };
+    DeploymentAnswer: {
+      /** @constant */
+      success: true;
+      deployment: components['schemas']['Deployment'] | null;
+    };
+    /** @description What the panel sends. Nothing of it reaches the workflow: `environment` must be this API's stage and `mode` the route's action; `user` is a label (the JWT's user where there is one). At most 4096 bytes. */
+    DeployRequest: {
+      /** @example alice */
+      user?: string | null;
+      /** @example dev */
+      environment: string;
+      /** @enum {string} */
+      mode: 'apply' | 'destroy';
+    };
+    DeployAccepted: {
+      /** @constant */
+      success: true;
+      message: string;
+      /**
+       * Format: uuid
+       * @example 9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f
+       */
+      deployment_id: string;
+      status: components['schemas']['DeploymentStatus'];
+      /**
+       * @description `apply` started Grafana (component full), `destroy` removed it (component lambdas).
+       * @enum {string}
+       */
+      terraform_action: 'apply' | 'destroy';
+      /** @description Why it FAILED. */
+      error_message: string | null;
+      /**
+       * Format: uri
+       * @description The deploy workflow run's page, once GitHub shows the run.
+       */
+      workflow_run_url: string | null;
+      /** @description The run's page, or the deploy workflow's runs before the run is known. */
+      github_actions_url: string;
+      /** @description Who started it (`idle-stop` for the automatic stop). */
+      user: string;
+      /** @description Epoch seconds. */
+      created_at: number;
+      /** @description Epoch seconds. */
+      updated_at: number;
+    };
     /** @enum {string} */
     RunStatus: 'RUNNING' | 'COMPLETED' | 'FAILED' | 'INTERRUPTED' | 'TIMEOUT';
     Run: {
@@ -435,6 +590,15 @@ export interface components {
     };
     /** @description No such run (also any id that is not a run id), or no route. */
     NotFound: {
+      headers: {
+        [name: string]: unknown;
+      };
+      content: {
+        'application/json': components['schemas']['Error'];
+      };
+    };
+    /** @description Under the JWT authorizer, the run belongs to the user who started it: another user (without the admin group or scope) may not finish it or post readings into it. */
+    NotYourRun: {
       headers: {
         [name: string]: unknown;
       };
@@ -702,13 +866,14 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
-      /** @description Under the JWT authorizer, the token is not an admin. */
+      /** @description Not an operator: without the JWT authorizer, no valid SigV4 signature (API Gateway's `{message}`); under it, a token without the admin group or scope (the function's error body). */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': components['schemas']['Error'];
+          'application/json':
+            components['schemas']['Error'] | components['schemas']['GatewayError'];
         };
       };
       429: components['responses']['Throttled'];
@@ -788,6 +953,7 @@ export interface operations {
         };
       };
       401: components['responses']['Unauthorized'];
+      403: components['responses']['NotYourRun'];
       404: components['responses']['NotFound'];
       409: components['responses']['RunEnded'];
       413: components['responses']['PayloadTooLarge'];
@@ -879,6 +1045,7 @@ export interface operations {
       };
       400: components['responses']['BadRequest'];
       401: components['responses']['Unauthorized'];
+      403: components['responses']['NotYourRun'];
       404: components['responses']['NotFound'];
       /** @description The run ended longer ago than the grace period, or a request with this Idempotency-Key is still in progress (retry it). */
       409: {
@@ -959,6 +1126,194 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
+      429: components['responses']['Throttled'];
+      500: components['responses']['ServerError'];
+      502: components['responses']['BadGateway'];
+    };
+  };
+  createInfrastructure: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DeployRequest'];
+      };
+    };
+    responses: {
+      /** @description Dispatched; poll `GET /infra/latest-deployment`. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeployAccepted'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      /** @description Not allowed here: under the JWT authorizer the token is not an admin; without it, the stage does not open the panel to anonymous callers (prod never does). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A deployment is under way; the message says which (the panel shows it). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['ServerError'];
+      502: components['responses']['BadGateway'];
+      /** @description The panel is not set up on this stage (no GitHub repository or credential), or GitHub refused the dispatch (the deployment is then FAILED with the reason). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  destroyInfrastructure: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DeployRequest'];
+      };
+    };
+    responses: {
+      /** @description Dispatched; poll `GET /infra/latest-deployment`. */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeployAccepted'];
+        };
+      };
+      400: components['responses']['BadRequest'];
+      401: components['responses']['Unauthorized'];
+      /** @description Not allowed here: under the JWT authorizer the token is not an admin; without it, the stage does not open the panel to anonymous callers (prod never does). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description A deployment is under way; the message says which (the panel shows it). */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      413: components['responses']['PayloadTooLarge'];
+      429: components['responses']['Throttled'];
+      500: components['responses']['ServerError'];
+      502: components['responses']['BadGateway'];
+      /** @description The panel is not set up on this stage (no GitHub repository or credential), or GitHub refused the dispatch (the deployment is then FAILED with the reason). */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  latestDeployment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description `deployment` is null when there has been none. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeploymentAnswer'];
+        };
+      };
+      401: components['responses']['Unauthorized'];
+      /** @description Not allowed here: under the JWT authorizer the token is not an admin; without it, the stage does not open the panel to anonymous callers (prod never does). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      429: components['responses']['Throttled'];
+      500: components['responses']['ServerError'];
+      502: components['responses']['BadGateway'];
+    };
+  };
+  deploymentStatus: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /**
+         * @description The deployment id. Anything that is not one is 404.
+         * @example 9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f
+         */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The deployment. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DeploymentAnswer'];
+        };
+      };
+      400: components['responses']['MalformedPath'];
+      401: components['responses']['Unauthorized'];
+      /** @description Not allowed here: under the JWT authorizer the token is not an admin; without it, the stage does not open the panel to anonymous callers (prod never does). */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      404: components['responses']['NotFound'];
       429: components['responses']['Throttled'];
       500: components['responses']['ServerError'];
       502: components['responses']['BadGateway'];

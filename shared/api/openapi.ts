@@ -17,6 +17,11 @@ import {
 import { REPORT_LIMITS } from '../../services/run-api/reports.ts';
 import { ALL_RUNS_CAP } from '../../services/run-api/runs.ts';
 import { QUERY_LIMITS } from '../../services/sensor-query/params.ts';
+import {
+  DEPLOYMENT_ACTIONS,
+  DEPLOYMENT_STATUSES,
+  MAX_INFRA_BODY_BYTES,
+} from '../../services/infra-api/deployment.ts';
 import { MAX_USER_LENGTH, RUN_ID, SAFE_ID } from '../identity.ts';
 import {
   DEFAULT_MEASUREMENT_TYPE,
@@ -250,7 +255,109 @@ const startParameters: Schema = {
   },
 };
 
+const DEPLOYMENT_ID_EXAMPLE = '9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
+const RUN_PAGE_EXAMPLE =
+  'https://github.com/owner/iot-playground-serverless/actions/runs/9000000001';
+const deploymentExample = {
+  deployment_id: DEPLOYMENT_ID_EXAMPLE,
+  status: 'IN_PROGRESS',
+  terraform_action: 'apply',
+  error_message: null,
+  workflow_run_url: RUN_PAGE_EXAMPLE,
+  github_actions_url: RUN_PAGE_EXAMPLE,
+  user: 'alice',
+  created_at: 1_795_000_000,
+  updated_at: 1_795_000_042,
+};
+const epochSeconds: Schema = { type: 'integer', minimum: 0, description: 'Epoch seconds.' };
+
+/** The fields of a deployment as the panel reads them, in its record and in a create's answer. */
+const DEPLOYMENT_REQUIRED = [
+  'deployment_id',
+  'status',
+  'terraform_action',
+  'error_message',
+  'workflow_run_url',
+  'github_actions_url',
+  'user',
+  'created_at',
+  'updated_at',
+];
+const deploymentFields: Record<string, Schema> = {
+  deployment_id: { type: 'string', format: 'uuid', example: DEPLOYMENT_ID_EXAMPLE },
+  status: ref('DeploymentStatus'),
+  terraform_action: {
+    type: 'string',
+    enum: [...DEPLOYMENT_ACTIONS],
+    description:
+      '`apply` started Grafana (component full), `destroy` removed it (component lambdas).',
+  },
+  error_message: { type: ['string', 'null'], description: 'Why it FAILED.' },
+  workflow_run_url: {
+    type: ['string', 'null'],
+    format: 'uri',
+    description: "The deploy workflow run's page, once GitHub shows the run.",
+  },
+  github_actions_url: {
+    type: 'string',
+    description: "The run's page, or the deploy workflow's runs before the run is known.",
+  },
+  user: {
+    type: 'string',
+    maxLength: MAX_USER_LENGTH,
+    description: 'Who started it (`idle-stop` for the automatic stop).',
+  },
+  created_at: epochSeconds,
+  updated_at: epochSeconds,
+};
+
+/** The infrastructure panel's records (services/infra-api), as the front end reads them. */
+const infraSchemas: Record<string, Schema> = {
+  DeploymentStatus: {
+    type: 'string',
+    enum: [...DEPLOYMENT_STATUSES],
+    description:
+      'TRIGGERING: being dispatched; TRIGGERED: dispatched, its run not started; IN_PROGRESS: the run is running (or waiting for an approval); SUCCESS; FAILED (see `error_message`; a cancelled run is FAILED).',
+  },
+  Deployment: {
+    type: 'object',
+    additionalProperties: false,
+    required: DEPLOYMENT_REQUIRED,
+    properties: deploymentFields,
+  },
+  DeploymentAnswer: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['success', 'deployment'],
+    properties: {
+      success: { type: 'boolean', const: true },
+      deployment: { anyOf: [ref('Deployment'), { type: 'null' }] },
+    },
+  },
+  DeployRequest: {
+    type: 'object',
+    description: `What the panel sends. Nothing of it reaches the workflow: \`environment\` must be this API's stage and \`mode\` the route's action; \`user\` is a label (the JWT's user where there is one). At most ${MAX_INFRA_BODY_BYTES} bytes.`,
+    required: ['environment', 'mode'],
+    properties: {
+      user: { type: ['string', 'null'], example: 'alice' },
+      environment: { type: 'string', example: 'dev' },
+      mode: { type: 'string', enum: [...DEPLOYMENT_ACTIONS] },
+    },
+  },
+  DeployAccepted: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['success', 'message', ...DEPLOYMENT_REQUIRED],
+    properties: {
+      success: { type: 'boolean', const: true },
+      message: { type: 'string' },
+      ...deploymentFields,
+    },
+  },
+};
+
 const schemas: Record<string, Schema> = {
+  ...infraSchemas,
   RunStatus: { type: 'string', enum: [...RUN_STATUSES] },
   Run: run,
   ErrorDetail: errorDetail,
@@ -413,6 +520,20 @@ const responses: Record<string, Schema> = {
       unknown: {
         summary: 'Unknown run',
         value: { error: 'Run not found', message: 'Run not found', details: [] },
+      },
+    }),
+  },
+  NotYourRun: {
+    description:
+      'Under the JWT authorizer, the run belongs to the user who started it: another user (without the admin group or scope) may not finish it or post readings into it.',
+    content: json(ref('Error'), {
+      other: {
+        summary: "Another user's run",
+        value: {
+          error: `Run ${RUN_ID_EXAMPLE} belongs to another user`,
+          message: `Run ${RUN_ID_EXAMPLE} belongs to another user`,
+          details: [],
+        },
       },
     }),
   },
@@ -667,7 +788,9 @@ const paths: Record<string, Record<string, Schema>> = {
       operationId: 'interruptAllRuns',
       tags: ['runs'],
       summary: 'Interrupt every RUNNING run',
-      description: 'Under the JWT authorizer, the token needs the admin group or scope.',
+      description:
+        "An operator's route. Without the JWT authorizer it has IAM authorization: the request must be signed with SigV4 by a principal allowed `execute-api:Invoke` on it (`npm run admin -- interrupt-all`); under the JWT authorizer the token needs the admin group or scope.",
+      security: [{ sigv4: [] }, { jwt: [] }],
       responses: {
         '200': {
           description: 'How many runs became INTERRUPTED.',
@@ -683,8 +806,14 @@ const paths: Record<string, Record<string, Schema>> = {
           }),
         },
         '403': {
-          description: 'Under the JWT authorizer, the token is not an admin.',
-          content: json(ref('Error')),
+          description:
+            "Not an operator: without the JWT authorizer, no valid SigV4 signature (API Gateway's `{message}`); under it, a token without the admin group or scope (the function's error body).",
+          content: json(
+            { anyOf: [ref('Error'), ref('GatewayError')] },
+            {
+              unsigned: { summary: 'Not signed', value: { message: 'Forbidden' } },
+            },
+          ),
         },
         ...commonResponses,
       },
@@ -728,6 +857,7 @@ const paths: Record<string, Record<string, Schema>> = {
             "The body is malformed (the function's error body, `details` naming every bad field), or the path's percent-encoding is broken (API Gateway's `{message}`).",
           content: json({ anyOf: [ref('Error'), ref('GatewayError')] }),
         },
+        '403': responseRef('NotYourRun'),
         '404': responseRef('NotFound'),
         '409': responseRef('RunEnded'),
         '413': responseRef('PayloadTooLarge'),
@@ -801,6 +931,7 @@ const paths: Record<string, Record<string, Schema>> = {
           }),
         },
         '400': responseRef('BadRequest'),
+        '403': responseRef('NotYourRun'),
         '404': responseRef('NotFound'),
         '409': {
           description:
@@ -951,13 +1082,137 @@ const paths: Record<string, Record<string, Schema>> = {
   },
 };
 
+const infraForbidden = {
+  description:
+    'Not allowed here: under the JWT authorizer the token is not an admin; without it, the stage does not open the panel to anonymous callers (prod never does).',
+  content: json(ref('Error')),
+};
+
+const deployOperation = (action: 'apply' | 'destroy') => ({
+  operationId: action === 'apply' ? 'createInfrastructure' : 'destroyInfrastructure',
+  tags: ['infrastructure'],
+  summary: action === 'apply' ? "Start the stage's Grafana" : "Stop the stage's Grafana",
+  description:
+    action === 'apply'
+      ? 'Dispatches the deploy workflow on the default branch with this stage and component `full`. One deployment at a time.'
+      : 'Dispatches the deploy workflow with this stage and component `lambdas`: removes Grafana only, never the stack serving this API. One deployment at a time.',
+  requestBody: {
+    required: true,
+    content: json(ref('DeployRequest'), {
+      panel: {
+        summary: "The front end's panel",
+        value: { user: 'alice', environment: 'dev', mode: action },
+      },
+    }),
+  },
+  responses: {
+    '202': {
+      description: 'Dispatched; poll `GET /infra/latest-deployment`.',
+      content: json(ref('DeployAccepted'), {
+        dispatched: {
+          summary: 'Dispatched',
+          value: {
+            success: true,
+            message: `${action === 'apply' ? 'Starting' : 'Stopping'} Grafana on dev: deploy workflow dispatched`,
+            ...deploymentExample,
+            terraform_action: action,
+            status: 'TRIGGERED',
+          },
+        },
+      }),
+    },
+    '400': responseRef('BadRequest'),
+    '403': infraForbidden,
+    '409': {
+      description: 'A deployment is under way; the message says which (the panel shows it).',
+      content: json(ref('Error'), {
+        busy: {
+          summary: 'Already starting',
+          value: {
+            error: `Grafana is already being started (deployment ${DEPLOYMENT_ID_EXAMPLE}, IN_PROGRESS); try again when it has finished`,
+            message: `Grafana is already being started (deployment ${DEPLOYMENT_ID_EXAMPLE}, IN_PROGRESS); try again when it has finished`,
+            details: [],
+          },
+        },
+      }),
+    },
+    '413': responseRef('PayloadTooLarge'),
+    '503': {
+      description:
+        'The panel is not set up on this stage (no GitHub repository or credential), or GitHub refused the dispatch (the deployment is then FAILED with the reason).',
+      content: json(ref('Error')),
+    },
+    ...commonResponses,
+  },
+});
+
+const infraPaths: Record<string, Record<string, Schema>> = {
+  '/infra/create': { post: deployOperation('apply') },
+  '/infra/destroy': { post: deployOperation('destroy') },
+  '/infra/latest-deployment': {
+    get: {
+      operationId: 'latestDeployment',
+      tags: ['infrastructure'],
+      summary: 'The newest deployment',
+      description:
+        'What the panel polls every 5 s: one read, its state asked of GitHub at most once per INFRA_STATUS_REFRESH_SECONDS (default 10) whoever polls.',
+      responses: {
+        '200': {
+          description: '`deployment` is null when there has been none.',
+          content: json(ref('DeploymentAnswer'), {
+            running: {
+              summary: 'Starting',
+              value: { success: true, deployment: deploymentExample },
+            },
+            none: { summary: 'None yet', value: { success: true, deployment: null } },
+          }),
+        },
+        '403': infraForbidden,
+        ...commonResponses,
+      },
+    },
+  },
+  '/infra/status/{id}': {
+    get: {
+      operationId: 'deploymentStatus',
+      tags: ['infrastructure'],
+      summary: 'One deployment',
+      parameters: [
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'The deployment id. Anything that is not one is 404.',
+          schema: { type: 'string' },
+          example: DEPLOYMENT_ID_EXAMPLE,
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The deployment.',
+          content: json(ref('DeploymentAnswer'), {
+            done: {
+              summary: 'Done',
+              value: { success: true, deployment: { ...deploymentExample, status: 'SUCCESS' } },
+            },
+          }),
+        },
+        '400': responseRef('MalformedPath'),
+        '403': infraForbidden,
+        '404': responseRef('NotFound'),
+        ...commonResponses,
+      },
+    },
+  },
+};
+
 export const openApiDocument = () => ({
   openapi: '3.1.0',
   info: {
     title: 'IoT Playground Serverless API',
     version: '1.0.0',
     description: [
-      'Runs of the IoT Playground simulator, the sensor readings posted during them, and their reports.',
+      'Runs of the IoT Playground simulator, the sensor readings posted during them, and their reports; and the infrastructure panel that starts and stops Grafana.',
       '',
       'All bodies are JSON (the report download is a ZIP). An empty query parameter or header counts as absent, and so does a null field in a request body. Errors of the functions are `{error, message, details}` (some add fields); answers API Gateway gives itself are `{message}`. Unknown paths answer 404 and a known path under another method 405 (with `Allow` and `allowed`), both with the error body.',
       '',
@@ -969,15 +1224,26 @@ export const openApiDocument = () => ({
     { name: 'runs', description: 'Start, watch and finish runs' },
     { name: 'sensors', description: 'Post and read readings' },
     { name: 'reports', description: 'Reports of ended runs' },
+    {
+      name: 'infrastructure',
+      description: "The front end's infrastructure panel: Grafana on demand (docs/infra-panel.md)",
+    },
   ],
   // The JWT authorizer is optional per stage: without it no token is needed.
   security: [{}, { jwt: [] }],
-  paths,
+  paths: { ...paths, ...infraPaths },
   components: {
     schemas,
     responses,
     parameters,
     securitySchemes: {
+      sigv4: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        description:
+          'AWS Signature Version 4 (`AWS4-HMAC-SHA256`, service `execute-api`): IAM authorization of the admin routes where the stage has no JWT authorizer.',
+      },
       jwt: {
         type: 'http',
         scheme: 'bearer',

@@ -39,6 +39,7 @@ export const AWS_METRICS = {
       writeUnits: 'ConsumedWriteCapacityUnits',
       readUnits: 'ConsumedReadCapacityUnits',
       throttled: 'ThrottledRequests',
+      writeThrottleEvents: 'WriteThrottleEvents',
     },
   },
   logs: {

@@ -62,6 +62,17 @@ export type CloudWatchVariableQuery = DimensionValuesQuery | LogGroupsQuery;
 export const METRIC_DATA_ID = /^[a-z][a-zA-Z0-9_]*$/;
 
 /**
+ * A search expression (what Grafana sends for a builder query with `*` or several values) finds
+ * only metrics that reported data in the last two weeks, and returns at most 500 time series
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-search-expressions.html,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html):
+ * past that, which metrics come back is not said, and those without data in the range are then
+ * dropped by Grafana's REMOVE_EMPTY.
+ */
+export const SEARCH_MAX_SERIES = 500;
+export const SEARCH_LOOKBACK_MS = 14 * 24 * 3_600_000;
+
+/**
  * Grafana's `$__period_auto` macro, replaced in math expressions by the period it gives queries
  * without one (applyMacros in pkg/cloudwatch/models/cloudwatch_query.go).
  */

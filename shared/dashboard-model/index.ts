@@ -11,6 +11,8 @@ export {
   insightsValue,
   METRIC_DATA_ID,
   PERIOD_AUTO,
+  SEARCH_LOOKBACK_MS,
+  SEARCH_MAX_SERIES,
   VARIABLE_QUERY_REF_ID,
   VARIABLE_QUERY_TYPES,
   VariableQueryType,
@@ -18,14 +20,28 @@ export {
   type DimensionValuesQuery,
   type LogGroupsQuery,
 } from './cloudwatch.ts';
+export {
+  DEPLOYMENT_PREFIX,
+  DEPLOYMENT_VALUE,
+  deploymentKey,
+  deploymentMarker,
+  deploymentMarkers,
+  deploymentValues,
+  OTHER_LOG_GROUPS,
+  provisionDashboard,
+  type DeploymentResources,
+} from './deployment.ts';
 export { INSIGHTS_RESERVED_KEYWORDS } from './insights-reserved-keywords.ts';
 export {
   DASHBOARD_DATASOURCE,
+  INSIGHTS_MAX_METRICS,
+  INSIGHTS_MAX_SERIES,
   InsightsSyntaxError,
   mathReferences,
   parseInsights,
   queryKind,
   type DashboardJson,
+  type DashboardLinkJson,
   type DataSourceRef,
   type GridPos,
   type InsightsQuery,
@@ -33,6 +49,8 @@ export {
   type PanelJson,
   type QueryKind,
   type Target,
+  type ThresholdStep,
+  type TransformationJson,
   type VariableJson,
   type VariableOptionJson,
 } from './model.ts';

@@ -45,18 +45,50 @@ export interface Target {
   panelId?: number;
 }
 
+/** A threshold step: from `value` up (the base step has `null`, below every value). */
+export interface ThresholdStep {
+  value: number | null;
+  color: string;
+}
+
+/** A link in a dashboard's header (`dashboards`: every dashboard with one of the tags). */
+export interface DashboardLinkJson {
+  title: string;
+  type: 'dashboards' | 'link';
+  tags?: string[];
+  url?: string;
+  asDropdown?: boolean;
+  includeVars?: boolean;
+  keepTime?: boolean;
+}
+
+/** A panel transformation (Grafana's DataTransformerConfig): its id and options. */
+export interface TransformationJson {
+  id: string;
+  options: Record<string, unknown>;
+}
+
 export interface PanelJson {
   id: number;
   type: string;
   title: string;
+  description?: string;
   gridPos: GridPos;
   unit?: string;
   targets?: Target[];
   datasource?: DataSourceRef;
   /** Relative time override (`1h`): the panel queries the last hour whatever the dashboard's range. */
   timeFrom?: string;
+  /** Transformations applied to the panel's results, in order. */
+  transformations?: TransformationJson[];
   options?: { reduceOptions?: { calcs?: string[] } };
-  fieldConfig?: { defaults?: { unit?: string } };
+  fieldConfig?: {
+    defaults?: {
+      unit?: string;
+      thresholds?: { mode?: string; steps?: ThresholdStep[] };
+      links?: { title: string; url: string }[];
+    };
+  };
 }
 
 export interface VariableOptionJson {
@@ -78,6 +110,8 @@ export interface VariableJson {
   /** 0 never, 1 on dashboard load, 2 on time range change (Grafana's VariableRefresh). */
   refresh?: 0 | 1 | 2;
   regex?: string;
+  /** How the options are sorted (Grafana's VariableSort: 0 none, 1 alphabetical, 2 descending…). */
+  sort?: number;
   hide?: 0 | 1 | 2;
 }
 
@@ -87,6 +121,8 @@ export interface DashboardJson {
   description?: string;
   refresh?: string;
   time?: { from: string; to: string };
+  tags?: string[];
+  links?: DashboardLinkJson[];
   panels: PanelJson[];
   templating: { list: VariableJson[] };
 }
@@ -121,6 +157,13 @@ export interface InsightsQuery {
 export class InsightsSyntaxError extends Error {}
 
 const INSIGHTS_FUNCTIONS = ['AVG', 'COUNT', 'MAX', 'MIN', 'SUM'];
+
+/**
+ * Metrics Insights returns at most 500 time series and analyses at most 10,000 metrics a query
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-limits.html).
+ */
+export const INSIGHTS_MAX_SERIES = 500;
+export const INSIGHTS_MAX_METRICS = 10_000;
 
 /** Splits SQL into quoted identifiers, quoted values, words, numbers and punctuation. */
 const tokenize = (sql: string): string[] => {
@@ -240,6 +283,8 @@ export const parseInsights = (sql: string): InsightsQuery => {
     position++;
     limit = Number(tokens[position++]);
     if (!Number.isInteger(limit)) throw new InsightsSyntaxError('LIMIT takes a whole number');
+    if (limit > INSIGHTS_MAX_SERIES)
+      throw new InsightsSyntaxError(`LIMIT is at most ${INSIGHTS_MAX_SERIES}`);
   }
   if (position !== tokens.length) throw new InsightsSyntaxError(`unexpected ${peek()}`);
   return {

@@ -127,6 +127,61 @@ describe.skipIf(skipWithoutBrowser())('the Sensors dashboard of a run, in Chromi
     await page.close();
   }, 90_000);
 
+  it('links the dashboards to each other, colors stats by their thresholds, shows readings/s', async () => {
+    const user = { 'X-User': 'bea' };
+    const started = await api.post(
+      '/api/runs/start',
+      { duration: 120, interval: 500, sensorIds: ['t-1'] },
+      user,
+    );
+    const { id: runId, grafanaUrl } = started.body as { id: string; grafanaUrl: string };
+    // 90 readings: more than the 80 from which Grafana's default thresholds turn a value red.
+    const measurements = Array.from({ length: 90 }, (_, i) => ({
+      sensorId: 't-1',
+      type: 'temperature',
+      reading: 20 + i / 10,
+      timestamp: new Date(Date.now() - (90 - i) * 100).toISOString(),
+    }));
+    expect(
+      (await api.post('/api/sensors/data', { measurements }, { ...user, 'X-Run-Id': runId }))
+        .status,
+    ).toBe(202);
+    await eventually(
+      async () => ((await storedCount(runId)) === 90 ? true : undefined),
+      20_000,
+      '90 stored readings',
+    );
+
+    const page = await browser.context.newPage();
+    await page.goto(grafanaUrl);
+    const stored = page.locator('section[data-title="Readings stored"] .value');
+    await eventually(
+      async () => ((await stored.textContent()) === '90' ? true : undefined),
+      20_000,
+      'the stored count on the page',
+    );
+    // The dashboard's thresholds (one green step), not Grafana's default red from 80.
+    await expect(stored.getAttribute('style')).resolves.toBe('color:#73BF69');
+    await expect(
+      page
+        .locator('section[data-title="Readings per second (last full period)"] .value')
+        .textContent(),
+    ).resolves.toMatch(/readings\/s$/);
+    // The header links to the other dashboards, keeping the time range and the variables.
+    const links = page.locator('header nav a[data-link]');
+    await expect(links.allTextContents()).resolves.toEqual(['Runs', 'Pipeline', 'Cost']);
+    const pipeline = new URL(
+      (await page
+        .locator('header nav a[data-link="iot-playground-pipeline"]')
+        .getAttribute('href')) ?? '',
+      grafanaUrl,
+    );
+    expect(pipeline.pathname).toBe('/grafana/d/iot-playground-pipeline/iot-playground-pipeline');
+    expect(pipeline.searchParams.get('var-runId')).toBe(runId);
+    expect(pipeline.searchParams.get('from')).toBe(new URL(grafanaUrl).searchParams.get('from'));
+    await page.close();
+  }, 90_000);
+
   it('lists the dashboards and the recent runs, each linking to its dashboard', async () => {
     const started = await api.post('/api/runs/start', { duration: 60, interval: 1000 });
     const page = await browser.context.newPage();

@@ -95,7 +95,7 @@ describe('local dashboard data', () => {
         .map((f) => f.label)
         .sort(),
     ).toEqual(['iot-playground-measurements', 'iot-playground-measurements-dlq']);
-    expect(pipeline['Throttled requests']?.frames).toEqual([]);
+    expect(pipeline['Throttled requests and write throttle events']?.frames).toEqual([]);
     for (const result of Object.values(pipeline)) {
       expect(result.errors).toEqual([]);
       expect(result.notes).toEqual([]);

@@ -1,6 +1,9 @@
 /** The run API over real HTTP through the local stack: every endpoint of the contract. */
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LocalStack } from '#infra/local/index.ts';
+import { runAdminCommand } from '#infra/admin/admin.ts';
+import { LOCAL_OPERATOR, type LocalStack } from '#infra/local/index.ts';
+import { checkedFetch } from '#test/support/api-contract.ts';
 import { type ApiClient, startTestStack } from '#test/support/local-stack.ts';
 
 let stack: LocalStack;
@@ -155,6 +158,38 @@ describe('finishing', () => {
   });
 });
 
+describe('interrupt-all is an operator’s: IAM authorization without JWT', () => {
+  // The stack puts the route behind AWS_IAM; API Gateway answers a request without a valid
+  // SigV4 signature itself, 403 {"message":"Forbidden"}, and never invokes the function
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-access-control-iam.html).
+  it('is refused 403 unsigned, or signed by a key the API does not know, and ends nothing', async () => {
+    const run = (await start()).body;
+    const unsigned = await checkedFetch(`${stack.url}/api/runs/interrupt-all`, { method: 'POST' });
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
+    const stranger = await runAdminCommand(['interrupt-all', '--url', stack.url], {
+      env: { AWS_REGION: 'us-east-1' },
+      credentials: () => ({ accessKeyId: 'AKIDSTRANGER', secretAccessKey: 'guessed' }),
+      print: () => undefined,
+    });
+    expect(stranger).toBe(1);
+    expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('RUNNING');
+  });
+
+  it('is done by `npm run admin -- interrupt-all` signing with the operator’s credentials', async () => {
+    const run = (await start()).body;
+    const printed: string[] = [];
+    const exitCode = await runAdminCommand(['interrupt-all', '--url', stack.url], {
+      env: { AWS_REGION: 'us-east-1' },
+      credentials: () => LOCAL_OPERATOR,
+      print: (line) => printed.push(line),
+    });
+    expect(exitCode).toBe(0);
+    expect(printed.join('\n')).toContain('-> 200');
+    expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('INTERRUPTED');
+  });
+});
+
 describe('listings', () => {
   it('running, all and the paginated list are newest first', async () => {
     const ids: string[] = [];
@@ -260,5 +295,70 @@ describe('bad input stores nothing', () => {
     const response = await api.post(`/api/runs/${run.id}/finish`, { status: 'DONE' });
     expect(response.status).toBe(400);
     expect((await api.get(`/api/runs/${run.id}`)).body.status).toBe('RUNNING');
+  });
+});
+
+describe('under the JWT authorizer a run is its starter’s', () => {
+  // The stack started with jwtIssuer/jwtAudience: the user is the token's, and finishing a run
+  // or posting into it is for its starter (the token's `sub`) or an admin.
+  const ISSUER = 'https://auth.example.com/realms/iot';
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const token = (claims: Record<string, unknown>): string => {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const unsigned = `${encode({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${encode({
+      iss: ISSUER,
+      aud: 'iot-playground',
+      iat: now - 5,
+      exp: now + 600,
+      ...claims,
+    })}`;
+    return `${unsigned}.${sign('sha256', Buffer.from(unsigned), privateKey).toString('base64url')}`;
+  };
+  const as = (claims: Record<string, unknown>) => ({ authorization: `Bearer ${token(claims)}` });
+  const alice = as({ sub: 'alice-sub', username: 'alice' });
+  const bob = as({ sub: 'bob-sub', username: 'bob' });
+  const admin = as({ sub: 'ops-sub', username: 'ops', scope: 'openid admin' });
+
+  let jwtStack: LocalStack;
+  let jwtApi: ApiClient;
+  beforeAll(async () => {
+    ({ stack: jwtStack, api: jwtApi } = await startTestStack({
+      jwt: {
+        issuer: ISSUER,
+        audience: ['iot-playground'],
+        keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1' }],
+      },
+    }));
+  });
+  afterAll(async () => {
+    await jwtStack?.stop();
+  });
+
+  const startAsAlice = async () =>
+    (await jwtApi.post('/api/runs/start', { duration: 60, interval: 1 }, alice)).body;
+  const readings = { measurements: [{ sensorId: 'temp-1', reading: 21.5 }] };
+
+  it('refuses another user’s finish and readings with 403, and the run stays RUNNING', async () => {
+    const run = await startAsAlice();
+    const finish = await jwtApi.post(`/api/runs/${run.id}/finish`, undefined, bob);
+    expect(finish.status).toBe(403);
+    const posted = await jwtApi.post('/api/sensors/data', readings, { ...bob, 'X-Run-Id': run.id });
+    expect(posted.status).toBe(403);
+    expect((await jwtApi.get(`/api/runs/${run.id}`, alice)).body.status).toBe('RUNNING');
+    await jwtApi.post(`/api/runs/${run.id}/finish`, undefined, alice);
+  });
+
+  it('lets the starter post and finish, and an admin finish anyone’s run', async () => {
+    const own = await startAsAlice();
+    const posted = await jwtApi.post('/api/sensors/data', readings, {
+      ...alice,
+      'X-Run-Id': own.id,
+    });
+    expect(posted).toMatchObject({ status: 202, body: { accepted: 1 } });
+    expect((await jwtApi.post(`/api/runs/${own.id}/finish`, undefined, alice)).status).toBe(200);
+    const other = await startAsAlice();
+    const byAdmin = await jwtApi.post(`/api/runs/${other.id}/finish`, undefined, admin);
+    expect(byAdmin).toMatchObject({ status: 200, body: { status: 'COMPLETED' } });
   });
 });

@@ -93,7 +93,8 @@ export interface Answer {
 export const contractProblems = (answer: Answer): string[] => {
   const method = answer.method.toLowerCase();
   const path = new URL(answer.url, 'http://localhost').pathname;
-  if (!path.startsWith('/api/') && path !== '/api') return [];
+  // The API: the run and sensor routes, and the infrastructure panel's at the root.
+  if (!path.startsWith('/api/') && path !== '/api' && !path.startsWith('/infra/')) return [];
   if (LOCAL_DOCUMENTATION.test(path)) return [];
   const what = `${answer.method} ${path} → ${answer.status}`;
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import {
   createTableInput,
@@ -16,8 +16,8 @@ import {
 } from '#infra/local/index.ts';
 import { topology, type TableName } from '#infra/topology.ts';
 import { sensorPartition } from '#shared/measurement.ts';
-import { unpack, type PackedReading } from '#shared/reading-pack.ts';
-import { listedOf, runSensorsPartition } from '#shared/sensor-directory.ts';
+import { unpack, type PackedReading, type ReadingPack } from '#shared/reading-pack.ts';
+import { directoryEntriesOf, listedOf, runSensorsPartition } from '#shared/sensor-directory.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -162,3 +162,25 @@ export const readingsOfRun = async (
   table: string,
   runId: string,
 ): Promise<PackedReading[]> => (await rowsOfRun(documents, table, runId)).flatMap(unpack);
+
+/**
+ * Stores packs as the consumer does (services/ingest-consumer): their directory entries first,
+ * then the packs, in BatchWriteItem calls of 25.
+ */
+export const storePacks = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  packs: readonly ReadingPack[],
+): Promise<void> => {
+  for (const items of [directoryEntriesOf(packs, 30), packs]) {
+    for (let i = 0; i < items.length; i += 25) {
+      await documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    }
+  }
+};

@@ -50,7 +50,10 @@ export class InMemoryRunStore implements RunStore {
     const run = this.runs.get(id);
     if (!run || run.status !== 'RUNNING') return undefined;
     const holds =
-      'liveAt' in when ? run.deadlineAt >= when.liveAt : run.deadlineAt < when.expiredAt;
+      'liveAt' in when
+        ? run.deadlineAt >= when.liveAt &&
+          (when.ownedBy === undefined || run.owner === when.ownedBy)
+        : run.deadlineAt < when.expiredAt;
     if (!holds) return undefined;
     const { reportDueAt, ...visible } = ending;
     Object.assign(run, visible);

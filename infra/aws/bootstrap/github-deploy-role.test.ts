@@ -1,29 +1,29 @@
 /**
- * Who may deploy what: the GitHub deploy role of each stage, and the fence on the stage's CDK
- * bootstrap roles, proven by evaluating the synthesized policies (iam/policy-evaluation.ts)
- * together with the bootstrap deploy role's own policy as the installed CDK CLI's bootstrap
- * template defines it (node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml).
+ * Who may deploy what: the GitHub roles of each stage, and the fences on the stage's CDK
+ * bootstrap roles, proven by the catalogue's questions (iam/policy-catalogue.ts, the same ones
+ * `npm run check:policies` asks AWS), evaluated with the synthesized policies and the bootstrap
+ * deploy role's own policy as the installed CDK CLI's bootstrap template defines it
+ * (node_modules/aws-cdk/lib/api/bootstrap/bootstrap-template.yaml).
  */
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { featureFlags } from '../create-app.ts';
-import { resolveIntrinsics } from '../iam/intrinsics.ts';
-import { decide, type PolicyDocument, type Principal } from '../iam/policy-evaluation.ts';
+import { cliBootstrapDeployPolicy } from '../iam/bootstrap-policies.ts';
+import type { PropertyId } from '../iam/policy-catalogue.ts';
+import { decide } from '../iam/policy-evaluation.ts';
+import { catalogueOf, type Layout, LAYOUTS, questionsOf, unmet } from '../iam/test-support.ts';
 import { CDK_QUALIFIERS, type StageName } from '../stage-config.ts';
-import { asArray, resourcesOfType } from '../test-support.ts';
+import { asArray } from '../test-support.ts';
 import {
   bootstrapFenceName,
   bootstrapRoleName,
-  DATA_READS,
   deployRoleName,
   GitHubDeployStack,
+  lookupFenceName,
   planRoleName,
+  POLICY_CHECKS,
   STACK_CHANGES,
 } from './github-deploy-role.ts';
 
@@ -46,77 +46,40 @@ const build = (
   return { app, stack, template: Template.fromStack(stack) };
 };
 
-const documentsOf = (
-  template: Template,
-  type: string,
-  filter: (p: Record<string, unknown>) => boolean,
-) =>
-  Object.values(resourcesOfType(template, type))
-    .filter((resource) => filter(resource.Properties!))
-    .map(
-      (resource) => resolveIntrinsics(resource.Properties!.PolicyDocument, env) as PolicyDocument,
-    );
-
 const stages = {
   dev: build('dev'),
   prod: build('prod'),
 };
 
 const roleId = (stage: StageName, name: string): string => {
-  const [entry] = Object.entries(resourcesOfType(stages[stage].template, 'AWS::IAM::Role')).filter(
+  const [entry] = Object.entries(stages[stage].template.findResources('AWS::IAM::Role')).filter(
     ([, role]) => role.Properties?.RoleName === name,
   );
   expect(entry, name).toBeDefined();
   return entry![0];
 };
 
-/** A GitHub role of a stage: its inline policies. */
-const githubRole = (stage: StageName, name = deployRoleName(stage)): Principal => {
-  const id = roleId(stage, name);
-  return {
-    identity: documentsOf(stages[stage].template, 'AWS::IAM::Policy', (p) =>
-      (p.Roles as { Ref: string }[]).some((role) => role.Ref === id),
-    ),
-  };
-};
-
-const fence = (stage: StageName): PolicyDocument => {
-  const [document] = documentsOf(
-    stages[stage].template,
-    'AWS::IAM::ManagedPolicy',
-    (p) => p.ManagedPolicyName === bootstrapFenceName(stage),
-  );
-  expect(document).toBeDefined();
-  return document!;
-};
-
-/** The policy `cdk bootstrap --qualifier` gives the stage's deploy role, from the CLI's template. */
-const bootstrapDeployRole = (stage: StageName): PolicyDocument[] => {
-  const qualifier = CDK_QUALIFIERS[stage];
-  const cli = path.dirname(createRequire(import.meta.url).resolve('aws-cdk/package.json'));
-  const stack = new Stack(new App(), 'Bootstrap');
-  const include = new CfnInclude(stack, 'Template', {
-    templateFile: path.join(cli, 'lib/api/bootstrap/bootstrap-template.yaml'),
-  });
-  const role = include.getResource('DeploymentActionRole') as iam.CfnRole;
-  const policies = stack.resolve(role.policies) as { policyDocument: unknown }[];
-  const bootstrapEnv = {
-    ...env,
-    refs: { Qualifier: qualifier, CdkBootstrapVersion: `/cdk-bootstrap/${qualifier}/version` },
-    attributes: {
-      'CloudFormationExecutionRole.Arn': `arn:aws:iam::${ACCOUNT}:role/${bootstrapRoleName(qualifier, 'cfn-exec', ACCOUNT, REGION)}`,
-      'StagingBucket.Arn': `arn:aws:s3:::cdk-${qualifier}-assets-${ACCOUNT}-${REGION}`,
-    },
-  };
-  return policies.map(
-    (policy) => resolveIntrinsics(policy.policyDocument, bootstrapEnv) as PolicyDocument,
-  );
-};
-
 const stackArn = (name: string) =>
   `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${name}/8f0e-41a2`;
-const bootstrapRole = (stage: StageName, kind: string, account = ACCOUNT) =>
-  `arn:aws:iam::${account}:role/${bootstrapRoleName(CDK_QUALIFIERS[stage], kind, account, REGION)}`;
+
+const PROPERTIES: [PropertyId, number][] = [
+  ['github-roles', 20],
+  ['bootstrap-fence', 25],
+  ['lookup-scope', 15],
+];
+
+describe.each(Object.keys(LAYOUTS) as Layout[])('%s', (layout) => {
+  it.each(PROPERTIES)(
+    '%s: every question answered as designed, in both stages',
+    (property, atLeast) => {
+      for (const stage of ['dev', 'prod'] as const) {
+        const catalogue = catalogueOf(layout, stage);
+        expect(questionsOf(catalogue, property).length, stage).toBeGreaterThanOrEqual(atLeast);
+        expect(unmet(catalogue, property), stage).toEqual([]);
+      }
+    },
+  );
+});
 
 describe('GitHub deploy roles', () => {
   it.each([
@@ -154,68 +117,6 @@ describe('GitHub deploy roles', () => {
     },
   );
 
-  it('the dev role may assume only the dev bootstrap roles of its account and region', () => {
-    const assume = (resource: string) =>
-      decide(githubRole('dev'), { action: 'sts:AssumeRole', resource });
-    for (const kind of ['deploy', 'file-publishing', 'image-publishing', 'lookup']) {
-      expect(assume(bootstrapRole('dev', kind)), kind).toBe('allow');
-      expect(assume(bootstrapRole('prod', kind)), `prod ${kind}`).toBe('implicit-deny');
-      expect(assume(bootstrapRole('dev', kind, '222222222222')), `other account ${kind}`).toBe(
-        'implicit-deny',
-      );
-    }
-    expect(assume(bootstrapRole('dev', 'cfn-exec'))).toBe('implicit-deny');
-    expect(
-      assume(`arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-deploy-role-${ACCOUNT}-${REGION}`),
-    ).toBe('implicit-deny');
-  });
-
-  it('the dev deploy role itself touches no stack: it only assumes the bootstrap roles', () => {
-    for (const action of [
-      'cloudformation:UpdateStack',
-      'cloudformation:DeleteStack',
-      'cloudformation:UpdateTerminationProtection',
-      'cloudformation:DescribeStacks',
-    ]) {
-      for (const stack of ['IotPlayground-prod', 'IotPlayground-dev']) {
-        expect(
-          decide(githubRole('dev'), { action, resource: stackArn(stack) }),
-          `${action} ${stack}`,
-        ).toBe('implicit-deny');
-      }
-    }
-  });
-
-  it('the dev plan role reads only the dev stack and assumes only the dev lookup role', () => {
-    const plan = githubRole('dev', planRoleName('dev'));
-    for (const action of ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate']) {
-      expect(decide(plan, { action, resource: stackArn('IotPlayground-dev') }), action).toBe(
-        'allow',
-      );
-      expect(decide(plan, { action, resource: stackArn('IotPlayground-prod') }), action).toBe(
-        'implicit-deny',
-      );
-    }
-    expect(
-      decide(plan, {
-        action: 'cloudformation:UpdateStack',
-        resource: stackArn('IotPlayground-dev'),
-      }),
-    ).toBe('implicit-deny');
-    expect(
-      decide(plan, { action: 'sts:AssumeRole', resource: bootstrapRole('dev', 'lookup') }),
-    ).toBe('allow');
-    for (const kind of ['deploy', 'file-publishing', 'image-publishing']) {
-      expect(
-        decide(plan, { action: 'sts:AssumeRole', resource: bootstrapRole('dev', kind) }),
-        kind,
-      ).toBe('implicit-deny');
-    }
-    expect(
-      decide(plan, { action: 'sts:AssumeRole', resource: bootstrapRole('prod', 'lookup') }),
-    ).toBe('implicit-deny');
-  });
-
   it('outputs the role and the region its environment must use', () => {
     const outputs = stages.prod.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.Region?.Value).toBe(REGION);
@@ -250,42 +151,33 @@ describe('GitHub deploy roles', () => {
   });
 });
 
-describe('the fence on the bootstrap roles', () => {
-  const devDeploy: Principal = { identity: [...bootstrapDeployRole('dev'), fence('dev')] };
+describe('the fences on the bootstrap roles', () => {
+  const cliPolicy = cliBootstrapDeployPolicy('dev', env);
 
-  it('is attached to the stage’s bootstrap deploy and lookup roles', () => {
+  it('the fence is attached to the stage’s bootstrap deploy and lookup roles, the lookup fence to the lookup role', () => {
     stages.dev.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       ManagedPolicyName: bootstrapFenceName('dev'),
       Roles: ['deploy', 'lookup'].map((kind) =>
         bootstrapRoleName(CDK_QUALIFIERS.dev, kind, ACCOUNT, REGION),
       ),
     });
+    stages.dev.template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: lookupFenceName('dev'),
+      Roles: [bootstrapRoleName(CDK_QUALIFIERS.dev, 'lookup', ACCOUNT, REGION)],
+    });
   });
 
-  it('the dev deploy role cannot update, delete or unprotect the prod stack', () => {
-    const prodStack = stackArn('IotPlayground-prod');
-    for (const action of [
-      'cloudformation:UpdateStack',
-      'cloudformation:DeleteStack',
-      'cloudformation:UpdateTerminationProtection',
-      'cloudformation:CreateChangeSet',
-      'cloudformation:ExecuteChangeSet',
-    ]) {
-      // Without the fence the CLI template's own policy allows it (on `*`): the finding.
+  it('is needed: without it the CLI template’s own policy lets the dev deploy role change prod', () => {
+    for (const action of ['cloudformation:UpdateStack', 'cloudformation:DeleteStack']) {
       expect(
-        decide({ identity: bootstrapDeployRole('dev') }, { action, resource: prodStack }),
-        `${action} unfenced`,
-      ).toBe('allow');
-      expect(decide(devDeploy, { action, resource: prodStack }), action).toBe('explicit-deny');
-      expect(
-        decide(devDeploy, { action, resource: stackArn('IotPlayground-dev') }),
-        `${action} on dev`,
+        decide({ identity: cliPolicy }, { action, resource: stackArn('IotPlayground-prod') }),
+        action,
       ).toBe('allow');
     }
   });
 
-  it('fences every stack-changing call the bootstrap deploy role is granted', () => {
-    const granted = bootstrapDeployRole('dev')
+  it('covers every stack-changing call the bootstrap deploy role is granted', () => {
+    const granted = cliPolicy
       .flatMap((document) => asArray(document.Statement))
       .filter((statement) => statement.Effect === 'Allow')
       .flatMap((statement) => asArray(statement.Action ?? []))
@@ -295,47 +187,27 @@ describe('the fence on the bootstrap roles', () => {
       expect(STACK_CHANGES, `${action} is granted on * by the bootstrap template`).toContain(
         action,
       );
-      expect(decide(devDeploy, { action, resource: stackArn('CustomerBilling') }), action).toBe(
-        'explicit-deny',
-      );
     }
   });
+});
 
-  it('denies the deploy and lookup roles reading data (the lookup role has ReadOnlyAccess)', () => {
-    // ReadOnlyAccess grants these reads on every resource; modelled as such here.
-    const readOnly: PolicyDocument = {
-      Statement: [{ Effect: 'Allow', Action: DATA_READS, Resource: '*' }],
-    };
-    const lookup: Principal = { identity: [readOnly, fence('dev')] };
-    for (const [action, resource] of [
+describe('the plan role (issue 28: check:policies in the plan job)', () => {
+  it('may ask IAM and Access Analyzer about policies, exactly those three actions beyond its reads', () => {
+    const id = roleId('dev', planRoleName('dev'));
+    const statements = Object.values(stages.dev.template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties?.Roles).includes(`"${id}"`))
+      .flatMap((policy) => asArray(policy.Properties!.PolicyDocument.Statement)) as {
+      Sid: string;
+      Action: string | string[];
+    }[];
+    const ask = statements.find((statement) => statement.Sid === 'AskAwsAboutThePolicies');
+    expect(asArray(ask!.Action).sort()).toEqual([...POLICY_CHECKS].sort());
+    expect(POLICY_CHECKS.sort()).toEqual(
       [
-        'dynamodb:Scan',
-        `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/IotPlayground-prod-TablesSensorData-X`,
-      ],
-      ['dynamodb:GetItem', `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/Customers`],
-      [
-        'sqs:ReceiveMessage',
-        `arn:aws:sqs:${REGION}:${ACCOUNT}:IotPlayground-prod-measurementsQueue-X`,
-      ],
-      ['logs:StartQuery', `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/billing`],
-    ] as const) {
-      expect(decide(lookup, { action, resource }), action).toBe('explicit-deny');
-    }
-  });
-
-  it('prod’s fence keeps the prod deploy role on prod', () => {
-    const prodDeploy: Principal = { identity: [...bootstrapDeployRole('prod'), fence('prod')] };
-    expect(
-      decide(prodDeploy, {
-        action: 'cloudformation:DeleteStack',
-        resource: stackArn('IotPlayground-dev'),
-      }),
-    ).toBe('explicit-deny');
-    expect(
-      decide(prodDeploy, {
-        action: 'cloudformation:UpdateStack',
-        resource: stackArn('IotPlayground-prod'),
-      }),
-    ).toBe('allow');
+        'access-analyzer:CheckAccessNotGranted',
+        'access-analyzer:ValidatePolicy',
+        'iam:SimulateCustomPolicy',
+      ].sort(),
+    );
   });
 });

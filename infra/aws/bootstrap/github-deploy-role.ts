@@ -33,6 +33,39 @@ export const planEnvironment = (stage: StageName): string => stage;
 export const deployEnvironment = (stage: StageName): string => `${stage}-deploy`;
 export const bootstrapFenceName = (stage: StageName): string =>
   `IotPlayground-${stage}-bootstrap-fence`;
+export const lookupFenceName = (stage: StageName): string => `IotPlayground-${stage}-lookup-fence`;
+
+/**
+ * All the bootstrap lookup role may still do (CDK gives it ReadOnlyAccess): what `cdk diff`
+ * reads (the stage stack's template and description, its resources for nested stacks, the
+ * bootstrap version; node_modules/aws-cdk/lib: loadCurrentTemplateWithNestedStacks,
+ * accessStackForLookup) and the context lookups the app makes (availability zones of the
+ * Grafana VPC, a hosted zone by name: AZContextProviderPlugin, HostedZoneContextProviderPlugin).
+ */
+export const LOOKUP_READS = {
+  stack: [
+    'cloudformation:DescribeStacks',
+    'cloudformation:GetTemplate',
+    'cloudformation:ListStackResources',
+  ],
+  bootstrapVersion: ['ssm:GetParameter'],
+  context: [
+    'ec2:DescribeAvailabilityZones',
+    'route53:ListHostedZonesByName',
+    'route53:GetHostedZone',
+  ],
+};
+
+/**
+ * What the plan role asks AWS about the synthesized policies (npm run check:policies): IAM's
+ * policy simulator and Access Analyzer's policy checks, none of which reads or changes a
+ * resource (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiamaccessanalyzer.html).
+ */
+export const POLICY_CHECKS = [
+  'iam:SimulateCustomPolicy',
+  'access-analyzer:ValidatePolicy',
+  'access-analyzer:CheckAccessNotGranted',
+];
 
 /** The roles `cdk bootstrap --qualifier` creates, by kind. */
 export const BOOTSTRAP_ROLE_KINDS = ['deploy', 'file-publishing', 'image-publishing', 'lookup'];
@@ -45,7 +78,7 @@ export const bootstrapRoleName = (
 
 /**
  * Every CloudFormation call that changes a stack. The bootstrap deploy role is allowed these
- * on `*` (infra/aws/iam/bootstrap-template.test.ts reads its policy from the CDK CLI's own
+ * on `*` (infra/aws/bootstrap/github-deploy-role.test.ts reads its policy from the CDK CLI's own
  * template and checks that each one it grants is fenced here).
  */
 export const STACK_CHANGES = [
@@ -93,6 +126,7 @@ export class GitHubDeployStack extends Stack {
   readonly role: iam.Role;
   readonly planRole: iam.Role;
   readonly fence: iam.ManagedPolicy;
+  readonly lookupFence: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: GitHubDeployProps) {
     super(scope, id, props);
@@ -130,6 +164,13 @@ export class GitHubDeployStack extends Stack {
         resource: 'role',
         resourceName: bootstrapRoleName(qualifier, kind, this.account, this.region),
       });
+    const [deployBootstrapRole, lookupBootstrapRole] = ['deploy', 'lookup'].map((kind) =>
+      iam.Role.fromRoleName(
+        this,
+        `Bootstrap${kind}Role`,
+        bootstrapRoleName(qualifier, kind, this.account, this.region),
+      ),
+    ) as [iam.IRole, iam.IRole];
     const ownStack = this.formatArn({
       service: 'cloudformation',
       resource: 'stack',
@@ -201,17 +242,25 @@ export class GitHubDeployStack extends Stack {
         'A stack ARN ends in its id, assigned at creation: the wildcard stands for the id of ' +
         "the stage's one stack, whose template and outputs plans read.",
     });
+    this.planRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AskAwsAboutThePolicies',
+        actions: POLICY_CHECKS,
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.planRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'SimulateCustomPolicy, ValidatePolicy and CheckAccessNotGranted take policy documents, ' +
+        'not resources (no resource type in the Service Authorization Reference): they judge ' +
+        'the synthesized policies and read or change nothing of the account.',
+    });
 
     this.fence = new iam.ManagedPolicy(this, 'BootstrapFence', {
       managedPolicyName: bootstrapFenceName(stage),
       description: `Keeps the ${qualifier} bootstrap roles to IotPlayground-${stage} and away from data`,
-      roles: ['deploy', 'lookup'].map((kind) =>
-        iam.Role.fromRoleName(
-          this,
-          `Bootstrap${kind}Role`,
-          bootstrapRoleName(qualifier, kind, this.account, this.region),
-        ),
-      ),
+      roles: [deployBootstrapRole, lookupBootstrapRole],
       statements: [
         new iam.PolicyStatement({
           sid: 'ChangeNoStackButTheStage',
@@ -224,6 +273,39 @@ export class GitHubDeployStack extends Stack {
           effect: iam.Effect.DENY,
           actions: DATA_READS,
           resources: ['*'],
+        }),
+      ],
+    });
+
+    // The lookup role keeps ReadOnlyAccess (CDK's bootstrap attaches it); this denies all of it
+    // but what plans read, and those reads only on the stage's stack and bootstrap version.
+    const bootstrapVersion = this.formatArn({
+      service: 'ssm',
+      resource: 'parameter',
+      resourceName: `cdk-bootstrap/${qualifier}/version`,
+    });
+    this.lookupFence = new iam.ManagedPolicy(this, 'LookupFence', {
+      managedPolicyName: lookupFenceName(stage),
+      description: `Keeps the ${qualifier} lookup role to what cdk diff and synthesis read`,
+      roles: [lookupBootstrapRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadNothingButWhatPlansRead',
+          effect: iam.Effect.DENY,
+          notActions: Object.values(LOOKUP_READS).flat(),
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadNoStackButTheStage',
+          effect: iam.Effect.DENY,
+          actions: LOOKUP_READS.stack,
+          notResources: [ownStack],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadNoParameterButTheBootstrapVersion',
+          effect: iam.Effect.DENY,
+          actions: LOOKUP_READS.bootstrapVersion,
+          notResources: [bootstrapVersion],
         }),
       ],
     });

@@ -18,6 +18,7 @@
 import { ArnFormat, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { STAGE_COST_TAG } from '../constructs/budget.ts';
 import { GRAFANA_UNSCOPED_READS } from '../constructs/grafana.ts';
 import {
   CDK_QUALIFIERS,
@@ -55,6 +56,33 @@ export const SERVICE_LINKED_ROLES = [
   'ecs.amazonaws.com',
   'elasticloadbalancing.amazonaws.com',
   'ops.apigateway.amazonaws.com',
+];
+
+/**
+ * Services whose resources IAM cannot name before they exist: the execution policy grants them
+ * on `*`, and tells the stages apart by the stage tag every resource of the stack carries
+ * (`iot-playground:stage`, infra/aws/stack.ts). Route 53 is not among them: its record changes
+ * take no tag condition (see SHARED_ACCOUNT_EXPOSURES in iam/stage-resources.ts).
+ */
+export const TAG_FENCED_SERVICES = ['acm', 'apigateway', 'ec2', 'ecs', 'elasticloadbalancing'];
+
+/** The principals the app lets invoke its functions: API Gateway and the sweeper's schedule. */
+export const INVOKING_SERVICES = ['apigateway.amazonaws.com', 'events.amazonaws.com'];
+
+/**
+ * Calls that would make a stage's data reachable from outside it, none of which the app makes:
+ * a role's trust changed after creation, a resource policy on a table or a secret, a function
+ * URL, queue and topic permissions. (`sqs:SetQueueAttributes` and `sns:SetTopicAttributes`,
+ * which also set queue and topic policies, are needed to create the stage's queues and topic
+ * and take no condition; check:policies judges the policies the template sets.)
+ */
+export const NEVER_PUBLIC = [
+  'iam:UpdateAssumeRolePolicy',
+  'dynamodb:PutResourcePolicy',
+  'lambda:CreateFunctionUrlConfig',
+  'lambda:UpdateFunctionUrlConfig',
+  'sqs:AddPermission',
+  'sns:AddPermission',
 ];
 
 /** AWS managed policies the app attaches to a role (CDK's default-SG provider function). */
@@ -208,6 +236,12 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
     resources: [arns.secrets],
   }),
   new iam.PolicyStatement({
+    // The infrastructure panel tells the alarm topic when it stops an idle Grafana.
+    sid: 'StageTopicsPublish',
+    actions: ['sns:Publish'],
+    resources: [arns.topics],
+  }),
+  new iam.PolicyStatement({
     sid: 'StageContainerImage',
     actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
     resources: [arns.containerImages],
@@ -230,6 +264,18 @@ export const boundaryStatements = (arns: StageArns): iam.PolicyStatement[] => [
     resources: ['*'],
   }),
 ];
+
+/** Denies the tag-fenced services on whatever carries (or is given) another stage's tag. */
+const otherStageTagDeny = (sid: string, key: string, stage: StageName) => {
+  const tag = `${key}/${STAGE_COST_TAG}`;
+  return new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    actions: TAG_FENCED_SERVICES.map((service) => `${service}:*`),
+    resources: ['*'],
+    conditions: { StringNotEquals: { [tag]: stage }, Null: { [tag]: 'false' } },
+  });
+};
 
 /**
  * What CloudFormation may do when it deploys the stage. Every statement is either scoped to the
@@ -344,7 +390,6 @@ export const executionStatements = (arns: StageArns, qualifier: string): iam.Pol
         'iam:DeleteRole',
         'iam:UpdateRole',
         'iam:UpdateRoleDescription',
-        'iam:UpdateAssumeRolePolicy',
         'iam:TagRole',
         'iam:UntagRole',
       ],
@@ -392,6 +437,38 @@ export const executionStatements = (arns: StageArns, qualifier: string): iam.Pol
       ],
       resources: ['*'],
       conditions: { StringNotEquals: { 'iam:PermissionsBoundary': arns.boundary } },
+    }),
+    // A stage's deployment cannot touch a resource tagged for another stage (their ids are
+    // assigned at creation, so the grants above are on `*`), nor tag one for another stage.
+    // Keys absent from a request (an untagged resource, an action that takes no tag) leave the
+    // call to the grants above.
+    otherStageTagDeny('NoOtherStagesResources', 'aws:ResourceTag', arns.stage),
+    otherStageTagDeny('NoResourcesTaggedForOtherStages', 'aws:RequestTag', arns.stage),
+    new iam.PolicyStatement({
+      sid: 'NoTrustChangesNorPublicData',
+      effect: iam.Effect.DENY,
+      actions: NEVER_PUBLIC,
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
+      // (secretsmanager:BlockPublicPolicy on PutResourcePolicy): a secret's resource policy only
+      // with Secrets Manager's check that it grants no broad access (the infrastructure panel's
+      // credential is fenced by one: every principal but its function denied the value).
+      sid: 'SecretPoliciesOnlyBlockingBroadAccess',
+      effect: iam.Effect.DENY,
+      actions: ['secretsmanager:PutResourcePolicy'],
+      resources: ['*'],
+      conditions: { BoolIfExists: { 'secretsmanager:BlockPublicPolicy': 'false' } },
+    }),
+    new iam.PolicyStatement({
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+      // (lambda:Principal on AddPermission): no function of the stage invocable by anyone else.
+      sid: 'InvokePermissionsOnlyForTheStageServices',
+      effect: iam.Effect.DENY,
+      actions: ['lambda:AddPermission'],
+      resources: ['*'],
+      conditions: { StringNotEquals: { 'lambda:Principal': INVOKING_SERVICES } },
     }),
     new iam.PolicyStatement({
       sid: 'StageCdkAssetsAndBootstrapVersion',

@@ -2,7 +2,7 @@
  * The alarms that say the pipeline needs a person: anything in the DLQ, a consumer falling
  * behind, function errors or throttles, API 5xx. Optionally mailed through an SNS topic.
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,6 +10,7 @@ import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { PIPELINE_NAMESPACE, PipelineDimension, PipelineMetric } from '#shared/metrics-contract.ts';
@@ -28,11 +29,15 @@ export interface OperationalAlarmsProps {
   alarmEmail?: string;
   /** Grafana's target group (component full): alarm when no healthy task serves it. */
   grafanaTargets?: elbv2.ApplicationTargetGroup;
+  /** The stage's: prod keeps undelivered alarm messages with the stack. */
+  removalPolicy: RemovalPolicy;
 }
 
 export class OperationalAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly topic?: sns.Topic;
+  /** Alarm messages SNS could not deliver to the subscription (its redrive policy). */
+  readonly undelivered?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
     super(scope, id);
@@ -66,7 +71,24 @@ export class OperationalAlarms extends Construct {
           },
         }),
       );
-      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+      // What SNS fails to deliver (client or server errors, after its retries) is kept here,
+      // not dropped (https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html).
+      // SQS-managed encryption: SNS sends to it without a key policy of ours.
+      this.undelivered = new sqs.Queue(this, 'UndeliveredAlarms', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: props.removalPolicy,
+      });
+      Validations.of(this.undelivered).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          "This queue is the alarm subscription's dead-letter queue (its SNS redrive policy), " +
+          'which cdk-nag cannot see: a dead-letter queue of its own would have nothing to catch.',
+      });
+      this.topic.addSubscription(
+        new EmailSubscription(props.alarmEmail, { deadLetterQueue: this.undelivered }),
+      );
       Validations.of(this.topic).acknowledge({
         id: 'AwsSolutions-SNS2',
         reason:
@@ -100,6 +122,18 @@ export class OperationalAlarms extends Construct {
       this.alarms.push(created);
     };
 
+    if (this.undelivered) {
+      alarm(
+        'UndeliveredAlarmMessages',
+        'SNS could not deliver alarm messages to the alarm e-mail: they wait in its dead-letter queue.',
+        this.undelivered.metricApproximateNumberOfMessagesVisible({
+          period: ONE_MINUTE,
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        0,
+        cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      );
+    }
     alarm(
       'DeadLetterMessages',
       'Measurements failed maxReceiveCount times and wait in the dead-letter queue.',

@@ -1,12 +1,12 @@
 /**
  * The HTTP API: every topology route, the topology's `$default` function for unmatched
- * requests, CORS, stage throttling, JSON access logs, an optional JWT authorizer and an
- * optional custom domain.
+ * requests, CORS, stage throttling, JSON access logs, an optional JWT authorizer (else IAM
+ * authorization on the admin routes) and an optional custom domain.
  */
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,7 +15,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import type { ThroughputSettings } from '#infra/throughput.ts';
-import { type FunctionName, routeKey, topology } from '#infra/topology.ts';
+import { type FunctionName, routeAuthorization, routeKey, topology } from '#infra/topology.ts';
 import type { JwtSettings } from '../stage-config.ts';
 
 export interface ApiCustomDomain {
@@ -56,18 +56,44 @@ const ACCESS_LOG_FIELDS = {
 
 /** The unauthenticated preflight route a JWT-protected API needs. */
 
-/** Per-route throttles: every run API route, interrupt-all lowest (stage RouteSettings). */
+/** The throttle of a route that has its own, or undefined (the stage's applies). */
+const routeThrottle = (
+  route: (typeof topology.routes)[number],
+  throttles: ThroughputSettings['routeThrottles'],
+) => {
+  switch (route.function) {
+    case 'runApi':
+      return routeKey(route) === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
+    case 'ingest':
+      return throttles.ingest;
+    case 'sensorQuery':
+      return throttles.sensorQuery;
+    // The infrastructure panel: at worst an anonymous caller starts or stops Grafana, slowly.
+    case 'infraApi':
+      return route.method === 'POST' ? throttles.infraPanelDeploy : throttles.infraPanelRead;
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Per-route throttles (stage RouteSettings): every run API route, interrupt-all lowest, the
+ * data routes — posting readings and reading them back — and the infrastructure panel's routes,
+ * each within the stage's throttle.
+ */
 export const routeSettings = (throttles: ThroughputSettings['routeThrottles']) =>
   Object.fromEntries(
-    topology.routes
-      .filter((route) => route.function === 'runApi')
-      .map((route) => {
-        const key = routeKey(route);
-        const { rateLimit, burstLimit } =
-          key === INTERRUPT_ALL_ROUTE ? throttles.interruptAll : throttles.runApi;
-        // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
-        return [key, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }];
-      }),
+    topology.routes.flatMap((route) => {
+      const throttle = routeThrottle(route, throttles);
+      if (throttle === undefined) return [];
+      // RouteSettings is untyped JSON in CloudFormation: its keys are written as is.
+      return [
+        [
+          routeKey(route),
+          { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+        ],
+      ];
+    }),
   );
 
 export const INTERRUPT_ALL_ROUTE = 'POST /api/runs/interrupt-all';
@@ -84,6 +110,8 @@ export class PublicApi extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** Base URL clients use: the custom domain when configured, else the execute-api endpoint. */
   readonly url: string;
+  /** What an operator's policy allows `execute-api:Invoke` on: the IAM-authorized routes. */
+  readonly iamRouteArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: PublicApiProps) {
     super(scope, id);
@@ -122,6 +150,10 @@ export class PublicApi extends Construct {
       },
       // The stage below carries throttling and access logs, which the default stage cannot.
       createDefaultStage: false,
+      // With a custom domain, the domain is the only way in: the default
+      // https://<id>.execute-api.<region>.amazonaws.com endpoint would otherwise keep answering
+      // (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-disable-default-endpoint.html).
+      disableExecuteApiEndpoint: props.customDomain !== undefined,
     });
 
     if (authorizer === undefined) {
@@ -135,11 +167,15 @@ export class PublicApi extends Construct {
     }
 
     for (const route of topology.routes) {
+      const iam = routeAuthorization(route, authorizer !== undefined) === 'iam';
       this.httpApi.addRoutes({
         path: route.path,
         methods: [apigw.HttpMethod[route.method]],
         integration: integrationFor(route.function),
+        // Otherwise the API's default: the JWT authorizer, or none.
+        ...(iam ? { authorizer: new HttpIamAuthorizer() } : {}),
       });
+      if (iam) this.iamRouteArns.push(this.httpApi.arnForExecuteApi(route.method, route.path));
     }
 
     if (authorizer) {

@@ -98,6 +98,9 @@ export class ServiceFunction extends Construct {
       architecture: FUNCTION_ARCHITECTURE,
       memorySize: this.spec.memoryMb,
       timeout: Duration.seconds(this.spec.timeoutSeconds),
+      // Its own executions, from infra/throughput.ts: a flood elsewhere in the account (the
+      // other stage's included) cannot take them, and this function cannot take others'.
+      reservedConcurrentExecutions: props.settings.throughput.reservedConcurrency[props.name],
       logGroup: this.logGroup,
       // JSON logs let Lambda drop its own INFO lines (START, END, REPORT: ~300 bytes per
       // invocation) while WARN and ERROR platform events stay. The functions already log JSON

@@ -8,6 +8,11 @@
  * is rebuilt at every start from what the image and the task definition provision (admin
  * user, datasource, dashboards, which the UI cannot change). A restart loses only sessions
  * and UI-made changes (users, stars, annotations), so no EFS volume is needed.
+ *
+ * The dashboards get the stack's own resources (its HTTP API, functions, queues, tables and log
+ * groups) from the task's environment: the image's start writes them into the dashboard JSON
+ * (grafana/provision-dashboards.sh), so no physical name is typed into a dashboard and none is
+ * discovered from CloudWatch's listings (shared/dashboard-model/deployment.ts).
  */
 import {
   Annotations,
@@ -31,8 +36,19 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import {
+  functionNames,
+  queueNames,
+  tableNames,
+  type FunctionName,
+  type QueueName,
+} from '#infra/topology.ts';
+import { deploymentValues, type DeploymentResources } from '#shared/dashboard-model/index.ts';
 import type { GrafanaAccess } from '../stage-config.ts';
-import { REPO_ROOT } from './function-factory.ts';
+import type { PublicApi } from './api.ts';
+import { REPO_ROOT, type ServiceFunction } from './function-factory.ts';
+import type { IngestionQueue } from './ingestion-queue.ts';
+import type { DataTables } from './tables.ts';
 
 const GRAFANA_PORT = 3000;
 
@@ -83,7 +99,54 @@ export interface GrafanaDomain {
   hostedZone: route53.IHostedZone;
 }
 
+/** The stack's resources, which the dashboards read by the deployment's values. */
+export interface StackResources {
+  stage: string;
+  api: PublicApi;
+  functions: Record<FunctionName, ServiceFunction>;
+  queues: Record<QueueName, IngestionQueue>;
+  tables: DataTables;
+}
+
+/** The dashboards' deployment values of a stack, but Grafana's own log group. */
+export const deploymentOf = (
+  stack: StackResources,
+): Omit<DeploymentResources, 'otherLogGroupNames'> & {
+  otherLogGroupNames: Omit<DeploymentResources['otherLogGroupNames'], 'grafana'>;
+} => ({
+  stage: stack.stage,
+  httpApiId: stack.api.httpApi.apiId,
+  functions: Object.fromEntries(
+    functionNames.map((name) => {
+      const { fn, logGroup } = stack.functions[name];
+      return [
+        name,
+        {
+          name: fn.functionName,
+          logGroupName: logGroup.logGroupName,
+          logGroupArn: logGroup.logGroupArn,
+        },
+      ];
+    }),
+  ) as DeploymentResources['functions'],
+  queues: Object.fromEntries(
+    queueNames.map((name) => [
+      name,
+      {
+        name: stack.queues[name].queue.queueName,
+        deadLetterName: stack.queues[name].deadLetterQueue.queueName,
+      },
+    ]),
+  ) as DeploymentResources['queues'],
+  tables: Object.fromEntries(
+    tableNames.map((name) => [name, stack.tables.tables[name].tableName]),
+  ) as DeploymentResources['tables'],
+  otherLogGroupNames: { apiAccess: stack.api.accessLogGroup.logGroupName },
+});
+
 export interface GrafanaProps {
+  /** The stack's resources the dashboards show (deploymentOf). */
+  deployment: ReturnType<typeof deploymentOf>;
   removalPolicy: RemovalPolicy;
   logRetention: logs.RetentionDays;
   /** Log groups Grafana may query with Logs Insights (the stack's functions). */
@@ -233,6 +296,14 @@ export class Grafana extends Construct {
       portMappings: [{ containerPort: GRAFANA_PORT }],
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'grafana', logGroup }),
       environment: {
+        // The dashboards' deployment values: provision-dashboards.sh writes them into the JSON.
+        ...deploymentValues({
+          ...props.deployment,
+          otherLogGroupNames: {
+            ...props.deployment.otherLogGroupNames,
+            grafana: logGroup.logGroupName,
+          },
+        }),
         // The provisioned CloudWatch datasource's default region.
         AWS_REGION: Stack.of(this).region,
         GF_SERVER_ROOT_URL: baseUrl,

@@ -8,6 +8,7 @@
  * references it resolves and the custom resources it invokes. Test support: the execution policy
  * must allow every one of them (stage-policies.test.ts).
  */
+import { STAGE_COST_TAG } from '../constructs/budget.ts';
 import { type DeploymentEnvironment, resolveIntrinsics } from './intrinsics.ts';
 import type { AccessRequest } from './policy-evaluation.ts';
 
@@ -420,7 +421,25 @@ const HANDLED_BELOW = new Set([
   'AWS::SNS::TopicPolicy',
   'AWS::SNS::Subscription',
   'AWS::Budgets::Budget',
+  'AWS::SecretsManager::ResourcePolicy',
 ]);
+
+/** The value of the stage tag a resource's properties give it, if any (list or map of tags). */
+export const stageTagOf = (props: Record<string, unknown> = {}): string | undefined => {
+  const tags = props.Tags;
+  const value = Array.isArray(tags)
+    ? (tags as { Key: string; Value: unknown }[]).find((tag) => tag.Key === STAGE_COST_TAG)?.Value
+    : (tags as Record<string, unknown> | undefined)?.[STAGE_COST_TAG];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** `aws:ResourceTag` and `aws:RequestTag` of the stage tag, when the resource carries it. */
+const stageTagContext = (props: Record<string, unknown>): AccessRequest['context'] => {
+  const value = stageTagOf(props);
+  return value === undefined
+    ? {}
+    : { [`aws:ResourceTag/${STAGE_COST_TAG}`]: value, [`aws:RequestTag/${STAGE_COST_TAG}`]: value };
+};
 
 /** Whether `requestsOf` knows what CloudFormation calls for a resource type. */
 export const knowsResourceType = (type: string): boolean =>
@@ -465,7 +484,8 @@ export const requestsOf = (
     const lifecycle = LIFECYCLE[resource.Type];
     if (lifecycle) add(id, lifecycle.actions, lifecycle.arn(env.refs?.[id] ?? '', attr));
     const unnamed = UNNAMED[resource.Type];
-    if (unnamed) add(id, unnamed, '*');
+    // The stack tags what it creates: the calls on it carry the tag, as resource and request tag.
+    if (unnamed) add(id, unnamed, '*', stageTagContext(props));
     const linked = SERVICE_LINKED[resource.Type];
     if (linked) {
       add(
@@ -502,9 +522,10 @@ export const requestsOf = (
         );
         add(
           id,
+          // No iam:UpdateAssumeRolePolicy: CloudFormation calls it only when a template changes
+          // a role's trust, which the execution policy refuses (a new role is created instead).
           [
             'iam:GetRole',
-            'iam:UpdateAssumeRolePolicy',
             'iam:TagRole',
             'iam:UntagRole',
             'iam:ListRolePolicies',
@@ -558,6 +579,7 @@ export const requestsOf = (
           id,
           ['lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy'],
           functionArn(String(resolve(props.FunctionName))),
+          { 'lambda:Principal': String(resolve(props.Principal)) },
         );
         break;
       case 'AWS::Lambda::EventSourceMapping': {
@@ -589,6 +611,18 @@ export const requestsOf = (
         for (const topic of asArray(props.Topics)) {
           add(id, ['sns:SetTopicAttributes', 'sns:GetTopicAttributes'], String(resolve(topic)));
         }
+        break;
+      case 'AWS::SecretsManager::ResourcePolicy':
+        // The handler's permissions in the resource type's CloudFormation schema; it passes
+        // BlockPublicPolicy to PutResourcePolicy, the request's secretsmanager:BlockPublicPolicy.
+        add(
+          id,
+          ['secretsmanager:GetResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
+          String(resolve(props.SecretId)),
+        );
+        add(id, ['secretsmanager:PutResourcePolicy'], String(resolve(props.SecretId)), {
+          'secretsmanager:BlockPublicPolicy': String(props.BlockPublicPolicy === true),
+        });
         break;
       case 'AWS::SNS::Subscription':
         add(

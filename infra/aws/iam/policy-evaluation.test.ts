@@ -6,9 +6,17 @@
  * Each case is one the bare pbac evaluator gets wrong or cannot express.
  */
 import { describe, expect, it } from 'vitest';
-import { decide, type PolicyDocument, type PolicyStatement } from './policy-evaluation.ts';
+import {
+  decide,
+  type PolicyDocument,
+  type PolicyStatement,
+  UnsupportedPolicyConstruct,
+} from './policy-evaluation.ts';
 
-const policy = (...Statement: PolicyStatement[]): PolicyDocument => ({ Statement });
+const policy = (...Statement: PolicyStatement[]): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement,
+});
 const allowAll = policy({ Effect: 'Allow', Action: '*', Resource: '*' });
 const TABLE = 'arn:aws:dynamodb:eu-west-1:111111111111:table/Runs';
 
@@ -245,5 +253,186 @@ describe('conditions', () => {
         { action: 'sqs:SendMessage', resource: '*', context: { 'aws:x': 'y' } },
       ),
     ).toThrow(/StringSoundsLike/);
+  });
+});
+
+/**
+ * What the evaluator does not implement it refuses, naming the construct, instead of answering:
+ * an answer it cannot justify would become a wrong proof the day a policy uses the construct.
+ * Each case says what AWS does, from the IAM JSON policy reference.
+ */
+describe('refuses what it does not implement', () => {
+  const allowAll = policy({ Effect: 'Allow', Action: '*', Resource: '*' });
+  const request = { action: 'sqs:SendMessage', resource: '*', context: { 'aws:x': 'y' } };
+  const refuses = (
+    document: PolicyDocument,
+    construct: RegExp,
+    context?: Record<string, unknown>,
+  ) => {
+    const act = () =>
+      decide(
+        { identity: [allowAll, document] },
+        { ...request, context: (context ?? request.context) as Record<string, string> },
+      );
+    expect(act).toThrow(UnsupportedPolicyConstruct);
+    expect(act).toThrow(construct);
+  };
+  const withCondition = (Condition: Record<string, Record<string, unknown>>): PolicyDocument =>
+    policy({ Effect: 'Deny', Action: 'sqs:*', Resource: '*', Condition });
+
+  it('a policy without Version (AWS then reads it as 2008-10-17, where ${…} is literal text)', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html
+    refuses({ Statement: [{ Effect: 'Deny', Action: 'sqs:*', Resource: '*' }] }, /Version/);
+    refuses(
+      { Version: '2008-10-17', Statement: [{ Effect: 'Deny', Action: 'sqs:*', Resource: '*' }] },
+      /Version 2008-10-17/,
+    );
+  });
+
+  it('policy variables in resources and condition values (${aws:username}, ${*})', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+    refuses(
+      policy({ Effect: 'Deny', Action: 'sqs:*', Resource: 'arn:aws:sqs:*:*:${aws:username}-*' }),
+      /policy variable \$\{aws:username\}/,
+    );
+    refuses(
+      policy({
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        NotResource: 'arn:aws:sqs:*:*:${aws:PrincipalTag/team}',
+      }),
+      /policy variable/,
+    );
+    refuses(withCondition({ StringLike: { 'aws:x': 'a${*}b' } }), /policy variable \$\{\*\}/);
+  });
+
+  it('numeric and date operators (AWS compares numbers and ISO 8601 dates, not strings)', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Numeric
+    refuses(withCondition({ NumericLessThan: { 'aws:x': 'ten' } }), /NumericLessThan/);
+    refuses(withCondition({ NumericEquals: { 'aws:x': '10' } }), /NumericEquals/);
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_Date
+    refuses(withCondition({ DateGreaterThan: { 'aws:CurrentTime': 'soon' } }), /DateGreaterThan/);
+    refuses(
+      withCondition({ DateLessThanIfExists: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }),
+      /DateLessThanIfExists/,
+    );
+  });
+
+  it('IP address and binary operators', () => {
+    refuses(withCondition({ IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }), /IpAddress/);
+    refuses(withCondition({ NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }), /NotIpAddress/);
+    refuses(withCondition({ BinaryEquals: { 'aws:x': 'QmluYXJ5' } }), /BinaryEquals/);
+  });
+
+  it('ForAllValues / ForAnyValue with a negated operator, e.g. ForAllValues:StringNotLike with several values', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    refuses(
+      withCondition({ 'ForAllValues:StringNotLike': { 'aws:TagKeys': ['a*', 'b*'] } }),
+      /ForAllValues:StringNotLike/,
+      { 'aws:TagKeys': ['apple'] },
+    );
+    refuses(
+      withCondition({ 'ForAnyValue:StringNotEquals': { 'aws:TagKeys': 'a' } }),
+      /ForAnyValue:StringNotEquals/,
+    );
+  });
+
+  it('a multivalued request key under a single-valued operator', () => {
+    // AWS: use ForAllValues/ForAnyValue with multivalued keys; otherwise the result is undefined.
+    refuses(
+      withCondition({ StringEquals: { 'aws:TagKeys': 'a' } }),
+      /aws:TagKeys.*several values/,
+      {
+        'aws:TagKeys': ['a', 'b'],
+      },
+    );
+  });
+
+  it('Null with IfExists, or with several values', () => {
+    refuses(withCondition({ NullIfExists: { 'aws:x': 'true' } }), /NullIfExists/);
+    refuses(withCondition({ Null: { 'aws:x': ['true', 'false'] } }), /Null/);
+  });
+
+  it('elements of resource-based policies (Principal, NotPrincipal) in an identity policy', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+    refuses(
+      policy({ Effect: 'Deny', Action: 'sqs:*', Resource: '*', Principal: { AWS: '*' } } as never),
+      /Principal/,
+    );
+    refuses(
+      policy({
+        Effect: 'Deny',
+        Action: 'sqs:*',
+        Resource: '*',
+        NotPrincipal: { AWS: '*' },
+      } as never),
+      /NotPrincipal/,
+    );
+  });
+
+  it('malformed statements: unknown elements, Action and NotAction together, no Resource', () => {
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
+    refuses(policy({ Effect: 'Deny', Actions: 'sqs:*', Resource: '*' } as never), /Actions/);
+    refuses(
+      policy({ Effect: 'Deny', Action: 'sqs:*', NotAction: 'sqs:Get*', Resource: '*' }),
+      /Action and NotAction/,
+    );
+    refuses(policy({ Effect: 'Deny', Action: 'sqs:*' }), /Resource/);
+    refuses(policy({ Effect: 'Maybe', Action: 'sqs:*', Resource: '*' } as never), /Effect Maybe/);
+  });
+
+  it('condition values that are neither strings nor booleans', () => {
+    refuses(withCondition({ StringEquals: { 'aws:x': { nested: 'y' } } }), /aws:x/);
+  });
+
+  it('still answers the positive set operators it implements', () => {
+    const anyTag = policy({
+      Effect: 'Allow',
+      Action: 'ec2:CreateTags',
+      Resource: '*',
+      Condition: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': ['stage', 'project'] } },
+    });
+    const allTags = policy({
+      Effect: 'Allow',
+      Action: 'ec2:DeleteTags',
+      Resource: '*',
+      Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['iot-*', 'stage'] } },
+    });
+    const principal = { identity: [anyTag, allTags] };
+    const tags = (action: string, keys?: string[]) =>
+      decide(principal, { action, resource: '*', context: keys ? { 'aws:TagKeys': keys } : {} });
+    expect(tags('ec2:CreateTags', ['owner', 'stage'])).toBe('allow');
+    expect(tags('ec2:CreateTags', ['owner'])).toBe('implicit-deny');
+    // ForAnyValue with the key absent is false; ForAllValues with the key absent is true.
+    expect(tags('ec2:CreateTags')).toBe('implicit-deny');
+    expect(tags('ec2:DeleteTags')).toBe('allow');
+    expect(tags('ec2:DeleteTags', ['iot-playground:stage', 'stage'])).toBe('allow');
+    expect(tags('ec2:DeleteTags', ['iot-playground:stage', 'owner'])).toBe('implicit-deny');
+  });
+});
+
+describe('cross-account requests', () => {
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
+  const everything = policy({ Effect: 'Allow', Action: '*', Resource: '*' });
+
+  it('an identity policy alone reaches only its own account: another account needs a resource policy', () => {
+    const principal = { account: '111111111111', identity: [everything] };
+    const other = 'arn:aws:dynamodb:eu-west-1:222222222222:table/Runs';
+    expect(decide(principal, { action: 'dynamodb:GetItem', resource: other })).toBe(
+      'implicit-deny',
+    );
+    expect(decide(principal, { action: 'dynamodb:GetItem', resource: TABLE })).toBe('allow');
+    // ARNs without an account (Route 53 zones, API Gateway) name their owner explicitly.
+    const zone = 'arn:aws:route53:::hostedzone/Z0123456789';
+    expect(
+      decide(principal, {
+        action: 'route53:ChangeResourceRecordSets',
+        resource: zone,
+        resourceAccount: '222222222222',
+      }),
+    ).toBe('implicit-deny');
+    expect(decide(principal, { action: 'route53:ChangeResourceRecordSets', resource: zone })).toBe(
+      'allow',
+    );
   });
 });

@@ -13,7 +13,6 @@ import {
   type PanelJson,
   type Target,
 } from '#shared/dashboard-model/index.ts';
-import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
 import { datasourcePath, QUERY_PATH } from '#shared/grafana-query-api.ts';
 import {
   cloudWatchLister,
@@ -29,7 +28,6 @@ import { ALL_TEXT, isAll, type Scope } from './template.ts';
 import { panelRange } from './time-range.ts';
 import {
   datasourceOf as variableDatasource,
-  namesIgnored,
   resolveVariables,
   scopeOf,
   type ResolvedVariable,
@@ -59,8 +57,6 @@ export interface CheckOptions {
   dashboards: DashboardJson[];
   /** Variable values as a URL gives them (`var-name=value`). */
   overrides?: Record<string, string[]>;
-  /** The local stack's Grafana: filters naming the stage are left out (its names carry none). */
-  localStack?: boolean;
   now?: () => number;
   logsDeadlineMs?: number;
 }
@@ -114,15 +110,11 @@ const shownValue = (resolved: ResolvedVariable): string => {
   return (Array.isArray(text) ? text.join(' + ') : text) || '(none)';
 };
 
-const variableRow = (dashboard: string, resolved: ResolvedVariable, regexLeftOut: boolean): Row => {
+const variableRow = (dashboard: string, resolved: ResolvedVariable): Row => {
   const { variable, listing, state, listed } = resolved;
   const base = { dashboard, subject: 'variable' as const, name: `$${variable.name}`, refId: '' };
   const kept = state.options.length;
-  const regex = variable.regex
-    ? regexLeftOut
-      ? ' (its regex names the stage: left out on the local stack)'
-      : `, ${kept} kept by the regex`
-    : '';
+  const regex = variable.regex ? `, ${kept} kept by the regex` : '';
   if (listing.error !== undefined)
     return { ...base, verdict: 'error', detail: listing.error, asked: listing.asked };
   if (!listing.asked)
@@ -250,18 +242,14 @@ const panelRows = async (
 export const checkDashboards = async (options: CheckOptions): Promise<Row[]> => {
   const rows: Row[] = [];
   const datasourceOf = datasources(options.client, rows);
-  const ignoreFiltersOn = options.localStack ? [DEPLOYMENT_VARIABLES.stage] : [];
-  const lister = cloudWatchLister(
-    options.client,
-    (variable) => datasourceOf(variableDatasource(variable)),
-    ignoreFiltersOn,
+  const lister = cloudWatchLister(options.client, (variable) =>
+    datasourceOf(variableDatasource(variable)),
   );
   for (const dashboard of options.dashboards) {
     let resolved: ResolvedVariable[];
     try {
       resolved = await resolveVariables(dashboard.templating?.list ?? [], lister, {
         ...(options.overrides ? { overrides: options.overrides } : {}),
-        ignoreFiltersOn,
       });
     } catch (error) {
       rows.push({
@@ -275,14 +263,7 @@ export const checkDashboards = async (options: CheckOptions): Promise<Row[]> => 
       });
       continue;
     }
-    for (const variable of resolved)
-      rows.push(
-        variableRow(
-          dashboard.title,
-          variable,
-          namesIgnored(variable.variable.regex, ignoreFiltersOn),
-        ),
-      );
+    for (const variable of resolved) rows.push(variableRow(dashboard.title, variable));
     const scope = scopeOf(resolved);
     for (const panel of panelsOf(dashboard))
       rows.push(...(await panelRows(dashboard, panel, scope, datasourceOf, options)));

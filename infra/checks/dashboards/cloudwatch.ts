@@ -20,7 +20,7 @@ import {
 } from '#shared/grafana-query-api.ts';
 import { reasonOf, type GrafanaClient } from './grafana-client.ts';
 import { replace, variableName, type Scope } from './template.ts';
-import { namesIgnored, type Lister, type Listing } from './variables.ts';
+import type { Lister, Listing } from './variables.ts';
 
 export interface DatasourceInfo {
   uid: string;
@@ -162,14 +162,12 @@ const KNOWN_ELSEWHERE = [
 
 /**
  * Lists a CloudWatch query variable's options through the datasource's resource endpoints, with
- * the parameters ResourcesAPI.ts sends. `ignoreFiltersOn`: a log group prefix naming one of these
- * variables is left out (the local stack, whose names carry no stage).
+ * the parameters ResourcesAPI.ts sends.
  */
 export const cloudWatchLister =
   (
     client: GrafanaClient,
     datasourceOf: (variable: VariableJson) => Promise<DatasourceInfo>,
-    ignoreFiltersOn: string[] = [],
   ): Lister =>
   async (variable, scope): Promise<Listing> => {
     const datasource = await datasourceOf(variable);
@@ -231,9 +229,7 @@ export const cloudWatchLister =
         return fromItems(answer, (metric) => ({ text: metric.name, value: metric.name }));
       }
       case 'logGroups': {
-        const prefix = namesIgnored(query.logGroupPrefix, ignoreFiltersOn)
-          ? ''
-          : replace(query.logGroupPrefix, scope);
+        const prefix = replace(query.logGroupPrefix, scope);
         const answer = await ask<LogGroupJson>('log-groups', {
           region,
           logGroupNamePrefix: prefix,

@@ -3,20 +3,19 @@
  * (infra/local/grafana/http-api.ts): after a run's readings, every variable and every panel of
  * the provisioned dashboards is asked, none fails, and empty results are reported apart.
  */
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DashboardJson } from '#shared/dashboard-model/index.ts';
 import type { LocalStack } from '#infra/local/index.ts';
+import { DASHBOARDS } from '#shared/grafana.ts';
 import { eventually } from '#test/support/eventually.ts';
 import { startTestStack, type ApiClient } from '#test/support/local-stack.ts';
 import { checkDashboards, type Row } from './check.ts';
-import { runCli } from './cli.ts';
+import { provisionedDashboards, runCli } from './cli.ts';
 import { grafanaClient } from './grafana-client.ts';
 import { tally } from './report.ts';
-
-const GENERATED = new URL('../../../dashboards/generated/', import.meta.url).pathname;
 
 let stack: LocalStack;
 let api: ApiClient;
@@ -26,13 +25,7 @@ let dashboards: DashboardJson[];
 beforeAll(async () => {
   ({ stack, api } = await startTestStack());
   grafana = `${stack.url}/grafana`;
-  dashboards = await Promise.all(
-    (await readdir(GENERATED))
-      .filter((file) => file.endsWith('.json'))
-      .map(
-        async (file) => JSON.parse(await readFile(join(GENERATED, file), 'utf8')) as DashboardJson,
-      ),
-  );
+
   // A run with readings of three sensors and every type, one rejected reading, then its end.
   const run = await api.post(
     '/api/runs/start',
@@ -58,13 +51,23 @@ beforeAll(async () => {
   );
   await api.post(`/api/runs/${run.body.id}/finish`, { status: 'COMPLETED' });
   await stack.runSchedule('runSweeper');
-  // The run's sensor metrics are listed (as ListMetrics lists them) before the check looks.
-  await eventually(async () => {
-    const listed = await fetch(
-      `${grafana}/api/datasources/uid/cloudwatch/resources/dimension-values?region=x&namespace=IoTPlayground/Sensors&metricName=DataIngested&dimensionKey=RunId`,
-    );
-    return JSON.stringify(await listed.json()).includes(run.body.id) ? true : undefined;
-  }, 10_000);
+  // The run's sensor metrics are listed (as ListMetrics lists them) and their values in the
+  // series the panels read (a second or so later here) before the check looks.
+  dashboards = await provisionedDashboards(grafanaClient(grafana, undefined));
+  const sensors = dashboards.filter((d) => d.uid === DASHBOARDS.sensors.uid);
+  await eventually(
+    async () => {
+      const rows = await checkDashboards({
+        client: grafanaClient(grafana, undefined),
+        dashboards: sensors,
+      });
+      const stored = rows.find((r) => r.name === 'Readings stored');
+      const runs = rows.find((r) => r.name === '$runId');
+      return stored?.verdict === 'data' && runs?.detail.includes(run.body.id) ? true : undefined;
+    },
+    10_000,
+    "the run's readings on the Sensors dashboard",
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -76,11 +79,19 @@ const rowsOf = (rows: Row[], dashboard: DashboardJson, title: string) =>
 const byTitle = (title: string) => dashboards.find((d) => d.title.endsWith(title)) as DashboardJson;
 
 describe('check:dashboards on the local stack', () => {
+  it("reads the dashboards from Grafana, the stack's names in place of the markers", () => {
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(
+      Object.values(DASHBOARDS)
+        .map((d) => d.uid)
+        .sort(),
+    );
+    expect(JSON.stringify(dashboards)).not.toContain('@@IOTP_');
+  });
+
   it('asks every variable and every panel, and none fails', async () => {
     const rows = await checkDashboards({
       client: grafanaClient(grafana, undefined),
       dashboards,
-      localStack: true,
     });
 
     expect(rows.filter((r) => r.verdict === 'error')).toEqual([]);
@@ -113,19 +124,21 @@ describe('check:dashboards on the local stack', () => {
     };
     expect(has('Sensors', 'Readings stored')).toBe(true);
     expect(has('Sensors', 'Temperature')).toBe(true);
-    expect(has('Sensors', 'Lambda logs')).toBe(true);
+    expect(has('Sensors', 'Run logs (last 5m)')).toBe(true);
     expect(has('Runs', 'Finished by status')).toBe(true);
     expect(has('Pipeline', 'Invocations')).toBe(true);
     expect(rowsOf(rows, byTitle('Sensors'), '$sensorId')[0]?.detail).toMatch(/^3 listed/);
     // No throttling here: an empty result, reported as such.
-    expect(rowsOf(rows, byTitle('Pipeline'), 'Throttled requests')[0]?.verdict).toBe('empty');
+    expect(
+      rowsOf(rows, byTitle('Pipeline'), 'Throttled requests and write throttle events')[0]?.verdict,
+    ).toBe('empty');
   });
 
   it('passes through the command line, with the table as Markdown for the job summary', async () => {
     const summary = join(await mkdtemp(join(tmpdir(), 'check-dashboards-')), 'summary.md');
     let out = '';
 
-    const code = await runCli(['--grafana-url', grafana, '--local-stack', '--summary', summary], {
+    const code = await runCli(['--grafana-url', grafana, '--summary', summary], {
       out: (text) => (out += text),
       env: {},
     });

@@ -44,11 +44,6 @@ export interface ResolvedVariable {
 export interface ResolveOptions {
   /** Values as a URL gives them (`var-name=value`), kept like a link's values on first load. */
   overrides?: Record<string, string[]>;
-  /**
-   * A filter that refers to one of these variables is left out: the local stack's resource
-   * names carry no stage (infra/local/grafana/README.md, "Not emulated").
-   */
-  ignoreFiltersOn?: string[];
 }
 
 /** A variable's datasource (the dashboard JSON carries it; the model does not declare it). */
@@ -175,10 +170,6 @@ const overridden = (variable: VariableJson, values: string[]): Selection => {
   return { value, text: value };
 };
 
-/** Whether a filter (regex, prefix) names one of the variables whose filters are left out. */
-export const namesIgnored = (text: unknown, ignored: string[] = []): boolean =>
-  referencedNames(text).some((name) => ignored.includes(name));
-
 const listingOf = async (
   variable: VariableJson,
   scope: Scope,
@@ -221,7 +212,7 @@ export const resolveVariables = async (
   for (const variable of dependencyOrder(list)) {
     const listing = await listingOf(variable, scope, lister);
     let choices = listing.options;
-    if (variable.regex && !namesIgnored(variable.regex, options.ignoreFiltersOn))
+    if (variable.regex)
       choices = applyRegex(choices, toRegExp(replace(variable.regex, scope, 'regex')));
     choices = sortOptions(choices, (variable as { sort?: unknown }).sort);
     const given = options.overrides?.[variable.name];

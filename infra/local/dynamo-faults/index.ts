@@ -5,3 +5,4 @@ export {
   type DynamoFaultProxyOptions,
 } from './proxy.ts';
 export { DynamoFaults, type DynamoProxyStats } from './faults.ts';
+export { inProcessTarget, type DynamoTarget } from './in-process.ts';

@@ -1,6 +1,9 @@
-/** The fault proxy in front of an in-process dynalite, through the real DynamoDB client. */
+/**
+ * The fault proxy in front of dynalite, through the real DynamoDB client: handing requests to
+ * dynalite's handler in its thread as the local stack does, and over HTTP.
+ */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import {
@@ -16,6 +19,7 @@ import {
 import dynalite from 'dynalite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbMeter } from '../meter/index.ts';
+import { inProcessTarget } from './in-process.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from './proxy.ts';
 
 const clientFor = (endpoint: string, maxAttempts = 1) =>
@@ -36,7 +40,7 @@ beforeAll(async () => {
   dynaliteServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => dynaliteServer.listen(0, '127.0.0.1', resolve));
   const dynaliteEndpoint = `http://127.0.0.1:${(dynaliteServer.address() as AddressInfo).port}`;
-  proxy = await startDynamoFaultProxy({ target: dynaliteEndpoint });
+  proxy = await startDynamoFaultProxy({ target: inProcessTarget(dynaliteServer) });
   viaProxy = clientFor(proxy.endpoint);
   direct = clientFor(dynaliteEndpoint);
 });
@@ -94,6 +98,52 @@ describe('pass-through', () => {
     });
     proxy.resetStats();
     expect(proxy.stats().requests).toEqual({});
+  });
+});
+
+describe('dynalite in this thread', () => {
+  it('answers as dynalite does over HTTP: items, errors, status codes and checksums', async () => {
+    const table = await createTable();
+    const overHttp = await startDynamoFaultProxy({
+      target: `http://127.0.0.1:${(dynaliteServer.address() as AddressInfo).port}`,
+    });
+    const viaHttp = clientFor(overHttp.endpoint);
+    try {
+      await viaProxy.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'same' } } }));
+      const get = new GetItemCommand({ TableName: table, Key: { pk: { S: 'same' } } });
+      expect((await viaProxy.send(get)).Item).toEqual((await viaHttp.send(get)).Item);
+      // An error dynalite answers (unknown table) comes back the same either way.
+      const missing = new GetItemCommand({ TableName: 'no-such-table', Key: { pk: { S: 'x' } } });
+      const errors = await Promise.all(
+        [viaProxy, viaHttp].map((client) => client.send(missing).catch((e: unknown) => e)),
+      );
+      expect(errors.map((e) => [(e as Error).name, (e as Error).message])).toEqual([
+        ['ResourceNotFoundException', 'Requested resource not found'],
+        ['ResourceNotFoundException', 'Requested resource not found'],
+      ]);
+      // The SDK checks x-amz-crc32 of every answer: a wrong one would have failed the calls.
+      const answer = await fetch(proxy.endpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'DynamoDB_20120810.GetItem',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=local/20300101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00',
+          'x-amz-date': '20300101T000000Z',
+        },
+        body: JSON.stringify({ TableName: table, Key: { pk: { S: 'same' } } }),
+      });
+      const body = Buffer.from(await answer.arrayBuffer());
+      expect(answer.headers.get('x-amz-crc32')).toBe(String(crc32(body)));
+      expect(answer.headers.get('x-amzn-requestid')).toMatch(/^[A-Z0-9]{52}$/);
+    } finally {
+      viaHttp.destroy();
+      await overHttp.close();
+    }
+  });
+
+  it('refuses a server that has no request handler', () => {
+    expect(() => inProcessTarget(createServer())).toThrow('no request handler');
   });
 });
 

@@ -24,10 +24,14 @@ import {
 import { crc32 } from 'node:zlib';
 import { isRequestItems, splitBatchWrite, withUnprocessedItems } from './batch-write.ts';
 import { DynamoFaults, type DynamoProxyStats } from './faults.ts';
+import type { DynamoRequest, DynamoResponse, DynamoTarget } from './in-process.ts';
 
 export interface DynamoFaultProxyOptions {
-  /** The DynamoDB endpoint to forward to, e.g. dynalite's `http://127.0.0.1:<port>`. */
-  target: string;
+  /**
+   * Where requests go: a DynamoDB endpoint, e.g. dynalite's `http://127.0.0.1:<port>`, or a
+   * handler in this thread (`inProcessTarget`).
+   */
+  target: string | DynamoTarget;
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
   /**
@@ -57,12 +61,6 @@ export interface DynamoFaultProxy {
 const TARGET_PREFIX = 'DynamoDB_20120810.';
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
 const ERROR_NAMESPACE = 'com.amazonaws.dynamodb.v20120810#';
-
-interface UpstreamResponse {
-  statusCode: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
 
 const readAll = async (stream: IncomingMessage): Promise<Buffer> => {
   const chunks: Buffer[] = [];
@@ -94,52 +92,67 @@ const sendJson = (
   return body;
 };
 
+/** Sends a request to `target` over HTTP, on kept-alive connections. */
+const sendOverHttp = (
+  target: URL,
+  agent: Agent,
+  request: DynamoRequest,
+  retried = false,
+): Promise<DynamoResponse> =>
+  new Promise((resolve, reject) => {
+    const upstream = httpRequest(
+      {
+        agent,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: {
+          ...request.headers,
+          host: target.host,
+          'content-length': request.body.length,
+        },
+      },
+      (response) => {
+        readAll(response).then(
+          (body) =>
+            resolve({ statusCode: response.statusCode ?? 500, headers: response.headers, body }),
+          reject,
+        );
+      },
+    );
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept-alive socket the target closed while idle fails on reuse; Node's documented
+      // remedy is to send again on a fresh one (the request never reached DynamoDB).
+      if (upstream.reusedSocket && error.code === 'ECONNRESET' && !retried) {
+        sendOverHttp(target, agent, request, true).then(resolve, reject);
+      } else reject(error);
+    });
+    upstream.end(request.body);
+  });
+
+const httpTarget = (endpoint: string, agent: Agent): DynamoTarget => {
+  const url = new URL(endpoint);
+  return (request) => sendOverHttp(url, agent, request);
+};
+
 export const startDynamoFaultProxy = async (
   options: DynamoFaultProxyOptions,
 ): Promise<DynamoFaultProxy> => {
-  const target = new URL(options.target);
   const agent = new Agent({ keepAlive: true });
   const faults = options.faults ?? new DynamoFaults();
-
-  const forward = (
-    request: IncomingMessage,
-    body: Buffer,
-    retried = false,
-  ): Promise<UpstreamResponse> =>
-    new Promise((resolve, reject) => {
-      const upstream = httpRequest(
-        {
-          agent,
-          protocol: target.protocol,
-          hostname: target.hostname,
-          port: target.port,
-          method: request.method,
-          path: request.url,
-          headers: { ...request.headers, host: target.host, 'content-length': body.length },
-        },
-        (response) => {
-          readAll(response).then(
-            (responseBody) =>
-              resolve({
-                statusCode: response.statusCode ?? 500,
-                headers: response.headers,
-                body: responseBody,
-              }),
-            reject,
-          );
-        },
-      );
-      upstream.on('error', (error: NodeJS.ErrnoException) => {
-        // A kept-alive socket the target closed while idle fails on reuse; Node's documented
-        // remedy is to send again on a fresh one (the request never reached DynamoDB).
-        if (upstream.reusedSocket && error.code === 'ECONNRESET' && !retried) {
-          forward(request, body, true).then(resolve, reject);
-        } else reject(error);
-      });
-      upstream.end(body);
+  const send =
+    typeof options.target === 'string' ? httpTarget(options.target, agent) : options.target;
+  const forward = (request: IncomingMessage, body: Buffer): Promise<DynamoResponse> =>
+    send({
+      method: request.method ?? 'POST',
+      url: request.url ?? '/',
+      headers: request.headers,
+      body,
     });
 
-  const relay = (response: ServerResponse, upstream: UpstreamResponse): void => {
+  const relay = (response: ServerResponse, upstream: DynamoResponse): void => {
     response.writeHead(upstream.statusCode, upstream.headers);
     response.end(upstream.body);
   };

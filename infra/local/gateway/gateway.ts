@@ -1,13 +1,14 @@
 /**
  * The local API Gateway (HTTP API): the topology's route table, CORS with preflight, the body
- * size limit, the optional JWT authorizer, and payload-v2 events in and out, so handlers see
- * what they see on AWS.
+ * size limit, the optional JWT authorizer (else IAM authorization on admin routes), and
+ * payload-v2 events in and out, so handlers see what they see on AWS.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { routeKey, topology, type RouteSpec } from '#infra/topology.ts';
+import { routeAuthorization, routeKey, topology, type RouteSpec } from '#infra/topology.ts';
 import { InvocationRejectedError } from '../lambda/index.ts';
+import type { IamAuthorizer } from './iam-authorizer.ts';
 import type { JwtAuthorizer } from './jwt-authorizer.ts';
 
 export interface GatewayConfig {
@@ -29,6 +30,11 @@ export interface GatewayConfig {
    * (`topology.api.preflightRoute`).
    */
   jwt?: JwtAuthorizer;
+  /**
+   * IAM authorization of the admin routes when there is no JWT authorizer, as the stack sets
+   * it (`routeAuthorization`). Without it, those routes refuse every request.
+   */
+  iam?: IamAuthorizer;
 }
 
 /** The unauthenticated route the stack adds for OPTIONS under a JWT authorizer. */
@@ -325,6 +331,16 @@ export const makeGateway = (config: GatewayConfig) => {
       Object.assign(event.requestContext, {
         authorizer: { jwt: { claims: authorization.claims, scopes: authorization.scopes } },
       });
+    } else if (routeAuthorization(match.route, false) === 'iam') {
+      const authorization = config.iam
+        ? await config.iam({ method, url: request.url ?? '/', headers: request.headers, body })
+        : { ok: false as const, description: 'no IAM principals are configured' };
+      if (!authorization.ok) {
+        sendGatewayError(response, 403, 'Forbidden', { ...baseHeaders, ...requestIdHeader });
+        config.log(`${method} ${path} -> 403 (IAM: ${authorization.description})`);
+        return;
+      }
+      Object.assign(event.requestContext, { authorizer: { iam: authorization.iam } });
     }
     try {
       const result = fromResult(await config.invoke(functionName, event));

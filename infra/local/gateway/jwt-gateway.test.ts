@@ -9,20 +9,9 @@
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html).
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRunMetrics } from '#shared/metrics.ts';
-import { makeHandler, runSettingsFromEnv } from '#services/run-api/app.ts';
-import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
-import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
-import { lambdaContext } from '#test/support/lambda-context.ts';
-import { topology } from '#infra/topology.ts';
-import { makeGateway } from './gateway.ts';
+import { describe, expect, it } from 'vitest';
 import { makeJwtAuthorizer } from './jwt-authorizer.ts';
+import { useRunApiBehindGateway } from './test-support.ts';
 
 const ISSUER = 'https://auth.example.com/realms/iot';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -43,56 +32,21 @@ const valid = {
   exp: now + 600,
 };
 
-let baseUrl = '';
-const invoked: APIGatewayProxyEventV2[] = [];
-const server = createServer();
-
-beforeAll(async () => {
-  // The real run API behind the gateway.
-  const runApi = makeHandler({
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: createRunMetrics('run-api'),
-    store: new InMemoryRunStore(),
-    settings: runSettingsFromEnv({}),
-    now: Date.now,
-    newId: () => crypto.randomUUID(),
-    adminGroup: 'admin',
-    reports: new InMemoryReportStore(),
-  });
-  const gateway = makeGateway({
-    routes: topology.routes,
-    defaultRouteFunction: 'runApi',
-    maxBodyBytes: 1024 * 1024,
-    cors: {
-      allowOrigins: ['https://play.example.com'],
-      allowHeaders: topology.api.corsAllowedHeaders,
-      allowMethods: topology.api.corsAllowedMethods,
-      exposeHeaders: [],
-      maxAgeSeconds: 600,
-    },
-    invoke: async (_name, event) => {
-      invoked.push(event);
-      return runApi(event, lambdaContext());
-    },
-    log: () => undefined,
-    jwt: makeJwtAuthorizer({
-      issuer: ISSUER,
-      audience: ['iot-playground'],
-      keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID }],
-    }),
-  });
-  server.on('request', (request, response) => void gateway(request, response));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const served = useRunApiBehindGateway({
+  allowOrigins: ['https://play.example.com'],
+  jwt: makeJwtAuthorizer({
+    issuer: ISSUER,
+    audience: ['iot-playground'],
+    keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID }],
+  }),
 });
-afterAll(() => server.close());
+const invoked = served.invoked;
 
 const origin = { Origin: 'https://play.example.com' };
 
 describe('local gateway under the JWT authorizer', () => {
   it('answers a browser preflight without a token, with the CORS headers', async () => {
-    const response = await fetch(`${baseUrl}/api/runs/start`, {
+    const response = await fetch(`${served.baseUrl}/api/runs/start`, {
       method: 'OPTIONS',
       headers: {
         ...origin,
@@ -106,7 +60,7 @@ describe('local gateway under the JWT authorizer', () => {
   });
 
   it('routes any other OPTIONS to the run API without authorization, which answers 204', async () => {
-    const response = await fetch(`${baseUrl}/api/sensors/data`, {
+    const response = await fetch(`${served.baseUrl}/api/sensors/data`, {
       method: 'OPTIONS',
       headers: origin,
     });
@@ -116,7 +70,7 @@ describe('local gateway under the JWT authorizer', () => {
 
   it('refuses a request without a token as API Gateway does, before any function runs', async () => {
     const before = invoked.length;
-    const response = await fetch(`${baseUrl}/api/runs/can-start`, { headers: origin });
+    const response = await fetch(`${served.baseUrl}/api/runs/can-start`, { headers: origin });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ message: 'Unauthorized' });
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -132,7 +86,7 @@ describe('local gateway under the JWT authorizer', () => {
     ['an HMAC token', token(valid, { alg: 'HS256' }), /algorithm/],
     ['a forged signature', `${token(valid).slice(0, -8)}AAAAAAAA`, /signature/],
   ])('refuses %s', async (_, jwt, reason) => {
-    const response = await fetch(`${baseUrl}/api/runs/can-start`, {
+    const response = await fetch(`${served.baseUrl}/api/runs/can-start`, {
       headers: { Authorization: `Bearer ${jwt}` },
     });
     expect(response.status).toBe(401);
@@ -141,7 +95,7 @@ describe('local gateway under the JWT authorizer', () => {
 
   it('passes a valid token’s claims to the function (bare or with Bearer)', async () => {
     for (const authorization of [`Bearer ${token(valid)}`, token(valid)]) {
-      const response = await fetch(`${baseUrl}/api/runs/start`, {
+      const response = await fetch(`${served.baseUrl}/api/runs/start`, {
         method: 'POST',
         headers: {
           Authorization: authorization,
@@ -160,7 +114,7 @@ describe('local gateway under the JWT authorizer', () => {
 
   it('takes client_id when the token has no aud', async () => {
     const { aud: _aud, ...withoutAud } = valid;
-    const response = await fetch(`${baseUrl}/api/runs/can-start`, {
+    const response = await fetch(`${served.baseUrl}/api/runs/can-start`, {
       headers: { Authorization: token({ ...withoutAud, client_id: 'iot-playground' }) },
     });
     expect(response.status).toBe(200);

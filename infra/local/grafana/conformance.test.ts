@@ -17,8 +17,10 @@ import {
 } from '#shared/dashboard-model/index.ts';
 import { evaluatePanel, localLogGroupArn, type PanelResult, type Sources } from './evaluate.ts';
 import { LogStore, SeriesStore } from '../meter/index.ts';
+import { transformResult } from './transform.ts';
 import {
   resolveVariables,
+  type ListingCache,
   type ResolvedVariable,
   type Variables,
   type VariableSources,
@@ -43,6 +45,17 @@ const QUERY_MODEL = `${DS} pkg/cloudwatch/models/cloudwatch_query.go`;
 const FILTER = `${DS} src/utils/utils.ts (filterMetricsQuery)`;
 const LOG_GROUPS = `${DS} src/utils/templateVariableUtils.ts (interpolateStringArrayUsingSingleOrMultiValuedVariable)`;
 const VARIABLES = `${DS} src/variables.ts, src/types.ts (VariableQueryType)`;
+const RESOURCES_API = `${DS} src/resources/ResourcesAPI.ts (memoizedGetRequest)`;
+const SEARCH_SYNTAX =
+  'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html';
+const MI_LIMITS =
+  'https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-limits.html';
+const LOGS_FIELDS =
+  'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html';
+const LOGS_PARSE =
+  'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Parse.html';
+const SCENES_CUSTOM = 'grafana/scenes packages/scenes/src/variables/variants/CustomVariable.ts';
+const TRANSFORMERS = 'grafana/grafana packages/grafana-data/src/transformations/transformers';
 const SCENES = 'grafana/scenes packages/scenes/src/variables/variants/MultiValueVariable.ts';
 const SCENES_REGEX = 'grafana/scenes packages/scenes/src/variables/variants/query/utils.ts';
 
@@ -78,7 +91,21 @@ const world = (): Sources => {
   line(1000, '/aws/lambda/a', { level: 'ERROR', message: 'boom' });
   line(2000, '/aws/lambda/a', { level: 'INFO', message: 'ok' });
   line(3000, '/aws/lambda/b', { level: 'ERROR', message: 'bang' });
+  // Powertools' logger writes an error as an object (LogFormatter.formatError).
+  line(4000, '/aws/lambda/b', {
+    level: 'ERROR',
+    message: 'Record failed',
+    error: { name: 'ThrottlingException', message: 'Rate exceeded', location: 'store.ts:1' },
+  });
   return { series, logs };
+};
+
+/** A stage of 600 runs, one DataIngested metric each, every one with data in the window. */
+const manyRuns = (): Sources => {
+  const series = new SeriesStore(() => T0);
+  for (let run = 0; run < 600; run++)
+    series.record('NS', 'DataIngested', { RunId: `r${String(run).padStart(3, '0')}` }, [1], T0);
+  return { series, logs: new LogStore() };
 };
 
 const panel = (...targets: Target[]): PanelJson => ({
@@ -162,9 +189,6 @@ const variable = (
   ...extra,
 });
 
-const run = (targets: Target[], variables: Variables = {}): PanelResult =>
-  evaluatePanel(panel(...targets), world(), WINDOW, variables);
-
 type Expectation =
   | { frames: { label: string; values: (number | null)[] }[] }
   | { error: RegExp }
@@ -176,6 +200,8 @@ interface Case {
   source: string;
   targets: Target[];
   variables?: Variables;
+  /** The recorded world, when not `world()`. */
+  sources?: () => Sources;
   expect: Expectation;
 }
 
@@ -248,14 +274,80 @@ const cases: Case[] = [
     expect: { frames: [{ label: 'e', values: [8, 4] }] },
   },
   {
-    name: 'two series combine point by point',
-    source: `${MATH} (arithmetic between time series)`,
+    name: 'two series combine point by point, a missing value counting as 0',
+    source: `${MATH} (basic arithmetic: "Missing values in a time series are treated as 0")`,
     targets: [
       lambda('a', 'f1', { hide: true }),
       lambda('b', 'f2', { hide: true }),
       math('e', 'a + b'),
     ],
-    expect: { frames: [{ label: 'e', values: [null, 2] }] },
+    expect: { frames: [{ label: 'e', values: [3, 2] }] },
+  },
+  {
+    name: 'dividing by a missing value divides by 0: the point is dropped',
+    source: `${MATH} ("If the value of a data point causes a function to attempt to divide by zero, the data point is dropped")`,
+    targets: [
+      lambda('a', 'f1', { hide: true }),
+      lambda('b', 'f2', { hide: true }),
+      math('e', 'a / b'),
+    ],
+    expect: { frames: [{ label: 'e', values: [null, 1] }] },
+  },
+  {
+    name: 'AVG of an array counts a missing value as 0',
+    source: `${MATH} (AVG: "Missing values are treated as 0")`,
+    targets: [metric('m', { hide: true }), math('e', 'AVG(m)')],
+    expect: { frames: [{ label: 'e', values: [26, 15] }] },
+  },
+  {
+    name: 'a multi-value variable holding one value sends one metric: SUM of it is a number, refused',
+    source: `${QUERY_MODEL} (IsInferredSearchExpression: a search only for more than one value or *); ${MATH} (SUM of a single time series returns a scalar)`,
+    targets: [lambda('m', '$fn', { hide: true }), math('e', 'SUM(m)')],
+    variables: {
+      fn: variable('fn', ['$__all'], {
+        text: ['All'],
+        options: [{ text: 'f1', value: 'f1' }],
+      }),
+    },
+    expect: { error: /Error in expression 'e'.*single number/ },
+  },
+  {
+    name: 'the array form SUM([m]) of one metric stays a series',
+    source: `${MATH} (SUM([m1,m2]): an array of time series returns a time series)`,
+    targets: [lambda('m', '$fn', { hide: true }), math('e', 'SUM([m])')],
+    variables: {
+      fn: variable('fn', ['$__all'], {
+        text: ['All'],
+        options: [{ text: 'f1', value: 'f1' }],
+      }),
+    },
+    expect: { frames: [{ label: 'e', values: [3, 1] }] },
+  },
+  {
+    name: 'an array literal takes the series of searches and metrics alike, flattened',
+    source: `${MATH} (SUM([METRICS("4xx"), METRICS("5xx")]): arrays in an array)`,
+    targets: [
+      metric('m', { hide: true }),
+      lambda('n', 'f2', { hide: true }),
+      math('e', 'SUM([m, n])'),
+    ],
+    expect: { frames: [{ label: 'e', values: [52, 31] }] },
+  },
+  {
+    name: 'a number in an array is refused',
+    source: `${MATH} (TS[]: an array of time series)`,
+    targets: [lambda('m', 'f1', { hide: true }), math('e', 'SUM([m, 2])')],
+    expect: { error: /Error in expression 'e': an array holds time series/ },
+  },
+  {
+    name: 'SUM of a search that found nothing is a series of no data, which adds as 0',
+    source: `${MATH} (SUM of TS[] returns TS; missing values treated as 0); ${BUILDER} (REMOVE_EMPTY)`,
+    targets: [
+      metric('none', { dimensions: { SensorId: '*', User: '*', Type: 'nothing' }, hide: true }),
+      lambda('a', 'f1', { hide: true }),
+      math('e', 'SUM([none]) + a'),
+    ],
+    expect: { frames: [{ label: 'e', values: [3, 1] }] },
   },
   {
     name: 'an array divided by a number stays an array, one series each',
@@ -339,6 +431,20 @@ const cases: Case[] = [
         { label: 'f2', values: [null, 1] },
       ],
     },
+  },
+  {
+    name: 'a search returns at most 500 series',
+    source: `${SEARCH_SYNTAX} (a search returns up to 500 time series); ${BUILDER}`,
+    sources: manyRuns,
+    targets: [
+      metric('m', {
+        metricName: 'DataIngested',
+        dimensions: { RunId: '*' },
+        hide: true,
+      }),
+      math('e', 'SUM(m * 0 + 1)', { label: 'metrics counted' }),
+    ],
+    expect: { frames: [{ label: 'metrics counted', values: [500, null] }] },
   },
   {
     name: 'single values make one metric (MetricStat), a series even without data',
@@ -485,6 +591,25 @@ const cases: Case[] = [
     expect: { error: /Syntax error/ },
   },
   {
+    name: 'Metrics Insights returns at most 500 series, whatever the groups',
+    source: `${MI_LIMITS} ("A single query can return no more than 500 time series")`,
+    sources: manyRuns,
+    targets: [
+      {
+        ...sql('g', 'SELECT SUM(DataIngested) FROM SCHEMA("NS", RunId) GROUP BY RunId'),
+        hide: true,
+      },
+      math('e', 'SUM(g * 0 + 1)', { label: 'groups' }),
+    ],
+    expect: { frames: [{ label: 'groups', values: [500, null] }] },
+  },
+  {
+    name: 'Metrics Insights LIMIT above 500 is refused',
+    source: `${MI_SYNTAX} (LIMIT: "The maximum value that you can specify is 500")`,
+    targets: [sql('g', 'SELECT SUM(Reading) FROM "NS" LIMIT 501')],
+    expect: { error: /LIMIT is at most 500/ },
+  },
+  {
     name: 'one GetMetricData request holds one Metrics Insights query',
     source: `${GMD} ("each GetMetricData operation can include only one query"); ${DS} pkg/cloudwatch/get_metric_query_batches.go`,
     targets: [
@@ -510,6 +635,7 @@ const cases: Case[] = [
     },
     expect: {
       rows: [
+        [new Date(T0 + 4000).toISOString(), '/aws/lambda/b', 'Record failed'],
         [new Date(T0 + 3000).toISOString(), '/aws/lambda/b', 'bang'],
         [new Date(T0 + 2000).toISOString(), '/aws/lambda/a', 'ok'],
         [new Date(T0 + 1000).toISOString(), '/aws/lambda/a', 'boom'],
@@ -552,7 +678,30 @@ const cases: Case[] = [
           'fields @log, message | filter level = "ERROR" | sort @timestamp desc | limit 1',
       }),
     ],
-    expect: { rows: [['/aws/lambda/b', 'bang']] },
+    expect: { rows: [['/aws/lambda/b', 'Record failed']] },
+  },
+  {
+    name: 'a JSON object is flattened into dotted fields: error.message, error.name',
+    source: `${LOGS_FIELDS}; ${LOGS_PARSE} ("JSON log events are flattened during ingestion")`,
+    targets: [
+      logsQuery({
+        logGroupNames: ['/aws/lambda/b'],
+        expression:
+          'fields message, error.name, error.message | filter level = "ERROR" | sort @timestamp desc | limit 1',
+      }),
+    ],
+    expect: { rows: [['Record failed', 'ThrottlingException', 'Rate exceeded']] },
+  },
+  {
+    name: 'an object is not a field itself: `error` of an error object is empty',
+    source: `${LOGS_FIELDS} (discovered fields are the JSON's leaves)`,
+    targets: [
+      logsQuery({
+        logGroupNames: ['/aws/lambda/b'],
+        expression: 'fields message, error | sort @timestamp desc | limit 1',
+      }),
+    ],
+    expect: { rows: [['Record failed', '']] },
   },
   {
     name: 'limit above 10,000 is refused',
@@ -579,7 +728,12 @@ describe('conformance of the local CloudWatch evaluator', () => {
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
-    const result = run(c.targets, c.variables);
+    const result = evaluatePanel(
+      panel(...c.targets),
+      (c.sources ?? world)(),
+      WINDOW,
+      c.variables ?? {},
+    );
     const expectation = c.expect;
     if ('error' in expectation) {
       expect(result.errors.join('\n'), c.source).toMatch(expectation.error);
@@ -745,6 +899,90 @@ describe('variables as Grafana resolves them', () => {
     expect(withoutAllValue.sensor?.options.map((o) => o.value)).toEqual(['r1', 'r2']);
   });
 
+  it(`ListMetrics answers are kept for the page's life: a queue that reports later is not listed (${RESOURCES_API})`, () => {
+    const queues = ['q'];
+    const sources: VariableSources = {
+      dimensionValues: () => [...queues],
+      logGroups: () => [],
+    };
+    const queue = queryVariable('queue', {
+      multi: true,
+      includeAll: true,
+      current: { text: ['All'], value: ['$__all'] },
+      query: {
+        queryType: 'dimensionValues',
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensionKey: 'QueueName',
+      },
+    });
+    const page: ListingCache = new Map();
+    const opened = resolveVariables([queue], params(''), sources, 'load', page);
+    expect(opened.queue?.options.map((o) => o.value)).toEqual(['q']);
+    queues.push('q-dlq'); // the dead-letter queue receives its first message
+    const refreshed = resolveVariables([queue], params(''), sources, 'refresh', page);
+    expect(refreshed.queue?.options.map((o) => o.value)).toEqual(['q']);
+    // A new page (a reload) lists again.
+    const reloaded = resolveVariables([queue], params(''), sources, 'load', new Map());
+    expect(reloaded.queue?.options.map((o) => o.value)).toEqual(['q', 'q-dlq']);
+  });
+
+  it(`sort 2 orders the options alphabetically descending: the first is the largest (${SCENES_REGEX}: sortVariableValues)`, () => {
+    const runs = ['0190a-old', '0199f-latest', '0195c-middle'];
+    const sorted = resolveVariables(
+      [queryVariable('run', { sort: 2 })],
+      params(''),
+      listing(runs),
+      'load',
+    );
+    expect(sorted.run?.options.map((o) => o.value)).toEqual([
+      '0199f-latest',
+      '0195c-middle',
+      '0190a-old',
+    ]);
+    // With no value from the URL, the first option is selected.
+    expect(sorted.run?.value).toBe('0199f-latest');
+    const unsorted = resolveVariables([queryVariable('run')], params(''), listing(runs), 'load');
+    expect(unsorted.run?.value).toBe('0190a-old');
+  });
+
+  it(`a custom variable lists "text : value" pairs, other variables interpolated (${SCENES_CUSTOM})`, () => {
+    const resolved = resolveVariables(
+      [
+        { type: 'custom', name: 'stage', query: 'dev' },
+        {
+          type: 'custom',
+          name: 'fn',
+          query: 'ingest : $stage-ingest-1A2B,consumer : $stage-consumer-3C4D,plain',
+          multi: true,
+          includeAll: true,
+          current: { text: ['All'], value: ['$__all'] },
+        },
+      ],
+      params(''),
+      listing([]),
+      'load',
+    );
+    expect(resolved.fn?.options).toEqual([
+      { text: 'ingest', value: 'dev-ingest-1A2B' },
+      { text: 'consumer', value: 'dev-consumer-3C4D' },
+      { text: 'plain', value: 'plain' },
+    ]);
+  });
+
+  it('a regex takes the values of the variables before it (grafana/scenes packages/scenes/src/variables/variants/query/QueryVariable.ts: the regex is interpolated)', () => {
+    const resolved = resolveVariables(
+      [
+        { type: 'custom', name: 'stage', query: 'dev' },
+        queryVariable('run', { regex: '/^$stage-/' }),
+      ],
+      params(''),
+      listing(['dev-1', 'prod-1', 'dev-2']),
+      'load',
+    );
+    expect(resolved.run?.options.map((o) => o.value)).toEqual(['dev-1', 'dev-2']);
+  });
+
   it(`a regex keeps the options whose value matches, a capture group renames them (${SCENES_REGEX})`, () => {
     const resolved = resolveVariables(
       [queryVariable('run', { regex: '/^r(\\d)$/' })],
@@ -756,5 +994,40 @@ describe('variables as Grafana resolves them', () => {
       { text: '1', value: '1' },
       { text: '3', value: '3' },
     ]);
+  });
+});
+
+describe(`panel transformations (${TRANSFORMERS})`, () => {
+  const result: PanelResult = {
+    times: [100, 160, 220, 280],
+    frames: [
+      { label: 'rate', values: [1, 2, 0.4, null] },
+      { label: 'other', values: [3, null, null, null] },
+    ],
+    errors: [],
+    notes: [],
+  };
+
+  it('sortBy Time descending, then limit 2: the newest two rows, newest first (sortBy.ts, limit.ts)', () => {
+    // A frame's rows are its periods with data: CloudWatch returns no point for an empty one.
+    expect(
+      transformResult(result, [
+        { id: 'sortBy', options: { fields: {}, sort: [{ field: 'Time', desc: true }] } },
+        { id: 'limit', options: { limitField: 2 } },
+      ]),
+    ).toEqual({
+      errors: [],
+      notes: [],
+      frames: [
+        { label: 'rate', times: [220, 160], values: [0.4, 2] },
+        { label: 'other', times: [100], values: [3] },
+      ],
+    });
+  });
+
+  it('a transformation the stand-in does not implement is a note, the data left as it is', () => {
+    const shown = transformResult(result, [{ id: 'reduce', options: {} }]);
+    expect(shown.frames).toEqual(result.frames);
+    expect(shown.notes.join()).toMatch(/cannot answer this panel: transformation reduce/);
   });
 });

@@ -4,19 +4,28 @@
  * the error Grafana would show on the panel (conformance.test.ts cites each rule's source):
  * - which queries Grafana sends (filterMetricsQuery, src/utils/utils.ts) and how it builds them
  *   (pkg/cloudwatch/metric_data_query_builder.go): a builder query with a `*` or several values
- *   in a dimension becomes a SEARCH (an array of series), otherwise one metric (MetricStat);
+ *   in a dimension becomes a SEARCH (an array of series), otherwise one metric (MetricStat): a
+ *   multi-value variable holding one value is one metric (IsInferredSearchExpression,
+ *   pkg/cloudwatch/models/cloudwatch_query.go); a SEARCH finds metrics of the last two weeks and
+ *   returns at most 500 of them;
  * - GetMetricData: ids start with a lowercase letter; math refers only to ids of the request; one
  *   expression error fails the whole request; PERIOD takes one metric; SUM/AVG/MAX/MIN of one
- *   series is a number, of an array a series; an expression that returns a number is refused;
- * - Metrics Insights syntax (reserved keywords quoted, shared/dashboard-model/model.ts) and one Insights query
- *   per GetMetricData (Grafana batches the others apart, get_metric_query_batches.go);
+ *   series is a number, of an array a series (`[a, b]` builds an array); an expression that
+ *   returns a number is refused; arithmetic treats a missing value as 0;
+ * - Metrics Insights syntax (reserved keywords quoted, shared/dashboard-model/model.ts), one
+ *   Insights query per GetMetricData (Grafana batches the others apart,
+ *   get_metric_query_batches.go), at most 10,000 metrics analysed and 500 series returned;
  * - Logs Insights over the log groups the query resolves, as the datasource resolves them
- *   (`logGroups` by variable value, legacy `logGroupNames` by variable text).
+ *   (`logGroups` by variable value, legacy `logGroupNames` by variable text), with JSON log
+ *   events flattened into dotted fields (`error.message`).
  * What the stand-in cannot answer (a function it does not implement) is a note, not an error.
  */
 import {
+  INSIGHTS_MAX_METRICS,
+  INSIGHTS_MAX_SERIES,
   METRIC_DATA_ID,
   PERIOD_AUTO,
+  SEARCH_MAX_SERIES,
   InsightsSyntaxError,
   mathReferences,
   parseInsights,
@@ -46,6 +55,8 @@ export interface QueryWindow {
 export interface Frame {
   label: string;
   values: (number | null)[];
+  /** Its own times (epoch seconds), once a transformation has reordered or cut its rows. */
+  times?: number[];
 }
 
 export interface PanelResult {
@@ -214,8 +225,11 @@ const builderQuery = (
         return value !== undefined && (values.includes('*') || values.includes(value));
       });
     })
-    .sort((a, b) => JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)));
-  // Grafana wraps the search in REMOVE_EMPTY: series without data in the range drop out.
+    .sort((a, b) => JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)))
+    // At most 500 come back (which ones AWS does not say; here the first in dimension order),
+    // before Grafana's REMOVE_EMPTY drops the series without data in the range. (AWS searches
+    // the metrics of the last two weeks; the local store keeps three hours.)
+    .slice(0, SEARCH_MAX_SERIES);
   return { kind: 'array', frames: matching.map(frameOf).filter(hasData) };
 };
 
@@ -236,12 +250,17 @@ const insightsQuery = (
   }
   const schema = sql.schema ? [...sql.schema].sort().join(',') : undefined;
   const groups = new Map<string, { dimensions: Record<string, string>; series: Series[] }>();
-  for (const s of sources.series.find(sql.namespace, sql.metricName)) {
-    if (schema !== undefined && Object.keys(s.dimensions).sort().join(',') !== schema) continue;
-    const matches = sql.where.every(({ key, operator, value }) =>
-      operator === '=' ? s.dimensions[key] === value : s.dimensions[key] !== value,
-    );
-    if (!matches) continue;
+  const analysed = sources.series
+    .find(sql.namespace, sql.metricName)
+    .filter((s) => schema === undefined || Object.keys(s.dimensions).sort().join(',') === schema)
+    .filter((s) =>
+      sql.where.every(({ key, operator, value }) =>
+        operator === '=' ? s.dimensions[key] === value : s.dimensions[key] !== value,
+      ),
+    )
+    // The first 10,000 metrics found are analysed, no more.
+    .slice(0, INSIGHTS_MAX_METRICS);
+  for (const s of analysed) {
     const dimensions = Object.fromEntries(sql.groupBy.map((key) => [key, s.dimensions[key] ?? '']));
     const key = JSON.stringify(dimensions);
     const group = groups.get(key) ?? { dimensions, series: [] };
@@ -267,10 +286,14 @@ const insightsQuery = (
     };
     frames.sort((a, b) => (descending ? score(b) - score(a) : score(a) - score(b)));
   }
-  return { kind: 'array', frames: sql.limit === undefined ? frames : frames.slice(0, sql.limit) };
+  // At most 500 series come back (the first of the ORDER BY when there is one).
+  return {
+    kind: 'array',
+    frames: frames.slice(0, Math.min(sql.limit ?? Infinity, INSIGHTS_MAX_SERIES)),
+  };
 };
 
-const MATH_TOKEN = /\s+|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),]/gy;
+const MATH_TOKEN = /\s+|\d+(?:\.\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),[\]]/gy;
 
 const tokenizeMath = (id: string, expression: string): string[] => {
   const tokens: string[] = [];
@@ -296,9 +319,16 @@ const REDUCERS: Record<string, (values: number[]) => number> = {
   MIN: (v) => Math.min(...v),
 };
 
+/** A series of no data: what SUM of an empty array gives, and a metric that reported nothing. */
+const emptySeries = (size: number, label: string): Value => ({
+  kind: 'series',
+  metric: false,
+  frame: { label, dimensions: {}, values: new Array(size).fill(null) },
+});
+
 /**
- * Metric math over the request's results: numbers, ids, + - * /, parentheses, SUM/AVG/MAX/MIN
- * and PERIOD, with CloudWatch's types (number, series, array of series).
+ * Metric math over the request's results: numbers, ids, + - * /, parentheses, `[a, b]` arrays,
+ * SUM/AVG/MAX/MIN and PERIOD, with CloudWatch's types (number, series, array of series).
  */
 const evaluateMath = (
   id: string,
@@ -318,11 +348,14 @@ const evaluateMath = (
   });
 
   const combine = (a: Value, b: Value, op: (x: number, y: number) => number): Value => {
-    const apply = (x: number | null, y: number | null) => {
-      if (x === null || y === null) return null;
-      const result = op(x, y);
-      return Number.isFinite(result) ? result : null;
-    };
+    const finite = (result: number) => (Number.isFinite(result) ? result : null);
+    // With a number, a point exists where the series has one.
+    const withNumber = (x: number | null, y: number | null) =>
+      x === null || y === null ? null : finite(op(x, y));
+    // Between series, "missing values in a time series are treated as 0" (using-metric-math);
+    // a division by zero drops the point.
+    const between = (x: number | null, y: number | null) =>
+      x === null && y === null ? null : finite(op(x ?? 0, y ?? 0));
     if (a.kind === 'scalar' && b.kind === 'scalar')
       return { kind: 'scalar', value: op(a.value, b.value) };
     if (a.kind === 'array' && b.kind === 'array')
@@ -334,25 +367,32 @@ const evaluateMath = (
         kind: 'array',
         frames: array.frames.map((frame) =>
           mapValues(frame, (v, i) => {
-            const o =
-              other.kind === 'scalar'
-                ? other.value
-                : ((other as { frame: Frame }).frame.values[i] ?? null);
-            return arrayFirst ? apply(v, o) : apply(o, v);
+            if (other.kind === 'scalar')
+              return arrayFirst ? withNumber(v, other.value) : withNumber(other.value, v);
+            const o = (other as { frame: Frame }).frame.values[i] ?? null;
+            return arrayFirst ? between(v, o) : between(o, v);
           }),
         ),
       };
     }
     if (a.kind === 'scalar' && b.kind === 'series')
-      return { kind: 'series', metric: false, frame: mapValues(b.frame, (v) => apply(a.value, v)) };
+      return {
+        kind: 'series',
+        metric: false,
+        frame: mapValues(b.frame, (v) => withNumber(a.value, v)),
+      };
     if (a.kind === 'series' && b.kind === 'scalar')
-      return { kind: 'series', metric: false, frame: mapValues(a.frame, (v) => apply(v, b.value)) };
+      return {
+        kind: 'series',
+        metric: false,
+        frame: mapValues(a.frame, (v) => withNumber(v, b.value)),
+      };
     const fa = (a as Extract<Value, { kind: 'series' }>).frame;
     const fb = (b as Extract<Value, { kind: 'series' }>).frame;
     return {
       kind: 'series',
       metric: false,
-      frame: mapValues(fa, (v, i) => apply(v, fb.values[i] ?? null)),
+      frame: mapValues(fa, (v, i) => between(v, fb.values[i] ?? null)),
     };
   };
 
@@ -381,12 +421,33 @@ const evaluateMath = (
       const present = argument.frame.values.filter((v): v is number => v !== null);
       return { kind: 'scalar', value: present.length === 0 ? NaN : reducer(present) };
     }
-    if (argument.frames.length === 0) return { kind: 'array', frames: [] };
+    // Of an array, a series: an empty array (a search that found nothing) gives one of no data.
+    if (argument.frames.length === 0) return emptySeries(size, upper);
     const values = Array.from({ length: size }, (_, i) => {
-      const present = argument.frames.map((f) => f.values[i]).filter((v): v is number => v != null);
-      return present.length === 0 ? null : reducer(present);
+      const points = argument.frames.map((f) => f.values[i] ?? null);
+      const present = points.filter((v): v is number => v !== null);
+      if (present.length === 0) return null;
+      // AVG counts a missing value as 0 (using-metric-math: AVG); the others skip it.
+      return upper === 'AVG' ? reducer(points.map((v) => v ?? 0)) : reducer(present);
     });
     return { kind: 'series', metric: false, frame: { label: upper, dimensions: {}, values } };
+  };
+
+  /** `[a, b, …]`: an array of the series and arrays inside, flattened; a number is refused. */
+  const arrayLiteral = (): Value => {
+    const frames: LabelledFrame[] = [];
+    if (peek() !== ']') {
+      for (;;) {
+        const element = sum();
+        if (element.kind === 'scalar')
+          throw expressionError(id, 'an array holds time series, not numbers');
+        frames.push(...(element.kind === 'series' ? [element.frame] : element.frames));
+        if (peek() !== ',') break;
+        take();
+      }
+    }
+    if (take() !== ']') throw expressionError(id, 'missing ]');
+    return { kind: 'array', frames };
   };
 
   const primary = (): Value => {
@@ -397,6 +458,7 @@ const evaluateMath = (
       if (take() !== ')') throw expressionError(id, 'missing )');
       return value;
     }
+    if (token === '[') return arrayLiteral();
     if (token === '-') return combine({ kind: 'scalar', value: -1 }, primary(), (x, y) => x * y);
     if (/^\d/.test(token)) return { kind: 'scalar', value: Number(token) };
     if (peek() === '(') {
@@ -567,6 +629,22 @@ const logGroupsOf = (target: Target, variables: Variables, known: VariableOption
   return [...new Set(resolved)];
 };
 
+/**
+ * The fields Logs Insights discovers in a JSON log event: every leaf, nested keys joined by dots
+ * (`error.message`), array items by index (`codes.0`). An object or array is not a field itself:
+ * `fields error` of `{"error":{"message":"…"}}` is empty
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html).
+ */
+const flattenJson = (value: unknown, prefix = '', into: Record<string, string> = {}) => {
+  if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>))
+      flattenJson(inner, prefix === '' ? key : `${prefix}.${key}`, into);
+  } else if (prefix !== '') {
+    into[prefix] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return into;
+};
+
 /** Logs Insights subset: `fields`, `filter f = "v"`, `filter f like /re/`, `sort`, `limit`. */
 const logsQuery = (target: Target, logs: LogStore, window: QueryWindow, variables: Variables) => {
   const known = logs.logGroups().map((name) => ({ text: name, value: localLogGroupArn(name) }));
@@ -575,22 +653,21 @@ const logsQuery = (target: Target, logs: LogStore, window: QueryWindow, variable
     .list()
     .filter((line) => line.timestamp >= window.fromMs && line.timestamp <= window.toMs)
     .filter((line) => groups.has(line.logGroup));
-  const parsed = new Map<LogLine, Record<string, unknown>>();
+  const parsed = new Map<LogLine, Record<string, string>>();
   const field = (line: LogLine, name: string): string => {
     if (name === '@timestamp') return new Date(line.timestamp).toISOString();
     if (name === '@message') return line.message;
     if (name === '@log') return line.logGroup;
     if (!parsed.has(line)) {
-      let json: Record<string, unknown> = {};
+      let fields: Record<string, string> = {};
       try {
-        json = JSON.parse(line.message) as Record<string, unknown>;
+        fields = flattenJson(JSON.parse(line.message));
       } catch {
         // A plain text line has only @message.
       }
-      parsed.set(line, json);
+      parsed.set(line, fields);
     }
-    const value = parsed.get(line)?.[name];
-    return value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+    return parsed.get(line)?.[name] ?? '';
   };
   let fields = ['@timestamp', '@message'];
   let descending = true;

@@ -18,7 +18,13 @@
  *   subtype: <subtype>: …" (pkg/cloudwatch/log_actions.go). A logs query without `type` runs to
  *   completion in one request, as public dashboards and alerts run it (log_sync_query.go);
  * - resources: GET only, `region` required where the datasource requires it, items as
- *   `{value}` (pkg/cloudwatch/resource_handler.go, models/resources/*.go).
+ *   `{value}` (pkg/cloudwatch/resource_handler.go, models/resources/*.go);
+ * - the provisioned dashboards, as the check reads them: `GET /api/search?type=dash-db` lists
+ *   them (`uid`, `title`, `url`, `type: "dash-db"`), `GET /api/dashboards/uid/<uid>` answers
+ *   `{dashboard, meta}` or 404 `{"message": "Dashboard not found"}`
+ *   (https://grafana.com/docs/grafana/latest/developers/http_api/dashboard/ and
+ *   .../folder_dashboard_search/); the local stack's names stand in the markers, as Grafana's
+ *   start-up writes the stack's (shared/dashboard-model/deployment.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,7 +48,7 @@ import {
   type Sources,
 } from './evaluate.ts';
 // The pages' own time rules (pages.ts imports this module; both are only called per request).
-import { autoPeriod, parseTime } from './pages.ts';
+import { autoPeriod, loadDashboards, parseTime } from './pages.ts';
 
 /** The datasource as infra/aws/grafana/provisioning/datasources/cloudwatch.yaml provisions it. */
 const DATASOURCE = {
@@ -356,11 +362,40 @@ const resource = (name: string, params: URLSearchParams, sources: Sources): Answ
   }
 };
 
+/** `api/search` (dashboards only) and `api/dashboards/uid/<uid>`, over the provisioned JSON. */
+const provisionedDashboards = async (
+  path: string,
+  params: URLSearchParams,
+  deployment: Record<string, string> | undefined,
+): Promise<{ status: number; body: unknown }> => {
+  const dashboards = await loadDashboards(deployment);
+  const url = (uid: string) => `/grafana/d/${uid}/${uid}`;
+  if (path === '/grafana/api/search') {
+    const type = params.get('type');
+    const found = type === null || type === 'dash-db' ? dashboards : [];
+    return {
+      status: 200,
+      body: found.map((d) => ({ uid: d.uid, title: d.title, url: url(d.uid), type: 'dash-db' })),
+    };
+  }
+  const uid = decodeURIComponent(path.slice('/grafana/api/dashboards/uid/'.length));
+  const dashboard = dashboards.find((d) => d.uid === uid);
+  if (!dashboard) return { status: 404, body: { message: 'Dashboard not found' } };
+  return {
+    status: 200,
+    body: { dashboard, meta: { type: 'db', slug: uid, url: url(uid), provisioned: true } },
+  };
+};
+
 /**
  * The routes, under `/grafana`: answers the request it serves, or undefined for the pages.
  * `now` is read per request, as the pages read it.
  */
-export const grafanaApi = (sources: Sources, now: () => number) => {
+export const grafanaApi = (
+  sources: Sources,
+  now: () => number,
+  deployment?: Record<string, string>,
+) => {
   const started = new StartedQueries();
   return (
     url: URL,
@@ -382,6 +417,11 @@ export const grafanaApi = (sources: Sources, now: () => number) => {
       }
       return readBody(request).then((text) =>
         json(response, queryData(text, sources, now(), started)),
+      );
+    }
+    if (path === '/grafana/api/search' || path.startsWith('/grafana/api/dashboards/uid/')) {
+      return provisionedDashboards(path, url.searchParams, deployment).then((answer) =>
+        json(response, answer),
       );
     }
     const datasource = /^\/grafana\/api\/datasources\/uid\/([^/]+)(?:\/resources\/(.+))?$/.exec(

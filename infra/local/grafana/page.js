@@ -29,8 +29,45 @@ const UNITS = {
   pressurehpa: (v) => `${round(v)} hPa`,
   ms: (v) => `${round(v)} ms`,
   s: (v) => `${round(v)} s`,
-  reqps: (v) => `${round(v)} /s`,
+  reqps: (v) => `${round(v)} req/s`,
   currencyUSD: (v) => `$${v < 0.01 && v !== 0 ? v.toPrecision(2) : round(v)}`,
+};
+
+// Grafana's custom units (getValueFormat, packages/grafana-data/src/valueFormats/valueFormats.ts):
+// `suffix:<text>` and `prefix:<text>`.
+const unitFormat = (unit) => {
+  if (UNITS[unit]) return UNITS[unit];
+  const custom = /^(suffix|prefix):(.*)$/.exec(unit ?? '');
+  if (!custom) return round;
+  return custom[1] === 'suffix'
+    ? (v) => `${round(v)} ${custom[2]}`
+    : (v) => `${custom[2]}${round(v)}`;
+};
+
+// Grafana's named colors, as its dark theme draws them.
+const NAMED_COLORS = {
+  green: '#73BF69',
+  red: '#F2495C',
+  orange: '#FF9830',
+  yellow: '#FADE2A',
+  blue: '#5794F2',
+  purple: '#B877D9',
+};
+
+// Without thresholds of its own, a field takes Grafana's default: green, red from 80
+// (getAllStandardFieldConfigs, grafana/grafana public/app/core/components/OptionsUI/registry.tsx).
+const DEFAULT_THRESHOLDS = [
+  { value: null, color: 'green' },
+  { value: 80, color: 'red' },
+];
+
+/** The color of the highest threshold step at or below the value. */
+const thresholdColor = (panel, value) => {
+  const steps = panel.fieldConfig?.defaults?.thresholds?.steps ?? DEFAULT_THRESHOLDS;
+  let color = steps[0]?.color ?? 'green';
+  for (const step of steps)
+    if (step.value === null || (value ?? -Infinity) >= step.value) color = step.color;
+  return NAMED_COLORS[color] ?? color;
 };
 
 function round(v) {
@@ -39,7 +76,7 @@ function round(v) {
   return String(Math.round(v * 100) / 100);
 }
 
-const format = (unit, v) => (v == null ? '–' : (UNITS[unit] ?? round)(v));
+const format = (unit, v) => (v == null ? '–' : unitFormat(unit)(v));
 
 const reduce = (calc, values) => {
   const present = values.filter((v) => v != null);
@@ -183,7 +220,11 @@ function drawStats(panel, body, result) {
           el(
             'div',
             { class: 'stat' },
-            el('div', { class: 'value' }, format(unit, item.value)),
+            el(
+              'div',
+              { class: 'value', style: `color:${thresholdColor(panel, item.value)}` },
+              format(unit, item.value),
+            ),
             items.length > 1 ? el('div', { class: 'label' }, item.label) : '',
           ),
         ),
@@ -201,7 +242,10 @@ function drawStats(panel, body, result) {
         el(
           'div',
           { class: 'track' },
-          el('div', { class: 'fill', style: `width:${(100 * (item.value ?? 0)) / max}%` }),
+          el('div', {
+            class: 'fill',
+            style: `width:${(100 * (item.value ?? 0)) / max}%;background:${thresholdColor(panel, item.value)}`,
+          }),
         ),
         el('span', {}, format(unit, item.value)),
       ),
@@ -235,14 +279,55 @@ function drawTable(panel, body, result) {
     );
     return;
   }
+  const links = fields.map((field) => fieldLinks(panel, field));
   body.replaceChildren(
     el(
       'table',
       {},
       el('thead', {}, el('tr', {}, ...fields.map((f) => el('th', {}, f)))),
-      el('tbody', {}, ...rows.map((row) => el('tr', {}, ...row.map((cell) => el('td', {}, cell))))),
+      el(
+        'tbody',
+        {},
+        ...rows.map((row) =>
+          el(
+            'tr',
+            {},
+            ...row.map((cell, i) => {
+              const [link] = links[i];
+              return el(
+                'td',
+                {},
+                link
+                  ? el('a', { href: dataLinkUrl(link.url, cell), title: link.title }, cell)
+                  : cell,
+              );
+            }),
+          ),
+        ),
+      ),
     ),
   );
+}
+
+// A field's data links: the defaults' and those of an override naming the field.
+function fieldLinks(panel, field) {
+  const override = (panel.fieldConfig?.overrides ?? []).find(
+    (o) => o.matcher?.id === 'byName' && o.matcher.options === field,
+  );
+  const fromOverride = override?.properties?.find((p) => p.id === 'links')?.value;
+  return fromOverride ?? panel.fieldConfig?.defaults?.links ?? [];
+}
+
+// A data link's URL as Grafana interpolates it: the cell's value, the dashboard's variables
+// (their current values, which the page keeps in its URL); Grafana paths are under /grafana here.
+function dataLinkUrl(url, value) {
+  const params = new URLSearchParams(location.search);
+  const interpolated = url
+    .replaceAll('${__value.raw}', encodeURIComponent(value))
+    .replace(/\$\{(\w+)\}/g, (whole, name) =>
+      params.has(`var-${name}`) ? encodeURIComponent(params.get(`var-${name}`)) : whole,
+    );
+  return interpolated.startsWith('/') ? `/grafana${interpolated}` : interpolated;
 }
 
 function draw(panel, body, result) {
@@ -271,6 +356,35 @@ function draw(panel, body, result) {
   body.prepend(...notes);
 }
 
+// The dashboard's links as Grafana draws them: a `dashboards` link lists every other dashboard
+// with one of its tags, keeping the time range (keepTime) and the variables (includeVars).
+function dashboardLinks(dashboard, nav) {
+  return (dashboard.links ?? []).flatMap((link) => {
+    if (link.type !== 'dashboards') return [];
+    return nav
+      .filter((n) => n.uid !== dashboard.uid && n.tags.some((t) => (link.tags ?? []).includes(t)))
+      .map((n) => {
+        const target = document.createElement('a');
+        target.textContent = n.title.replace(/^.*— /, '');
+        target.setAttribute('data-link', n.uid);
+        target.addEventListener('mouseenter', () => target.setAttribute('href', linkHref(link, n)));
+        target.setAttribute('href', linkHref(link, n));
+        return target;
+      });
+  });
+}
+
+function linkHref(link, target) {
+  const current = new URLSearchParams(location.search);
+  const query = new URLSearchParams();
+  if (link.keepTime)
+    for (const key of ['from', 'to']) if (current.has(key)) query.set(key, current.get(key));
+  if (link.includeVars)
+    for (const [key, value] of current) if (key.startsWith('var-')) query.append(key, value);
+  const search = query.toString();
+  return search ? `${target.href}?${search}` : target.href;
+}
+
 function header(dashboard, nav) {
   const bar = el('header', {}, el('h1', {}, dashboard.title));
   bar.append(
@@ -278,9 +392,7 @@ function header(dashboard, nav) {
       'nav',
       {},
       el('a', { href: '/grafana' }, 'All dashboards'),
-      ...nav.map((n) =>
-        el('a', { href: `${n.href}${location.search}` }, n.title.replace(/^.*— /, '')),
-      ),
+      ...dashboardLinks(dashboard, nav),
     ),
   );
   const chips = el('span', { id: 'variables' });
@@ -305,9 +417,13 @@ async function startDashboard(dashboard, nav) {
   // The first request is the dashboard's load (URL values kept); later ones are refreshes, after
   // which the URL holds the values Grafana would have kept, as Grafana writes them back.
   let phase = 'load';
+  // The page's id: the server keeps this page's variable listings, as Grafana's datasource keeps
+  // its answers for the page's life.
+  const page = Math.random().toString(36).slice(2);
   const update = async () => {
     const query = new URLSearchParams(location.search);
     query.set('phase', phase);
+    query.set('page', page);
     const response = await fetch(`/grafana/api/d/${dashboard.uid}?${query.toString()}`);
     const data = await response.json();
     phase = 'refresh';

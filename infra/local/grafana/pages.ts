@@ -7,7 +7,12 @@
 import { readFile, readdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import { queryKind, type DashboardJson, type PanelJson } from '#shared/dashboard-model/index.ts';
+import {
+  provisionDashboard,
+  queryKind,
+  type DashboardJson,
+  type PanelJson,
+} from '#shared/dashboard-model/index.ts';
 import { DASHBOARDS } from '#shared/grafana.ts';
 import {
   evaluatePanel,
@@ -17,11 +22,13 @@ import {
   type Sources,
 } from './evaluate.ts';
 import { grafanaApi } from './http-api.ts';
+import { transformResult } from './transform.ts';
 import {
   ALL_TEXT,
   isAll,
   resolveVariables,
   urlValues,
+  type ListingCache,
   type Phase,
   type ResolvedVariable,
   type VariableSources,
@@ -41,12 +48,21 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   'page.css': { file: new URL('./page.css', import.meta.url).pathname, type: 'text/css' },
 };
 
-export const loadDashboards = async (): Promise<DashboardJson[]> => {
+/**
+ * The generated dashboards, with the deployment's values in place of their markers when given
+ * (as Grafana's start does on AWS, infra/aws/grafana/provision-dashboards.sh).
+ */
+export const loadDashboards = async (
+  deployment?: Record<string, string>,
+): Promise<DashboardJson[]> => {
   const files = (await readdir(GENERATED)).filter((file) => file.endsWith('.json')).sort();
   const dashboards = await Promise.all(
-    files.map(
-      async (file) => JSON.parse(await readFile(new URL(file, GENERATED), 'utf8')) as DashboardJson,
-    ),
+    files.map(async (file) => {
+      const json = await readFile(new URL(file, GENERATED), 'utf8');
+      return JSON.parse(
+        deployment === undefined ? json : provisionDashboard(json, deployment),
+      ) as DashboardJson;
+    }),
   );
   // In the order of shared/grafana.ts: the sensors dashboard, where runs link to, first.
   const order = Object.values(DASHBOARDS).map((d) => d.uid as string);
@@ -109,13 +125,39 @@ const send = (response: ServerResponse, status: number, type: string, body: stri
   response.end(body);
 };
 
-export const grafanaPages = (sources: Sources, now: () => number = Date.now) => {
-  // Grafana's own HTTP API (api/ds/query, datasource resources): see http-api.ts.
-  const api = grafanaApi(sources, now);
+/** Pages remembered at once: each keeps its listings (the datasource's cache) while open. */
+const OPEN_PAGES = 200;
+
+/** A page's listing cache by the id its script sends (`page`), the oldest forgotten first. */
+const pageListings = () => {
+  const pages = new Map<string, ListingCache>();
+  return (page: string | null): ListingCache => {
+    if (page === null) return new Map();
+    const cache = pages.get(page) ?? new Map();
+    pages.delete(page);
+    pages.set(page, cache);
+    if (pages.size > OPEN_PAGES) pages.delete(pages.keys().next().value as string);
+    return cache;
+  };
+};
+
+/**
+ * The routes. `deployment`: the stack's resource names, in place of the dashboards' markers
+ * (shared/dashboard-model/deployment.ts).
+ */
+export const grafanaPages = (
+  sources: Sources,
+  now: () => number = Date.now,
+  deployment?: Record<string, string>,
+) => {
+  const listingsOf = pageListings();
+  // Grafana's own HTTP API (api/ds/query, datasource resources, dashboards): see http-api.ts.
+  const api = grafanaApi(sources, now, deployment);
   return (request: IncomingMessage, response: ServerResponse): Promise<void> | undefined => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== '/grafana' && !url.pathname.startsWith('/grafana/')) return undefined;
-    const served = api(url, request, response) ?? serve(url, sources, now(), response);
+    const context = { sources, now: now(), deployment, listingsOf };
+    const served = api(url, request, response) ?? serve(url, context, response);
     return served.catch((error: unknown) =>
       send(
         response,
@@ -127,7 +169,15 @@ export const grafanaPages = (sources: Sources, now: () => number = Date.now) => 
   };
 };
 
-const serve = async (url: URL, sources: Sources, now: number, response: ServerResponse) => {
+interface ServeContext {
+  sources: Sources;
+  now: number;
+  deployment: Record<string, string> | undefined;
+  listingsOf: (page: string | null) => ListingCache;
+}
+
+const serve = async (url: URL, context: ServeContext, response: ServerResponse) => {
+  const { sources, now } = context;
   const path = url.pathname.replace(/\/+$/, '');
   const asset = /^\/grafana\/public\/([\w.]+)$/.exec(path)?.[1];
   if (asset !== undefined) {
@@ -135,7 +185,7 @@ const serve = async (url: URL, sources: Sources, now: number, response: ServerRe
     if (!spec) return send(response, 404, 'application/json', '{"error":"Not found","details":[]}');
     return send(response, 200, spec.type, await readFile(spec.file));
   }
-  const dashboards = await loadDashboards();
+  const dashboards = await loadDashboards(context.deployment);
   if (path === '/grafana') {
     const list = dashboards.map((d) => ({
       title: d.title,
@@ -161,7 +211,12 @@ const serve = async (url: URL, sources: Sources, now: number, response: ServerRe
     );
   }
   if (page) {
-    const nav = dashboards.map((d) => ({ title: d.title, href: `/grafana/d/${d.uid}/${d.uid}` }));
+    const nav = dashboards.map((d) => ({
+      uid: d.uid,
+      title: d.title,
+      tags: d.tags ?? [],
+      href: `/grafana/d/${d.uid}/${d.uid}`,
+    }));
     return send(
       response,
       200,
@@ -177,7 +232,15 @@ const serve = async (url: URL, sources: Sources, now: number, response: ServerRe
     response,
     200,
     'application/json',
-    JSON.stringify(panelData(dashboard, url.searchParams, sources, now)),
+    JSON.stringify(
+      panelData(
+        dashboard,
+        url.searchParams,
+        sources,
+        now,
+        context.listingsOf(url.searchParams.get('page')),
+      ),
+    ),
   );
 };
 
@@ -191,13 +254,15 @@ const panelWindow = (panel: PanelJson, window: QueryWindow): QueryWindow => {
 /**
  * Every panel's data for the URL's time range and variables. `phase=refresh` (an auto-refresh
  * of an open page) validates variables as Grafana does on a time range change; anything else is
- * a first load, where the URL's values are kept.
+ * a first load, where the URL's values are kept. `listings`: the variable listings the page
+ * already made, which Grafana's datasource answers again from its cache (new: a fresh page).
  */
 export const panelData = (
   dashboard: DashboardJson,
   params: URLSearchParams,
   sources: Sources,
   now: number,
+  listings: ListingCache = new Map(),
 ) => {
   const fromMs =
     parseTime(params.get('from') ?? dashboard.time?.from ?? 'now-1h', now) ?? now - 3_600_000;
@@ -212,6 +277,7 @@ export const panelData = (
     params,
     variableSources(sources),
     phase,
+    listings,
   );
   const shown: ShownVariable[] = Object.values(variables).map((v) => ({
     name: v.name,
@@ -220,25 +286,27 @@ export const panelData = (
     ...(v.note ? { note: v.note } : {}),
   }));
   const results = new Map<number, PanelResult>();
+  const shownResults = new Map<number, PanelResult>();
   const panels = dashboard.panels.filter((panel) => panel.type !== 'row');
   // Panels reading another panel's results (the Dashboard datasource) come after their source.
   const reuses = (panel: PanelJson) => (panel.targets ?? []).some((t) => queryKind(t) === 'panel');
   for (const panel of [...panels.filter((p) => !reuses(p)), ...panels.filter(reuses)]) {
     const source = panel.targets?.find((t) => queryKind(t) === 'panel')?.panelId;
-    results.set(
-      panel.id,
+    // A reused result is the source panel's before its own transformations; this panel's apply.
+    const result =
       source === undefined
         ? evaluatePanel(panel, sources, panelWindow(panel, window), variables)
         : (results.get(source) ?? {
             errors: [`Dashboard datasource: no panel with id ${source}`],
             notes: [],
-          }),
-    );
+          });
+    results.set(panel.id, result);
+    shownResults.set(panel.id, transformResult(result, panel.transformations));
   }
   return {
     window,
     variables: shown,
     url: urlValues(variables),
-    panels: Object.fromEntries(results),
+    panels: Object.fromEntries(shownResults),
   };
 };

@@ -11,15 +11,16 @@
  * - All is `$__all`; it expands to `allValue` when set, else to every option's value; a URL
  *   value `All` or equal to allValue means All;
  * - `dimensionValues` and `logGroups` queries list dimension values and log groups (text: name,
- *   value: ARN); any other queryType lists nothing, as `execute` has no default case.
- * Not emulated: the `$stage` part of a regex or log group prefix (local resource names carry no
- * stack name; the selection rule is checked against the synthesized stack instead).
+ *   value: ARN); any other queryType lists nothing, as `execute` has no default case;
+ * - the datasource keeps every listing's answer for the page's life, keyed by its parameters
+ *   (`memoizedGetRequest`, src/resources/ResourcesAPI.ts): listing again on a time range change
+ *   returns the first answer, so a resource that starts reporting later is not listed;
+ * - options are sorted by the variable's `sort` (sortVariableValues, grafana/scenes
+ *   packages/scenes/src/variables/variants/query/utils.ts); a custom variable's values are
+ *   `text : value` pairs or plain values, other variables interpolated (CustomVariable.ts);
+ * - a regex is interpolated with the variables before it, then filters and renames the options.
  */
 import { VariableQueryType, type VariableJson } from '#shared/dashboard-model/index.ts';
-import { DEPLOYMENT_VARIABLES } from '#shared/grafana.ts';
-
-/** A filter on the stage: not applied locally (see above). */
-const STAGE_REFERENCE = new RegExp(`\\$\\{?${DEPLOYMENT_VARIABLES.stage}\\b`);
 
 export const ALL_VALUE = '$__all';
 export const ALL_TEXT = 'All';
@@ -57,6 +58,35 @@ export interface VariableSources {
 
 /** `load`: the dashboard opens (URL values kept); `refresh`: an auto-refresh moved the range. */
 export type Phase = 'load' | 'refresh';
+
+/** The listings one page has made, by their parameters: kept for the page's life. */
+export type ListingCache = Map<string, VariableOption[]>;
+
+/**
+ * The sources as the datasource calls them from one page: each distinct listing (its kind and
+ * parameters) is made once, and its answer returned again for the page's life.
+ */
+export const memoizedListings = (
+  sources: VariableSources,
+  cache: ListingCache,
+): VariableSources => {
+  const once = (key: string, list: () => VariableOption[]) => {
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const options = list();
+    cache.set(key, options);
+    return options;
+  };
+  return {
+    dimensionValues: (namespace, metricName, key, filters) =>
+      once(JSON.stringify(['dimension-values', namespace, metricName, key, filters]), () =>
+        sources
+          .dimensionValues(namespace, metricName, key, filters)
+          .map((value) => ({ text: value, value })),
+      ).map((option) => option.value),
+    logGroups: () => once(JSON.stringify(['log-groups']), () => sources.logGroups()),
+  };
+};
 
 const asArray = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
@@ -116,12 +146,17 @@ const listOptions = (
   sources: VariableSources,
 ): Listing => {
   if (variable.type === 'custom') {
+    // CustomVariable.getValueOptions: the query interpolated, split at unescaped commas, each
+    // item `text : value` or a plain value.
+    const query = interpolate(String(variable.query ?? ''), resolved, 'raw');
     return {
-      options: String(variable.query ?? '')
-        .split(/(?<!\\),/)
-        .map((v) => v.trim())
-        .filter(Boolean)
-        .map((value) => ({ text: value, value })),
+      options: (query.match(/(?:\\,|[^,])+/g) ?? []).map((item) => {
+        const text = item.replace(/\\,/g, ',');
+        const pair = /^\s*(.+)\s:\s(.+)$/.exec(text);
+        return pair
+          ? { text: (pair[1] as string).trim(), value: (pair[2] as string).trim() }
+          : { text: text.trim(), value: text.trim() };
+      }),
     };
   }
   if (variable.type !== 'query') return { options: [] };
@@ -175,7 +210,7 @@ const listOptions = (
  */
 const applyRegex = (options: VariableOption[], regex: string | undefined): VariableOption[] => {
   const source = /^\/(.*)\/([gimsuy]*)$/.exec(regex ?? '');
-  if (!source || STAGE_REFERENCE.test(source[1] as string)) return options;
+  if (!source) return options;
   const pattern = new RegExp(source[1] as string, source[2]);
   const kept = options.flatMap((option) => {
     const match = pattern.exec(option.value);
@@ -187,6 +222,32 @@ const applyRegex = (options: VariableOption[], regex: string | undefined): Varia
     return [captured === undefined ? option : { text: captured, value: captured }];
   });
   return kept.filter((option, i) => kept.findIndex((o) => o.value === option.value) === i);
+};
+
+const byText = (a: VariableOption, b: VariableOption) =>
+  a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+const numberIn = (option: VariableOption) => {
+  const match = /.*?(\d+).*/.exec(option.text);
+  return match ? parseInt(match[1] as string, 10) : -1;
+};
+const natural = new Intl.Collator(undefined, { sensitivity: 'accent', numeric: true });
+
+/**
+ * Grafana's sortVariableValues (grafana/scenes packages/scenes/src/variables/variants/query/
+ * utils.ts): 1 alphabetical, 3 numerical (the first number in the text), 5 alphabetical ignoring
+ * case, 7 natural; the even value after each is the same order reversed; 0 keeps the listing's.
+ */
+export const sortOptions = (options: VariableOption[], sort = 0): VariableOption[] => {
+  const orders: Record<number, (a: VariableOption, b: VariableOption) => number> = {
+    1: byText,
+    3: (a, b) => numberIn(a) - numberIn(b),
+    5: (a, b) => byText({ ...a, text: a.text.toLowerCase() }, { ...b, text: b.text.toLowerCase() }),
+    7: (a, b) => natural.compare(a.text, b.text),
+  };
+  const order = orders[sort % 2 === 0 ? sort - 1 : sort];
+  if (sort === 0 || order === undefined) return options;
+  const sorted = [...options].sort(order);
+  return sort % 2 === 0 ? sorted.reverse() : sorted;
 };
 
 /** getStateUpdateGivenNewOptions of MultiValueVariable, for a value not kept from the URL. */
@@ -241,22 +302,27 @@ const currentOf = (variable: VariableJson) => ({
 
 /**
  * Every variable of a dashboard, in order (each may use the ones before it). `params` holds the
- * URL's values: on `load` the page's first request, on `refresh` the values the page kept.
+ * URL's values: on `load` the page's first request, on `refresh` the values the page kept;
+ * `listings` the answers the page's datasource already holds.
  */
 export const resolveVariables = (
   list: VariableJson[],
   params: URLSearchParams,
   sources: VariableSources,
   phase: Phase,
+  /** The page's listings so far (the datasource's cache); without it, every listing is new. */
+  listings: ListingCache = new Map(),
 ): Variables => {
   const resolved: Variables = {};
   const changed = new Set<string>();
+  const listed = memoizedListings(sources, listings);
   for (const variable of list) {
     const urlValue = fromUrl(variable, params);
     const start =
       urlValue === undefined ? currentOf(variable) : { value: urlValue, text: urlValue };
-    const listing = listOptions(variable, resolved, sources);
-    const options = applyRegex(listing.options, variable.regex);
+    const listing = listOptions(variable, resolved, listed);
+    const regex = variable.regex && interpolate(variable.regex, resolved, 'raw');
+    const options = sortOptions(applyRegex(listing.options, regex), variable.sort);
     const dependsOnChange = dependencies(variable).some((name) => changed.has(name));
     let selected: { value: string | string[]; text: string | string[] };
     if (variable.type === 'textbox' || variable.type === 'constant') {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { bundleModule, bundleWorker } from '../bundle.ts';
+import { bundleModule, bundleWorker, bundleWorkerExecArgv } from '../bundle.ts';
 import { FunctionError, FunctionTimeoutError, LambdaInvoker } from './invoker.ts';
 
 const lines: string[] = [];
@@ -33,6 +33,21 @@ afterEach(async () => {
   ran.length = 0;
 });
 
+describe('bundleWorkerExecArgv', () => {
+  it('drops loaders and keeps profiling flags', () => {
+    expect(
+      bundleWorkerExecArgv([
+        '--import',
+        'tsx',
+        '--cpu-prof',
+        '--cpu-prof-dir=/tmp/p',
+        '--conditions=development',
+        '--heap-prof',
+      ]),
+    ).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p', '--heap-prof']);
+  });
+});
+
 describe('LambdaInvoker', () => {
   it('gives the function its own environment and a context with the time left', async () => {
     const result = (await probe(3000).invoke('probe', { action: 'describe' })) as any;
@@ -41,6 +56,8 @@ describe('LambdaInvoker', () => {
     expect(result.remainingMs).toBeGreaterThan(2000);
     expect(result.remainingMs).toBeLessThanOrEqual(3000);
     expect(process.env.PROBE_SETTING).toBeUndefined();
+    // Plain Node, as on Lambda: none of the test runner's or tsx's loader flags.
+    expect(result.execArgv).toEqual([]);
   });
 
   it('reuses a warm environment for sequential invocations', async () => {

@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { FromWorker, SerializedError, ToWorker, WorkerSetup } from './worker.ts';
+import { bundleWorkerExecArgv } from '../bundle.ts';
 
 export interface FunctionRuntime {
   name: string;
@@ -136,6 +137,7 @@ class FunctionPool {
     const worker = new Worker(workerScript, {
       workerData: setup,
       env,
+      execArgv: bundleWorkerExecArgv(),
       stdout: true,
       stderr: true,
     });

@@ -60,12 +60,25 @@ export interface DynamoDbCharge {
   readUnits: number;
 }
 
+/** Writes to a table (or one of its indexes) that were throttled: WriteThrottleEvents. */
+export interface WriteThrottleEvents {
+  table: string;
+  index?: string;
+  count: number;
+}
+
 /** One DynamoDB exchange as billed: the tables it named, throttled or charged. */
 export interface DynamoDbExchange {
   tables: string[];
   /** Refused before DynamoDB did any work (a fault of the local proxy): nothing billed. */
   throttled: boolean;
   charges: DynamoDbCharge[];
+  /**
+   * Each write to a table or index that was throttled is an event: every write of a throttled
+   * request, and the items a BatchWriteItem handed back unprocessed (metrics-dimensions:
+   * WriteThrottleEvents).
+   */
+  writeThrottleEvents: WriteThrottleEvents[];
 }
 
 /** Write units of one item: 1 per KB. */
@@ -113,7 +126,46 @@ export class DynamoDbMeter {
       tables,
       throttled: output === undefined,
       charges: failed || output === undefined ? [] : this.charges(operation, input, output),
+      writeThrottleEvents: this.writeThrottleEvents(operation, input, output),
     };
+  }
+
+  /** The table and index writes throttled: all of a throttled request's, or the unprocessed. */
+  private writeThrottleEvents(
+    operation: string,
+    input: Record<string, unknown>,
+    output: Record<string, unknown> | undefined,
+  ): WriteThrottleEvents[] {
+    type Requests = Record<string, { PutRequest?: { Item: Item } }[]>;
+    const events = new Map<string, WriteThrottleEvents>();
+    const event = (table: string, index?: string) => {
+      const key = `${table}\n${index ?? ''}`;
+      const entry = events.get(key) ?? {
+        table,
+        ...(index === undefined ? {} : { index }),
+        count: 0,
+      };
+      entry.count++;
+      events.set(key, entry);
+    };
+    const write = (table: string, item: Item | undefined) => {
+      event(table);
+      for (const index of this.indexes[table] ?? [])
+        if (item !== undefined && index.partitionKey in item) event(table, index.name);
+    };
+    const batch = (requests: Requests) => {
+      for (const [name, writes] of Object.entries(requests))
+        for (const request of writes) write(name, request.PutRequest?.Item);
+    };
+    if (output === undefined) {
+      if (operation === 'BatchWriteItem') batch(input.RequestItems as Requests);
+      else if (operation === 'PutItem') write(String(input.TableName), input.Item as Item);
+      else if (operation === 'UpdateItem' || operation === 'DeleteItem')
+        write(String(input.TableName), undefined);
+    } else if (operation === 'BatchWriteItem') {
+      batch((output.UnprocessedItems ?? {}) as Requests);
+    }
+    return [...events.values()];
   }
 
   private charges(

@@ -8,5 +8,11 @@ export {
   type TableIndexes,
 } from './dynamodb-units.ts';
 export { logGroupOf, LogStore, type LogLine } from './log-store.ts';
-export { LocalMeter, type FunctionUsage, type SampledQueue, type UsageTotals } from './meter.ts';
+export {
+  LOCAL_API_ID,
+  LocalMeter,
+  type FunctionUsage,
+  type SampledQueue,
+  type UsageTotals,
+} from './meter.ts';
 export { SeriesStore, type SecondPoint, type Series } from './series-store.ts';

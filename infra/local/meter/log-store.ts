@@ -17,6 +17,11 @@ const LINES_KEPT = 2000;
 export class LogStore {
   private readonly groups = new Map<string, LogLine[]>();
 
+  /** A log group that exists before anything is written to it, as the stack creates each. */
+  createLogGroup(logGroup: string): void {
+    if (!this.groups.has(logGroup)) this.groups.set(logGroup, []);
+  }
+
   add(line: LogLine): void {
     let lines = this.groups.get(line.logGroup);
     if (lines === undefined) this.groups.set(line.logGroup, (lines = []));

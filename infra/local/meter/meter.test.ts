@@ -93,8 +93,57 @@ describe('DynamoDB capacity units of the local stack', () => {
       tables: ['t'],
       throttled: true,
       charges: [],
+      writeThrottleEvents: [{ table: 't', count: 1 }],
     });
     expect(meter.measure('PutItem', Buffer.from('{'), 200, json({}))).toBeUndefined();
+  });
+
+  // A write to a table and each of its indexes is an event; WriteThrottleEvents counts each one
+  // throttled, per table and per index, and ThrottledRequests a BatchWriteItem only when every
+  // item of it was throttled (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html).
+  it('counts write throttle events: items handed back unprocessed, and every write of a throttled request', () => {
+    const meter = new DynamoDbMeter({ data: [{ name: 'bySensor', partitionKey: 'sensorId' }] });
+    const row = { runId: { S: 'r' }, sensorId: { S: 's' } };
+    const partly = meter.measure(
+      'BatchWriteItem',
+      json({
+        RequestItems: { data: [{ PutRequest: { Item: row } }, { PutRequest: { Item: row } }] },
+      }),
+      200,
+      json({ UnprocessedItems: { data: [{ PutRequest: { Item: row } }] } }),
+    );
+    expect(partly?.writeThrottleEvents).toEqual([
+      { table: 'data', count: 1 },
+      { table: 'data', index: 'bySensor', count: 1 },
+    ]);
+    const whole = meter.measure(
+      'BatchWriteItem',
+      json({
+        RequestItems: { data: [{ PutRequest: { Item: row } }, { PutRequest: { Item: row } }] },
+      }),
+      400,
+      undefined,
+    );
+    expect(whole?.writeThrottleEvents).toEqual([
+      { table: 'data', count: 2 },
+      { table: 'data', index: 'bySensor', count: 2 },
+    ]);
+
+    const usage = meterOf512MbFunctions();
+    usage.dynamoDb('BatchWriteItem', partly!);
+    usage.dynamoDb('BatchWriteItem', whole!);
+    const recorded = (metricName: string) =>
+      usage.series
+        .find('AWS/DynamoDB', metricName)
+        .map((s) => [s.dimensions, [...s.points.values()].reduce((n, p) => n + p.sum, 0)]);
+    expect(recorded('WriteThrottleEvents')).toEqual([
+      [{ TableName: 'data' }, 3],
+      [{ TableName: 'data', GlobalSecondaryIndexName: 'bySensor' }, 3],
+    ]);
+    // Only the batch whose every item was throttled is a throttled request.
+    expect(recorded('ThrottledRequests')).toEqual([
+      [{ TableName: 'data', Operation: 'BatchWriteItem' }, 1],
+    ]);
   });
 
   it('adds GB-seconds from duration and memory, and log bytes by kind', async () => {
@@ -139,6 +188,13 @@ describe('DynamoDB capacity units of the local stack', () => {
         .reduce((total, point) => total + point.sum, 0);
     expect(sum('NumberOfMessagesSent')).toBe(2);
     expect(sum('NumberOfEmptyReceives')).toBe(1);
+  });
+
+  it('knows a log group created before its first line', () => {
+    const logs = new LogStore();
+    logs.createLogGroup('/aws/lambda/quiet');
+    expect(logs.logGroups()).toEqual(['/aws/lambda/quiet']);
+    expect(logs.of('/aws/lambda/quiet')).toEqual([]);
   });
 
   it("keeps each log group's last 2,000 lines, so a chatty function pushes out none of another's", () => {

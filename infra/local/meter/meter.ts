@@ -146,7 +146,11 @@ export class LocalMeter {
     if (!isEmf) this.logs.add({ timestamp: this.now(), logGroup, message: line });
   }
 
-  /** A DynamoDB request priced in the DynamoDB thread: units per table (and index), throttles. */
+  /**
+   * A DynamoDB request priced in the DynamoDB thread: units per table (and index), throttled
+   * requests (the proxy refused the whole request) and write throttle events (each throttled
+   * write, a BatchWriteItem's unprocessed items included).
+   */
   readonly dynamoDb = (operation: string, exchange: DynamoDbExchange): void => {
     if (exchange.throttled) {
       for (const table of exchange.tables) {
@@ -158,6 +162,13 @@ export class LocalMeter {
         );
       }
     }
+    for (const { table, index, count } of exchange.writeThrottleEvents)
+      this.series.record(
+        dynamodb.namespace,
+        dynamodb.metrics.writeThrottleEvents,
+        { TableName: table, ...(index === undefined ? {} : { GlobalSecondaryIndexName: index }) },
+        [count],
+      );
     const totals = this.totals.dynamodb;
     for (const { table, index, writeUnits, readUnits } of exchange.charges) {
       totals.writeUnits += writeUnits;

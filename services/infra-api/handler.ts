@@ -1,0 +1,3 @@
+import { defaultDeps, makeHandler } from './app.ts';
+
+export const handler = makeHandler(defaultDeps());
