@@ -61,7 +61,7 @@ const tableOf = (messages: Message[]) => {
 const query = (
   table: () => Map<string, Record<string, unknown>[]>,
   cut: () => number,
-  counter: { calls: number; streams: Set<string> },
+  counter: { calls: number; streams: Set<string>; listed: number },
 ) => {
   const run = (
     partition: string,
@@ -104,7 +104,10 @@ const query = (
       let startKey: Record<string, unknown> | undefined;
       do {
         const { items, lastKey } = run(partition, bounds, 200, startKey);
-        for (const item of items) yield listedOf(String(item.packKey));
+        for (const item of items) {
+          counter.listed++;
+          yield listedOf(String(item.packKey));
+        }
         startKey = lastKey;
       } while (startKey !== undefined);
     };
@@ -130,7 +133,7 @@ interface Paging {
   to?: number;
   limit: number;
   maxCallsPerStream: number;
-  windowMembers: number;
+  windowLimits: { members: number; periods: number };
   maxStreams: number;
   cut?: () => number;
   /** Messages stored after page `afterPage` (as SQS delivers a message late). */
@@ -147,13 +150,15 @@ const pageThrough = async (messages: Message[], path: Path, options: Paging) => 
   const pages: PackedReading[][] = [];
   /** Partitions each page read. */
   const streamsPerPage: number[] = [];
+  /** Directory entries each page listed. */
+  const listedPerPage: number[] = [];
   let packReadings = 0;
   do {
     if (options.late !== undefined && pages.length === options.late.afterPage) {
       table = tableOf([...messages, ...options.late.messages]);
       lateAfter = resume?.after ?? '';
     }
-    const counter = { calls: 0, streams: new Set<string>() };
+    const counter = { calls: 0, streams: new Set<string>(), listed: 0 };
     const { readWithin, list } = query(() => table, options.cut ?? (() => Infinity), counter);
     const page = await mergeThroughDirectory({
       list: list(
@@ -177,11 +182,12 @@ const pageThrough = async (messages: Message[], path: Path, options: Paging) => 
       startsAtAfter: resume !== undefined || options.from !== undefined,
       limit: options.limit,
       maxCallsPerStream: options.maxCallsPerStream,
-      windowMembers: options.windowMembers,
+      windowLimits: options.windowLimits,
       maxStreams: options.maxStreams,
     });
     pages.push(page.readings);
     streamsPerPage.push(counter.streams.size);
+    listedPerPage.push(counter.listed);
     packReadings += page.packReadings;
     resume = page.resume;
     if (pages.length > 5000) throw new Error('no progress');
@@ -197,6 +203,7 @@ const pageThrough = async (messages: Message[], path: Path, options: Paging) => 
     pages,
     got: pages.flat().map((r): [string, number] => [keyOf(r), r.reading]),
     streamsPerPage,
+    listedPerPage,
     packReadings,
     stored,
     lateAfter,
@@ -251,9 +258,12 @@ const range = fc
     };
   });
 
-/** New members a window takes, and a page's partitions: small, to cut windows. */
+/** New members and periods a window takes, and a page's partitions: small, to cut windows. */
 const fanOut = fc.record({
-  windowMembers: fc.integer({ min: 1, max: 4 }),
+  windowLimits: fc.record({
+    members: fc.integer({ min: 0, max: 4 }),
+    periods: fc.integer({ min: 0, max: 3 }),
+  }),
   maxStreams: fc.integer({ min: 1, max: 6 }),
 });
 
@@ -342,13 +352,40 @@ describe('mergeThroughDirectory', () => {
     const { got, streamsPerPage, pages } = await pageThrough(sent, path, {
       limit: 12,
       maxCallsPerStream: 5,
-      windowMembers: 10,
+      windowLimits: { members: 10, periods: 1000 },
       maxStreams: 10,
     });
     expect(got).toEqual(expectedReadings(sent, path, {}));
     // Not a hundred runs a page: the runs of the periods it starts in and ten more at most.
     expect(Math.max(...streamsPerPage)).toBeLessThanOrEqual(12);
     expect(pages.slice(0, -1).every((page) => page.length === 12)).toBe(true);
+  });
+
+  it("lists a window of a long run's directory a page, not all of it", async () => {
+    // Three sensors of one run, a reading a minute each for 100 periods (1,000 minutes).
+    const sent = Array.from({ length: 1000 }, (_, minute): Message => ({
+      runId: RUN,
+      batchId: `batch-${String(minute).padStart(4, '0')}.0`,
+      acceptedAt: at(0),
+      measurements: SENSORS.map((sensorId) => ({
+        sensorId,
+        type: 'temperature',
+        reading: minute,
+        timestamp: at(minute * 60_000),
+      })),
+    }));
+    const path: Path = { kind: 'run', runId: RUN };
+    const { got, listedPerPage, pages } = await pageThrough(sent, path, {
+      limit: 50,
+      maxCallsPerStream: 5,
+      windowLimits: { members: 0, periods: 6 },
+      maxStreams: 10,
+    });
+    expect(got).toEqual(expectedReadings(sent, path, {}));
+    // 300 entries in all; a page lists those of its window and one period past it, at most two
+    // windows' worth (a page that reaches a window's end goes on into the next).
+    expect(Math.max(...listedPerPage)).toBeLessThanOrEqual(2 * 3 * (6 + 3));
+    expect(pages.slice(0, -1).every((page) => page.length === 50)).toBe(true);
   });
 
   it('reads every member of the period a page starts in, however many, and gets past it', async () => {
@@ -371,7 +408,7 @@ describe('mergeThroughDirectory', () => {
     const { got, pages } = await pageThrough(sent, path, {
       limit: 3,
       maxCallsPerStream: 5,
-      windowMembers: 2,
+      windowLimits: { members: 2, periods: 1000 },
       maxStreams: 2,
     });
     expect(got).toEqual(expectedReadings(sent, path, {}));

@@ -5,7 +5,7 @@
  * `read` it is given.
  *
  * A window is the members of the periods a page starts in, then of later periods as long as they
- * bring no more than `windowMembers` new ones (chooseWindow); it hands out its readings before
+ * bring no more than `windowLimits` allow (chooseWindow); it hands out its readings before
  * its `until` and leaves the rest to the next window, which starts at `until`. A page goes on to
  * the next window while it is not full, as long as it has read fewer than `maxStreams`
  * partitions or handed nothing out: a query of a sensor with a run an hour over months reads a
@@ -47,8 +47,8 @@ export interface DirectoryMergeOptions {
   limit: number;
   /** Calls per partition and window (mergePacks' bound on calls). */
   maxCallsPerStream: number;
-  /** New members a window takes beyond its first periods' (chooseWindow). */
-  windowMembers: number;
+  /** New members and periods a window takes beyond its first periods (chooseWindow). */
+  windowLimits: { members: number; periods: number };
   /** Partitions read by a page before it stops at a window's end, once it has handed out any. */
   maxStreams: number;
 }
@@ -79,7 +79,7 @@ export const mergeThroughDirectory = async (
     const window = await chooseWindow(
       options.list(periodOf(Math.max(0, start - PACK_SPAN_MS)), toPeriod),
       start,
-      options.windowMembers,
+      options.windowLimits,
     );
     const until = window.until === undefined ? undefined : toCanonicalTimestamp(window.until);
     const upper = lowerOf(

@@ -35,7 +35,7 @@ import {
   listedOf,
   runSensorsPartition,
   sensorRunsPartition,
-  WINDOW_MEMBERS,
+  WINDOW_LIMITS,
   type Listed,
 } from './sensor-directory.ts';
 
@@ -92,7 +92,7 @@ const PROJECTED = [
   'packKey',
 ] as const;
 
-/** Directory entries a listing call asks for: hours of a busy sensor in one call. */
+/** Directory entries a listing call asks for: a window of a busy sensor or run in one call. */
 const LISTING_LIMIT = 200;
 
 /**
@@ -165,7 +165,7 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
             startsAtAfter,
             limit: request.limit,
             maxCallsPerStream: this.maxCallsPerPage,
-            windowMembers: WINDOW_MEMBERS,
+            windowLimits: WINDOW_LIMITS,
             maxStreams: MAX_STREAMS_PER_PAGE,
           });
     return {

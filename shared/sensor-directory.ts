@@ -27,10 +27,11 @@ import { PACK_SPAN_MS, type ReadingPack } from './reading-pack.ts';
 export const DIRECTORY_PERIOD_MS = 600_000;
 
 /**
- * New members a window takes beyond those of the period it starts in (chooseWindow): none, so a
- * page reads the partitions that may hold its next readings and moves on window by window.
+ * What a window takes beyond the periods it starts in (chooseWindow): no new member, so a page
+ * reads the partitions that may hold its next readings and moves on window by window; and at
+ * most six periods (an hour), so a page of a long run lists an hour of its directory, not all.
  */
-export const WINDOW_MEMBERS = 0;
+export const WINDOW_LIMITS = { members: 0, periods: 6 } as const;
 
 /** An item of the directory, in the sensorData table. */
 export interface DirectoryEntry {
@@ -108,15 +109,15 @@ export interface DirectoryWindow {
  * The members of a window of readings from `start` on, out of the directory's entries from the
  * period of `start − PACK_SPAN_MS` (a pack that started that long before may hold a reading at
  * `start`) in key order: every member of the periods up to the one of `start` (or up to the
- * first listed, if later), then of later periods as long as they bring at most `maxMembers` new
- * ones. The window ends where the first new member that does not fit starts its period: every
- * reading before that instant is in a pack that started before it, whose entry is listed. Reads
- * the entries only that far.
+ * first listed, if later), then of later periods as long as they bring at most `limits.members`
+ * new ones, `limits.periods` periods at most. The window ends where the first period it does not
+ * take starts: every reading before that instant is in a pack that started before it, whose
+ * entry is listed. Reads the entries only that far.
  */
 export const chooseWindow = async (
   entries: AsyncIterable<Listed>,
   start: number,
-  maxMembers: number,
+  limits: { members: number; periods: number },
 ): Promise<DirectoryWindow> => {
   const members = new Set<string>();
   let added = 0;
@@ -124,9 +125,12 @@ export const chooseWindow = async (
   let whole: number | undefined;
   for await (const { period, member } of entries) {
     whole ??= Math.max(periodOf(start), period);
+    if (period > whole + limits.periods * DIRECTORY_PERIOD_MS) {
+      return { members: [...members], until: period };
+    }
     if (members.has(member)) continue;
     if (period > whole) {
-      if (added >= maxMembers) return { members: [...members], until: period };
+      if (added >= limits.members) return { members: [...members], until: period };
       added++;
     }
     members.add(member);
