@@ -153,34 +153,31 @@ export const toCanonicalTimestamp = (epochMs: number): string => new Date(epochM
 export const readingKey = (m: Pick<QueueMeasurement, 'timestamp' | 'sensorId' | 'type' | 'id'>) =>
   [m.timestamp, m.sensorId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
 
-/**
- * Partitions one run's packs are spread over: one DynamoDB partition takes 1,000 write units a
- * second, so one run takes ten times that. A pack's partition follows from its key, so a
- * redelivered message lands on its packs again.
- */
-export const RUN_PARTITIONS = 10;
-
-/** FNV-1a: a small, stable string hash (the partition must never change for a pack). */
-const fnv1a = (text: string): number => {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-};
-
-export const runPartition = (runId: string, key: string): string =>
-  `${runId}#${fnv1a(key) % RUN_PARTITIONS}`;
-
-/** Every partition of a run, in order. */
-export const runPartitions = (runId: string): string[] =>
-  Array.from({ length: RUN_PARTITIONS }, (_, shard) => `${runId}#${shard}`);
-
 export const sensorKey = (
   runId: string,
   m: Pick<QueueMeasurement, 'timestamp' | 'type' | 'id'>,
 ): string => [m.timestamp, runId, m.type, ...(m.id === undefined ? [] : [m.id])].join('#');
+
+/**
+ * The sensorKey of a reading named by its readingKey, `runId` being its run: the same parts with
+ * the run in the sensor's place. Within one run and sensor both keys order readings alike.
+ */
+export const sensorKeyOfReadingKey = (key: string, runId: string): string => {
+  const [timestamp, , ...rest] = key.split('#');
+  return [timestamp, runId, ...rest].join('#');
+};
+
+/**
+ * The partition of a run's packs of one sensor (shared/reading-pack.ts): a query of a run and a
+ * sensor reads this one partition and nothing else. A run id is a UUID and a sensor id holds no
+ * `#`, so the partition names one run and sensor, and no directory or parked partition (whose
+ * names start with a word) is one of them.
+ */
+export const sensorPartition = (runId: string, sensorId: string): string => `${runId}#${sensorId}`;
+
+/** The run of a partition named by sensorPartition. */
+export const runOfPartition = (partition: string): string =>
+  partition.slice(0, partition.indexOf('#'));
 
 /**
  * Sort-key bounds for readings with `from ≤ timestamp ≤ to` (either side optional). Keys start

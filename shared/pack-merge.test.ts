@@ -1,8 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readingKey, RUN_PARTITIONS, sensorKey, type QueueMeasurement } from './measurement.ts';
+import {
+  expectedAcrossLateStores,
+  expectedReadings as expectedOf,
+  messagesOf,
+  type Message,
+} from '#test/support/reading-messages.ts';
+import { runOfPartition, sensorKeyOfReadingKey, type QueueMeasurement } from './measurement.ts';
 import { mergePacks, type ReadPacks } from './pack-merge.ts';
 import {
+  firstReadingOf,
   PACK_SPAN_MS,
   packLowerBound,
   packsOf,
@@ -15,62 +22,58 @@ const OTHER_RUN = '99999999-2222-4333-8444-555555555555';
 const T0 = Date.UTC(2030, 0, 1, 12);
 const at = (ms: number) => new Date(T0 + ms).toISOString();
 
-interface Message {
-  runId: string;
-  batchId: string;
-  acceptedAt: string;
-  measurements: QueueMeasurement[];
-}
-
 type Path = { kind: 'run'; sensorId?: string } | { kind: 'sensor'; sensorId: string };
 
-/** How a path sees the table: its streams of packs in sort-key order, and its reading keys. */
+/**
+ * How a path sees the table: the partitions it merges (a run's sensors, a sensor's runs, or the
+ * one of a run's sensor), each in packKey order, and its reading keys.
+ */
 const view = (messages: Message[], path: Path) => {
-  const sortKey = path.kind === 'run' ? ('packKey' as const) : ('sensorPackKey' as const);
   const streams = new Map<string, ReadingPack[]>();
   for (const message of messages) {
     for (const pack of packsOf({ ...message, user: 'ana' }, 30)) {
       if (path.kind === 'run' && pack.runId !== RUN) continue;
-      if (path.kind === 'sensor' && pack.sensorId !== path.sensorId) continue;
-      const name = path.kind === 'run' ? pack.runPartition : pack.sensorId;
+      if (path.sensorId !== undefined && pack.sensorId !== path.sensorId) continue;
+      const name = pack.runPartition;
       streams.set(name, [...(streams.get(name) ?? []), pack]);
     }
   }
-  for (const packs of streams.values()) packs.sort((a, b) => (a[sortKey] < b[sortKey] ? -1 : 1));
+  for (const packs of streams.values()) packs.sort((a, b) => (a.packKey < b.packKey ? -1 : 1));
   const keyOf = (r: PackedReading) => (path.kind === 'run' ? r.readingKey : r.sensorKey);
-  return { sortKey, streams, keyOf };
+  const frontierOf =
+    path.kind === 'run'
+      ? undefined
+      : (stream: string, packKey: string) =>
+          sensorKeyOfReadingKey(firstReadingOf(packKey), runOfPartition(stream));
+  return { streams, keyOf, frontierOf };
 };
 
 /**
  * A Query as DynamoDB answers it: packs between the bounds after the start key, `Limit` of them
- * or fewer when `cut` says the 1 MB ran out, a LastEvaluatedKey unless the packs ran out first,
- * and a filter applied after counting. Counts the packs it returns.
+ * or fewer when `cut` says the 1 MB ran out, a LastEvaluatedKey unless the packs ran out first.
+ * Counts the packs it returns.
  */
 const fakeQuery = (
   streams: Map<string, ReadingPack[]>,
-  sortKey: 'packKey' | 'sensorPackKey',
-  bounds: { lower?: string; upper?: string; sensorId?: string },
+  bounds: { lower?: string; upper?: string },
   cut: () => number,
 ): ReadPacks & { returned: number } => {
   const read = Object.assign(
     async (stream: string, limit: number, startKey: Record<string, unknown> | undefined) => {
       const packs = (streams.get(stream) ?? []).filter(
         (p) =>
-          (bounds.lower === undefined || p[sortKey] >= bounds.lower) &&
-          (bounds.upper === undefined || p[sortKey] <= bounds.upper) &&
-          (startKey === undefined || p[sortKey] > String(startKey[sortKey])),
+          (bounds.lower === undefined || p.packKey >= bounds.lower) &&
+          (bounds.upper === undefined || p.packKey <= bounds.upper) &&
+          (startKey === undefined || p.packKey > String(startKey.packKey)),
       );
       const size = Math.min(limit, cut());
       const evaluated = packs.slice(0, size);
-      const items = evaluated.filter(
-        (p) => bounds.sensorId === undefined || p.sensorId === bounds.sensorId,
-      );
-      read.returned += items.length;
+      read.returned += evaluated.length;
       const last = evaluated.at(-1);
       return {
-        packs: items as unknown as Record<string, unknown>[],
+        packs: evaluated as unknown as Record<string, unknown>[],
         ...(last !== undefined && evaluated.length === size
-          ? { lastKey: { [sortKey]: last[sortKey], partition: stream } }
+          ? { lastKey: { packKey: last.packKey, runPartition: stream } }
           : {}),
       };
     },
@@ -84,33 +87,18 @@ const expectedReadings = (
   messages: Message[],
   path: Path,
   range: { from?: number; to?: number },
-): [string, number][] => {
-  const best = new Map<string, { reading: number; message: Message }>();
-  for (const message of messages) {
-    if (path.kind === 'run' && message.runId !== RUN) continue;
-    // Within a message the last of two equal readings is the one sent.
-    const distinct = new Map(message.measurements.map((m) => [readingKey(m), m]));
-    for (const m of distinct.values()) {
-      if (path.sensorId !== undefined && m.sensorId !== path.sensorId) continue;
-      const ms = Date.parse(m.timestamp);
-      if (
-        (range.from !== undefined && ms < range.from) ||
-        (range.to !== undefined && ms > range.to)
-      )
-        continue;
-      const key = path.kind === 'run' ? readingKey(m) : sensorKey(message.runId, m);
-      const held = best.get(key)?.message;
-      const later =
-        held === undefined ||
-        message.acceptedAt > held.acceptedAt ||
-        (message.acceptedAt === held.acceptedAt && message.batchId > held.batchId);
-      if (later) best.set(key, { reading: m.reading, message });
-    }
-  }
-  return [...best.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([key, { reading }]) => [key, reading]);
-};
+): [string, number][] =>
+  expectedOf(
+    messages,
+    path.kind === 'run'
+      ? {
+          runId: RUN,
+          ...(path.sensorId === undefined ? {} : { sensorId: path.sensorId }),
+          orderBy: 'readingKey',
+        }
+      : { sensorId: path.sensorId, orderBy: 'sensorKey' },
+    range,
+  );
 
 /** The first pack key a page after `after` reads from, as the reader computes it. */
 const resumeBound = (after: string) => packLowerBound(Date.parse(after.slice(0, 24)));
@@ -131,7 +119,7 @@ const pageThrough = async (
     late?: { afterPage: number; messages: Message[] };
   },
 ) => {
-  const { sortKey, streams, keyOf } = view(messages, path);
+  const { streams, keyOf, frontierOf } = view(messages, path);
   const from = options.from === undefined ? undefined : at(options.from - T0);
   const to = options.to === undefined ? undefined : at(options.to - T0);
   const upper = to === undefined ? undefined : `${to}$`;
@@ -159,26 +147,23 @@ const pageThrough = async (
         : resumeBound(resume.after);
     const read = fakeQuery(
       streams,
-      sortKey,
       {
         ...(lower === undefined ? {} : { lower }),
         ...(upper === undefined ? {} : { upper }),
-        ...(path.kind === 'run' && path.sensorId !== undefined ? { sensorId: path.sensorId } : {}),
       },
       options.cut ?? (() => Infinity),
     );
     const page = await mergePacks({
       streams: [...streams.keys()],
       read,
-      sortKey,
       keyOf,
+      ...(frontierOf === undefined ? {} : { frontierOf }),
       wanted: (r) =>
         (from === undefined || r.timestamp >= from) && (to === undefined || r.timestamp <= to),
       after: resume?.after ?? `${from ?? at(-T0)}#`,
       limit: options.limit,
       maxCalls: options.maxCalls,
       ...(lower === undefined ? {} : { lowerBound: lower }),
-      filtered: path.kind === 'run' && path.sensorId !== undefined,
     });
     returned.push(read.returned);
     pages.push(page.readings);
@@ -213,34 +198,15 @@ const taken = fc.array(
   { minLength: 1, maxLength: 120, size: 'max' },
 );
 
-const messages = fc
-  .tuple(
-    taken,
-    fc.array(
-      fc.record({
-        runId: fc.constantFrom(RUN, RUN, OTHER_RUN),
-        accepted: fc.integer({ min: 0, max: 3 }),
-        sent: fc.array(fc.tuple(fc.nat(), fc.integer({ min: -1000, max: 1000 })), {
-          minLength: 1,
-          maxLength: 80,
-          size: 'max',
-        }),
-      }),
-      { minLength: 1, maxLength: 6 },
-    ),
-  )
-  .map(([readings, drafts]) =>
-    drafts.map(({ runId, accepted, sent }, i): Message => ({
-      runId,
-      // Ties in acceptedAt are broken by batchId.
-      batchId: `batch-${String(i).padStart(3, '0')}.0`,
-      acceptedAt: at(60_000 + accepted * 1000),
-      measurements: sent.map(([pick, reading]) => ({
-        ...readings[pick % readings.length]!,
-        reading,
-      })),
-    })),
-  );
+const messages = messagesOf(
+  taken,
+  [RUN, RUN, OTHER_RUN],
+  (accepted) => at(60_000 + accepted * 1000),
+  {
+    maxMessages: 6,
+    maxReadings: 80,
+  },
+);
 
 const paths = fc.constantFrom<Path>(
   { kind: 'run' },
@@ -368,16 +334,12 @@ describe('mergePacks', () => {
             maxCalls,
             late: { afterPage, messages: late },
           });
-          if (lateAfter === undefined) {
-            // Paged through before the late messages were stored.
-            expect(got).toEqual(expectedReadings(early, path, {}));
-            return;
-          }
-          const before = expectedReadings(early, path, {}).filter(([key]) => key <= lateAfter);
-          const after = expectedReadings([...early, ...late], path, {}).filter(
-            ([key]) => key > lateAfter,
+          // Without lateAfter, it paged through before the late messages were stored.
+          expect(got).toEqual(
+            expectedAcrossLateStores(early, late, lateAfter, (sent) =>
+              expectedReadings(sent, path, {}),
+            ),
           );
-          expect(got).toEqual([...before, ...after]);
         },
       ),
       { numRuns: 300 },
@@ -414,7 +376,8 @@ describe('mergePacks', () => {
     }));
     const perSpan = Math.ceil(PACK_SPAN_MS / 9) + 1;
     for (const path of [{ kind: 'run' }, { kind: 'sensor', sensorId: 's-0' }] as Path[]) {
-      const maxCalls = path.kind === 'run' ? 5 * RUN_PARTITIONS : 5;
+      // One sensor of one run: one partition on either path.
+      const maxCalls = 5;
       const { got, returned } = await pageThrough(sent, path, { limit: 20, maxCalls });
       expect(got).toHaveLength(2000);
       // The span, what the page hands out, and what its last calls read past it.

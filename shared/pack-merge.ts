@@ -1,12 +1,13 @@
 /**
  * Merging streams of reading packs into pages of readings: exact, in key order, each reading
- * once. Both access paths of the reader (shared/measurement-query.ts) go through it: a run's
- * partitions are its streams, ordered by readingKey; a sensor's partition of the bySensor index
- * is one stream, ordered by sensorKey. Pure apart from the `read` it is given.
+ * once. Every access path of the reader (shared/measurement-query.ts) goes through it: a stream
+ * is the partition of one run and sensor, in packKey order; a run's sensors are merged by
+ * readingKey, a sensor's runs by sensorKey (shared/directory-merge.ts picks them). Pure apart
+ * from the `read` it is given.
  *
  * The frontier: a stream's packs come in key order, and every reading of a pack sorts at or
  * after its key's reading part, so a stream read through pack p holds no unread reading below
- * firstReadingOf(p), but may hold one equal to it (another message's pack that starts with the
+ * the key of p's first reading (frontierOf), but may hold one equal to it (another message's pack that starts with the
  * same reading). A reading is handed out only once it lies strictly below that of every open
  * stream: by then every copy of it has been read, and the one handed out is the superseding one.
  *
@@ -42,10 +43,13 @@ export type ReadPacks = (
 export interface MergeOptions {
   streams: readonly string[];
   read: ReadPacks;
-  /** The packs' sort key: `packKey` (a run's partitions) or `sensorPackKey` (bySensor). */
-  sortKey: 'packKey' | 'sensorPackKey';
   /** The key readings are ordered and told apart by: readingKey in a run, sensorKey by sensor. */
   keyOf: (reading: PackedReading) => string;
+  /**
+   * The keyOf of the first reading of the pack keyed `packKey` on `stream`; its reading part
+   * (firstReadingOf) when readings are ordered by readingKey.
+   */
+  frontierOf?: (stream: string, packKey: string) => string;
   /** Whether a reading belongs on the page (the time range); the others are dropped. */
   wanted: (reading: PackedReading) => boolean;
   /** The last reading the previous page handed out: it and every reading below are dropped. */
@@ -55,8 +59,6 @@ export interface MergeOptions {
   maxCalls: number;
   /** The pack key the page reads from (the key condition's lower bound), if any. */
   lowerBound?: string;
-  /** `read` drops packs after counting them against its limit (a FilterExpression). */
-  filtered?: boolean;
 }
 
 export interface MergedPage {
@@ -96,7 +98,9 @@ const timeOf = (key: string): number => Date.parse(key.slice(0, 24));
 const FIRST_GUESS_READINGS_PER_PACK = 4;
 
 export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => {
-  const { keyOf, limit, sortKey } = options;
+  const { keyOf, limit } = options;
+  const firstKeyOf =
+    options.frontierOf ?? ((_stream: string, packKey: string) => firstReadingOf(packKey));
   const streams: Stream[] = options.streams.map((name) => ({ name, done: false, packs: 0 }));
   const pending = new Map<string, PackedReading>();
   /** Readings of the packs read that start at a reading not handed out yet, by that reading. */
@@ -111,7 +115,7 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
 
   /** Readings below it are all read on the stream; '' before its first read (nothing is). */
   const frontierOf = (stream: Stream) =>
-    stream.readThrough === undefined ? '' : firstReadingOf(stream.readThrough);
+    stream.readThrough === undefined ? '' : firstKeyOf(stream.name, stream.readThrough);
 
   /**
    * Packs a stream still holds up to `after`, estimated from how far in time its packs read so
@@ -137,8 +141,7 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
     // next page reads again.
     const perPack =
       packsRead === 0 ? FIRST_GUESS_READINGS_PER_PACK : Math.max(1, readingsKept / packsRead);
-    const packLimit =
-      boost * (options.filtered ? limit : Math.ceil(share / perPack) + 1 + stillBelow(stream));
+    const packLimit = boost * (Math.ceil(share / perPack) + 1 + stillBelow(stream));
     const { packs, lastKey } = await options.read(stream.name, packLimit, stream.startKey);
     for (const pack of packs) {
       packsRead++;
@@ -158,7 +161,7 @@ export const mergePacks = async (options: MergeOptions): Promise<MergedPage> => 
     stream.packs += packs.length;
     stream.startKey = lastKey;
     if (lastKey === undefined) stream.done = true;
-    else stream.readThrough = String(lastKey[sortKey]);
+    else stream.readThrough = String(lastKey.packKey);
   };
 
   for (;;) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readingKey, runPartitions, type QueueMessage } from './measurement.ts';
+import { readingKey, type QueueMessage } from './measurement.ts';
 import {
   firstReadingOf,
   PACK_MAX_READINGS,
@@ -42,9 +42,8 @@ describe('packsOf', () => {
     const packs = packsOf(message(series(3, 200).reverse()), 30);
     expect(packs).toEqual([
       {
-        runPartition: expect.stringMatching(new RegExp(`^${RUN}#\\d$`)),
+        runPartition: `${RUN}#s-1`,
         packKey: `${at(0)}#s-1#temperature!AbCdEfGhIjKlMnOp.0`,
-        sensorPackKey: `${at(0)}#${RUN}#temperature!AbCdEfGhIjKlMnOp.0`,
         runId: RUN,
         sensorId: 's-1',
         types: ['temperature'],
@@ -108,10 +107,12 @@ describe('packsOf', () => {
     expect(packsOf(message(series(2, 1)), 1)[0]).not.toHaveProperty('ids');
   });
 
-  it('packs a message the same way at every delivery, spreading packs over the partitions', () => {
+  it('packs a message the same way at every delivery, a partition per sensor of the run', () => {
     const readings = Array.from({ length: 40 }, (_, i) => series(1, 1, `s-${i}`)[0]!);
     const packs = packsOf(message(readings), 1);
-    expect(new Set(packs.map((p) => p.runPartition))).toEqual(new Set(runPartitions(RUN)));
+    expect(packs.map((p) => p.runPartition).sort()).toEqual(
+      Array.from({ length: 40 }, (_, i) => `${RUN}#s-${i}`).sort(),
+    );
     const byKey = (list: typeof packs) =>
       [...list].sort((a, b) => (a.packKey < b.packKey ? -1 : 1));
     // Keys follow from the readings and the batch id alone, not from their order

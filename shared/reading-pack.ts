@@ -1,35 +1,37 @@
 /**
  * How readings are stored: in packs. A pack holds the readings of one queue message for one
  * sensor (all its types), in key order, within PACK_SPAN_MS of its first. Stored a row per
- * reading, every reading cost a write unit on the table and another on the `bySensor` index; a
- * pack of a few dozen readings costs the same two. A sensor, not a sensor and type: a client
- * sends a sensor's types together (the front end's `{sensorId, temperature, humidity,
- * pressure}`), so a batch holds few readings of one type of a sensor and several of the sensor.
+ * reading, every reading cost a write unit; a pack of a few dozen readings costs one. A sensor,
+ * not a sensor and type: a client sends a sensor's types together (the front end's `{sensorId,
+ * temperature, humidity, pressure}`), so a batch holds few readings of one type of a sensor and
+ * several of the sensor.
  *
- * Item key design of the sensorData table (partition `runPartition`, sort `packKey`; index
- * `bySensor`: partition `sensorId`, sort `sensorPackKey`):
+ * Item key design of the sensorData table (partition `runPartition`, sort `packKey`; no index):
  *
- *   packKey       = <readingKey of the first reading>!<batchId>
- *   sensorPackKey = <sensorKey of the first reading>!<batchId>
- *   runPartition  = <runId>#<hash of the packKey mod RUN_PARTITIONS>
+ *   runPartition = <runId>#<sensorId>                    (sensorPartition)
+ *   packKey      = <readingKey of the first reading>!<batchId>
  *
+ * - A run's packs lie in one partition per sensor, each in time order: a query of a run and a
+ *   sensor reads its one partition; a query of a run merges the partitions of its sensors, and
+ *   one of a sensor those of its runs, which the directory names (shared/sensor-directory.ts,
+ *   written before the packs). No index: a pack costs one write unit, not two.
  * - A message is packed the same way at every delivery (its batchId is fixed at the edge), so a
  *   redelivered message overwrites its packs. Readings within a message are distinct (duplicates
  *   are dropped, the last one wins), so the first readingKey names the pack within its message.
- * - Within a pack, reading keys and sensor keys sort alike (run and sensor are the pack's), by
- *   timestamp, then type, then id.
+ * - Within a pack (and a partition), reading keys and sensor keys sort alike (run and sensor are
+ *   the partition's), by timestamp, then type, then id.
  * - `!` sorts below every character of a reading key, so packs sort as their first readings do;
  *   a pack's readings all sort at or after its key's reading part, and lie within PACK_SPAN_MS of
  *   its start: a time range [from, to] finds every pack it needs among keys from `from −
  *   PACK_SPAN_MS` to `to`.
  * - One reading sent twice in two requests (a retry without an Idempotency-Key) lands in two
  *   packs. Readers merge packs by reading key and keep one copy, the one of the message accepted
- *   last, as the later of two row writes would have won (readingOrder below).
+ *   last, as the later of two row writes would have won (supersedes below).
  */
 import {
   readingKey,
-  runPartition,
   sensorKey,
+  sensorPartition,
   type MeasurementView,
   type QueueMeasurement,
   type QueueMessage,
@@ -40,14 +42,13 @@ export const PACK_SPAN_MS = 5_000;
 /** Most readings in one pack: a pack stays a few KB, and a page of packs a few thousand readings. */
 export const PACK_MAX_READINGS = 100;
 
-/** Sorts below every character a reading key or sensor key holds (they use `#` and SAFE_ID). */
+/** Sorts below every character a reading key holds (it uses `#` and SAFE_ID). */
 const PACK_SEPARATOR = '!';
 
 /** A stored item of the sensorData table. */
 export interface ReadingPack {
   runPartition: string;
   packKey: string;
-  sensorPackKey: string;
   runId: string;
   sensorId: string;
   /** The pack's types, in order. */
@@ -77,7 +78,8 @@ export interface PackedReading extends MeasurementView {
 
 /**
  * Where the consumer keeps packs the table refused for good (services/ingest-consumer/items.ts),
- * in the same table: no run partition starts with `parked#`, so no query path sees them.
+ * in the same table: no partition of a run's sensor starts with `parked#`, so no query path sees
+ * them.
  */
 export const parkedPartition = (runId: string): string => `parked#${runId}`;
 
@@ -153,11 +155,9 @@ const newPack = (
   key: string,
   m: QueueMeasurement,
 ): ReadingPack => {
-  const packKey = packKeyOf(key, message.batchId);
   return {
-    runPartition: runPartition(message.runId, packKey),
-    packKey,
-    sensorPackKey: packKeyOf(sensorKey(message.runId, m), message.batchId),
+    runPartition: sensorPartition(message.runId, m.sensorId),
+    packKey: packKeyOf(key, message.batchId),
     runId: message.runId,
     sensorId: m.sensorId,
     types: [m.type],

@@ -6,7 +6,7 @@ import { DynamoReportStore } from '#shared/report-store.ts';
 import { EDGE_DECISION_SLACK_MS, type StoredReading } from '#shared/run-report.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
-import { useTestTables } from '#test/support/dynamodb.ts';
+import { storePacks, useTestTables } from '#test/support/dynamodb.ts';
 import { InMemoryReportStore } from '#test/support/in-memory-report-store.ts';
 import { InMemoryRunStore } from '#test/support/in-memory-run-store.ts';
 import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
@@ -216,18 +216,8 @@ describe('on DynamoDB', () => {
     tables: { runs: runsTable, sensorData: sensorTable },
   } = useTestTables('runs', 'sensorData');
 
-  const writePacks = async (packs: ReadingPack[]) => {
-    const docs = db.documents();
-    for (let i = 0; i < packs.length; i += 25) {
-      await docs.send(
-        new BatchWriteCommand({
-          RequestItems: {
-            [sensorTable]: packs.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-          },
-        }),
-      );
-    }
-  };
+  /** Stores packs as the consumer does: their directory entries, then the packs. */
+  const writePacks = (packs: ReadingPack[]) => storePacks(db.documents(), sensorTable, packs);
 
   /** A run that ended an hour ago (its acceptance window closed), its report due at 500. */
   const endedRun = async (runs: DynamoRunStore) => {

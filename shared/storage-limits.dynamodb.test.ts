@@ -132,8 +132,8 @@ describe('readings the edge accepts are storable', () => {
     const [item] = packsOf(parseQueueMessage(packed!.body), 30);
     expect(item!.values).toHaveLength(PACK_MAX_READINGS);
     expect(Buffer.byteLength(item!.packKey)).toBeLessThanOrEqual(DYNAMODB_LIMITS.sortKeyMaxBytes);
-    expect(Buffer.byteLength(item!.sensorPackKey)).toBeLessThanOrEqual(
-      DYNAMODB_LIMITS.sortKeyMaxBytes,
+    expect(Buffer.byteLength(item!.runPartition)).toBeLessThanOrEqual(
+      DYNAMODB_LIMITS.partitionKeyMaxBytes,
     );
     expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(DYNAMODB_LIMITS.itemMaxBytes);
     await db.documents().send(new PutCommand({ TableName: table, Item: item }));

@@ -27,8 +27,14 @@ export const LOCAL_REGION = 'us-east-1';
 /** How long a closing dynalite lets requests in flight finish before cutting them off. */
 const CLOSE_GRACE_MS = 5_000;
 
-/** Physical table name of a topology table in the local stack. */
-export const localTableName = (name: TableName): string => `iot-playground-${name}`;
+/**
+ * Physical table name of a topology table in the local stack; a new generation is a new table, as
+ * in AWS, so a data folder's old table stays as it was, unread.
+ */
+export const localTableName = (name: TableName): string => {
+  const { generation } = topology.tables[name];
+  return `iot-playground-${name}${generation === undefined ? '' : `-v${generation}`}`;
+};
 
 export const createTableInput = (tableName: string, spec: TableSpec): CreateTableCommandInput => {
   const attributes = new Map<string, AttributeDefinition['AttributeType']>();

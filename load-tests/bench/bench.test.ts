@@ -3,7 +3,6 @@ import { lambdaGbSecondsOfCpu, runBench } from './bench.ts';
 import { capacityOf } from './capacity.ts';
 import { costTable, formatBench, formatComparison } from './report.ts';
 import { STAGE_THROUGHPUT } from '#infra/throughput.ts';
-import { RUN_PARTITIONS } from '#shared/measurement.ts';
 import { topology } from '#infra/topology.ts';
 
 describe('npm run bench (tiny numbers: checks it runs and what it reports, never its speed)', () => {
@@ -34,10 +33,12 @@ describe('npm run bench (tiny numbers: checks it runs and what it reports, never
       expect(counts.apiRequests).toBeGreaterThanOrEqual(1000 / scenario.batch);
       expect(counts.lambdaInvocations.ingest).toBe(1000 / scenario.batch);
       expect(counts.sqs.SendMessageBatch).toBe(1000 / scenario.batch);
-      // A request's readings are packed per sensor (2 here): a pack is a table row and an index
-      // row, at least; at batch 100 that is far below a row per reading.
+      // A request's readings are packed per sensor (2 here): a pack is a table row, at least, and
+      // a request a write of its run's tally; at batch 100 that is far below a row per reading.
       const packsPer1000 = (1000 / scenario.batch) * Math.min(scenario.batch, 2);
-      expect(counts.dynamoDbWriteUnits).toBeGreaterThanOrEqual(2 * packsPer1000);
+      expect(counts.dynamoDbWriteUnits).toBeGreaterThanOrEqual(
+        packsPer1000 + 1000 / scenario.batch,
+      );
       if (scenario.batch === 100) expect(counts.dynamoDbWriteUnits).toBeLessThan(200);
       expect(counts.emfBytes).toBeGreaterThan(0);
       expect(scenario.costPerMillionUsd).toBeCloseTo(scenario.costPerMillionByService.total, 2);
@@ -85,16 +86,17 @@ describe('capacity arithmetic', () => {
       batch: 10,
       readingsPerMessage: 10,
       consumerMsPerMessage: 2,
-      tableWriteUnitsPerReading: 1,
-      indexWriteUnitsPerReading: 0.5,
+      tableWriteUnitsPerReading: 0.5,
+      sensorsPerRun: 5,
     });
     expect(capacity.apiThrottleReadingsPerSecond).toBe(apiThrottle.rateLimit * 10);
     // concurrency × (1,000 ms / 2 ms) messages a second × 10 readings each
     expect(capacity.consumerReadingsPerSecond).toBe(consumer.maxConcurrency * 500 * 10);
-    expect(capacity.tableQuotaReadingsPerSecond).toBe(40_000);
-    expect(capacity.oneRunReadingsPerSecond).toBe(1000 * RUN_PARTITIONS);
+    expect(capacity.tableQuotaReadingsPerSecond).toBe(80_000);
+    // A sensor's packs lie in one partition of 1,000 write units a second; a run's in five.
     expect(capacity.oneSensorReadingsPerSecond).toBe(2000);
-    const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 40_000);
+    expect(capacity.oneRunReadingsPerSecond).toBe(5 * 2000);
+    const smallest = Math.min(apiThrottle.rateLimit * 10, consumer.maxConcurrency * 5000, 80_000);
     expect(capacity.stage.readingsPerSecond).toBe(smallest);
     expect(capacity.stage.requestsPerSecond).toBe(smallest / 10);
 
@@ -104,7 +106,7 @@ describe('capacity arithmetic', () => {
         readingsPerMessage: 1,
         consumerMsPerMessage: 100,
         tableWriteUnitsPerReading: 2,
-        indexWriteUnitsPerReading: 4,
+        sensorsPerRun: 100,
       },
       STAGE_THROUGHPUT.dev,
     );
@@ -113,9 +115,9 @@ describe('capacity arithmetic', () => {
       requestsPerSecond: STAGE_THROUGHPUT.dev.consumer.maxConcurrency * 10,
       by: 'consumers',
     });
-    expect(slowConsumer.oneRunReadingsPerSecond).toBe(500 * RUN_PARTITIONS);
-    expect(slowConsumer.oneSensorReadingsPerSecond).toBe(250);
-    // The index, written more per reading, fills its quota first
-    expect(slowConsumer.tableQuotaReadingsPerSecond).toBe(10_000);
+    expect(slowConsumer.oneSensorReadingsPerSecond).toBe(500);
+    // A hundred sensors' partitions take more than the table's quota: the quota bounds the run.
+    expect(slowConsumer.tableQuotaReadingsPerSecond).toBe(20_000);
+    expect(slowConsumer.oneRunReadingsPerSecond).toBe(20_000);
   });
 });

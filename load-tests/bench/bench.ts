@@ -337,10 +337,7 @@ const runScenario = async (
       readingsPerMessage,
       consumerMsPerMessage: (consumer?.durationMs ?? 0) / messages,
       tableWriteUnitsPerReading: sensorDataUnits(stack.tables.sensorData) / report.accepted,
-      indexWriteUnitsPerReading:
-        sensorDataUnits(
-          `${stack.tables.sensorData}/${topology.tables.sensorData.indexes[0]!.name}`,
-        ) / report.accepted,
+      sensorsPerRun: frontEnd?.sensors ?? options.sensors,
     }),
   };
 };

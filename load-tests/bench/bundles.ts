@@ -21,6 +21,14 @@ export interface BundleFigures {
   coldLoadMsMedian: number;
 }
 
+/**
+ * What each deployment gives a function beside the topology's bindings (the CDK app sets these
+ * per stage: infra/aws/constructs/infra-panel.ts); placeholders here too.
+ */
+const DEPLOYMENT_SETTINGS: Partial<Record<FunctionName, NodeJS.ProcessEnv>> = {
+  infraApi: { INFRA_STAGE: 'dev', INFRA_ANONYMOUS: 'true' },
+};
+
 /** Settings a handler module reads when it loads; placeholders, nothing is called. */
 const loadEnvironment = (name: FunctionName): NodeJS.ProcessEnv => {
   const spec = topology.functions[name];
@@ -38,6 +46,7 @@ const loadEnvironment = (name: FunctionName): NodeJS.ProcessEnv => {
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
     ...Object.fromEntries(bindings.map((env) => [env, 'http://127.0.0.1:9/bench'])),
     ...functionEnvironment(name),
+    ...DEPLOYMENT_SETTINGS[name],
   };
 };
 

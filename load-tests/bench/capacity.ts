@@ -2,12 +2,11 @@
  * What a stage's settings allow on AWS, by arithmetic (as configured for `prod` unless told
  * otherwise, infra/throughput.ts): the ingest route's throttle (within the stage's), the event-source mapping's
  * concurrency at the consumer time measured per message, DynamoDB's default table quota, and
- * its per-partition write limit: for one run (a run's packs are spread over RUN_PARTITIONS
- * partitions by key; they fill evenly, so a run takes that many partitions' writes) and for one
- * sensor (the `bySensor` index keeps a sensor's packs on one partition).
+ * its per-partition write limit: for one sensor of a run (a run's packs of one sensor lie in one
+ * partition, shared/reading-pack.ts) and for one run (a partition per sensor it sends from, so a
+ * run takes that many partitions' writes, within the table's quota).
  */
 import { STAGE_THROUGHPUT, type ThroughputSettings } from '#infra/throughput.ts';
-import { RUN_PARTITIONS } from '#shared/measurement.ts';
 
 /** DynamoDB's documented ceiling per partition (on demand alike): 1,000 write units a second. */
 export const PARTITION_WRITE_UNITS_PER_SECOND = 1000;
@@ -25,10 +24,13 @@ export interface CapacityInput {
    * errs low.
    */
   consumerMsPerMessage: number;
-  /** Write units per reading on the table (as measured: a pack of readings costs one or two). */
+  /**
+   * Write units per reading on the table, as measured: a pack of readings costs one (two above
+   * 1 KB), and the directory a few per run and sensor.
+   */
   tableWriteUnitsPerReading: number;
-  /** Write units per reading on the `bySensor` index (its own partitions and quota). */
-  indexWriteUnitsPerReading: number;
+  /** Sensors a run sends from: its packs lie in as many partitions. */
+  sensorsPerRun: number;
 }
 
 type StageLimit = 'api throttle' | 'consumers' | 'table quota';
@@ -42,9 +44,9 @@ export interface Capacity {
   tableQuotaReadingsPerSecond: number;
   /** What the stage takes over all runs: the smallest of the three, and which it is. */
   stage: { readingsPerSecond: number; requestsPerSecond: number; by: StageLimit };
-  /** Readings/s one run can be written at, before its partitions throttle. */
+  /** Readings/s one run of `sensorsPerRun` sensors can be written at, before its partitions throttle. */
   oneRunReadingsPerSecond: number;
-  /** Readings/s one sensor can send, before its index partition throttles. */
+  /** Readings/s one sensor of a run can send, before its partition throttles. */
   oneSensorReadingsPerSecond: number;
 }
 
@@ -60,9 +62,8 @@ export const capacityOf = (
     (throughput.consumer.maxConcurrency * 1000) / Math.max(1e-3, input.consumerMsPerMessage);
   const consumers = messagesPerSecond * input.readingsPerMessage;
   const perReading = Math.max(1e-9, input.tableWriteUnitsPerReading);
-  const perIndexReading = Math.max(1e-9, input.indexWriteUnitsPerReading);
-  // The table and its index each have the quota: the one written more per reading fills first.
-  const quota = TABLE_WRITE_UNITS_PER_SECOND / Math.max(perReading, perIndexReading);
+  const quota = TABLE_WRITE_UNITS_PER_SECOND / perReading;
+  const oneSensor = PARTITION_WRITE_UNITS_PER_SECOND / perReading;
   const candidates = [
     { readingsPerSecond: api, by: 'api throttle' as const },
     { readingsPerSecond: consumers, by: 'consumers' as const },
@@ -81,9 +82,7 @@ export const capacityOf = (
       requestsPerSecond: round(limit.readingsPerSecond / input.batch),
       by: limit.by,
     },
-    oneRunReadingsPerSecond: round(
-      (PARTITION_WRITE_UNITS_PER_SECOND * RUN_PARTITIONS) / perReading,
-    ),
-    oneSensorReadingsPerSecond: round(PARTITION_WRITE_UNITS_PER_SECOND / perIndexReading),
+    oneRunReadingsPerSecond: round(Math.min(quota, oneSensor * Math.max(1, input.sensorsPerRun))),
+    oneSensorReadingsPerSecond: round(oneSensor),
   };
 };

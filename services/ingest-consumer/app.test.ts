@@ -19,6 +19,7 @@ import { aRun } from '#test/support/runs.ts';
 import { countCommands, readingsOfRun, rowsOfRun, useTestTables } from '#test/support/dynamodb.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
+import { DirectoryWriter, findListedIn } from './directory.ts';
 import { SharedWritesStore } from './shared-writes.ts';
 import { DynamoMeasurementStore, type SendBatchWrite } from './store.ts';
 
@@ -99,6 +100,9 @@ const endedRun = async (): Promise<string> => {
 };
 
 const rowsOf = (runId: string) => readingsOfRun(db.documents(), sensorTable, runId);
+/** A pack, not a directory entry (shared/sensor-directory.ts): it holds readings. */
+const isPackRow = (item: Record<string, unknown> | undefined): boolean =>
+  Array.isArray(item?.values);
 const packsStored = (runId: string) => rowsOfRun(db.documents(), sensorTable, runId);
 
 /** The consumer on dynalite; `send` may wrap the BatchWriteItem path; counts every call. */
@@ -109,20 +113,38 @@ const consumer = (
 ) => {
   const client = db.client();
   const counts = countCommands(client);
+  const directoryClient = db.client();
+  const directoryReads = countCommands(directoryClient);
   const documents = db.documents(client);
-  const send: SendBatchWrite = (command) => documents.send(command);
+  /** Rows of each BatchWriteItem call that reaches the table, by kind: packs or directory. */
+  const writes = {
+    packs: [] as number[],
+    directory: [] as number[],
+    order: [] as ('packs' | 'directory')[],
+  };
+  const send: SendBatchWrite = (command) => {
+    const rows = command.input.RequestItems?.[sensorTable] ?? [];
+    const packs = rows.filter((row) => isPackRow(row.PutRequest?.Item)).length;
+    if (packs > 0) writes.packs.push(packs);
+    if (rows.length > packs) writes.directory.push(rows.length - packs);
+    writes.order.push(packs > 0 ? 'packs' : 'directory');
+    return documents.send(command);
+  };
+  const store = new SharedWritesStore(
+    new DynamoMeasurementStore(
+      wrap ? wrap(send) : send,
+      sensorTable,
+      { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
+      { sleep: async () => undefined, random: () => 0.5 },
+    ),
+  );
   const handler = makeHandler({
     logger: new Logger({ serviceName: 'ingest-consumer', logLevel: 'SILENT' }),
     pipelineMetrics: createPipelineMetrics('ingest-consumer'),
     sensorMetrics: createSensorMetrics(),
-    store: new SharedWritesStore(
-      new DynamoMeasurementStore(
-        wrap ? wrap(send) : send,
-        sensorTable,
-        { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5, reserveMs: 500, concurrency: 4 },
-        { sleep: async () => undefined, random: () => 0.5 },
-      ),
-    ),
+    store,
+    // Its reads on a client of their own, counted apart from the batch's read of its runs.
+    directory: new DirectoryWriter(store, findListedIn(db.documents(directoryClient), sensorTable)),
     lateStores: (lateStores ?? ((store) => store))(
       new DynamoReportStore(db.documents(client), runsTable),
     ),
@@ -130,7 +152,7 @@ const consumer = (
     retentionDays: 30,
     now: () => Date.now(),
   });
-  return { handler, counts };
+  return { handler, counts, writes, directoryReads };
 };
 
 describe('ingest consumer', () => {
@@ -250,7 +272,7 @@ describe('ingest consumer', () => {
   });
 
   it('writes the rows of small records of a batch together: ten one-reading messages, one call', async () => {
-    const { handler, counts } = consumer();
+    const { handler, counts, writes } = consumer();
     const runId = randomUUID();
     const messages = Array.from({ length: 10 }, (_, i) =>
       message(runId, 1, {
@@ -261,13 +283,35 @@ describe('ingest consumer', () => {
     const records = [...messages, messages[3]].map((m) => record(m));
     const result = await handler(sqsEvent(...records), lambdaContext());
     expect(result).toEqual({ batchItemFailures: [] });
-    expect(counts.get('BatchWriteItemCommand')).toBe(1);
+    expect(writes.packs).toEqual([10]);
+    // Before them, the ten sensors of the run in the directory (two entries each), also shared.
+    expect(writes.directory).toEqual([20]);
+    expect(counts.get('BatchWriteItemCommand')).toBe(2);
     expect(await rowsOf(runId)).toHaveLength(10);
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.stored)).toEqual([11]);
   });
 
+  it("lists a run's sensors in the directory before their packs, once per container and period", async () => {
+    const { handler, writes } = consumer();
+    const runId = randomUUID();
+    await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(writes.order).toEqual(['directory', 'packs']);
+    // Three sensors: the run in each sensor's list, each sensor in the run's.
+    expect(writes.directory).toEqual([6]);
+    const listed = await packsStored(runId);
+    expect(new Set(listed.map((row) => row.sensorId))).toEqual(new Set(['s-0', 's-1', 's-2']));
+    // Another message of the same sensors and period: packs only.
+    await handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(writes.order).toEqual(['directory', 'packs', 'packs']);
+    // Another container reads the entries, finds them, and writes only its packs.
+    const other = consumer();
+    await other.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    expect(other.writes.order).toEqual(['packs']);
+    expect(Object.fromEntries(other.directoryReads)).toEqual({ BatchGetItemCommand: 1 });
+  });
+
   it('writes a record of a chunk or more on its own, beside the shared call of the small ones', async () => {
-    const { handler, counts } = consumer();
+    const { handler, writes } = consumer();
     const runId = randomUUID();
     const small = [1, 2, 3].map((i) =>
       message(runId, 1, {
@@ -284,16 +328,19 @@ describe('ingest consumer', () => {
     );
     expect(result).toEqual({ batchItemFailures: [] });
     // One shared call of 3 packs, and the 40 packs in chunks of 25 and 15.
-    expect(counts.get('BatchWriteItemCommand')).toBe(3);
+    expect(writes.packs.sort((a, b) => a - b)).toEqual([3, 15, 25]);
+    // The directory of the 43 sensors first: 86 entries, in chunks of 25.
+    expect(writes.directory.sort((a, b) => a - b)).toEqual([11, 25, 25, 25]);
     expect(await rowsOf(runId)).toHaveLength(43);
   });
 
   it('retries UnprocessedItems and counts the retries', async () => {
     let calls = 0;
     const { handler } = consumer((send) => async (command) => {
+      const requests = command.input.RequestItems?.[sensorTable] ?? [];
+      if (!isPackRow(requests[0]?.PutRequest?.Item)) return send(command);
       calls++;
       if (calls > 1) return send(command);
-      const requests = command.input.RequestItems?.[sensorTable] ?? [];
       await send(new BatchWriteCommand({ RequestItems: { [sensorTable]: requests.slice(0, 1) } }));
       return {
         UnprocessedItems: { [sensorTable]: requests.slice(1) },
@@ -393,11 +440,22 @@ describe('ingest consumer', () => {
 
   it('costs one BatchWriteItem for 10 readings and a read of the run per batch, whoever timestamped them', async () => {
     const client = consumer();
-    await client.handler(sqsEvent(record(message(randomUUID(), 10))), lambdaContext());
+    const runId = randomUUID();
+    await client.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
+    // And a read and a write for the directory: the run's three sensors are new to this container.
+    expect(Object.fromEntries(client.counts)).toEqual({
+      BatchWriteItemCommand: 2,
+      BatchGetItemCommand: 1,
+    });
+    expect(Object.fromEntries(client.directoryReads)).toEqual({ BatchGetItemCommand: 1 });
+    client.counts.clear();
+    client.directoryReads.clear();
+    await client.handler(sqsEvent(record(message(runId, 10))), lambdaContext());
     expect(Object.fromEntries(client.counts)).toEqual({
       BatchWriteItemCommand: 1,
       BatchGetItemCommand: 1,
     });
+    expect(client.directoryReads.size).toBe(0);
 
     const server = consumer();
     await server.handler(
@@ -405,7 +463,7 @@ describe('ingest consumer', () => {
       lambdaContext(),
     );
     expect(Object.fromEntries(server.counts)).toEqual({
-      BatchWriteItemCommand: 1,
+      BatchWriteItemCommand: 2,
       BatchGetItemCommand: 1,
     });
   });
@@ -415,10 +473,12 @@ describe('a reading the table refuses for good', () => {
   it('is parked and counted while the rest of its message is stored, and the record succeeds', async () => {
     const runId = randomUUID();
     const poisoned = 'ingest-consumer test: refused as a limit change would';
-    // DynamoDB refuses a whole BatchWriteItem for one bad row; here it is the row of s-1.
+    // DynamoDB refuses a whole BatchWriteItem for one bad row; here it is the pack of s-1.
     const { handler } = consumer((send) => async (command) => {
       const rows = command.input.RequestItems?.[sensorTable] ?? [];
-      if (rows.some((r) => (r.PutRequest?.Item as { sensorId?: string })?.sensorId === 's-1')) {
+      const refused = (item?: Record<string, unknown>) =>
+        isPackRow(item) && item?.sensorId === 's-1';
+      if (rows.some((r) => refused(r.PutRequest?.Item))) {
         throw Object.assign(new Error(poisoned), { name: 'ValidationException' });
       }
       return send(command);

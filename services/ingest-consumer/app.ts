@@ -23,12 +23,14 @@ import { sleep } from '#shared/backoff.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
 import { readingKey, type QueueMessage } from '#shared/measurement.ts';
 import { packsOf, unpack } from '#shared/reading-pack.ts';
+import { directoryEntriesOf } from '#shared/sensor-directory.ts';
 import { createPipelineMetrics, createSensorMetrics, publishStored } from '#shared/metrics.ts';
 import { PipelineMetric } from '#shared/metrics-contract.ts';
 import { beginInvocation, createLogger } from '#shared/powertools.ts';
 import { DynamoReportStore, type LateStoreSignal } from '#shared/report-store.ts';
 import { SqsReportRequests, type ReportRequests } from '#shared/report-requests.ts';
 import { topology } from '#infra/topology.ts';
+import { DirectoryWriter, findListedIn, type DirectoryRecorder } from './directory.ts';
 import { toParkedRow } from './items.ts';
 import { parseQueueMessage } from './message.ts';
 import { SensorMetricsTally } from './sensor-metrics.ts';
@@ -47,6 +49,8 @@ export interface ConsumerDeps {
   /** `IoTPlayground/Sensors`, without default dimensions (see createSensorMetrics). */
   sensorMetrics: Metrics;
   store: MeasurementStore;
+  /** Writes the directory entries of a message's packs before the packs (once per container). */
+  directory: DirectoryRecorder;
   /** Runs that ended before a batch of theirs was stored get their report rebuilt. */
   lateStores: LateStoreSignal;
   /** Asks for such a run's report to be rebuilt now (never throws; else the sweeper does). */
@@ -81,6 +85,8 @@ export const makeHandler = (deps: ConsumerDeps) => {
     write: WriteContext,
   ): Promise<StoredAnswer> => {
     const packs = packsOf(message, deps.retentionDays);
+    // Listed first: a reader that finds a pack finds its run and sensor in the directory.
+    await deps.directory.record(directoryEntriesOf(packs, deps.retentionDays), write);
     const refused = await deps.store.putAll(packs, write);
     const parked: string[] = [];
     if (refused.length > 0) {
@@ -241,18 +247,20 @@ export const defaultDeps = (env: NodeJS.ProcessEnv = process.env): ConsumerDeps 
   const documents = createDocumentClient(createDynamoDbClient());
   const logger = createLogger();
   const sensorTable = requireEnv(topology.tables.sensorData.env, env);
+  const store = new SharedWritesStore(
+    new DynamoMeasurementStore(
+      (command) => documents.send(command),
+      sensorTable,
+      DEFAULT_WRITE_POLICY,
+      { sleep, random: Math.random },
+    ),
+  );
   return {
     logger,
     pipelineMetrics: createPipelineMetrics(topology.functions.ingestConsumer.service),
     sensorMetrics: createSensorMetrics(),
-    store: new SharedWritesStore(
-      new DynamoMeasurementStore(
-        (command) => documents.send(command),
-        sensorTable,
-        DEFAULT_WRITE_POLICY,
-        { sleep, random: Math.random },
-      ),
-    ),
+    store,
+    directory: new DirectoryWriter(store, findListedIn(documents, sensorTable)),
     lateStores: new DynamoReportStore(documents, requireEnv(topology.tables.runs.env, env)),
     reportRequests: new SqsReportRequests(
       createSqsClient(),

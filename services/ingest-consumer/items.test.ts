@@ -27,7 +27,6 @@ describe('toParkedRow', () => {
       batchId: 'AbCdEfGhIjKl.0',
       expiresAt: pack!.expiresAt,
     });
-    expect(row).not.toHaveProperty('sensorPackKey');
   });
 });
 

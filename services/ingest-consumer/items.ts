@@ -8,9 +8,10 @@ export const BATCH_WRITE_LIMIT = 25;
 
 /**
  * A pack the table refused for good (e.g. a number DynamoDB cannot hold), kept in the same table
- * under the partition `parked#<runId>`: beside its run, out of every query path (no run partition
- * starts with `parked#`, and without `sensorPackKey` it stays out of the `bySensor` index). The
- * refused pack is kept whole as text, so an operator can read, fix and re-send its readings.
+ * under the partition `parked#<runId>`: beside its run, out of every query path (queries read
+ * the partitions of a run's sensors, `<runId>#<sensorId>`, and the directory names no parked
+ * partition). The refused pack is kept whole as text, so an operator can read, fix and re-send
+ * its readings.
  */
 export interface ParkedRow {
   runPartition: string;

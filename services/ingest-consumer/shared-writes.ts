@@ -40,6 +40,9 @@ export class SharedWritesStore implements MeasurementStore {
 
   park: MeasurementStore['park'] = (rows, context) => this.inner.park(rows, context);
 
+  putDirectory: MeasurementStore['putDirectory'] = (entries, context) =>
+    this.inner.putDirectory(entries, context);
+
   private async flush(): Promise<void> {
     const requests = this.waiting;
     this.waiting = [];

@@ -12,6 +12,7 @@ import type { BatchWriteCommandInput, BatchWriteCommandOutput } from '@aws-sdk/l
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay } from '#shared/backoff.ts';
 import type { ReadingPack } from '#shared/reading-pack.ts';
+import type { DirectoryEntry } from '#shared/sensor-directory.ts';
 import { BATCH_WRITE_LIMIT, chunk, type ParkedRow } from './items.ts';
 
 export interface WriteContext {
@@ -35,6 +36,8 @@ export interface MeasurementStore {
   putAll(items: readonly ReadingPack[], context: WriteContext): Promise<RefusedRow[]>;
   /** Keeps refused rows where an operator finds them (see ParkedRow); throws if it cannot. */
   park(rows: readonly ParkedRow[], context: WriteContext): Promise<void>;
+  /** Writes directory entries (shared/sensor-directory.ts); throws if any remains unwritten. */
+  putDirectory(entries: readonly DirectoryEntry[], context: WriteContext): Promise<void>;
 }
 
 /** DynamoDB's answer to a request it will never accept as it is (bad number, size, key). */
@@ -92,6 +95,11 @@ export class DynamoMeasurementStore implements MeasurementStore {
   async park(rows: readonly ParkedRow[], context: WriteContext): Promise<void> {
     // A parked row holds the refused one as text, so nothing in it can be refused again.
     await this.writeAll(rows, (chunkRows) => this.writeChunk(chunkRows, context));
+  }
+
+  async putDirectory(entries: readonly DirectoryEntry[], context: WriteContext): Promise<void> {
+    // An entry holds ids and an instant the edge checked: nothing in it can be refused.
+    await this.writeAll(entries, (chunkRows) => this.writeChunk(chunkRows, context));
   }
 
   /**

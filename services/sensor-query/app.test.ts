@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { RUN_PARTITIONS, type MeasurementView, type QueueMessage } from '#shared/measurement.ts';
+import type { MeasurementView, QueueMessage } from '#shared/measurement.ts';
 import {
   PACK_SPAN_MS,
   packsOf,
@@ -11,7 +11,8 @@ import {
   type PackedReading,
   type ReadingPack,
 } from '#shared/reading-pack.ts';
-import { countCommands, useTestTables } from '#test/support/dynamodb.ts';
+import { DIRECTORY_PERIOD_MS } from '#shared/sensor-directory.ts';
+import { countCommands, storePacks, useTestTables } from '#test/support/dynamodb.ts';
 import { httpEvent } from '#test/support/http-event.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { makeHandler } from './app.ts';
@@ -52,16 +53,8 @@ const message = (
   })),
 });
 
-const writePacks = async (packs: ReadingPack[]) => {
-  const documents = db.documents();
-  for (let i = 0; i < packs.length; i += 25) {
-    await documents.send(
-      new BatchWriteCommand({
-        RequestItems: { [table]: packs.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) },
-      }),
-    );
-  }
-};
+/** Writes packs as the consumer does: their directory entries first, then the packs. */
+const writePacks = (packs: ReadingPack[]) => storePacks(db.documents(), table, packs);
 
 /** Stores the readings of one message as the consumer does: in packs (shared/reading-pack.ts). */
 const seed = (runId: string, readings: Sent[], envelope: Parameters<typeof message>[2] = {}) =>
@@ -162,8 +155,9 @@ describe('GET /api/sensors/data', () => {
       timestamp: iso(0),
       user: 'ana',
     });
-    // Each page reads each of the run's partitions once (they hold a few packs each).
-    expect(counts.get('QueryCommand')).toBe(3 * RUN_PARTITIONS);
+    // Each page lists the run's sensors once and reads each one's partition once (they hold a
+    // few packs each).
+    expect(counts.get('QueryCommand')).toBe(3 * (1 + 2));
     expect(counts.get('ScanCommand')).toBeUndefined();
   });
 
@@ -203,7 +197,7 @@ describe('GET /api/sensors/data', () => {
     }
   });
 
-  it('reads a sensor across runs through the bySensor index, paging with its cursor', async () => {
+  it('reads a sensor across runs through the directory, paging with its cursor', async () => {
     const sensorId = `sensor-${randomUUID()}`;
     const [runA, runB] = [randomUUID(), randomUUID()];
     await seed(
@@ -388,8 +382,8 @@ describe('GET /api/sensors/data', () => {
     const sensors = Array.from({ length: 7 }, (_, s) => `skew-${tag}-${s}`);
     // Readings of 7 sensors, several in the same millisecond, in 40 messages that each cover
     // the whole time: packs of a few readings, overlapping in time, and now and then one reading
-    // in two messages. Skewed: one partition holds every one of its packs, the others one in
-    // eight of theirs, so partitions run dry at different points of the merge.
+    // in two messages. Skewed: one partition (a sensor's) holds every one of its packs, the
+    // others one in eight of theirs, so partitions run dry at different points of the merge.
     const candidates = Array.from({ length: 2400 }, (_, i) => ({
       sensorId: sensors[(i * 5) % 7]!,
       offsetMs: Math.floor(((i * 389) % 2400) * 2.5 + (i % 3)),
@@ -406,7 +400,7 @@ describe('GET /api/sensors/data', () => {
       ),
     )
       .flat()
-      .filter((pack, i) => pack.runPartition.endsWith('#0') || i % 8 === 0);
+      .filter((pack, i) => pack.sensorId === sensors[0] || i % 8 === 0);
     await writePacks(packs);
     const key = (m: MeasurementView) => `${m.timestamp}#${m.sensorId}#${m.reading}`;
     const expected = readingsOf(packs).map((r) => key(r));
@@ -481,4 +475,197 @@ describe('GET /api/sensors/data', () => {
     expect((await get({ runId, from: iso(10), nextKey: body.nextKey! })).status).toBe(400);
     expect((await get({ runId, nextKey: `${body.nextKey!}!` })).status).toBe(400);
   });
+});
+
+describe('GET /api/sensors/data by sensor, and by run and sensor, on the directory', () => {
+  /** Readings of a sensor in `runs`, periods apart, as a few messages each; some sent twice. */
+  const layout = fc.record({
+    // More runs than a page reads partitions (ten), at times.
+    runs: fc.integer({ min: 1, max: 14 }),
+    /** Directory periods between two runs' readings: 0 puts runs side by side in one. */
+    periodsApart: fc.constantFrom(0, 0.5, 1, 3),
+    readings: fc.integer({ min: 1, max: 30 }),
+    /** Readings per message (a pack holds a message's readings of a sensor within 5 s). */
+    perMessage: fc.integer({ min: 1, max: 12 }),
+    stepMs: fc.constantFrom(250, 1000, 2600),
+    resent: fc.boolean(),
+  });
+
+  const storeLayout = async (
+    shape: {
+      runs: number;
+      periodsApart: number;
+      readings: number;
+      perMessage: number;
+      stepMs: number;
+      resent: boolean;
+    },
+    sensorId: string,
+    runIds: string[],
+    offsetMs = 0,
+    acceptedAt = iso(-60_000),
+  ) => {
+    const packs: ReadingPack[] = [];
+    for (const [r, runId] of runIds.entries()) {
+      const start = offsetMs + r * shape.periodsApart * DIRECTORY_PERIOD_MS;
+      // Two types a timestamp, so a message may end between them: two packs of a partition
+      // then start at one instant, and the other runs' readings of that instant must wait.
+      const readings = Array.from({ length: shape.readings }, (_, i) => ({
+        sensorId,
+        type: i % 2 === 0 ? 'humidity' : 'temperature',
+        offsetMs: start + Math.floor(i / 2) * shape.stepMs,
+        reading: r * 1000 + i,
+      }));
+      for (let i = 0; i < readings.length; i += shape.perMessage) {
+        packs.push(
+          ...packsOf(message(runId, readings.slice(i, i + shape.perMessage), { acceptedAt }), 30),
+        );
+      }
+      if (shape.resent) {
+        // One reading sent again in a later request, with another value: that copy wins.
+        const again = { ...readings[0]!, reading: -1 - r };
+        packs.push(...packsOf(message(runId, [again], { acceptedAt: iso(-30_000) }), 30));
+      }
+    }
+    await writePacks(packs);
+    return packs;
+  };
+
+  /** The key a path orders a reading by (no reading here has an id). */
+  const keyOf = (m: MeasurementView, path: 'sensor' | 'run') =>
+    path === 'sensor'
+      ? `${m.timestamp}#${m.runId}#${m.type}`
+      : `${m.timestamp}#${m.sensorId}#${m.type}`;
+  const viewOf = (m: MeasurementView) => [m.runId, m.timestamp, m.type, m.reading];
+
+  /** The readings a query should hand out, in its key order: the superseding copy of each. */
+  const expected = (packs: ReadingPack[], path: 'sensor' | 'run') => {
+    const best = new Map<string, PackedReading>();
+    for (const reading of packs.flatMap((pack) => unpack({ ...pack }))) {
+      const identity = `${reading.runId}#${reading.readingKey}`;
+      const held = best.get(identity);
+      if (held === undefined || supersedes(reading, held)) best.set(identity, reading);
+    }
+    return [...best.values()]
+      .map((r) => ({ key: keyOf(r, path), view: viewOf(r) }))
+      .sort((a, b) => (a.key < b.key ? -1 : 1));
+  };
+
+  it('by sensor, waits for every pack of a run that starts at a reading before handing it out', async () => {
+    // A reading at 0 s, then one at 1 s sent twice, the later send's pack sorting last. A page
+    // of one reads two packs at a time: it must not hand out the first copy of the 1 s reading
+    // before reading the second (the frontier of the run's partition, in sensorKey terms).
+    const sensorId = `z-${randomUUID().slice(0, 8)}`;
+    const runId = randomUUID();
+    await seed(runId, [{ sensorId, offsetMs: 0, reading: 1 }], { batchId: 'AaaaaaaaAaaaaaaa.0' });
+    await seed(runId, [{ sensorId, offsetMs: 1000, reading: 2 }], {
+      batchId: 'BbbbbbbbBbbbbbbb.0',
+      acceptedAt: iso(-50_000),
+    });
+    await seed(runId, [{ sensorId, offsetMs: 1000, reading: 3 }], {
+      batchId: 'CcccccccCccccccc.0',
+      acceptedAt: iso(-40_000),
+    });
+    const { allPages } = setup();
+    const items = (await allPages({ sensorId, limit: '1' })).flat();
+    expect(items.map((m) => m.reading)).toEqual([1, 3]);
+  });
+
+  it('by sensor across runs: every stored reading once, in order, whatever the page size and layout', async () => {
+    const { allPages } = setup();
+    await fc.assert(
+      fc.asyncProperty(layout, fc.integer({ min: 1, max: 40 }), async (shape, limit) => {
+        // After every run id: a frontier taken from the wrong key would let readings out early.
+        const sensorId = `z-dir-${randomUUID().slice(0, 8)}`;
+        const runIds = Array.from({ length: shape.runs }, () => randomUUID());
+        const packs = await storeLayout(shape, sensorId, runIds);
+        const pages = await allPages({ sensorId, limit: String(limit) });
+        expect(pages.flat().map(viewOf)).toEqual(expected(packs, 'sensor').map((e) => e.view));
+        expect(pages.every((page) => page.length <= limit)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('by run and sensor: every stored reading once, in order, whatever the page size and layout', async () => {
+    const { allPages } = setup();
+    await fc.assert(
+      fc.asyncProperty(layout, fc.integer({ min: 1, max: 40 }), async (shape, limit) => {
+        const sensorId = `one-${randomUUID().slice(0, 8)}`;
+        const runId = randomUUID();
+        // The sensor in the run, beside another sensor of the run and the sensor in other runs.
+        const packs = await storeLayout({ ...shape, runs: 1 }, sensorId, [runId]);
+        await storeLayout({ ...shape, runs: 1 }, `${sensorId}-x`, [runId]);
+        await storeLayout(
+          shape,
+          sensorId,
+          Array.from({ length: shape.runs }, () => randomUUID()),
+        );
+        const pages = await allPages({ runId, sensorId, limit: String(limit) });
+        expect(pages.flat().map(viewOf)).toEqual(expected(packs, 'run').map((e) => e.view));
+        expect(pages.every((page) => page.length <= limit)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
+
+  it('hands out, after a cursor, every reading stored later that sorts after it, in a run or of a run it did not know', async () => {
+    const { get } = setup();
+    await fc.assert(
+      fc.asyncProperty(
+        layout,
+        fc.constantFrom<'sensor' | 'run'>('sensor', 'run'),
+        fc.integer({ min: 1, max: 15 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (shape, path, limit, afterPage) => {
+          const sensorId = `z-late-${randomUUID().slice(0, 8)}`;
+          const runIds = Array.from({ length: shape.runs }, () => randomUUID());
+          const query = (runId: string | undefined) => ({
+            sensorId,
+            ...(path === 'run' ? { runId } : {}),
+            limit: String(limit),
+          });
+          const early = await storeLayout(shape, sensorId, runIds);
+          const handedOut: MeasurementView[] = [];
+          let nextKey: string | undefined;
+          let lateAfter: string | undefined;
+          let late: ReadingPack[] = [];
+          let pages = 0;
+          do {
+            if (pages === afterPage) {
+              // Stored late, below and above the cursor: readings of the known runs shifted by
+              // half a step, and (by sensor) of a run the first pages did not know.
+              const last = handedOut.at(-1);
+              lateAfter = last === undefined ? '' : keyOf(last, path);
+              const newRuns = path === 'sensor' ? [randomUUID()] : [];
+              late = await storeLayout(
+                { ...shape, runs: runIds.length + newRuns.length, resent: false },
+                sensorId,
+                [...runIds, ...newRuns],
+                shape.stepMs / 2,
+                iso(-10_000),
+              );
+            }
+            const page = await get({ ...query(runIds[0]), ...(nextKey ? { nextKey } : {}) });
+            expect(page.status).toBe(200);
+            handedOut.push(...page.body.items);
+            nextKey = page.body.nextKey;
+            pages++;
+          } while (nextKey !== undefined && pages < 2000);
+          expect(nextKey).toBeUndefined();
+          const inScope = (packs: ReadingPack[]) =>
+            path === 'run' ? packs.filter((p) => p.runId === runIds[0]) : packs;
+          const want =
+            lateAfter === undefined
+              ? expected(inScope(early), path)
+              : [
+                  ...expected(inScope(early), path).filter((e) => e.key <= lateAfter!),
+                  ...expected(inScope([...early, ...late]), path).filter((e) => e.key > lateAfter!),
+                ];
+          expect(handedOut.map(viewOf)).toEqual(want.map((e) => e.view));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ export const QUERY_LIMITS = {
   maxLimit: 1000,
 } as const;
 
-/** Which key the query runs on: the table (a run's readings) or the bySensor index. */
+/** What the query reads: a run's readings (of one sensor, or all), or a sensor's across runs. */
 export type AccessPath =
   { kind: 'run'; runId: string; sensorId?: string } | { kind: 'sensor'; sensorId: string };
 

@@ -567,10 +567,11 @@ describe('the simulator flow', () => {
       queue.settings = shortened;
     });
     const runId = await startRun('flow');
-    // Warm the run cache and the consumer so the count below is the steady state.
+    // Warm the run cache and the consumer (with the directory entries of the run's sensor, which
+    // it writes once) so the count below is the steady state.
     await api.post(
       '/api/sensors/data',
-      [{ sensorId: 'warm', type: 'temperature', reading: 0, timestamp: at(0) }],
+      [{ sensorId: 'flow', type: 'temperature', reading: 0, timestamp: at(0) }],
       {
         'X-Run-Id': runId,
       },

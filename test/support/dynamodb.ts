@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import {
   createTableInput,
@@ -15,8 +15,9 @@ import {
   type LocalDynamoDb,
 } from '#infra/local/index.ts';
 import { topology, type TableName } from '#infra/topology.ts';
-import { runPartitions } from '#shared/measurement.ts';
-import { unpack, type PackedReading } from '#shared/reading-pack.ts';
+import { sensorPartition } from '#shared/measurement.ts';
+import { unpack, type PackedReading, type ReadingPack } from '#shared/reading-pack.ts';
+import { directoryEntriesOf, listedOf, runSensorsPartition } from '#shared/sensor-directory.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -110,31 +111,44 @@ export const countCommands = (client: DynamoDBClient): Map<string, number> => {
   return counts;
 };
 
+/** Every item of one partition of a table, in key order. */
+export const itemsOf = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  partition: string,
+): Promise<Record<string, unknown>[]> => {
+  const rows: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await documents.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'runPartition = :p',
+        ExpressionAttributeValues: { ':p': partition },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    rows.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return rows;
+};
+
 /**
- * Every item of a run in a sensorData table (its packs), over all its partitions;
- * `parked#<runId>` reads the run's parked rows.
+ * Every item of a run in a sensorData table (its packs), over the partitions of the sensors the
+ * directory lists for it; `parked#<runId>` reads the run's parked rows.
  */
 export const rowsOfRun = async (
   documents: DynamoDBDocumentClient,
   table: string,
   runId: string,
 ): Promise<Record<string, unknown>[]> => {
-  const partitions = runId.startsWith('parked#') ? [runId] : runPartitions(runId);
+  if (runId.startsWith('parked#')) return itemsOf(documents, table, runId);
+  const listed = await itemsOf(documents, table, runSensorsPartition(runId));
+  const sensors = new Set(listed.map((entry) => listedOf(String(entry.packKey)).member));
   const rows: Record<string, unknown>[] = [];
-  for (const partition of partitions) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await documents.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'runPartition = :p',
-          ExpressionAttributeValues: { ':p': partition },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      rows.push(...(out.Items ?? []));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+  for (const sensorId of sensors) {
+    rows.push(...(await itemsOf(documents, table, sensorPartition(runId, sensorId))));
   }
   return rows;
 };
@@ -148,3 +162,25 @@ export const readingsOfRun = async (
   table: string,
   runId: string,
 ): Promise<PackedReading[]> => (await rowsOfRun(documents, table, runId)).flatMap(unpack);
+
+/**
+ * Stores packs as the consumer does (services/ingest-consumer): their directory entries first,
+ * then the packs, in BatchWriteItem calls of 25.
+ */
+export const storePacks = async (
+  documents: DynamoDBDocumentClient,
+  table: string,
+  packs: readonly ReadingPack[],
+): Promise<void> => {
+  for (const items of [directoryEntriesOf(packs, 30), packs]) {
+    for (let i = 0; i < items.length; i += 25) {
+      await documents.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
+          },
+        }),
+      );
+    }
+  }
+};

@@ -66,7 +66,10 @@ export class DataTables extends Construct {
     super(scope, id);
     const entries = tableNames.map((name) => {
       const spec = topology.tables[name];
-      const table = new dynamodb.Table(this, name, {
+      // A new generation is a new construct: CloudFormation creates a new table and removes the
+      // old one from the stack (deleted, or kept where the removal policy retains it).
+      const id = spec.generation === undefined ? name : `${name}V${spec.generation}`;
+      const table = new dynamodb.Table(this, id, {
         partitionKey: attribute(spec.partitionKey),
         sortKey: spec.sortKey ? attribute(spec.sortKey) : undefined,
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
