@@ -102,9 +102,9 @@ export interface QueueMeasurement {
 export const QUEUE_MESSAGE_VERSION = 1;
 
 /**
- * Body of one SQS message. `batchId` is assigned at the edge and is the consumer's idempotency
- * key: stable across SQS redeliveries, and across re-sends of a request with the same
- * Idempotency-Key.
+ * Body of one SQS message. `batchId` is assigned at the edge and names the message's packs:
+ * stable across SQS redeliveries, and across re-sends of a request with the same
+ * Idempotency-Key (which rebuild the very same body).
  */
 export interface QueueMessage {
   v: typeof QUEUE_MESSAGE_VERSION;

@@ -86,9 +86,9 @@ describe('the simulator engine against the local stack', () => {
       expect(report.accepted).toBe(10);
       return stack.usage().dynamodb.writeUnitsBy[stack.tables.idempotency] ?? 0;
     };
-    // The edge's record: a put and an update per request
-    expect(await idempotencyWrites(true)).toBeGreaterThanOrEqual(20);
-    // Client-timestamped readings: the consumer keeps none either
+    // The edge's record: one write per request (services/ingest/key-records.ts)
+    expect(await idempotencyWrites(true)).toBe(10);
+    // Without keys: no record at the edge, and the consumer keeps none
     expect(await idempotencyWrites(false)).toBe(0);
   });
 

@@ -59,7 +59,7 @@ export interface WritePolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Time kept back for the idempotency bookkeeping and the response; no retry eats into it. */
+  /** Time kept back for the rest of the batch and the response; no retry eats into it. */
   reserveMs: number;
   /** Chunks of one record written at the same time. */
   concurrency: number;

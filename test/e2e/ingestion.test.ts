@@ -215,7 +215,8 @@ describe('Idempotency-Key', () => {
     // The server-assigned timestamp is not re-drawn: the retry's message is the first's, and
     // lands on its pack. One reading stored, one counted in the run's accepted tally.
     await eventually(
-      async () => ((stack.queues.measurements.queue.counts().visible ?? 0) === 0 ? true : undefined),
+      async () =>
+        (stack.queues.measurements.queue.counts().visible ?? 0) === 0 ? true : undefined,
       STORE_DEADLINE_MS,
       'the retry delivered',
     );
