@@ -110,6 +110,8 @@ describe('npm run bench -- --against', () => {
       expect(measured).toMatchObject({ lost: 0, duplicated: 0 });
       expect(measured.storedReadingsPerSecond).toBeGreaterThan(0);
       expect(measured.writeUnitsPer1000Readings).toBeGreaterThan(0);
+      // The consumer's sensor metrics at least, as EMF.
+      expect(measured.logKbPer1000Readings).toBeGreaterThan(0);
       if (existsSync('/proc/self/stat')) expect(measured.stackCpuMsPerRequest).toBeGreaterThan(0);
       // The counters were reset before the scenario: they hold its 4 requests, not the start's.
       expect((await stack.stats()).requests.sqs.SendMessageBatch).toBe(4);

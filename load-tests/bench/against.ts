@@ -43,6 +43,8 @@ export interface SideFigures {
   /** CPU of the stack's process per request (the driver's own CPU is not in it). */
   stackCpuMsPerRequest?: number;
   writeUnitsPer1000Readings?: number;
+  /** CloudWatch Logs bytes the functions wrote (EMF and other lines), KB per 1,000 readings. */
+  logKbPer1000Readings?: number;
   lost: number;
   duplicated: number;
   /** When it sent and stored (the monotonic clock), for profiles; not a figure. */
@@ -63,6 +65,7 @@ export const FIGURES: readonly Figure[] = [
   { key: 'p99Ms', label: 'p99 ms', better: 'lower' },
   { key: 'stackCpuMsPerRequest', label: 'stack CPU ms/request', better: 'lower' },
   { key: 'writeUnitsPer1000Readings', label: 'write units/1,000 readings', better: 'lower' },
+  { key: 'logKbPer1000Readings', label: 'log KB/1,000 readings', better: 'lower' },
 ];
 
 const QUEUE_POLL_MS = 25;
@@ -120,6 +123,9 @@ export const measureScenario = async (
   const storingSeconds = (storedAt - started) / 1000;
   const sendingSeconds = report.sendingMs / 1000;
   const writeUnits = stats.usage?.dynamodb?.writeUnits;
+  const logs = stats.usage?.logs;
+  const logBytes =
+    logs?.emfBytes === undefined ? undefined : logs.emfBytes + (logs.otherBytes ?? 0);
   return {
     acceptedReadingsPerSecond: round1(report.accepted / sendingSeconds),
     acceptedRequestsPerSecond: round1(report.requests / sendingSeconds),
@@ -133,6 +139,7 @@ export const measureScenario = async (
     ...(writeUnits === undefined
       ? {}
       : { writeUnitsPer1000Readings: round1((writeUnits * 1000) / report.accepted) }),
+    ...(logBytes === undefined ? {} : { logKbPer1000Readings: round1(logBytes / report.accepted) }),
     lost: verified.lost,
     duplicated: verified.duplicated,
     window,

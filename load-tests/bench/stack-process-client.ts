@@ -9,7 +9,10 @@ import { createInterface } from 'node:readline';
 
 export interface StackStats {
   requests: { sqs: Record<string, number>; dynamodb: Record<string, number> };
-  usage?: { dynamodb?: { writeUnits?: number; readUnits?: number } };
+  usage?: {
+    dynamodb?: { writeUnits?: number; readUnits?: number };
+    logs?: { emfBytes?: number; otherBytes?: number };
+  };
   queues: Record<string, { visible: number; inFlight: number; delayed?: number }>;
 }
 
