@@ -67,7 +67,11 @@ const LAMBDA_MEMORY_MB = Math.max(
 );
 
 /** A pipeline metric's statistic, hidden (the service dimension is the emitting function's). */
-const pipelineUsage = (id: string, name: keyof typeof PipelineMetric, statistic: 'SampleCount') =>
+const pipelineUsage = (
+  id: string,
+  name: keyof typeof PipelineMetric,
+  statistic: 'SampleCount' | 'Sum',
+) =>
   metric(id, {
     namespace: PIPELINE_NAMESPACE,
     metricName: PipelineMetric[name],
@@ -106,8 +110,9 @@ const usage = (): Query[] => [
   hidden('inv', ofFunction(lambda.metrics.invocations)),
   hidden('dur', ofFunction(lambda.metrics.duration)),
   // SQS bills requests (of 1 to 10 messages), not messages: see SQS_REQUESTS.
-  pipelineUsage('enq', 'messagesEnqueued', 'SampleCount'),
+  pipelineUsage('enq', 'accepted', 'SampleCount'),
   pipelineUsage('batches', 'batchSize', 'SampleCount'),
+  pipelineUsage('msgs', 'batchSize', 'Sum'),
   hidden('sqs_empty', ofQueue(sqs.metrics.emptyReceives)),
   hidden('wcu', ofTable(dynamodb.metrics.writeUnits)),
   hidden('gsiw', ofIndexes(dynamodb.metrics.writeUnits)),
@@ -119,12 +124,13 @@ const usage = (): Query[] => [
 
 /**
  * SQS requests, as the functions count them: a SendMessageBatch per ingest request that enqueued
- * (MessagesEnqueued, one sample a request), a ReceiveMessage and a DeleteMessageBatch per
- * consumer batch (ConsumerBatchSize, one sample a batch of at most 10 messages), and every
- * receive that found nothing (NumberOfEmptyReceives). Approximate: a request's messages over 10
- * (more calls) or a payload over 64 KiB (one request per 64 KiB chunk) bill more.
+ * (MeasurementsAccepted, one sample a request); per consumer batch of m messages (ConsumerBatchSize:
+ * one sample a batch, its sum the messages) ⌈m/10⌉ ReceiveMessage and as many DeleteMessageBatch
+ * calls (ten messages a call at most), taken as m/10 + ½ each; and every receive that found
+ * nothing (NumberOfEmptyReceives). Approximate: a request's messages over 10 (more calls) or a
+ * payload over 64 KiB (one request per 64 KiB chunk) bill more.
  */
-const SQS_REQUESTS = `SUM([enq]) + 2 * SUM([batches]) + SUM([sqs_empty])`;
+const SQS_REQUESTS = `SUM([enq]) + SUM([msgs]) / 5 + SUM([batches]) + SUM([sqs_empty])`;
 
 /** Dollars per period as dollars per hour (PERIOD takes one metric, so the period macro). */
 const hourly = (dollars: string) => `(${dollars}) * 3600 / ${PERIOD_AUTO}`;

@@ -267,15 +267,19 @@ describe('second reading (issue 26)', () => {
   it('findings 4 and 5: SQS is priced from the requests the functions count, reads of indexes too', () => {
     const panel = panelTitled('cost', 'Estimated spend per hour by service');
     const byId = Object.fromEntries((panel.targets ?? []).map((t) => [t.id, t]));
-    expect(byId.c_sqs?.expression).toMatch(/SUM\(\[enq\]\) \+ 2 \* SUM\(\[batches\]\)/);
+    expect(byId.c_sqs?.expression).toContain(
+      'SUM([enq]) + SUM([msgs]) / 5 + SUM([batches]) + SUM([sqs_empty])',
+    );
+    // A request accepted: one SendMessageBatch; a batch of m messages: ⌈m/10⌉ receives and deletes.
     expect([byId.enq?.metricName, byId.enq?.statistic]).toEqual([
-      'MessagesEnqueued',
+      'MeasurementsAccepted',
       'SampleCount',
     ]);
     expect([byId.batches?.metricName, byId.batches?.statistic]).toEqual([
       'ConsumerBatchSize',
       'SampleCount',
     ]);
+    expect([byId.msgs?.metricName, byId.msgs?.statistic]).toEqual(['ConsumerBatchSize', 'Sum']);
     // No message counts: SQS bills requests of 1 to 10 messages.
     expect(
       (panel.targets ?? []).filter((t) => /NumberOfMessages/.test(t.metricName ?? '')),

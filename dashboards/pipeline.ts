@@ -34,7 +34,6 @@ const { api, sqs, lambda, dynamodb } = AWS_METRICS;
 export const PIPELINE_EMITTERS: Record<PipelineMetricName, FunctionName> = {
   [PipelineMetric.accepted]: 'ingest',
   [PipelineMetric.rejected]: 'ingest',
-  [PipelineMetric.messagesEnqueued]: 'ingest',
   [PipelineMetric.stored]: 'ingestConsumer',
   [PipelineMetric.endToEndLag]: 'ingestConsumer',
   [PipelineMetric.batchSize]: 'ingestConsumer',
@@ -132,7 +131,8 @@ export const pipelineDashboard = () =>
           timeseries('Measurements accepted and rejected', { w: 6, h: 7 }, [
             pipeline('a', PipelineMetric.accepted, 'Sum', 'Accepted'),
             pipeline('r', PipelineMetric.rejected, 'Sum', 'Rejected'),
-            pipeline('q', PipelineMetric.messagesEnqueued, 'Sum', 'Messages enqueued'),
+            // SQS counts what the edge sends, for free: no EMF a request for it.
+            perQueue('q', sqs.metrics.sent, 'Sum', `${dimLabel('QueueName')} messages sent`),
           ]),
         ],
       ],

@@ -420,9 +420,10 @@ describe('second reading (issue 26) on the local renderer', () => {
   it('finding 4: SQS is priced per request the functions count, not per message', () => {
     const { data, byTitle } = render('cost');
     const perHour = 3600 / data.window.periodS;
-    // Per period: one ingest request enqueued (a SendMessageBatch), one consumer batch (a
-    // ReceiveMessage and a DeleteMessageBatch), and 10 empty receives on each queue.
-    const requests = 1 + 2 * 1 + 2 * 10;
+    // Per period: one ingest request accepted (a SendMessageBatch), one consumer batch of 12
+    // messages (two ReceiveMessage and two DeleteMessageBatch, taken as 12/10 + ½ each), and
+    // 10 empty receives on each queue.
+    const requests = 1 + 2 * (12 / 10 + 0.5) + 2 * 10;
     expect(costLines(byTitle)["SQS requests (from the functions' counts)"]).toBeCloseTo(
       requests * (PRICES.sqsPerMillionRequests / 1e6) * perHour,
       12,

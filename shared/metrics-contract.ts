@@ -30,8 +30,6 @@ export const PipelineMetric = {
   accepted: 'MeasurementsAccepted',
   /** Measurements refused at the edge by validation. */
   rejected: 'MeasurementsRejected',
-  /** SQS messages sent per request. */
-  messagesEnqueued: 'MessagesEnqueued',
   /** Measurements written to the table. */
   stored: 'MeasurementsStored',
   /** Milliseconds from acceptance at the edge to storage. */

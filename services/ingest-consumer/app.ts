@@ -228,6 +228,8 @@ export const makeHandler = (deps: ConsumerDeps) => {
       const response = await processPartialResponse(event, handleRecord, processor, { context });
       return await signalLateStores(response, storedByRun);
     } finally {
+      // Counted before publishing, which empties the tally.
+      const sensorDimensionSets = tally.sensors.dimensionSets;
       // Published even when the whole batch failed.
       publish(event.Records.length, tally);
       logger.info('Batch processed', {
@@ -236,7 +238,7 @@ export const makeHandler = (deps: ConsumerDeps) => {
         failures: tally.failures,
         writeRetries: tally.writeRetries,
         parked: tally.parked,
-        sensorDimensionSets: tally.sensors.dimensionSets,
+        sensorDimensionSets,
       });
     }
   };

@@ -327,7 +327,7 @@ describe('ingest handler (in-memory adapters)', () => {
     expect(queue.calls.map((c) => c.length)).toEqual([1]);
   });
 
-  it('emits accepted and enqueued counts with only the service dimension', async () => {
+  it('emits the accepted count with only the service dimension (SQS counts the messages itself)', async () => {
     const { handler, runs } = deps();
     const runId = runs.add();
     await handler(
@@ -335,7 +335,9 @@ describe('ingest handler (in-memory adapters)', () => {
       lambdaContext(),
     );
     expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.accepted)).toEqual([3]);
-    expect(emf.values(PIPELINE_NAMESPACE, PipelineMetric.messagesEnqueued)).toEqual([1]);
+    expect(Object.keys(emf.blobs(PIPELINE_NAMESPACE)[0] ?? {}).filter((k) => k !== '_aws')).toEqual(
+      ['service', PipelineMetric.accepted],
+    );
     const blob = emf.blobs(PIPELINE_NAMESPACE).find((b) => PipelineMetric.accepted in b);
     expect(blob?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
   });

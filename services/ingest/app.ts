@@ -241,7 +241,6 @@ export const makeHandler = (deps: IngestDeps) => {
     }
     const messages = await enqueue(parsed, user, now, requestTag, { count: true, keyed });
     metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
-    metrics.addMetric(PipelineMetric.messagesEnqueued, MetricUnit.Count, messages);
     return { accepted: parsed.measurements.length, runId: parsed.runId };
   };
 
