@@ -167,7 +167,7 @@ export const makeHandler = (deps: IngestDeps) => {
     acceptedAt: number,
     requestTag: string,
     { count, keyed }: { count: boolean; keyed: boolean },
-  ): Promise<number> => {
+  ): Promise<void> => {
     const envelope = { runId: parsed.runId, user, acceptedAt: toCanonicalTimestamp(acceptedAt) };
     const messages = packMessages(
       envelope,
@@ -221,7 +221,6 @@ export const makeHandler = (deps: IngestDeps) => {
       sendCalls: report.calls,
       requestTag,
     });
-    return messages.length;
   };
 
   const accept = async (
@@ -239,7 +238,7 @@ export const makeHandler = (deps: IngestDeps) => {
         status,
       });
     }
-    const messages = await enqueue(parsed, user, now, requestTag, { count: true, keyed });
+    await enqueue(parsed, user, now, requestTag, { count: true, keyed });
     metrics.addMetric(PipelineMetric.accepted, MetricUnit.Count, parsed.measurements.length);
     return { accepted: parsed.measurements.length, runId: parsed.runId };
   };
