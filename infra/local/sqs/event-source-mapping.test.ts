@@ -158,6 +158,32 @@ describe('batching', () => {
     expect(events.flatMap(bodiesOf)).toEqual(['first', 'second']);
   });
 
+  it("fills a batch over ten from what is waiting at once, ten a receive, as Lambda's pollers read until the batch is full", async () => {
+    // "Lambda continues to read until … the batching window expires, the batch size is reached,
+    // or the payload limit" (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html):
+    // with records waiting, a window is no pause.
+    const queueUrl = await local.createQueue('esm-fill');
+    for (let chunk = 0; chunk < 6; chunk++) {
+      await sendBodies(
+        queueUrl,
+        Array.from({ length: 10 }, (_, i) => `r${chunk * 10 + i}`),
+      );
+    }
+    const events: SQSEvent[] = [];
+    const startedAt = performance.now();
+    await startMapping({
+      queueUrl,
+      batchSize: 50,
+      maxBatchingWindowMs: 1_000,
+      invoke: async (event) => void events.push(event),
+    });
+    await eventually(() => events[0], 5_000, 'an invocation');
+    expect(events[0]!.Records).toHaveLength(50);
+    expect(performance.now() - startedAt).toBeLessThan(900);
+    await eventually(() => events[1], 5_000, 'the rest');
+    expect(events[1]!.Records).toHaveLength(10);
+  });
+
   it('invokes as soon as the batch is full, without waiting out the window', async () => {
     const queueUrl = await local.createQueue('esm-full');
     const events: SQSEvent[] = [];

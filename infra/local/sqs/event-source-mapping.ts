@@ -162,25 +162,39 @@ export const startEventSourceMapping = async (
   };
 
   /**
-   * Long-polls until a first record arrives, then keeps receiving until the batch is full
-   * or the window since that first record has passed: long polls of whole seconds while they
-   * fit in the window, then a wait for its last fraction of a second and one receive that
-   * does not wait. On stop, what was gathered is still returned: those records were received
-   * (their receive count went up) and are invoked rather than left to time out.
+   * Long-polls until a first record arrives, then keeps receiving until the batch is full or the
+   * window since that first record has passed, as Lambda's pollers read "until the batching
+   * window expires, the batch size is reached, or the payload limit": records already waiting
+   * are taken at once, ten a receive; when none is, long polls of whole seconds while they fit
+   * in the window, then a wait for its last fraction of a second and one receive that does not
+   * wait. On stop, what was gathered is still returned: those records were received (their
+   * receive count went up) and are invoked rather than left to time out.
    */
   const gather = async (): Promise<Message[]> => {
     const batch: Message[] = [];
     let windowEnd: number | undefined;
     while (batch.length < batchSize && !stopping.signal.aborted) {
-      const remainingMs =
-        windowEnd === undefined ? LONG_POLL_SECONDS * 1000 : windowEnd - performance.now();
-      const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(Math.max(0, remainingMs) / 1000));
-      if (waitSeconds === 0) await pause(Math.max(0, remainingMs), stopping.signal);
-      batch.push(...(await receive(Math.min(MAX_RECEIVE, batchSize - batch.length), waitSeconds)));
-      if (batch.length > 0 && windowEnd === undefined) {
+      const wanted = Math.min(MAX_RECEIVE, batchSize - batch.length);
+      if (windowEnd === undefined) {
+        batch.push(...(await receive(wanted, LONG_POLL_SECONDS)));
+        if (batch.length === 0) continue;
         if (windowMs === 0) break;
         windowEnd = performance.now() + windowMs;
-      } else if (waitSeconds === 0) break;
+        continue;
+      }
+      const remainingMs = windowEnd - performance.now();
+      if (remainingMs <= 0) break;
+      const waiting = await receive(wanted, 0);
+      batch.push(...waiting);
+      if (waiting.length > 0) continue;
+      const waitSeconds = Math.min(LONG_POLL_SECONDS, Math.floor(remainingMs / 1000));
+      if (waitSeconds > 0) {
+        batch.push(...(await receive(wanted, waitSeconds)));
+        continue;
+      }
+      await pause(remainingMs, stopping.signal);
+      batch.push(...(await receive(wanted, 0)));
+      break;
     }
     return batch;
   };
