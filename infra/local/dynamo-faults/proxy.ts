@@ -186,8 +186,8 @@ export const startDynamoFaultProxy = async (
       Buffer.from(JSON.stringify({ ...input, RequestItems: forwarded })),
     );
     if (upstream.statusCode !== 200) {
-      answered(upstream.statusCode, upstream.body);
       relay(response, upstream);
+      answered(upstream.statusCode, upstream.body);
       return true;
     }
     const output = JSON.parse(upstream.body.toString('utf8')) as Record<string, unknown>;
@@ -208,20 +208,21 @@ export const startDynamoFaultProxy = async (
           : 'Unknown';
       faults.recordRequest(operation);
       if (faults.takeThrottle(operation)) {
-        options.onRequest?.(operation, body, 400);
         sendJson(response, 400, {
           __type: `${ERROR_NAMESPACE}ProvisionedThroughputExceededException`,
           message:
             'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
         });
+        options.onRequest?.(operation, body, 400);
         return;
       }
       if (operation === 'BatchWriteItem' && faults.takeUnprocessed()) {
         if (await partialBatchWrite(request, response, body)) return;
       }
       const upstream = await forward(request, body);
-      options.onRequest?.(operation, body, upstream.statusCode, upstream.body);
+      // Answered first: the caller does not wait for the meter to price the exchange.
       relay(response, upstream);
+      options.onRequest?.(operation, body, upstream.statusCode, upstream.body);
     } catch (error) {
       console.error('DynamoDB fault proxy: request failed', error);
       if (!response.headersSent) {
