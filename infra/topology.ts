@@ -18,6 +18,7 @@ export type HttpMethod = 'GET' | 'POST';
  * idempotency records need.
  */
 export type TableAccessLevel = 'read' | 'write' | 'readAndWrite' | 'readWrite' | 'idempotency';
+export type QueueAccessLevel = 'send' | 'depth';
 
 export interface KeyAttribute {
   name: string;
@@ -72,7 +73,8 @@ export interface FunctionSpec {
   /** Plain settings; infrastructure may override them per stage. */
   environment: Record<string, string>;
   tables: Partial<Record<TableName, TableAccessLevel>>;
-  queues: Partial<Record<QueueName, 'send'>>;
+  /** `send` messages; `depth` read how many wait (GetQueueAttributes). */
+  queues: Partial<Record<QueueName, QueueAccessLevel>>;
 }
 
 export interface RouteSpec {
@@ -145,7 +147,9 @@ const functions: Record<FunctionName, FunctionSpec> = {
       POWERTOOLS_LOG_LEVEL,
     },
     tables: { runs: 'readWrite', sensorData: 'read' },
-    queues: {},
+    // Report builds wait while the measurement queue has a backlog (services/run-sweeper), and
+    // go back on the reports queue meanwhile.
+    queues: { measurements: 'depth', reports: 'send' },
   },
   ingest: {
     entry: 'services/ingest/handler.ts',

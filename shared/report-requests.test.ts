@@ -13,8 +13,14 @@ describe('report requests', () => {
       { error: () => undefined },
     );
     await requests.request(RUN);
+    await requests.request(RUN, { delaySeconds: 2, deferrals: 1 });
     expect(sent.map((command) => command.input)).toEqual([
       { QueueUrl: 'https://sqs.example/reports', MessageBody: `{"runId":"${RUN}"}` },
+      {
+        QueueUrl: 'https://sqs.example/reports',
+        MessageBody: `{"runId":"${RUN}","deferrals":1}`,
+        DelaySeconds: 2,
+      },
     ]);
   });
 
@@ -30,8 +36,21 @@ describe('report requests', () => {
   });
 
   it('reads back the run id of a request, and nothing else', () => {
-    expect(parseReportRequest(reportRequestBody(RUN))).toBe(RUN);
-    for (const body of ['', 'null', '{}', '{"runId":"x"}', '{"runId":7}', '[1]']) {
+    expect(parseReportRequest(reportRequestBody({ runId: RUN }))).toEqual({ runId: RUN });
+    expect(parseReportRequest(reportRequestBody({ runId: RUN, deferrals: 3 }))).toEqual({
+      runId: RUN,
+      deferrals: 3,
+    });
+    for (const body of [
+      '',
+      'null',
+      '{}',
+      '{"runId":"x"}',
+      '{"runId":7}',
+      '[1]',
+      `{"runId":"${RUN}","deferrals":-1}`,
+      `{"runId":"${RUN}","deferrals":"2"}`,
+    ]) {
       expect(parseReportRequest(body)).toBeUndefined();
     }
   });

@@ -10,12 +10,21 @@
  * works through.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { RUN_ID } from './identity.ts';
 
+export interface ReportRequest {
+  runId: string;
+  /** How often the build was put off already (see ReportRequests.request). */
+  deferrals?: number;
+}
+
 export interface ReportRequests {
-  /** Has the run's report built as soon as the builder can; never throws (logged instead). */
-  request(runId: string): Promise<void>;
+  /**
+   * Has the run's report built as soon as the builder can, or after `delaySeconds` (a build put
+   * off); never throws (logged instead).
+   */
+  request(runId: string, later?: { delaySeconds: number; deferrals: number }): Promise<void>;
 }
 
 export class SqsReportRequests implements ReportRequests {
@@ -25,10 +34,16 @@ export class SqsReportRequests implements ReportRequests {
     private readonly logger: Pick<Logger, 'error'>,
   ) {}
 
-  async request(runId: string): Promise<void> {
+  async request(runId: string, later?: { delaySeconds: number; deferrals: number }): Promise<void> {
     try {
       await this.client.send(
-        new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: reportRequestBody(runId) }),
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: reportRequestBody(
+            later === undefined ? { runId } : { runId, deferrals: later.deferrals },
+          ),
+          ...(later === undefined ? {} : { DelaySeconds: later.delaySeconds }),
+        }),
       );
     } catch (error) {
       this.logger.error('Report build not requested; the sweeper builds it when due', {
@@ -39,14 +54,40 @@ export class SqsReportRequests implements ReportRequests {
   }
 }
 
-export const reportRequestBody = (runId: string): string => JSON.stringify({ runId });
+export const reportRequestBody = (request: ReportRequest): string => JSON.stringify(request);
 
-/** The run id of a report request, or undefined for a body that is not one. */
-export const parseReportRequest = (body: string): string | undefined => {
+/** The request a body holds, or undefined for a body that is not one. */
+export const parseReportRequest = (body: string): ReportRequest | undefined => {
   try {
-    const { runId } = JSON.parse(body) as { runId?: unknown };
-    return typeof runId === 'string' && RUN_ID.test(runId) ? runId : undefined;
+    const { runId, deferrals } = JSON.parse(body) as { runId?: unknown; deferrals?: unknown };
+    if (typeof runId !== 'string' || !RUN_ID.test(runId)) return undefined;
+    if (deferrals === undefined) return { runId };
+    return Number.isInteger(deferrals) && (deferrals as number) >= 0
+      ? { runId, deferrals: deferrals as number }
+      : undefined;
   } catch {
     return undefined;
   }
 };
+
+/** Messages waiting in a queue: its backlog (what consumers have not received yet). */
+export interface QueueBacklog {
+  waiting(): Promise<number>;
+}
+
+export class SqsQueueBacklog implements QueueBacklog {
+  constructor(
+    private readonly client: Pick<SQSClient, 'send'>,
+    private readonly queueUrl: string,
+  ) {}
+
+  async waiting(): Promise<number> {
+    const out = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
+}

@@ -9,7 +9,7 @@ import { InMemoryRunTally } from '#test/support/in-memory-run-tally.ts';
 import { lambdaContext } from '#test/support/lambda-context.ts';
 import { aRun } from '#test/support/runs.ts';
 import { reportRequestBody } from '#shared/report-requests.ts';
-import { makeHandler } from './app.ts';
+import { BUILD_DEFERRAL_SECONDS, makeHandler, MAX_BUILD_DEFERRALS } from './app.ts';
 
 const NO_READINGS: RunReadings = {
   page: async () => ({ readings: [], packReadings: 0 }),
@@ -24,7 +24,9 @@ const setup = async (
   deadlines: Record<string, number>,
   timeoutMs = 90_000,
   readings: RunReadings = NO_READINGS,
+  backlog = 0,
 ) => {
+  const requested: { runId: string; later?: { delaySeconds: number; deferrals: number } }[] = [];
   const store = new InMemoryRunStore();
   const reports = new InMemoryReportStore();
   let slot = 0;
@@ -42,6 +44,10 @@ const setup = async (
     reports,
     tally: new InMemoryRunTally(),
     readings,
+    ingestionBacklog: { waiting: async () => backlog },
+    reportRequests: {
+      request: async (runId, later) => void requested.push({ runId, ...(later && { later }) }),
+    },
     graceMs: 0,
     retentionDays: 30,
     maxConcurrentRuns: 5,
@@ -57,23 +63,55 @@ const setup = async (
     getRemainingTimeInMillis: () => START + timeoutMs - now,
   };
   const invoke = () => handler({} as ScheduledEvent, context);
-  const requested = (...bodies: string[]) =>
+  const asked = (...bodies: string[]) =>
     handler(
       {
         Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })),
       } as unknown as SQSEvent,
       context,
     );
-  return { store, reports, invoke, requested, slept, at: () => now };
+  return { store, reports, invoke, asked, requested, slept, at: () => now };
 };
 
 describe('report builds asked for on the reports queue', () => {
+  it('puts a build off while readings wait in the measurement queue, within a bound', async () => {
+    const pages: string[] = [];
+    const readings: RunReadings = {
+      page: async (runId) => {
+        pages.push(runId);
+        return { readings: [], packReadings: 0 };
+      },
+      parked: async () => 0,
+    };
+    const runId = '00000000-0000-4000-8000-0000000000bb';
+    const busy = await setup({}, 90_000, readings, 25);
+    await busy.store.putRun(ended(runId));
+
+    // A backlog: asked again later, nothing read.
+    expect(await busy.asked(reportRequestBody({ runId }))).toEqual({ batchItemFailures: [] });
+    expect(pages).toEqual([]);
+    expect(busy.requested).toEqual([
+      { runId, later: { delaySeconds: BUILD_DEFERRAL_SECONDS, deferrals: 1 } },
+    ]);
+    // Put off as often as it may be: built all the same.
+    await busy.asked(reportRequestBody({ runId, deferrals: MAX_BUILD_DEFERRALS }));
+    expect(pages).toEqual([runId]);
+    expect(busy.requested).toHaveLength(1);
+
+    // No backlog: built at once.
+    const quiet = await setup({}, 90_000, readings, 0);
+    await quiet.store.putRun(ended(runId));
+    await quiet.asked(reportRequestBody({ runId }));
+    expect(pages).toEqual([runId, runId]);
+    expect(quiet.requested).toEqual([]);
+  });
+
   const ended = (id: string) =>
     aRun(id, { status: 'COMPLETED', finishedAt: new Date(START).toISOString() });
 
   it('builds each run asked for once, however often it was asked, and waits for nothing', async () => {
     const pages: string[] = [];
-    const { store, reports, requested, slept } = await setup({}, 90_000, {
+    const { store, reports, asked, slept } = await setup({}, 90_000, {
       page: async (runId) => {
         pages.push(runId);
         return { readings: [], packReadings: 0 };
@@ -84,10 +122,10 @@ describe('report builds asked for on the reports queue', () => {
     await store.putRun(ended(a));
     await store.putRun(ended(b));
 
-    const response = await requested(
-      reportRequestBody(a),
-      reportRequestBody(b),
-      reportRequestBody(a),
+    const response = await asked(
+      reportRequestBody({ runId: a }),
+      reportRequestBody({ runId: b }),
+      reportRequestBody({ runId: a }),
     );
 
     expect(response).toEqual({ batchItemFailures: [] });
@@ -100,7 +138,7 @@ describe('report builds asked for on the reports queue', () => {
   it("reports a run's requests failed when its build fails, and drops a body that is no request", async () => {
     const failing = '00000000-0000-4000-8000-0000000000ff';
     const fine = '00000000-0000-4000-8000-000000000001';
-    const { store, reports, requested } = await setup({}, 90_000, {
+    const { store, reports, asked } = await setup({}, 90_000, {
       page: async (runId) => {
         if (runId === failing) throw new Error('throttled');
         return { readings: [], packReadings: 0 };
@@ -110,11 +148,11 @@ describe('report builds asked for on the reports queue', () => {
     await store.putRun(ended(failing));
     await store.putRun(ended(fine));
 
-    const response = await requested(
-      reportRequestBody(failing),
+    const response = await asked(
+      reportRequestBody({ runId: failing }),
       '{"runId":"not a run"}',
-      reportRequestBody(fine),
-      reportRequestBody(failing),
+      reportRequestBody({ runId: fine }),
+      reportRequestBody({ runId: failing }),
     );
 
     expect(response).toEqual({

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { topology } from '#infra/topology.ts';
-import { createDocumentClient } from '#shared/aws-clients.ts';
+import { createDocumentClient, createSqsClient } from '#shared/aws-clients.ts';
 import { intEnv, requireEnv } from '#shared/config.ts';
 import { countRunsFinished, createRunMetrics, publishStored } from '#shared/metrics.ts';
 import { RunMetric } from '#shared/metrics-contract.ts';
@@ -11,7 +11,13 @@ import { maxConcurrentRunsFromEnv, runGraceMsFromEnv } from '#shared/run.ts';
 import { DynamoReportStore } from '#shared/report-store.ts';
 import { DynamoRunStore } from '#shared/run-store.ts';
 import { buildReport, DynamoRunReadings, REPORT_RESERVE_MS } from '#shared/report-builder.ts';
-import { parseReportRequest } from '#shared/report-requests.ts';
+import {
+  parseReportRequest,
+  SqsQueueBacklog,
+  SqsReportRequests,
+  type QueueBacklog,
+  type ReportRequests,
+} from '#shared/report-requests.ts';
 import { DynamoRunTally } from '#shared/run-tally.ts';
 import { sleep } from '#shared/backoff.ts';
 import { buildDueReports, type ReportDeps, type ReportProgress } from './reports.ts';
@@ -20,6 +26,10 @@ import { sweep, type SweepDeps, type SweepReport } from './sweep.ts';
 export interface SweeperDeps extends SweepDeps, Omit<ReportDeps, 'remainingMs'> {
   logger: Logger;
   metrics: Metrics;
+  /** Readings waiting in the measurement queue: a build waits while there is a backlog. */
+  ingestionBacklog: QueueBacklog;
+  /** Where a build put off goes back (the reports queue). */
+  reportRequests: ReportRequests;
   /** How often the sweeper is scheduled: deadlines before the next sweep are waited for. */
   periodMs: number;
   sleep: (ms: number) => Promise<void>;
@@ -49,30 +59,60 @@ export const makeHandler = (deps: SweeperDeps): SweeperHandler => {
 };
 
 /**
+ * A build waits while messages wait in the measurement queue: a run that ends with a backlog
+ * has its readings still on their way, so a report built now is soon built again (the
+ * consumer asks once they may all be in), and reading every pack of the run meanwhile takes
+ * the time the backlog needs to drain. It waits in steps of BUILD_DEFERRAL_SECONDS on the
+ * reports queue (DelaySeconds), MAX_BUILD_DEFERRALS at most: under a backlog that never ends,
+ * a report comes that much later, never never.
+ */
+export const BUILD_DEFERRAL_SECONDS = 2;
+export const MAX_BUILD_DEFERRALS = 10;
+
+/**
  * Builds the reports a batch of requests asks for, each run once however often it was asked,
- * one after the other within the invocation's time. A run whose build failed has its requests
- * reported failed (SQS delivers them again; after the queue's receives, the dead-letter queue
- * keeps them, and the run stays due for the sweep); one too large for this invocation is saved
- * half-built and continued by the sweep (shared/report-builder.ts).
+ * one after the other within the invocation's time — or puts them off while the measurement
+ * queue has a backlog (above). A run whose build failed has its requests reported failed (SQS
+ * delivers them again; after the queue's receives, the dead-letter queue keeps them, and the run
+ * stays due for the sweep); one too large for this invocation is saved half-built and continued
+ * by the sweep (shared/report-builder.ts).
  */
 export const buildRequested =
   (deps: SweeperDeps) =>
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     beginInvocation(deps.logger, context);
-    const requests = new Map<string, string[]>();
+    const requests = new Map<string, { messageIds: string[]; deferrals: number }>();
     const failures: string[] = [];
     for (const record of event.Records) {
-      const runId = parseReportRequest(record.body);
-      if (runId === undefined) {
+      const request = parseReportRequest(record.body);
+      if (request === undefined) {
         // Nothing this project sends, and no retry makes it one: logged and dropped.
         deps.logger.error('Not a report request; dropped', { messageId: record.messageId });
         continue;
       }
-      requests.set(runId, [...(requests.get(runId) ?? []), record.messageId]);
+      const known = requests.get(request.runId) ?? { messageIds: [], deferrals: 0 };
+      known.messageIds.push(record.messageId);
+      known.deferrals = Math.max(known.deferrals, request.deferrals ?? 0);
+      requests.set(request.runId, known);
     }
+    const backlog = await deps.ingestionBacklog.waiting().catch((error: unknown) => {
+      deps.logger.warn('Measurement queue depth unknown; building at once', {
+        error: error as Error,
+      });
+      return 0;
+    });
     const remainingMs = () => context.getRemainingTimeInMillis();
     const progress: ReportProgress = { ready: [], building: [] };
-    for (const [runId, messageIds] of requests) {
+    const deferred: string[] = [];
+    for (const [runId, { messageIds, deferrals }] of requests) {
+      if (backlog > 0 && deferrals < MAX_BUILD_DEFERRALS) {
+        await deps.reportRequests.request(runId, {
+          delaySeconds: BUILD_DEFERRAL_SECONDS,
+          deferrals: deferrals + 1,
+        });
+        deferred.push(runId);
+        continue;
+      }
       if (remainingMs() < REPORT_RESERVE_MS) {
         failures.push(...messageIds);
         continue;
@@ -89,8 +129,8 @@ export const buildRequested =
         failures.push(...messageIds);
       }
     }
-    if (progress.ready.length > 0 || progress.building.length > 0) {
-      deps.logger.info('Run reports built on request', { ...progress });
+    if (progress.ready.length > 0 || progress.building.length > 0 || deferred.length > 0) {
+      deps.logger.info('Run reports built on request', { ...progress, deferred, backlog });
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
@@ -169,8 +209,12 @@ const sweeperPeriodMs =
 export const defaultDeps = (): SweeperDeps => {
   const documents = createDocumentClient();
   const runsTable = requireEnv(topology.tables.runs.env);
+  const sqs = createSqsClient();
+  const logger = createLogger();
   return {
-    logger: createLogger(),
+    logger,
+    ingestionBacklog: new SqsQueueBacklog(sqs, requireEnv(topology.queues.measurements.env)),
+    reportRequests: new SqsReportRequests(sqs, requireEnv(topology.queues.reports.env), logger),
     metrics: createRunMetrics(topology.functions.runSweeper.service),
     store: new DynamoRunStore(documents, runsTable),
     runs: new DynamoRunStore(documents, runsTable),

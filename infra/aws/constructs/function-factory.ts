@@ -16,6 +16,7 @@ import {
   type FunctionName,
   type FunctionSpec,
   type QueueName,
+  type QueueAccessLevel,
   type TableName,
   topology,
 } from '#infra/topology.ts';
@@ -136,7 +137,10 @@ export class ServiceFunction extends Construct {
     for (const [table, access] of Object.entries(this.spec.tables) as [TableName, TableAccess][]) {
       this.bindTable(table, access);
     }
-    for (const [queue, access] of Object.entries(this.spec.queues) as [QueueName, 'send'][]) {
+    for (const [queue, access] of Object.entries(this.spec.queues) as [
+      QueueName,
+      QueueAccessLevel,
+    ][]) {
       this.bindQueue(queue, access);
     }
   }
@@ -148,9 +152,10 @@ export class ServiceFunction extends Construct {
   }
 
   /** Grants sending to the queue and gives its URL in the topology's env var. */
-  bindQueue(name: QueueName, access: 'send'): void {
+  bindQueue(name: QueueName, access: QueueAccessLevel): void {
     const { queue } = this.queues[name];
     if (access === 'send') queue.grantSendMessages(this.fn);
+    if (access === 'depth') queue.grant(this.fn, 'sqs:GetQueueAttributes');
     this.fn.addEnvironment(topology.queues[name].env, queue.queueUrl);
   }
 }
