@@ -177,6 +177,19 @@ export class DynamoMeasurementQuery implements MeasurementQuery {
     };
   }
 
+  /**
+   * Every sensor the directory names for the run, in order: the partitions a whole read of the
+   * run goes through one at a time (the run reports), where a page merging them all would read
+   * each in small calls.
+   */
+  async sensorsOfRun(runId: string): Promise<string[]> {
+    const sensors = new Set<string>();
+    for await (const { member } of this.list(runSensorsPartition(runId), 0, undefined)) {
+      sensors.add(member);
+    }
+    return [...sensors].sort();
+  }
+
   /** A page of one run's sensor: its one partition, no directory. */
   private mergeOne(
     partition: string,

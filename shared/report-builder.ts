@@ -16,11 +16,7 @@
  * accepted, and equals it only when nothing is still on its way.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  DynamoMeasurementQuery,
-  type MeasurementQuery,
-  type SendQuery,
-} from './measurement-query.ts';
+import { DynamoMeasurementQuery, type SendQuery } from './measurement-query.ts';
 import { parkedPartition } from './reading-pack.ts';
 import type { ReportStore } from './report-store.ts';
 import {
@@ -147,12 +143,19 @@ export const buildReport = async (deps: ReportBuildDeps, runId: string): Promise
 export const REPORT_PAGE_READINGS = 1000;
 
 /**
- * The run's readings through the same reader as `GET /api/sensors/data` by run (a reading stored
- * in two packs is counted once), strongly consistent: a build started after a batch was written
- * sees it. The cursor is the reader's.
+ * The run's readings through the same reader as `GET /api/sensors/data` by run and sensor (a
+ * reading stored in two packs is counted once: both copies lie in its sensor's partition),
+ * strongly consistent: a build started after a batch was written sees it, and the directory
+ * names every sensor whose packs it sees (the consumer writes the entry first). The run's
+ * partitions are read one after another, each in calls as large as the page allows: a report
+ * only adds readings up, and merging every sensor into time order read each partition in small
+ * calls (a run of 1,000 one-reading requests from 5 sensors took about 2,500 Queries, 17,000
+ * read units, per build). The cursor is the sensor and the reader's cursor within it.
  */
 export class DynamoRunReadings implements RunReadings {
-  private readonly query: MeasurementQuery;
+  private readonly query: DynamoMeasurementQuery;
+  /** The sensors of the run a build is going through, listed when it starts. */
+  private listed?: { runId: string; sensors: string[] };
 
   constructor(
     private readonly send: SendQuery,
@@ -162,17 +165,32 @@ export class DynamoRunReadings implements RunReadings {
   }
 
   async page(runId: string, startKey?: Record<string, unknown>): Promise<ReadingPage> {
-    const page = await this.query.page({
-      path: { kind: 'run', runId },
-      limit: REPORT_PAGE_READINGS,
-      // The cursor a previous page handed back, saved with the half-built report.
-      ...(startKey === undefined ? {} : { startKey: startKey as Record<string, string> }),
-    });
-    return {
-      readings: page.items,
-      packReadings: page.packReadings,
-      ...(page.lastKey === undefined ? {} : { lastKey: page.lastKey }),
-    };
+    const at = startKey as { sensorId: string; readingKey?: string } | undefined;
+    if (at === undefined || this.listed?.runId !== runId) {
+      this.listed = { runId, sensors: await this.query.sensorsOfRun(runId) };
+    }
+    const sensors = this.listed.sensors.filter((s) => at === undefined || s >= at.sensorId);
+    const readings: StoredReading[] = [];
+    let packReadings = 0;
+    for (const [i, sensorId] of sensors.entries()) {
+      const resume = at?.sensorId === sensorId ? at.readingKey : undefined;
+      const page = await this.query.page({
+        path: { kind: 'run', runId, sensorId },
+        limit: REPORT_PAGE_READINGS - readings.length,
+        ...(resume === undefined ? {} : { startKey: { runId, readingKey: resume } }),
+      });
+      readings.push(...page.items);
+      packReadings += page.packReadings;
+      const next = sensors[i + 1];
+      if (page.lastKey !== undefined) {
+        const lastKey = { runId, sensorId, readingKey: page.lastKey.readingKey };
+        return { readings, packReadings, lastKey };
+      }
+      if (readings.length >= REPORT_PAGE_READINGS && next !== undefined) {
+        return { readings, packReadings, lastKey: { runId, sensorId: next } };
+      }
+    }
+    return { readings, packReadings };
   }
 
   async parked(runId: string): Promise<number> {

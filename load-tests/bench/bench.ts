@@ -4,7 +4,7 @@
  * into AWS requests per 1,000 readings and a modeled cost per million at list prices.
  */
 import { startLocalStack, type LocalStack, type UsageTotals } from '#infra/local/index.ts';
-import { topology, type FunctionName } from '#infra/topology.ts';
+import { topology, type FunctionName, type QueueName } from '#infra/topology.ts';
 import { costOf, type BilledUsage, type CostBreakdown } from '#shared/prices.ts';
 import { runSimulation } from '../simulator/engine.ts';
 import { verifyStored } from '../simulator/verify.ts';
@@ -223,8 +223,9 @@ export const billedUsage = (
  * 10 ms, for at most 2 minutes). The read-back is not timed: each of its passes reads every
  * reading again, which would count its own time as storing.
  */
-const queueDrained = async (stack: LocalStack): Promise<number> => {
-  const { queue } = stack.queues.measurements;
+/** When the queue holds no message, visible, in flight or delayed (or after two minutes). */
+const queueDrained = async (stack: LocalStack, name: QueueName): Promise<number> => {
+  const { queue } = stack.queues[name];
   const deadline = performance.now() + 120_000;
   for (;;) {
     const { visible, inFlight, delayed } = queue.counts();
@@ -255,8 +256,11 @@ const runScenario = async (
       ? { rate: frontEnd.requestsPerSecond, idempotencyKeys: false, clientTimestamps: false }
       : {}),
   });
-  const storingMs = (await queueDrained(stack)) - startedMs;
+  const storingMs = (await queueDrained(stack, 'measurements')) - startedMs;
   const storingCpu = process.cpuUsage(startedCpu);
+  // The report builds the runs asked for (at their finish, then for batches stored after it)
+  // are the scenario's cost: counted here, not in the next scenario's figures.
+  await queueDrained(stack, 'reports');
   // Counted before the read-back so the verification's own traffic is known exactly.
   const beforeVerify = stack.usage();
   // Nothing else queries the table while the readings are read back (the runs are finished).
