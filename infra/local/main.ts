@@ -37,7 +37,7 @@ Local-only endpoints:
   GET    /grafana          the dashboards of dashboards/generated and the recent runs
   GET    /grafana/d/<uid>  a dashboard, evaluated against what this stack records
   POST   /grafana/api/ds/query  Grafana's query API (and its datasource resources), what
-                           npm run check:dashboards -- --local-stack asks
+                           npm run check:dashboards -- --grafana-url <this>/grafana asks
   GET    /api/docs         the API reference (Swagger UI over the OpenAPI description)
   GET    /api/openapi.json the OpenAPI 3.1 description of the API
   GET    /local/health

@@ -129,7 +129,7 @@ export class ServiceFunction extends Construct {
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'nodejs22.x is the runtime the project pins (DESIGN.md: Node 22 on Lambda, the line ' +
+        'nodejs22.x is the runtime the project pins (.nvmrc: Node 22 on Lambda, the line ' +
         'tested locally); it is in AWS support. Moving to a newer runtime is a deliberate, ' +
         'tested change of FUNCTION_RUNTIME, not something a linter should force.',
     });

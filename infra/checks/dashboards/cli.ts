@@ -1,6 +1,6 @@
 /**
  * `npm run check:dashboards -- --grafana-url <url> [--summary <file.md>] [--dashboards <dir>]`
- * (INTERFACES.md): asks a Grafana every variable and panel query of the provisioned dashboards
+ * (docs/dashboards.md): asks a Grafana every variable and panel query of the provisioned dashboards
  * and prints what it answered. Exit 0 when nothing failed, 1 when a query failed (or, with
  * `--fail-on-empty`, came back empty), 2 on a usage error.
  */

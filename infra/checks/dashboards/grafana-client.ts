@@ -1,5 +1,5 @@
 /**
- * The few calls the check makes of Grafana's HTTP API, authenticated as INTERFACES.md says: a
+ * The few calls the check makes of Grafana's HTTP API, authenticated as docs/dashboards.md says: a
  * service account token (`GRAFANA_TOKEN`, sent as Bearer), else `GRAFANA_USER` and
  * `GRAFANA_PASSWORD` (basic), else anonymously. Every call has a deadline.
  */
