@@ -54,11 +54,16 @@ describe('acknowledgements', () => {
     hostedZoneName: 'example.com',
     hostedZoneId: 'Z0123456789ABCDEFGHIJ',
     alarmEmail: 'ops@example.com',
+    githubRepository: 'octo-org/iot-playground-serverless',
   });
 
   it('are all AwsSolutions rules with a real reason', () => {
     const all = ownAcknowledgements(synth);
     expect(all.length).toBeGreaterThan(0);
+    // The infrastructure panel's credential too (githubRepository above).
+    expect(all.map(({ path: where }) => where)).toContain(
+      'IotPlayground-dev/InfraPanel/GitHubCredential',
+    );
     for (const { id, reason, path: where } of all) {
       expect(id, where).toMatch(/^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/);
       expect(reason.length, `${id} on ${where}`).toBeGreaterThanOrEqual(80);
