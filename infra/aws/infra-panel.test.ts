@@ -98,6 +98,16 @@ describe('a stage with the panel set up (githubRepository, alarmEmail)', () => {
     synth.template.hasOutput(OUTPUTS.infraPanelSecret, { Value: { Ref: secret } });
   });
 
+  it("keeps Grafana's admin password while Grafana is stopped, so the panel can start it again", () => {
+    // Deleted with Grafana, the secret would keep its name through its recovery window (or for
+    // good in prod, which retains it), and the next start's CreateSecret would be refused.
+    synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'IotPlayground-dev-grafana-admin',
+    });
+    synth.template.hasOutput(OUTPUTS.grafanaAdminSecret, {});
+    synth.template.resourceCountIs('AWS::ECS::Service', 0);
+  });
+
   it('gives the function its stage, repository, secret, topic and idle period', () => {
     expect(environment(synth)).toMatchObject({
       INFRA_STAGE: 'dev',

@@ -20,7 +20,7 @@ import { STAGE_COST_TAG, StageBudget } from './constructs/budget.ts';
 import { PublicApi } from './constructs/api.ts';
 import { CustomDomain } from './constructs/custom-domain.ts';
 import { type CodeProvider, ServiceFunction } from './constructs/function-factory.ts';
-import { deploymentOf, Grafana } from './constructs/grafana.ts';
+import { deploymentOf, Grafana, grafanaAdminSecret } from './constructs/grafana.ts';
 import { InfraPanel } from './constructs/infra-panel.ts';
 import { IngestionQueue } from './constructs/ingestion-queue.ts';
 import { DataTables } from './constructs/tables.ts';
@@ -137,8 +137,14 @@ export class IotPlaygroundStack extends Stack {
       removalPolicy: settings.removalPolicy,
     });
 
-    if (config.component === 'full') {
+    // The stage's, not Grafana's: the panel stops and starts Grafana (grafanaAdminSecret).
+    const grafanaPassword =
+      config.component === 'full' || config.infraPanel.repository !== undefined
+        ? grafanaAdminSecret(this, settings.removalPolicy)
+        : undefined;
+    if (config.component === 'full' && grafanaPassword) {
       this.grafana = new Grafana(this, 'Grafana', {
+        adminPassword: grafanaPassword,
         deployment: deploymentOf({
           stage: config.stage,
           api: this.api,
@@ -202,9 +208,9 @@ export class IotPlaygroundStack extends Stack {
       value: grafanaUrl ?? NO_GRAFANA,
       description: 'Grafana base URL given to the run API for grafanaUrl',
     });
-    if (this.grafana) {
+    if (grafanaPassword) {
       new CfnOutput(this, OUTPUTS.grafanaAdminSecret, {
-        value: this.grafana.adminPassword.secretArn,
+        value: grafanaPassword.secretArn,
         description: 'Secrets Manager secret holding the Grafana admin password (user admin)',
       });
     }

@@ -145,6 +145,8 @@ export const deploymentOf = (
 });
 
 export interface GrafanaProps {
+  /** The admin password (grafanaAdminSecret): the stage's, so it outlives this Grafana. */
+  adminPassword: secretsmanager.ISecret;
   /** The stack's resources the dashboards show (deploymentOf). */
   deployment: ReturnType<typeof deploymentOf>;
   removalPolicy: RemovalPolicy;
@@ -173,13 +175,44 @@ export const GRAFANA_UNSCOPED_READS = [
   'ec2:DescribeRegions',
 ] as const;
 
+/**
+ * Grafana's admin password, a secret of the stage rather than of its Grafana: where the stage
+ * can run Grafana (component `full`, or the infrastructure panel set up to start it), it is
+ * created whether Grafana runs now or not. Created and deleted with Grafana, it could not be
+ * created again under its name when the panel starts Grafana after a stop: deleted, it stays
+ * scheduled for deletion for its recovery window (7 to 30 days), and prod retains it
+ * (CreateSecret refuses a name a secret scheduled for deletion still holds; DeleteSecret's
+ * page in the Secrets Manager API reference).
+ */
+export const grafanaAdminSecret = (
+  scope: Construct,
+  removalPolicy: RemovalPolicy,
+): secretsmanager.Secret => {
+  const secret = new secretsmanager.Secret(scope, 'GrafanaAdminPassword', {
+    // Named under the stack's prefix: the only secrets the stage's execution policy and
+    // permissions boundary let anyone read (CloudFormation would name it by logical id).
+    secretName: `${Stack.of(scope).stackName}-grafana-admin`,
+    description: 'Grafana admin password (user admin)',
+    generateSecretString: { passwordLength: 32, excludePunctuation: true },
+    removalPolicy,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'Grafana reads the admin password only when it creates its admin user at start; a ' +
+      'rotation Lambda could not change the running instance. Rotate by putting a new ' +
+      'value and forcing a new deployment of the service.',
+  });
+  return secret;
+};
+
 export class Grafana extends Construct {
   readonly url: string;
   readonly vpc: ec2.Vpc;
   readonly service: ecs.FargateService;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly targetGroup: elbv2.ApplicationTargetGroup;
-  readonly adminPassword: secretsmanager.Secret;
+  readonly adminPassword: secretsmanager.ISecret;
   readonly taskRole: iam.IRole;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
@@ -213,21 +246,7 @@ export class Grafana extends Construct {
         'Insights would add billed custom metrics for no operational gain.',
     });
 
-    this.adminPassword = new secretsmanager.Secret(this, 'AdminPassword', {
-      // Named under the stack's prefix: the only secrets the stage's execution policy and
-      // permissions boundary let anyone read (CloudFormation would name it by logical id).
-      secretName: `${Stack.of(this).stackName}-grafana-admin`,
-      description: 'Grafana admin password (user admin)',
-      generateSecretString: { passwordLength: 32, excludePunctuation: true },
-      removalPolicy: props.removalPolicy,
-    });
-    Validations.of(this.adminPassword).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Grafana reads the admin password only when it creates its admin user at start; a ' +
-        'rotation Lambda could not change the running instance. Rotate by putting a new ' +
-        'value and forcing a new deployment of the service.',
-    });
+    this.adminPassword = props.adminPassword;
 
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: GRAFANA_TASK.cpu,
