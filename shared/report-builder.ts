@@ -149,8 +149,10 @@ export const REPORT_PAGE_READINGS = 1000;
  * names every sensor whose packs it sees (the consumer writes the entry first). The run's
  * partitions are read one after another, each in calls as large as the page allows: a report
  * only adds readings up, and merging every sensor into time order read each partition in small
- * calls (a run of 1,000 one-reading requests from 5 sensors took about 2,500 Queries, 17,000
- * read units, per build). The cursor is the sensor and the reader's cursor within it.
+ * calls, the packs at each page's frontier again and again (4,000 readings from 10 sensors: 55
+ * Queries and 1,410 items against 14 and 490; a 50,000-reading run from 20 sensors took about
+ * 2,500 Queries and 17,000 read units a build). The cursor is the sensor and the reader's
+ * cursor within it.
  */
 export class DynamoRunReadings implements RunReadings {
   private readonly query: DynamoMeasurementQuery;
