@@ -21,6 +21,7 @@ const figures = (stored: number, p99: number): SideFigures => ({
   acceptedRequestsPerSecond: stored,
   storedReadingsPerSecond: stored,
   storedRequestsPerSecond: stored,
+  meanMs: p99 / 3,
   p50Ms: p99 / 2,
   p99Ms: p99,
   lost: 0,

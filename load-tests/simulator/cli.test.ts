@@ -70,7 +70,7 @@ describe('npm run simulate: the command line', () => {
         retries: 4,
         achievedRate: 3,
         sendingMs: 1000,
-        latencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+        latencyMs: { mean: 1.5, p50: 1, p95: 2, p99: 3, max: 4 },
         interrupted: true,
       },
       { stored: 3, lost: 0, duplicated: 0, unexpected: 0, catchUpMs: 1500, pagesRead: 1 },
