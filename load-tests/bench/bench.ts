@@ -219,11 +219,10 @@ export const billedUsage = (
 };
 
 /**
- * When the measurements queue last held no message, visible, in flight or delayed (polled every
- * 10 ms, for at most 2 minutes). The read-back is not timed: each of its passes reads every
- * reading again, which would count its own time as storing.
+ * When the queue last held no message, visible, in flight or delayed (polled every 10 ms, for at
+ * most 2 minutes). The read-back is not timed: each of its passes reads every reading again,
+ * which would count its own time as storing.
  */
-/** When the queue holds no message, visible, in flight or delayed (or after two minutes). */
 const queueDrained = async (stack: LocalStack, name: QueueName): Promise<number> => {
   const { queue } = stack.queues[name];
   const deadline = performance.now() + 120_000;

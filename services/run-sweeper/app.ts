@@ -64,7 +64,7 @@ export const makeHandler = (deps: SweeperDeps): SweeperHandler => {
  * consumer asks once they may all be in), and reading every pack of the run meanwhile takes
  * the time the backlog needs to drain. It waits in steps of BUILD_DEFERRAL_SECONDS on the
  * reports queue (DelaySeconds), MAX_BUILD_DEFERRALS at most: under a backlog that never ends,
- * a report comes that much later, never never.
+ * a report comes at most that much later, but it always comes.
  */
 export const BUILD_DEFERRAL_SECONDS = 2;
 export const MAX_BUILD_DEFERRALS = 10;
