@@ -52,13 +52,62 @@ export type MetricSink = (
   timestamp: number,
 ) => void;
 
+/**
+ * The embedded metric format's limits (CloudWatch User Guide, "Specification: Embedded metric
+ * format", docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+ * CloudWatch_Embedded_Metric_Format_Specification.html): a directive's Metrics hold at most 100
+ * metric definitions, a dimension set at most 30 dimension keys, each naming a string member of
+ * the root; a target member is a number or an array of at most 100 numbers. Powertools Metrics
+ * flushes before crossing them (MAX_METRICS_SIZE and MAX_METRIC_VALUES_SIZE, 100, in
+ * @aws-lambda-powertools/metrics' constants). CloudWatch extracts no metric from a document
+ * that breaks one (it counts it in AWS/Logs EMFValidationErrors); neither does this collector.
+ */
+export const EMF_LIMITS = { metricsPerDirective: 100, dimensionsPerSet: 30, valuesPerMetric: 100 };
+
+/** Why CloudWatch would extract nothing from the document, or undefined when it is valid. */
+export const emfViolation = (document: EmfDocument): string | undefined => {
+  for (const directive of document._aws.CloudWatchMetrics) {
+    if (directive.Metrics.length > EMF_LIMITS.metricsPerDirective) {
+      return `${directive.Metrics.length} metric definitions in one directive (at most ${EMF_LIMITS.metricsPerDirective})`;
+    }
+    for (const set of directive.Dimensions) {
+      if (set.length > EMF_LIMITS.dimensionsPerSet) {
+        return `${set.length} dimension keys in one set (at most ${EMF_LIMITS.dimensionsPerSet})`;
+      }
+      const missing = set.find((name) => typeof document[name] !== 'string');
+      if (missing !== undefined) return `dimension ${missing} is not a string member of the root`;
+    }
+    for (const { Name } of directive.Metrics) {
+      const value = document[Name];
+      const values = Array.isArray(value) ? value : [value];
+      if (values.some((v) => typeof v !== 'number')) {
+        return `metric ${Name} is not a number or an array of numbers`;
+      }
+      if (values.length > EMF_LIMITS.valuesPerMetric) {
+        return `metric ${Name} has ${values.length} values (at most ${EMF_LIMITS.valuesPerMetric})`;
+      }
+    }
+  }
+  return undefined;
+};
+
 export class MetricsCollector {
   private readonly series = new Map<string, MetricSeries>();
   documents = 0;
+  /** Documents CloudWatch would extract nothing from (emfViolation), with the first reasons. */
+  refused = 0;
+  readonly refusals: string[] = [];
 
   constructor(private readonly sink: MetricSink = () => undefined) {}
 
-  record(document: EmfDocument): void {
+  /** Records the document's metrics, or nothing and why, when CloudWatch would refuse it. */
+  record(document: EmfDocument): string | undefined {
+    const violation = emfViolation(document);
+    if (violation !== undefined) {
+      this.refused++;
+      if (this.refusals.length < 20) this.refusals.push(violation);
+      return violation;
+    }
     this.documents++;
     for (const directive of document._aws.CloudWatchMetrics) {
       for (const dimensionSet of directive.Dimensions) {
@@ -66,10 +115,8 @@ export class MetricsCollector {
           dimensionSet.map((name) => [name, String(document[name])]),
         );
         for (const metric of directive.Metrics) {
-          const raw = document[metric.Name];
-          const values = (Array.isArray(raw) ? raw : [raw]).filter(
-            (value): value is number => typeof value === 'number',
-          );
+          const raw = document[metric.Name] as number | number[];
+          const values = Array.isArray(raw) ? raw : [raw];
           if (values.length === 0) continue;
           this.sink(directive.Namespace, metric.Name, dimensions, values, document._aws.Timestamp);
           const key = JSON.stringify([directive.Namespace, metric.Name, dimensions]);
@@ -91,6 +138,7 @@ export class MetricsCollector {
         }
       }
     }
+    return undefined;
   }
 
   list(filter: { namespace?: string | undefined; name?: string | undefined } = {}): MetricSeries[] {
@@ -104,5 +152,7 @@ export class MetricsCollector {
   clear(): void {
     this.series.clear();
     this.documents = 0;
+    this.refused = 0;
+    this.refusals.length = 0;
   }
 }

@@ -332,8 +332,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       onLine: (functionName, _stream, line) => {
         const emf = parseEmf(line);
         meter.functionLine(functionName, line, emf !== undefined);
-        if (emf) metrics.record(emf);
-        else log(`[${functionName}] ${line}`);
+        if (!emf) log(`[${functionName}] ${line}`);
+        const refused = emf && metrics.record(emf);
+        if (refused) log(`[${functionName}] EMF document refused as CloudWatch would: ${refused}`);
       },
       onInvocation: (functionName, wallMs, cpuMs) => meter.functionRan(functionName, wallMs, cpuMs),
     },
@@ -590,7 +591,11 @@ const localControls =
       case 'GET /local/metrics': {
         const namespace = url.searchParams.get('namespace') ?? undefined;
         const name = url.searchParams.get('name') ?? undefined;
-        send(200, { documents: metrics.documents, series: metrics.list({ namespace, name }) });
+        send(200, {
+          documents: metrics.documents,
+          refused: { documents: metrics.refused, reasons: metrics.refusals },
+          series: metrics.list({ namespace, name }),
+        });
         break;
       }
       case 'DELETE /local/metrics':

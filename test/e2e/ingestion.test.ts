@@ -554,6 +554,31 @@ describe('metrics', () => {
     const ingested = forRun.filter((s) => s.name === 'DataIngested');
     expect(ingested.reduce((total, s) => total + s.sum, 0)).toBe(3);
   });
+
+  it('keeps every sensor metric within what CloudWatch extracts: 250 readings of one series', async () => {
+    // A series' values share EMF documents, and a document holding more than 100 values for one
+    // metric is refused whole by CloudWatch, as by the local collector (infra/local/metrics.ts).
+    const runId = await startRun('metrics-user');
+    const readings = Array.from({ length: 250 }, (_, i) => ({
+      sensorId: 'm-many',
+      type: 'pressure',
+      reading: i,
+      timestamp: at(i),
+    }));
+    await api.post('/api/sensors/data', readings, { 'X-Run-Id': runId, 'X-User': 'metrics-user' });
+    await waitForStored(runId, 250);
+    const { body } = await api.get(
+      `/local/metrics?namespace=${encodeURIComponent('IoTPlayground/Sensors')}`,
+    );
+    expect(body.refused).toEqual({ documents: 0, reasons: [] });
+    const reading = (body.series as any[]).find(
+      (s) =>
+        s.name === 'SensorReading' &&
+        s.dimensions.RunId === runId &&
+        s.dimensions.Type === 'pressure',
+    );
+    expect(reading).toMatchObject({ count: 250, sum: (249 * 250) / 2, min: 0, max: 249 });
+  });
 });
 
 describe('the simulator flow', () => {

@@ -175,6 +175,11 @@ describe('DynamoDB capacity units of the local stack', () => {
   });
 
   it('counts SQS requests per action, refused ones too, and the messages of answered ones', () => {
+    // SQS Developer Guide, "Available CloudWatch metrics for Amazon SQS"
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html):
+    // NumberOfMessagesSent is "the number of messages added to a queue" (the Pipeline board's
+    // messages enqueued), NumberOfEmptyReceives "the number of ReceiveMessage API calls that did
+    // not return a message".
     const usage = meterOf512MbFunctions();
     const queue = { QueueUrl: 'http://127.0.0.1:1/000000000000/measurements' };
     usage.sqsRequest('SendMessageBatch', queue, { Successful: [{}, {}], Failed: [{}] });

@@ -521,7 +521,13 @@ describe('starting a mapping', () => {
     await expect(start({ functionTimeoutSeconds: 31 })).rejects.toThrow(
       'Queue visibility timeout: 30 seconds is less than Function timeout: 31 seconds',
     );
+    // Lambda API Reference, CreateEventSourceMapping: "For Amazon SQS event sources, when you set
+    // BatchSize to a value greater than 10, you must set MaximumBatchingWindowInSeconds to at
+    // least 1" (the consumer's batch of 100 waits out a 1 s window for that reason).
     await expect(start({ batchSize: 11 })).rejects.toThrow(/maxBatchingWindowMs/);
+    await expect(start({ batchSize: 11, maxBatchingWindowMs: 999 })).rejects.toThrow(
+      /maxBatchingWindowMs/,
+    );
     await expect(start({ maxConcurrency: 1 })).rejects.toThrow(/maxConcurrency/);
     const mapping = await start({ functionTimeoutSeconds: 30 });
     running.push(mapping);

@@ -257,6 +257,30 @@ describe('delays, retention and purge', () => {
     expect((await receive(queueUrl)).map((m) => m.Body)).toEqual(['later']);
   });
 
+  it('counts a delayed message apart from the backlog, and refuses a delay above 15 minutes', async () => {
+    // SQS API Reference, GetQueueAttributes: ApproximateNumberOfMessages is "the approximate
+    // number of messages available for retrieval", ApproximateNumberOfMessagesDelayed those
+    // "delayed and not available for reading immediately" (the sweeper's backlog reads the
+    // first, and puts its own report requests off with a delay). SendMessage: DelaySeconds
+    // "Valid values: 0 to 900. Maximum: 15 minutes".
+    const queueUrl = await local.createQueue('delay-apart');
+    await send(queueUrl, 'now');
+    await local.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'later', DelaySeconds: 2 }),
+    );
+    expect(
+      await attributesOf(queueUrl, [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesDelayed',
+      ]),
+    ).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesDelayed: '1' });
+    await expect(
+      local.sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'too late', DelaySeconds: 901 }),
+      ),
+    ).rejects.toThrow(/DelaySeconds is invalid/);
+  });
+
   it('drops messages older than MessageRetentionPeriod, received or not', async () => {
     const queueUrl = await local.createQueue('retention', {
       MessageRetentionPeriod: '60',
